@@ -1,0 +1,58 @@
+import { join, relative } from 'node:path';
+import { loadConfig } from '../config/load-config';
+import { AZURE_STACK_NAME, loadBindings, secretVariableName } from '../config/outputs';
+import { synthAzure, synthManifests } from '../synth';
+import { readSynthesizedPair, type SynthesizedPair } from '../verify/synthesized-pair';
+
+/** Options of the `synth` command. */
+export interface SynthOptions {
+  readonly config?: string;
+  readonly outputs?: string;
+  /** @default "cdktf.out" */
+  readonly cdktfOut?: string;
+  /** @default "dist" */
+  readonly dist?: string;
+}
+
+/** What one synthesis wrote. */
+export interface SynthResult {
+  readonly pair: SynthesizedPair;
+  readonly bindingsSource: 'outputs' | 'placeholders';
+  readonly outputsFile: string;
+  readonly secretVariables: readonly string[];
+}
+
+/** Validate the config, then write both sides; nothing is written when the config is bad. */
+export function synthBoth(options: SynthOptions = {}): SynthResult {
+  const config = loadConfig(options.config);
+  const bindings = loadBindings(config, options.outputs);
+  const cdktfOut = options.cdktfOut ?? 'cdktf.out';
+  const dist = options.dist ?? 'dist';
+  synthAzure(config, cdktfOut);
+  synthManifests(config, bindings.byWorkload, dist);
+  const pair = readSynthesizedPair({ terraformFile: join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json'), manifestsDir: dist });
+  return {
+    pair,
+    bindingsSource: bindings.source,
+    outputsFile: bindings.file,
+    secretVariables: config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`),
+  };
+}
+
+/** A few lines a person reads after synth: what was written, where, and what to do next. */
+export function summarize(result: SynthResult): string {
+  const tf = result.pair.terraform;
+  const count = (block?: Record<string, Record<string, unknown>>) => Object.values(block ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  const kinds = new Map<string, number>();
+  for (const o of result.pair.objects) kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
+  const where = (file: string) => relative(process.cwd(), file) || file;
+  return [
+    `Azure side       ${where(result.pair.terraformFile)}: ${count(tf.resource)} resources, ${count(tf.data)} data source, ${Object.keys(tf.output ?? {}).length} outputs`,
+    `Kubernetes side  ${result.pair.manifestFiles.map(where).join(', ')}: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+    result.bindingsSource === 'outputs'
+      ? `Bindings         from ${result.outputsFile}`
+      : `Bindings         PLACEHOLDERS: ${result.outputsFile} not found. Deploy first (cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${result.outputsFile}), then synth again before kubectl apply`,
+    `Secret values    set ${result.secretVariables.join(', ')} before cdktf deploy (never written to any file or state)`,
+  ].join('\n');
+}
+

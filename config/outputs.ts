@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Config, WorkloadConfig } from './schema';
+
+/** Name of the cdktf stack that holds the Azure side. */
+export const AZURE_STACK_NAME = 'workload-identity';
+
+/** Where `cdktf deploy --outputs-file` writes by default; `WI_OUTPUTS` selects another file. */
+export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
+
+/** The audience Entra expects in a federated service-account token. */
+export const TOKEN_AUDIENCE = 'api://AzureADTokenExchange';
+
+/** What the Kubernetes side needs from the Azure side, known only after deploy. */
+export interface WorkloadBindings {
+  /** Client id of the workload's managed identity. */
+  readonly clientId: string;
+  /** Tenant of the managed identity. */
+  readonly tenantId: string;
+  /** `https://<vault>.vault.azure.net/` */
+  readonly vaultUrl: string;
+  /** The cluster's OIDC issuer URL, with its trailing `/`. */
+  readonly oidcIssuerUrl: string;
+}
+
+/** The Terraform output that carries each binding, by workload. */
+export function outputName(workload: string, binding: keyof WorkloadBindings): string {
+  const suffix = { clientId: 'client_id', tenantId: 'tenant_id', vaultUrl: 'vault_url', oidcIssuerUrl: 'oidc_issuer_url' }[binding];
+  return `${workload}_${suffix}`;
+}
+
+/** The Terraform variable that carries a secret's value; set it as `TF_VAR_<name>`. */
+export function secretVariableName(secret: string): string {
+  return `secret_${secret.replaceAll('-', '_')}`;
+}
+
+/** Visibly fake bindings for previews and snapshots, before the first deploy. */
+export const PLACEHOLDER_BINDINGS: WorkloadBindings = Object.freeze({
+  clientId: 'placeholder-client-id',
+  tenantId: 'placeholder-tenant-id',
+  vaultUrl: 'https://placeholder-vault.invalid/',
+  oidcIssuerUrl: 'https://placeholder-issuer.invalid/',
+});
+
+/** True when a value is one of the placeholders: such manifests must not be applied. */
+export function isPlaceholder(value: string): boolean {
+  return Object.values(PLACEHOLDER_BINDINGS).includes(value);
+}
+
+/** An outputs file that is missing a value or holds a wrong one. */
+export class OutputsError extends Error {
+  override readonly name = 'OutputsError';
+}
+
+/** Bindings per workload name, and where they came from. */
+export interface LoadedBindings {
+  readonly source: 'outputs' | 'placeholders';
+  /** The outputs file read, or the one that did not exist yet. */
+  readonly file: string;
+  readonly byWorkload: ReadonlyMap<string, WorkloadBindings>;
+}
+
+const checks: Record<keyof WorkloadBindings, [RegExp, string]> = {
+  clientId: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'],
+  tenantId: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'],
+  vaultUrl: [/^https:\/\/[^/\s]+\/$/, 'an https URL ending with "/"'],
+  oidcIssuerUrl: [/^https:\/\/[^\s]+\/$/, 'an https URL ending with "/" (AKS issuer URLs keep their trailing slash)'],
+};
+
+/**
+ * Read `cdktf deploy --outputs-file` output into bindings for every workload of the config.
+ *
+ * Throws `OutputsError` naming the first missing or malformed output.
+ */
+export function readOutputs(file: string, config: Config): ReadonlyMap<string, WorkloadBindings> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new OutputsError(`cannot read outputs file ${file}: ${(err as Error).message}`);
+  }
+  const outputs = (parsed as Record<string, Record<string, unknown>> | null)?.[AZURE_STACK_NAME];
+  if (!outputs || typeof outputs !== 'object') {
+    throw new OutputsError(`outputs file ${file} has no stack "${AZURE_STACK_NAME}": run "cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${file}"`);
+  }
+  return new Map(config.workloads.map((w) => [w.name, bindingsOf(w, outputs, file)]));
+}
+
+function bindingsOf(workload: WorkloadConfig, outputs: Record<string, unknown>, file: string): WorkloadBindings {
+  const read = (key: keyof WorkloadBindings) => {
+    const name = outputName(workload.name, key);
+    const value = outputs[name];
+    const [pattern, rule] = checks[key];
+    if (value === undefined) throw new OutputsError(`outputs file ${file}: output "${name}" is missing (was the stack deployed with this config?)`);
+    if (typeof value !== 'string' || !pattern.test(value)) {
+      throw new OutputsError(`outputs file ${file}: output "${name}" is ${JSON.stringify(value)}, must be ${rule}`);
+    }
+    return value;
+  };
+  return { clientId: read('clientId'), tenantId: read('tenantId'), vaultUrl: read('vaultUrl'), oidcIssuerUrl: read('oidcIssuerUrl') };
+}
+
+/** Bindings from the outputs file (`file`, else `WI_OUTPUTS`, else `outputs.json`) or, when it does not exist, placeholders. */
+export function loadBindings(config: Config, file = process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE): LoadedBindings {
+  if (!existsSync(file)) {
+    return { source: 'placeholders', file, byWorkload: new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS])) };
+  }
+  return { source: 'outputs', file, byWorkload: readOutputs(file, config) };
+}

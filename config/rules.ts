@@ -1,0 +1,75 @@
+/**
+ * Azure and Kubernetes naming rules, each with the words an error message uses.
+ *
+ * @see https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules
+ * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+ */
+
+/** One naming rule: a test and the sentence that explains it. */
+export interface NameRule {
+  readonly test: (value: string) => boolean;
+  readonly description: string;
+}
+
+const matches = (re: RegExp, min: number, max: number) => (value: string) =>
+  value.length >= min && value.length <= max && re.test(value);
+
+/** Kubernetes DNS-1123 label: namespaces, and workload names (they also become Terraform names). */
+export const dns1123Label: NameRule = {
+  test: matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 1, 63),
+  description: 'a DNS-1123 label: 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+};
+
+/** Kubernetes DNS-1123 subdomain: service accounts and pods. */
+export const dns1123Subdomain: NameRule = {
+  test: matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 1, 253),
+  description: 'a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
+};
+
+/** Azure region name as the CLI prints it. */
+export const azureLocation: NameRule = {
+  test: matches(/^[a-z][a-z0-9]*$/, 2, 40),
+  description: 'an Azure region name such as "westeurope": lowercase letters and digits',
+};
+
+/** Resource group name. */
+export const resourceGroupName: NameRule = {
+  test: (v) => matches(/^[-\w.()]+$/, 1, 90)(v) && !v.endsWith('.'),
+  description: 'a resource group name: 1-90 letters, digits, "_", "-", ".", "(" and ")", not ending with "."',
+};
+
+/** AKS cluster name. */
+export const aksClusterName: NameRule = {
+  test: matches(/^[A-Za-z0-9]([-\w]*[A-Za-z0-9])?$/, 1, 63),
+  description: 'an AKS cluster name: 1-63 letters, digits, "_" and "-", starting and ending with a letter or digit',
+};
+
+/** Key Vault name (globally unique, part of the vault's DNS name). */
+export const keyVaultName: NameRule = {
+  test: (v) => matches(/^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/, 3, 24)(v) && !v.includes('--'),
+  description: 'a Key Vault name: 3-24 letters, digits and "-", starting with a letter, ending with a letter or digit, no "--"',
+};
+
+/** Key Vault secret name. */
+export const keyVaultSecretName: NameRule = {
+  test: matches(/^[A-Za-z0-9-]+$/, 1, 127),
+  description: 'a Key Vault secret name: 1-127 letters, digits and "-"',
+};
+
+/** User-assigned managed identity name. */
+export const managedIdentityName: NameRule = {
+  test: matches(/^[A-Za-z0-9][-\w]*$/, 3, 128),
+  description: 'a managed identity name: 3-128 letters, digits, "_" and "-", starting with a letter or digit',
+};
+
+/** Azure VM size of a node pool. */
+export const vmSize: NameRule = {
+  test: matches(/^Standard_[A-Za-z0-9_]+$/, 10, 64),
+  description: 'an Azure VM size such as "Standard_D2s_v5"',
+};
+
+/** Container image reference. */
+export const imageReference: NameRule = {
+  test: matches(/^[a-z0-9]+([._\/:@-][A-Za-z0-9]+)*$/, 1, 512),
+  description: 'a container image reference such as "myregistry.azurecr.io/app:1.0" (lowercase repository, no spaces)',
+};

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import * as rules from './rules';
+import type { NameRule } from './rules';
+
+/** Microsoft Entra accepts at most this many federated credentials on one identity. */
+export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
+
+const named = (rule: NameRule) =>
+  z.string().refine(rule.test, { error: (issue) => `${JSON.stringify(issue.input)} must be ${rule.description}` });
+
+const SecretSchema = z.strictObject({
+  /** Secret name in the vault; the value comes from `TF_VAR_<secretVariableName(name)>` at deploy time. */
+  name: named(rules.keyVaultSecretName),
+  /** Bump to rotate: Terraform writes the write-only value again when this changes. */
+  version: z.int().min(1).default(1),
+});
+
+const ClusterSchema = z.strictObject({
+  name: named(rules.aksClusterName),
+  nodeCount: z.int().min(1).max(100).default(1),
+  vmSize: named(rules.vmSize).default('Standard_D2s_v5'),
+  /** Omitted: AKS picks its current default version. */
+  kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: (i) => `${JSON.stringify(i.input)} must be a Kubernetes version such as "1.33"` }).optional(),
+});
+
+const KeyVaultSchema = z.strictObject({
+  name: named(rules.keyVaultName),
+  sku: z.enum(['standard', 'premium']).default('standard'),
+  softDeleteRetentionDays: z.int().min(7).max(90).default(7),
+  /** Off by default so the lab can be torn down and re-created under the same name. */
+  purgeProtection: z.boolean().default(false),
+  secrets: z.array(SecretSchema).min(1),
+});
+
+const WorkloadSchema = z.strictObject({
+  /** Names the workload's Terraform outputs; unique. */
+  name: named(rules.dns1123Label),
+  namespace: named(rules.dns1123Label),
+  serviceAccount: named(rules.dns1123Subdomain),
+  managedIdentity: named(rules.managedIdentityName),
+  pod: named(rules.dns1123Subdomain),
+  image: named(rules.imageReference),
+  /** The secret the workload reads: becomes `SECRET_NAME` and the scope of its role. */
+  secret: named(rules.keyVaultSecretName),
+  /** `secret`: the role covers only the secret it reads (least privilege); `vault`: every secret. */
+  roleScope: z.enum(['secret', 'vault']).default('secret'),
+  /** Print the secret's value in the log, as the lab's demo does; masked otherwise. */
+  showSecret: z.boolean().default(false),
+});
+
+/** The whole config file: the lab's `00-variables.sh`, typed. */
+export const ConfigSchema = z
+  .strictObject({
+    location: named(rules.azureLocation),
+    resourceGroup: named(rules.resourceGroupName),
+    cluster: ClusterSchema,
+    keyVault: KeyVaultSchema,
+    workloads: z.array(WorkloadSchema).min(1),
+  })
+  .superRefine((config, ctx) => {
+    const duplicates = (path: (string | number)[], keys: string[], what: string) => {
+      const seen = new Map<string, number>();
+      keys.forEach((key, index) => {
+        const first = seen.get(key.toLowerCase());
+        if (first === undefined) seen.set(key.toLowerCase(), index);
+        else ctx.addIssue({ code: 'custom', path: [...path, index], message: `${JSON.stringify(key)} repeats ${what} of entry ${first}: ${what} must be unique` });
+      });
+    };
+    duplicates(['keyVault', 'secrets'], config.keyVault.secrets.map((s) => s.name), 'the secret name');
+    duplicates(['workloads'], config.workloads.map((w) => w.name), 'the workload name');
+    duplicates(['workloads'], config.workloads.map((w) => `${w.namespace}/${w.pod}`), 'the namespace/pod');
+
+    const secrets = new Set(config.keyVault.secrets.map((s) => s.name.toLowerCase()));
+    const identityOf = new Map<string, string>();
+    const subjectsOf = new Map<string, Set<string>>();
+    config.workloads.forEach((w, i) => {
+      if (!secrets.has(w.secret.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'secret'], message: `${JSON.stringify(w.secret)} is not a secret of keyVault.secrets (${[...secrets].join(', ')}): a workload can read only a secret the vault defines` });
+      }
+      // The service account carries one client-id annotation, so it can stand for one identity only.
+      const account = `${w.namespace}/${w.serviceAccount}`;
+      const identity = identityOf.get(account) ?? w.managedIdentity;
+      identityOf.set(account, identity);
+      if (identity !== w.managedIdentity) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'managedIdentity'], message: `${JSON.stringify(w.managedIdentity)} differs from ${JSON.stringify(identity)}, already bound to service account ${account}: a service account maps to one identity` });
+      }
+      const subjects = subjectsOf.get(w.managedIdentity) ?? new Set();
+      subjects.add(account);
+      subjectsOf.set(w.managedIdentity, subjects);
+      if (subjects.size === MAX_FEDERATED_CREDENTIALS_PER_IDENTITY + 1) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'managedIdentity'], message: `${JSON.stringify(w.managedIdentity)} would need more than ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials (one per namespace/service account): Entra allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} per identity` });
+      }
+    });
+  });
+
+/** The validated config, defaults resolved. */
+export type Config = z.output<typeof ConfigSchema>;
+/** One entry of `workloads`. */
+export type WorkloadConfig = Config['workloads'][number];
+/** One entry of `keyVault.secrets`. */
+export type SecretConfig = Config['keyVault']['secrets'][number];

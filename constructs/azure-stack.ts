@@ -1,0 +1,97 @@
+import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { outputName, type WorkloadBindings } from '../config/outputs';
+import type { Config } from '../config/schema';
+import { AksCluster } from './aks-cluster';
+import { KeyVault } from './key-vault';
+import { WorkloadIdentity } from './workload-identity';
+
+/** Properties of an `AzureStack`. */
+export interface AzureStackProps {
+  readonly config: Config;
+}
+
+/**
+ * The Azure side of the lab: resource group, AKS, Key Vault and secrets, one identity per `managedIdentity` name,
+ * its federated credentials and roles, and the outputs the Kubernetes side reads.
+ */
+export class AzureStack extends TerraformStack {
+  /** The cluster. */
+  readonly cluster: AksCluster;
+  /** The vault. */
+  readonly keyVault: KeyVault;
+  /** Identities by `managedIdentity` name. */
+  readonly identities = new Map<string, WorkloadIdentity>();
+
+  constructor(scope: Construct, id: string, props: AzureStackProps) {
+    super(scope, id);
+    const { config } = props;
+    // Relative to the stack's working directory (cdktf.out/stacks/<id>): state stays in the project, no machine path in the JSON.
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    // value_wo needs Terraform 1.11.
+    this.addOverride('terraform.required_version', '>= 1.11.0');
+    new AzurermProvider(this, 'azurerm', { features: [{}] });
+
+    const resourceGroup = new ResourceGroup(this, 'ResourceGroup', { name: config.resourceGroup, location: config.location });
+    const deployer = new DataAzurermClientConfig(this, 'Deployer');
+    this.cluster = new AksCluster(this, 'Cluster', {
+      name: config.cluster.name,
+      resourceGroup,
+      nodeCount: config.cluster.nodeCount,
+      vmSize: config.cluster.vmSize,
+      kubernetesVersion: config.cluster.kubernetesVersion,
+    });
+    this.keyVault = new KeyVault(this, 'KeyVault', {
+      name: config.keyVault.name,
+      resourceGroup,
+      deployer,
+      skuName: config.keyVault.sku,
+      softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+      purgeProtectionEnabled: config.keyVault.purgeProtection,
+    });
+    for (const secret of config.keyVault.secrets) this.keyVault.addSecret(secret.name, { version: secret.version });
+
+    const trusted = new Set<string>();
+    const granted = new Set<string>();
+    for (const workload of config.workloads) {
+      const identity = this.identityNamed(workload.managedIdentity, resourceGroup);
+      const account = `${workload.managedIdentity}|${workload.namespace}|${workload.serviceAccount}`;
+      if (!trusted.has(account)) {
+        trusted.add(account);
+        identity.addFederatedCredential({ cluster: this.cluster, namespace: workload.namespace, serviceAccountName: workload.serviceAccount });
+      }
+      const secret = workload.roleScope === 'secret' ? this.keyVault.secret(workload.secret) : undefined;
+      const grant = `${workload.managedIdentity}|${secret?.node.id ?? 'vault'}`;
+      if (!granted.has(grant)) {
+        granted.add(grant);
+        this.keyVault.grantSecretRead(identity, secret);
+      }
+      this.addBindingOutputs(workload.name, {
+        clientId: identity.clientId,
+        tenantId: identity.tenantId,
+        vaultUrl: this.keyVault.vaultUrl,
+        oidcIssuerUrl: this.cluster.oidcIssuerUrl,
+      });
+    }
+    new TerraformOutput(this, 'cluster_name', { value: this.cluster.clusterName }).overrideLogicalId('cluster_name');
+    new TerraformOutput(this, 'resource_group_name', { value: resourceGroup.name }).overrideLogicalId('resource_group_name');
+  }
+
+  private identityNamed(name: string, resourceGroup: ResourceGroup): WorkloadIdentity {
+    const existing = this.identities.get(name);
+    if (existing) return existing;
+    const identity = new WorkloadIdentity(this, `Identity-${name}`, { name, resourceGroup });
+    this.identities.set(name, identity);
+    return identity;
+  }
+
+  private addBindingOutputs(workload: string, bindings: WorkloadBindings): void {
+    for (const key of Object.keys(bindings) as (keyof WorkloadBindings)[]) {
+      const name = outputName(workload, key);
+      new TerraformOutput(this, name, { value: bindings[key], description: `${key} for workload "${workload}"` }).overrideLogicalId(name);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What the local cloud serves: the Azure side as it would exist after `cdktf deploy`.
+ *
+ * Built from the synthesized Terraform by `deployTerraform()` (the lead owns that part); the servers only read it.
+ */
+
+/** A user-assigned managed identity or an Entra application, as Entra knows it. */
+export interface CloudIdentity {
+  /** Terraform address, e.g. `azurerm_user_assigned_identity.demo_Resource_1234`. */
+  readonly address: string;
+  readonly name: string;
+  readonly clientId: string;
+  /** Object id of the service principal: what role assignments name. */
+  readonly principalId: string;
+  readonly tenantId: string;
+}
+
+/** A federated identity credential on one identity. */
+export interface CloudFederatedCredential {
+  readonly name: string;
+  /** Client id of the identity the credential belongs to. */
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+}
+
+/** An Azure RBAC role assignment. */
+export interface CloudRoleAssignment {
+  readonly principalId: string;
+  readonly roleDefinitionName: string;
+  /** Azure resource id: a vault id, or `<vault id>/secrets/<name>`. */
+  readonly scope: string;
+}
+
+/** A Key Vault in RBAC mode with its secrets. */
+export interface CloudKeyVault {
+  readonly name: string;
+  /** Azure resource id `/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>`. */
+  readonly id: string;
+  /** `https://<name>.vault.azure.net/` */
+  readonly vaultUri: string;
+  readonly tenantId: string;
+  /** Secret name to value; values come from the same env vars a deploy uses. */
+  readonly secrets: ReadonlyMap<string, string>;
+}
+
+/** The AKS cluster's OIDC issuer. */
+export interface CloudCluster {
+  readonly name: string;
+  /** Ends with `/`, as AKS's does. */
+  readonly oidcIssuerUrl: string;
+}
+
+/** Everything the local cloud serves. */
+export interface CloudModel {
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+  readonly clusters: readonly CloudCluster[];
+  readonly identities: readonly CloudIdentity[];
+  readonly federatedCredentials: readonly CloudFederatedCredential[];
+  readonly roleAssignments: readonly CloudRoleAssignment[];
+  readonly keyVaults: readonly CloudKeyVault[];
+}

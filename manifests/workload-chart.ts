@@ -1,0 +1,50 @@
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import type { Construct } from 'constructs';
+import type { WorkloadBindings } from '../config/outputs';
+import type { Config } from '../config/schema';
+import { WorkloadPod } from '../constructs/workload-pod';
+import { WorkloadServiceAccount } from '../constructs/workload-service-account';
+
+/** Properties of a `WorkloadChart`. */
+export interface WorkloadChartProps {
+  readonly config: Config;
+  /** Values known after deploy, by workload name (outputs file, or explicit placeholders). */
+  readonly bindings: ReadonlyMap<string, WorkloadBindings>;
+}
+
+/** The Kubernetes side of the lab: namespaces, annotated service accounts and the labelled workload pods. */
+export class WorkloadChart extends Chart {
+  constructor(scope: Construct, id: string, props: WorkloadChartProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const namespaces = new Set<string>();
+    const accounts = new Map<string, WorkloadServiceAccount>();
+    for (const workload of props.config.workloads) {
+      const bindings = props.bindings.get(workload.name);
+      if (!bindings) throw new Error(`no bindings for workload ${JSON.stringify(workload.name)}: the outputs do not match the config`);
+      if (!namespaces.has(workload.namespace)) {
+        namespaces.add(workload.namespace);
+        new kplus.Namespace(this, `Namespace-${workload.namespace}`, { metadata: { name: workload.namespace } });
+      }
+      const key = `${workload.namespace}-${workload.serviceAccount}`;
+      let account = accounts.get(key);
+      if (!account) {
+        account = new WorkloadServiceAccount(this, `ServiceAccount-${key}`, {
+          name: workload.serviceAccount,
+          namespace: workload.namespace,
+          clientId: bindings.clientId,
+          tenantId: bindings.tenantId,
+        });
+        accounts.set(key, account);
+      }
+      new WorkloadPod(this, `Workload-${workload.name}`, {
+        name: workload.pod,
+        serviceAccount: account,
+        image: workload.image,
+        vaultUrl: bindings.vaultUrl,
+        secretName: workload.secret,
+        showSecret: workload.showSecret,
+      });
+    }
+  }
+}

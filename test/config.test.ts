@@ -1,0 +1,165 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../config/load-config';
+import { defaultConfigData, tempDir } from './helpers';
+
+function problemsOf(edit: (data: any) => void): string[] {
+  const data = defaultConfigData();
+  edit(data);
+  try {
+    parseConfig(data, 'test.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error('the config was accepted');
+}
+
+function workload(overrides: Record<string, unknown>) {
+  return { name: 'w', namespace: 'ns', serviceAccount: 'sa', managedIdentity: 'mi-1', pod: 'p', image: 'app:1', secret: 'username', ...overrides };
+}
+
+describe('loadConfig', () => {
+  it('loads the default config with defaults resolved and frozen', () => {
+    const config = loadConfig();
+    expect(config.workloads).toHaveLength(1);
+    expect(config.workloads[0]).toMatchObject({ namespace: 'workload-id-test', serviceAccount: 'workload-id-sa', secret: 'username', roleScope: 'secret' });
+    expect(config.keyVault).toMatchObject({ sku: 'standard', softDeleteRetentionDays: 7, purgeProtection: false });
+    expect(Object.isFrozen(config.workloads[0])).toBe(true);
+  });
+
+  it('reads WI_CONFIG when no path is given', () => {
+    const file = join(tempDir(), 'c.yaml');
+    writeFileSync(file, JSON.stringify({ ...defaultConfigData(), location: 'northeurope' }));
+    process.env.WI_CONFIG = file;
+    try {
+      expect(loadConfig().location).toBe('northeurope');
+    } finally {
+      delete process.env.WI_CONFIG;
+    }
+  });
+
+  it('fails when the file does not exist', () => {
+    expect(() => loadConfig('/nonexistent/config.yaml')).toThrow(/config \/nonexistent\/config.yaml:\n  - file not found/);
+  });
+
+  it('fails when the file is not YAML', () => {
+    const file = join(tempDir(), 'bad.yaml');
+    writeFileSync(file, 'location: [westeurope\n');
+    expect(() => loadConfig(file)).toThrow(/YAML:/);
+  });
+});
+
+describe('config validation', () => {
+  it('fails when a key is unknown', () => {
+    expect(problemsOf((d) => (d.cluster.nodecount = 2))).toEqual(['cluster: Unrecognized key: "nodecount"']);
+  });
+
+  it('fails when the Key Vault name has "--"', () => {
+    expect(problemsOf((d) => (d.keyVault.name = 'my--vault'))).toEqual([
+      'keyVault.name: "my--vault" must be a Key Vault name: 3-24 letters, digits and "-", starting with a letter, ending with a letter or digit, no "--"',
+    ]);
+  });
+
+  it('fails when the Key Vault name is too long', () => {
+    expect(problemsOf((d) => (d.keyVault.name = 'a'.repeat(25)))[0]).toMatch(/^keyVault.name: "a{25}" must be a Key Vault name: 3-24/);
+  });
+
+  it('fails when the namespace is not a DNS-1123 label', () => {
+    expect(problemsOf((d) => (d.workloads[0].namespace = 'Workload_Test'))).toEqual([
+      'workloads[0].namespace: "Workload_Test" must be a DNS-1123 label: 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+    ]);
+  });
+
+  it('fails when the service account is not a DNS-1123 subdomain', () => {
+    expect(problemsOf((d) => (d.workloads[0].serviceAccount = '-sa'))[0]).toMatch(/^workloads\[0\]\.serviceAccount: "-sa" must be a DNS-1123 subdomain/);
+  });
+
+  it('fails when the pod name has uppercase letters', () => {
+    expect(problemsOf((d) => (d.workloads[0].pod = 'Demo-Pod'))[0]).toMatch(/^workloads\[0\]\.pod: "Demo-Pod" must be a DNS-1123 subdomain/);
+  });
+
+  it('fails when a secret name has an underscore', () => {
+    expect(problemsOf((d) => (d.keyVault.secrets[0].name = 'user_name'))).toContain('keyVault.secrets[0].name: "user_name" must be a Key Vault secret name: 1-127 letters, digits and "-"');
+  });
+
+  it('fails when the managed identity name is too short', () => {
+    expect(problemsOf((d) => (d.workloads[0].managedIdentity = 'mi'))[0]).toMatch(/^workloads\[0\]\.managedIdentity: "mi" must be a managed identity name: 3-128/);
+  });
+
+  it('fails when the location is a display name', () => {
+    expect(problemsOf((d) => (d.location = 'West Europe'))[0]).toMatch(/^location: "West Europe" must be an Azure region name/);
+  });
+
+  it('fails when nodeCount is not a whole number', () => {
+    expect(problemsOf((d) => (d.cluster.nodeCount = 1.5))).toEqual(['cluster.nodeCount: Invalid input: expected int, received number (got 1.5)']);
+  });
+
+  it('fails when nodeCount is 0', () => {
+    expect(problemsOf((d) => (d.cluster.nodeCount = 0))[0]).toMatch(/^cluster\.nodeCount: Too small: expected number to be >=1 \(got 0\)/);
+  });
+
+  it('fails when softDeleteRetentionDays is outside 7..90', () => {
+    expect(problemsOf((d) => (d.keyVault.softDeleteRetentionDays = 120))[0]).toMatch(/^keyVault\.softDeleteRetentionDays: Too big: expected number to be <=90 \(got 120\)/);
+  });
+
+  it('fails when the workload reads a secret the vault does not define', () => {
+    expect(problemsOf((d) => (d.workloads[0].secret = 'api-key'))).toEqual([
+      'workloads[0].secret: "api-key" is not a secret of keyVault.secrets (username, password): a workload can read only a secret the vault defines',
+    ]);
+  });
+
+  it('fails when two secrets share a name, ignoring case', () => {
+    expect(problemsOf((d) => d.keyVault.secrets.push({ name: 'UserName' }))).toEqual([
+      'keyVault.secrets[2]: "UserName" repeats the secret name of entry 0: the secret name must be unique',
+    ]);
+  });
+
+  it('fails when two workloads share a name', () => {
+    expect(problemsOf((d) => d.workloads.push({ ...d.workloads[0], pod: 'other' }))).toEqual([
+      'workloads[1]: "demo" repeats the workload name of entry 0: the workload name must be unique',
+    ]);
+  });
+
+  it('fails when two workloads run the same pod in one namespace', () => {
+    expect(problemsOf((d) => d.workloads.push({ ...d.workloads[0], name: 'other' }))).toEqual([
+      'workloads[1]: "workload-id-test/demo-pod" repeats the namespace/pod of entry 0: the namespace/pod must be unique',
+    ]);
+  });
+
+  it('fails when one service account is bound to two identities', () => {
+    expect(problemsOf((d) => d.workloads.push({ ...d.workloads[0], name: 'other', pod: 'other', managedIdentity: 'other-mi' }))).toEqual([
+      'workloads[1].managedIdentity: "other-mi" differs from "workload-id-mi", already bound to service account workload-id-test/workload-id-sa: a service account maps to one identity',
+    ]);
+  });
+
+  it('fails when one identity would need more than 20 federated credentials', () => {
+    const problems = problemsOf((d) => {
+      d.workloads = Array.from({ length: 25 }, (_, i) => workload({ name: `w${i}`, serviceAccount: `sa-${i}`, pod: `p${i}` }));
+    });
+    expect(problems).toEqual([
+      'workloads[20].managedIdentity: "mi-1" would need more than 20 federated credentials (one per namespace/service account): Entra allows at most 20 per identity',
+    ]);
+  });
+
+  it('accepts 25 workloads spread over two identities', () => {
+    const data = defaultConfigData();
+    data.workloads = Array.from({ length: 25 }, (_, i) => workload({ name: `w${i}`, serviceAccount: `sa-${i}`, pod: `p${i}`, managedIdentity: i < 13 ? 'mi-1' : 'mi-2' }));
+    expect(parseConfig(data).workloads).toHaveLength(25);
+  });
+
+  it('fails when there is no workload', () => {
+    expect(problemsOf((d) => (d.workloads = []))[0]).toMatch(/^workloads: Too small: expected array to have >=1 items/);
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf((d) => {
+      d.location = 'West Europe';
+      d.keyVault.name = 'x';
+      d.workloads[0].image = 'has space';
+    });
+    expect(problems).toHaveLength(3);
+    expect(problems.map((p) => p.split(':')[0])).toEqual(['location', 'keyVault.name', 'workloads[0].image']);
+  });
+});

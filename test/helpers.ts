@@ -1,0 +1,20 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_CONFIG_PATH } from '../config/load-config';
+
+/** A fresh temp folder for one test. */
+export function tempDir(prefix = 'wi-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The default config file as a plain object, to edit in a test. */
+export function defaultConfigData(): any {
+  return parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8'));
+}
+
+/** The project root (tests run from it). */
+export const ROOT = process.cwd();
+/** tsx by absolute path, so child programs run from any folder. */
+export const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');

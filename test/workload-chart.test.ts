@@ -1,0 +1,55 @@
+import { Testing } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/load-config';
+import { PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../config/outputs';
+import { WorkloadChart } from '../manifests/workload-chart';
+
+const deployed: WorkloadBindings = {
+  clientId: '11111111-2222-3333-4444-555555555555',
+  tenantId: '66666666-7777-8888-9999-000000000000',
+  vaultUrl: 'https://workload-id-kv-demo.vault.azure.net/',
+  oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
+};
+
+function synth(bindings: WorkloadBindings = deployed): any[] {
+  const config = loadConfig();
+  return Testing.synth(new WorkloadChart(Testing.app(), 'workload-identity', { config, bindings: new Map([['demo', bindings]]) }));
+}
+
+describe('WorkloadChart', () => {
+  it('matches the snapshot with placeholder bindings', () => {
+    expect(synth(PLACEHOLDER_BINDINGS)).toMatchSnapshot();
+  });
+
+  it('annotates the service account with the deployed client and tenant ids', () => {
+    const account = synth().find((o) => o.kind === 'ServiceAccount');
+    expect(account.metadata).toEqual({
+      name: 'workload-id-sa',
+      namespace: 'workload-id-test',
+      annotations: { 'azure.workload.identity/client-id': deployed.clientId, 'azure.workload.identity/tenant-id': deployed.tenantId },
+    });
+  });
+
+  it('labels the pod itself, runs it as the service account, and gives it the vault and secret', () => {
+    const pod = synth().find((o) => o.kind === 'Pod');
+    expect(pod.metadata.labels['azure.workload.identity/use']).toBe('true');
+    expect(pod.metadata.namespace).toBe('workload-id-test');
+    expect(pod.spec.serviceAccountName).toBe('workload-id-sa');
+    expect(pod.spec.containers[0].env).toEqual([
+      { name: 'KEYVAULT_URL', value: deployed.vaultUrl },
+      { name: 'SECRET_NAME', value: 'username' },
+      { name: 'SHOW_SECRET', value: 'true' },
+    ]);
+  });
+
+  it('runs the pod non-root, read-only, with small explicit resources', () => {
+    const pod = synth().find((o) => o.kind === 'Pod');
+    const container = pod.spec.containers[0];
+    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+  });
+
+  it('fails when a workload has no bindings', () => {
+    expect(() => new WorkloadChart(Testing.app(), 'c', { config: loadConfig(), bindings: new Map() })).toThrow('no bindings for workload "demo": the outputs do not match the config');
+  });
+});

@@ -1,0 +1,199 @@
+import { isPlaceholder, TOKEN_AUDIENCE, type WorkloadBindings } from '../config/outputs';
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
+import { objectsOf, parseReference, resourcesOf, type KubeObject, type SynthesizedPair, type TerraformResource } from './synthesized-pair';
+
+const USE_LABEL = 'azure.workload.identity/use';
+const CLIENT_ID = 'azure.workload.identity/client-id';
+const EXPIRATION = 'azure.workload.identity/service-account-token-expiration';
+const READ_ROLES = new Set(['Key Vault Secrets User', 'Key Vault Secrets Officer', 'Key Vault Administrator']);
+
+/** One problem found in a synthesized pair: what, where, the failure it prevents and the fix. */
+export interface Finding {
+  /** Stable id of the check, e.g. `credential-subject`. */
+  readonly check: string;
+  readonly severity: 'error' | 'warning';
+  /** The object or resource at fault, e.g. `Pod workload-id-test/demo-pod`. */
+  readonly subject: string;
+  readonly message: string;
+  /** The failure at run time this check prevents. */
+  readonly prevents: string;
+  readonly fix: string;
+}
+
+/** What else a check may know. */
+export interface CheckOptions {
+  /** Deployed values per workload, to compare with the annotations. */
+  readonly bindings?: ReadonlyMap<string, WorkloadBindings>;
+  /** Secret values that must appear in no file. */
+  readonly secretValues?: readonly string[];
+  /** The manifests are about to be applied: placeholders are errors. */
+  readonly forApply?: boolean;
+}
+
+/** A pod or a pod template, with where it came from. */
+interface PodView {
+  readonly ref: string;
+  readonly namespace: string;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly spec: any;
+}
+
+/** Every check, in the order they are reported. */
+export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Finding[] {
+  const findings: Finding[] = [];
+  const add = (f: Finding) => findings.push(f);
+  const tf = pair.terraform;
+  const credentials = resourcesOf(tf, 'azurerm_federated_identity_credential');
+  const identities = new Map(resourcesOf(tf, 'azurerm_user_assigned_identity').map((r) => [r.address, r]));
+  const roles = resourcesOf(tf, 'azurerm_role_assignment');
+  const secrets = resourcesOf(tf, 'azurerm_key_vault_secret');
+  const accounts = objectsOf(pair, 'ServiceAccount');
+  const namespaces = new Set(objectsOf(pair, 'Namespace').map((n) => n.metadata.name));
+
+  for (const cluster of resourcesOf(tf, 'azurerm_kubernetes_cluster')) {
+    for (const flag of ['oidc_issuer_enabled', 'workload_identity_enabled']) {
+      if (cluster.values[flag] !== true) {
+        add({ check: 'cluster-features', severity: 'error', subject: cluster.address, message: `${flag} is not true`, prevents: 'the cluster issues no token Entra can verify and the webhook never runs', fix: `set ${flag} = true on the cluster` });
+      }
+    }
+  }
+
+  const credentialsByIdentity = new Map<string, TerraformResource[]>();
+  for (const credential of credentials) {
+    const parent = parseReference(credential.values.parent_id)?.address ?? String(credential.values.parent_id);
+    credentialsByIdentity.set(parent, [...(credentialsByIdentity.get(parent) ?? []), credential]);
+    const audience = credential.values.audience;
+    if (!Array.isArray(audience) || audience.length !== 1 || audience[0] !== TOKEN_AUDIENCE) {
+      add({ check: 'credential-audience', severity: 'error', subject: credential.address, message: `audience is ${JSON.stringify(audience)}, not ["${TOKEN_AUDIENCE}"]`, prevents: 'AADSTS70021: the token\'s audience matches no credential', fix: `set audience = ["${TOKEN_AUDIENCE}"]` });
+    }
+    const issuer = credential.values.issuer;
+    const reference = parseReference(issuer);
+    if (reference) {
+      if (!reference.address.startsWith('azurerm_kubernetes_cluster.') || reference.attribute !== 'oidc_issuer_url') {
+        add({ check: 'credential-issuer', severity: 'error', subject: credential.address, message: `issuer ${issuer} is not a cluster's oidc_issuer_url`, prevents: 'AADSTS70021: the token\'s issuer matches no credential', fix: 'set issuer to the cluster\'s oidc_issuer_url attribute' });
+      }
+    } else if (typeof issuer !== 'string' || !issuer.startsWith('https://') || !issuer.endsWith('/')) {
+      add({ check: 'credential-issuer', severity: 'error', subject: credential.address, message: `issuer ${JSON.stringify(issuer)} is a literal${typeof issuer === 'string' && !issuer.endsWith('/') ? ' without the trailing "/"' : ''}`, prevents: 'AADSTS70021: AKS tokens carry the issuer URL with its trailing "/"', fix: 'reference the cluster\'s oidc_issuer_url instead of copying it' });
+    }
+  }
+
+  for (const [identity, list] of credentialsByIdentity) {
+    if (list.length > MAX_FEDERATED_CREDENTIALS_PER_IDENTITY) {
+      add({ check: 'credential-limit', severity: 'error', subject: identity, message: `${list.length} federated credentials, more than ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY}`, prevents: 'the deploy fails: Entra allows 20 federated credentials per identity', fix: 'spread the service accounts over more identities' });
+    }
+    const dependents = list.filter((c) => list.some((other) => other !== c && dependsOn(c, other.address)));
+    if (dependents.length < list.length - 1) {
+      add({ check: 'credential-serialized', severity: 'error', subject: identity, message: `${list.length} federated credentials are not chained with depends_on`, prevents: 'ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity during deploy', fix: 'make each credential of one identity depend on the previous one' });
+    }
+  }
+
+  for (const pod of podViews(pair)) {
+    const accountName: string | undefined = pod.spec?.serviceAccountName;
+    const account = accounts.find((a) => a.metadata.name === accountName && a.metadata.namespace === pod.namespace);
+    const annotated = account?.metadata.annotations?.[CLIENT_ID] !== undefined;
+    const labelled = pod.labels[USE_LABEL] === 'true';
+    if (!labelled && !annotated) continue; // not a workload identity pod
+    if (!namespaces.has(pod.namespace)) {
+      add({ check: 'namespace', severity: 'error', subject: pod.ref, message: `namespace ${pod.namespace} is not in the manifests`, prevents: 'kubectl apply fails: namespace not found', fix: 'add the Namespace object' });
+    }
+    if (!labelled) {
+      const onAccount = account?.metadata.labels?.[USE_LABEL] === 'true';
+      add({ check: 'workload-label', severity: 'error', subject: pod.ref, message: `the pod lacks the label ${USE_LABEL}: "true"${onAccount ? ' (it is on the service account, which the webhook ignores)' : ''}`, prevents: 'the webhook does not inject AZURE_CLIENT_ID and the token file: the credential finds no workload identity', fix: `label the pod (or the Deployment's pod template) ${USE_LABEL}: "true"` });
+    }
+    if (!account) {
+      add({ check: 'service-account', severity: 'error', subject: pod.ref, message: `service account ${JSON.stringify(accountName)} is not in namespace ${pod.namespace} of the manifests`, prevents: 'the pod is refused, or runs as "default" which no credential trusts', fix: 'set serviceAccountName to the annotated service account' });
+      continue;
+    }
+    const accountRef = `ServiceAccount ${pod.namespace}/${account.metadata.name}`;
+    const clientId = account.metadata.annotations?.[CLIENT_ID];
+    if (!clientId) {
+      add({ check: 'client-id-annotation', severity: 'error', subject: accountRef, message: `annotation ${CLIENT_ID} is missing`, prevents: 'no AZURE_CLIENT_ID is injected: the credential cannot sign in', fix: 'annotate the service account with the identity\'s client id' });
+    }
+    for (const [where, annotations] of [[pod.ref, pod.annotations], [accountRef, account.metadata.annotations ?? {}]] as const) {
+      const expiration = annotations[EXPIRATION];
+      if (expiration !== undefined && !(/^\d+$/.test(expiration) && Number(expiration) >= 3600 && Number(expiration) <= 86400)) {
+        add({ check: 'token-expiration', severity: 'error', subject: where, message: `${EXPIRATION} is ${JSON.stringify(expiration)}, outside 3600..86400`, prevents: 'the webhook rejects the pod', fix: 'use a whole number of seconds from 3600 to 86400' });
+      }
+    }
+
+    const subject = `system:serviceaccount:${pod.namespace}:${account.metadata.name}`;
+    const trusting = credentials.filter((c) => c.values.subject === subject);
+    if (trusting.length === 0) {
+      const near = credentials.map((c) => String(c.values.subject)).join(', ') || 'none';
+      add({ check: 'credential-subject', severity: 'error', subject: pod.ref, message: `no federated credential has subject ${subject} (found: ${near})`, prevents: 'AADSTS70021: No matching federated identity record found', fix: 'derive the credential\'s subject from the same namespace and service account as the manifests' });
+      continue;
+    }
+    const trustingIdentities = new Set(trusting.map((c) => parseReference(c.values.parent_id)?.address));
+    checkClientId(clientId, trustingIdentities, identities, options, add, accountRef);
+
+    const containers: any[] = [...(pod.spec?.containers ?? [])];
+    const secretName = containers.flatMap((c) => c.env ?? []).find((e: any) => e.name === 'SECRET_NAME')?.value as string | undefined;
+    if (!secretName) continue;
+    const secret = secrets.find((s) => s.values.name === secretName);
+    const vaultAddress = parseReference(secret?.values.key_vault_id)?.address;
+    const covering = roles.filter((role) => {
+      if (!READ_ROLES.has(role.values.role_definition_name)) return false;
+      if (!trustingIdentities.has(parseReference(role.values.principal_id)?.address)) return false;
+      const scope = parseReference(role.values.scope);
+      return (secret && scope?.address === secret.address) || (vaultAddress !== undefined && scope?.address === vaultAddress && scope.attribute === 'id');
+    });
+    if (covering.length === 0) {
+      add({ check: 'role-scope', severity: 'error', subject: pod.ref, message: `the identity trusted for ${subject} holds no secret-reading role on secret ${JSON.stringify(secretName)} or its vault`, prevents: 'Key Vault answers 403 Forbidden (ForbiddenByRbac)', fix: `grant "Key Vault Secrets User" on the secret ${secretName} (or the vault) to that identity` });
+    }
+  }
+
+  checkFiles(pair, options, add);
+  return findings;
+}
+
+function checkClientId(clientId: string | undefined, trusting: Set<string | undefined>, identities: Map<string, TerraformResource>, options: CheckOptions, add: (f: Finding) => void, accountRef: string): void {
+  if (!clientId || !options.bindings || isPlaceholder(clientId)) return;
+  const expected = [...options.bindings.values()].filter((b) => b.clientId === clientId);
+  if (expected.length === 0) {
+    const names = [...trusting].map((a) => identities.get(a ?? '')?.values.name ?? a).join(', ');
+    add({ check: 'client-id-annotation', severity: 'error', subject: accountRef, message: `client id ${clientId} is not the client id of any deployed workload identity (expected the one of ${names})`, prevents: 'AADSTS700016 or AADSTS70021: Entra looks for the credential on another identity', fix: 'synthesize the manifests from the outputs of the current deploy' });
+  }
+}
+
+function checkFiles(pair: SynthesizedPair, options: CheckOptions, add: (f: Finding) => void): void {
+  for (const secret of resourcesOf(pair.terraform, 'azurerm_key_vault_secret')) {
+    if (secret.values.value !== undefined) {
+      add({ check: 'secret-in-state', severity: 'error', subject: secret.address, message: 'the secret is written with "value", which Terraform stores in state', prevents: 'the secret value leaks into terraform.tfstate', fix: 'write it with value_wo and value_wo_version from a sensitive variable' });
+    }
+  }
+  for (const value of options.secretValues ?? []) {
+    if (value.length < 3) continue; // too short to tell apart from ordinary text
+    for (const [file, text] of pair.texts) {
+      if (text.includes(value)) {
+        add({ check: 'secret-value', severity: 'error', subject: file, message: 'a secret value appears in the file', prevents: 'the secret leaks to whoever reads the synthesized files', fix: 'pass secret values only through TF_VAR_secret_<name> at deploy time' });
+      }
+    }
+  }
+  if (options.forApply) {
+    const placeholders = pair.objects.filter((o) => JSON.stringify(o).match(/placeholder-(client-id|tenant-id|vault|issuer)/));
+    for (const object of placeholders) {
+      add({ check: 'placeholders', severity: 'error', subject: `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`, message: 'the manifest still carries placeholder bindings', prevents: 'the workload signs in with a client id that does not exist', fix: 'deploy the Azure stack with --outputs-file, then synthesize the manifests again' });
+    }
+  }
+}
+
+function dependsOn(resource: TerraformResource, address: string): boolean {
+  const list = resource.values.depends_on;
+  return Array.isArray(list) && list.includes(address);
+}
+
+function podViews(pair: SynthesizedPair): PodView[] {
+  const view = (kind: string, object: KubeObject, meta: any, spec: any): PodView => ({
+    ref: `${kind} ${object.metadata.namespace ?? 'default'}/${object.metadata.name}`,
+    namespace: object.metadata.namespace ?? 'default',
+    labels: meta?.labels ?? {},
+    annotations: meta?.annotations ?? {},
+    spec,
+  });
+  return pair.objects.flatMap((o) => {
+    if (o.kind === 'Pod') return [view('Pod', o, o.metadata, o.spec)];
+    if (['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet'].includes(o.kind)) return [view(o.kind, o, o.spec?.template?.metadata, o.spec?.template?.spec)];
+    return [];
+  });
+}
