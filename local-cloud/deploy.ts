@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { secretVariableName } from '../config/outputs';
+import { parseReference, resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
+import type { CloudModel } from './model';
+
+/** What `terraform apply` would leave behind: the model the local cloud serves and the stack's outputs. */
+export interface LocalDeployment {
+  readonly model: CloudModel;
+  /** Output name to value, as `cdktf deploy --outputs-file` writes them under the stack name. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+}
+
+/** Options of `deployTerraform`. */
+export interface DeployOptions {
+  /** Values of the Terraform variables, by variable name (`secret_username`). */
+  readonly variables: Readonly<Record<string, string>>;
+  /** @default - a fixed tenant, so runs are repeatable */
+  readonly tenantId?: string;
+}
+
+/** Deterministic GUID from a seed: the same Terraform always deploys to the same ids. */
+export function guidFrom(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * Play `terraform apply` of a synthesized Azure stack: give each resource the attributes Azure would compute, and
+ * resolve every `${...}` reference, so the local cloud runs exactly what the Terraform describes.
+ *
+ * Only plain references (`${type.name.attribute}`, `${var.name}`) are supported: anything else is refused by name.
+ */
+export function deployTerraform(terraform: TerraformJson, options: DeployOptions): LocalDeployment {
+  const tenantId = options.tenantId ?? guidFrom('tenant');
+  const subscriptionId = guidFrom('subscription');
+  const state = new Map<string, Record<string, any>>();
+  const pending = [...resourcesOf(terraform, 'data.azurerm_client_config'), ...Object.keys(terraform.resource ?? {}).flatMap((type) => resourcesOf(terraform, type))];
+
+  const resolve = (value: unknown, where: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => resolve(v, where));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//' && k !== 'depends_on').map(([k, v]) => [k, resolve(v, where)]));
+    if (typeof value !== 'string' || !value.includes('${')) return value;
+    return value.replace(/\$\{([^}]*)\}/g, (_all, expression: string) => {
+      if (expression.startsWith('var.')) {
+        const name = expression.slice(4);
+        const variable = options.variables[name];
+        if (variable === undefined) throw new Error(`${where}: variable ${name} has no value: set TF_VAR_${name}`);
+        return variable;
+      }
+      const reference = parseReference(`\${${expression}}`);
+      if (!reference) throw new Error(`${where}: the local cloud cannot evaluate \${${expression}}`);
+      const target = state.get(reference.address);
+      if (!target) throw new NotYet();
+      const attribute = target[reference.attribute];
+      if (attribute === undefined) throw new Error(`${where}: ${reference.address} has no attribute ${reference.attribute} in the local cloud`);
+      return String(attribute);
+    });
+  };
+
+  while (pending.length > 0) {
+    const before = pending.length;
+    for (const resource of [...pending]) {
+      let values: Record<string, any>;
+      try {
+        values = resolve(resource.values, resource.address) as Record<string, any>;
+      } catch (err) {
+        if (err instanceof NotYet) continue;
+        throw err;
+      }
+      state.set(resource.address, { ...values, ...computed(resource.type, resource.address, values, tenantId, subscriptionId) });
+      pending.splice(pending.indexOf(resource), 1);
+    }
+    if (pending.length === before) throw new Error(`cannot resolve the references of ${pending.map((r) => r.address).join(', ')} (a cycle, or a reference to a resource that does not exist)`);
+  }
+
+  const all = (type: string) => [...state.entries()].filter(([address]) => address.startsWith(`${type}.`)).map(([, v]) => v);
+  const identities = all('azurerm_user_assigned_identity');
+  const model: CloudModel = {
+    tenantId,
+    subscriptionId,
+    clusters: all('azurerm_kubernetes_cluster').map((c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url })),
+    identities: [...state.entries()]
+      .filter(([address]) => address.startsWith('azurerm_user_assigned_identity.'))
+      .map(([address, i]) => ({ address, name: i.name, clientId: i.client_id, principalId: i.principal_id, tenantId: i.tenant_id })),
+    federatedCredentials: all('azurerm_federated_identity_credential').map((c) => {
+      const parent = identities.find((i) => i.id === c.parent_id);
+      if (!parent) throw new Error(`federated credential ${c.name}: parent_id ${c.parent_id} is no identity of this stack`);
+      return { name: c.name, clientId: parent.client_id, issuer: c.issuer, subject: c.subject, audiences: c.audience };
+    }),
+    roleAssignments: all('azurerm_role_assignment').map((r) => ({ principalId: r.principal_id, roleDefinitionName: r.role_definition_name, scope: r.scope })),
+    keyVaults: all('azurerm_key_vault').map((v) => ({
+      name: v.name,
+      id: v.id,
+      vaultUri: v.vault_uri,
+      tenantId: v.tenant_id,
+      secrets: new Map(all('azurerm_key_vault_secret').filter((s) => s.key_vault_id === v.id).map((s) => [s.name, s.value_wo ?? s.value])),
+    })),
+  };
+  const outputs = Object.fromEntries(Object.entries(terraform.output ?? {}).map(([name, o]) => [name, resolve(o.value, `output ${name}`)]));
+  return { model, outputs };
+}
+
+/** Terraform variable values from the environment (`TF_VAR_<name>`), with fallbacks for the ones not set. */
+export function variablesFromEnv(terraform: TerraformJson, env: NodeJS.ProcessEnv, fallback: Readonly<Record<string, string>> = {}): { values: Record<string, string>; fromFallback: string[] } {
+  const values: Record<string, string> = {};
+  const fromFallback: string[] = [];
+  for (const name of Object.keys(terraform.variable ?? {})) {
+    const value = env[`TF_VAR_${name}`] ?? fallback[name];
+    if (value === undefined) throw new Error(`variable ${name} has no value: set TF_VAR_${name}`);
+    if (env[`TF_VAR_${name}`] === undefined) fromFallback.push(`TF_VAR_${name}`);
+    values[name] = value;
+  }
+  return { values, fromFallback };
+}
+
+/** The lab's demo values (`00-variables.sh`), used by the demo for any secret whose TF_VAR_ is not set. */
+export const DEMO_SECRET_VALUES: Readonly<Record<string, string>> = {
+  [secretVariableName('username')]: 'admin',
+  [secretVariableName('password')]: 'trustno1',
+};
+
+class NotYet extends Error {}
+
+function computed(type: string, address: string, v: Record<string, any>, tenantId: string, subscriptionId: string): Record<string, unknown> {
+  const group = (name: string) => `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
+  switch (type) {
+    case 'azurerm_client_config':
+      return { tenant_id: tenantId, subscription_id: subscriptionId, object_id: guidFrom(`deployer`), client_id: guidFrom('deployer-app') };
+    case 'azurerm_resource_group':
+      return { id: group(v.name) };
+    case 'azurerm_kubernetes_cluster':
+      return {
+        id: `${group(v.resource_group_name)}/providers/Microsoft.ContainerService/managedClusters/${v.name}`,
+        oidc_issuer_url: `https://${v.location}.oic.prod-aks.azure.com/${tenantId}/${guidFrom(address)}/`,
+      };
+    case 'azurerm_user_assigned_identity':
+      return {
+        id: `${group(v.resource_group_name)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${v.name}`,
+        client_id: guidFrom(`${address}/client`),
+        principal_id: guidFrom(`${address}/principal`),
+        tenant_id: tenantId,
+      };
+    case 'azurerm_key_vault':
+      return { id: `${group(v.resource_group_name)}/providers/Microsoft.KeyVault/vaults/${v.name}`, vault_uri: `https://${v.name}.vault.azure.net/` };
+    case 'azurerm_key_vault_secret': {
+      const vaultName = String(v.key_vault_id).split('/').at(-1);
+      const version = guidFrom(`${address}/${v.value_wo_version ?? 0}`).replaceAll('-', '');
+      return {
+        id: `https://${vaultName}.vault.azure.net/secrets/${v.name}/${version}`,
+        versionless_id: `https://${vaultName}.vault.azure.net/secrets/${v.name}`,
+        resource_id: `${v.key_vault_id}/secrets/${v.name}/versions/${version}`,
+        resource_versionless_id: `${v.key_vault_id}/secrets/${v.name}`,
+      };
+    }
+    default:
+      return { id: `${group('local')}/providers/${type}/${guidFrom(address)}` };
+  }
+}
