@@ -1,0 +1,34 @@
+/**
+ * The workload: reads one Key Vault secret with the pod's workload identity and prints it periodically.
+ *
+ * All configuration comes from the environment (see settings.ts). Exit codes: 0 on SIGTERM/SIGINT
+ * or a successful RUN_ONCE read, 1 when a RUN_ONCE read fails, 2 on a bad environment.
+ */
+import { SecretClient } from '@azure/keyvault-secrets';
+import { createCredential } from './credential';
+import { formatStartLine } from './output';
+import { runReadLoop } from './read-loop';
+import { readSettings, type AppSettings } from './settings';
+
+let settings: AppSettings;
+try {
+  settings = readSettings();
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+
+const controller = new AbortController();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    controller.abort();
+    // Deadline: a request that ignores the abort (MSAL, IMDS probing) must not delay the exit past a second.
+    setTimeout(() => process.exit(0), 900).unref();
+  });
+}
+
+const client = new SecretClient(settings.vaultUrl, createCredential(settings.credential));
+console.log(formatStartLine(new Date(), settings.podName));
+// Exit explicitly: an idle keep-alive socket or SDK timer must not keep a RUN_ONCE job alive.
+// No top-level await: the image runs this file compiled to CommonJS.
+void runReadLoop(client, { ...settings, abortSignal: controller.signal }).then((code) => process.exit(code));

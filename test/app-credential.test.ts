@@ -1,0 +1,21 @@
+import { describe, expect, test } from 'vitest';
+import { createCredential } from '../app/credential';
+import type { CredentialSettings } from '../app/settings';
+
+const workloadIdentity = {
+  clientId: '00000000-0000-0000-0000-000000000001',
+  tenantId: '00000000-0000-0000-0000-000000000002',
+  tokenFilePath: '/var/run/secrets/azure/tokens/azure-identity-token',
+  authorityHost: 'https://login.microsoftonline.com/',
+};
+
+describe('createCredential', () => {
+  test.each<[CredentialSettings, string]>([
+    [{ mode: 'default' }, 'DefaultAzureCredential'],
+    [{ mode: 'chained', workloadIdentity }, 'ChainedTokenCredential'],
+    [{ mode: 'workload-identity', workloadIdentity }, 'WorkloadIdentityCredential'],
+    [{ mode: 'client-assertion', workloadIdentity }, 'ClientAssertionCredential'],
+  ])('builds %o as %s', (settings, className) => {
+    expect(createCredential(settings).constructor.name).toBe(className);
+  });
+});

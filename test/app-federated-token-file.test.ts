@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { FederatedTokenFile, jwtExpiresAtMs, tokenFileReads } from '../app/federated-token-file';
+
+const NOW = Date.parse('2026-03-04T05:00:00Z');
+
+/** An unsigned JWT whose payload has `exp`: enough for the client, which never verifies it. */
+function jwt(expiresAtMs: number, subject = 'system:serviceaccount:demo:workload'): string {
+  const part = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256' })}.${part({ sub: subject, exp: Math.floor(expiresAtMs / 1000) })}.signature`;
+}
+
+let dir: string;
+let path: string;
+
+/** Writes the token as kubelet would, with an explicit mtime so that the test does not depend on clock resolution. */
+function writeToken(token: string, mtimeMs: number): void {
+  writeFileSync(path, token);
+  utimesSync(path, mtimeMs / 1000, mtimeMs / 1000);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(NOW);
+  dir = mkdtempSync(join(tmpdir(), 'app-token-'));
+  path = join(dir, 'azure-identity-token');
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('FederatedTokenFile', () => {
+  test('reads the file once while it is unchanged and fresh', async () => {
+    // GIVEN a token valid for an hour
+    const token = jwt(NOW + 3_600_000);
+    writeToken(token, NOW - 1000);
+    const file = new FederatedTokenFile(path);
+    const before = tokenFileReads();
+
+    // WHEN it is asked for three times within four minutes
+    const first = await file.read();
+    vi.setSystemTime(NOW + 60_000);
+    const second = await file.read();
+    vi.setSystemTime(NOW + 4 * 60_000);
+    const third = await file.read();
+
+    // THEN the file was read once
+    expect([first, second, third]).toEqual([token, token, token]);
+    expect(tokenFileReads() - before).toBe(1);
+  });
+
+  test('re-reads when kubelet rotated the file', async () => {
+    writeToken(jwt(NOW + 3_600_000, 'old'), NOW - 1000);
+    const file = new FederatedTokenFile(path);
+    await file.read();
+    const before = tokenFileReads();
+
+    const rotated = jwt(NOW + 7_200_000, 'new');
+    writeToken(rotated, NOW);
+
+    expect(await file.read()).toBe(rotated);
+    expect(tokenFileReads() - before).toBe(1);
+  });
+
+  test('re-reads when only the mtime changed', async () => {
+    const token = jwt(NOW + 3_600_000);
+    writeToken(token, NOW - 1000);
+    const file = new FederatedTokenFile(path);
+    await file.read();
+    const before = tokenFileReads();
+
+    utimesSync(path, NOW / 1000, NOW / 1000);
+    await file.read();
+
+    expect(tokenFileReads() - before).toBe(1);
+  });
+
+  test('re-reads after 5 minutes even when unchanged', async () => {
+    writeToken(jwt(NOW + 3_600_000), NOW - 1000);
+    const file = new FederatedTokenFile(path);
+    await file.read();
+    const before = tokenFileReads();
+
+    vi.setSystemTime(NOW + 5 * 60_000);
+    await file.read();
+
+    expect(tokenFileReads() - before).toBe(1);
+  });
+
+  test('re-reads when the cached token is within 5 minutes of its exp', async () => {
+    writeToken(jwt(NOW + 4 * 60_000), NOW - 1000);
+    const file = new FederatedTokenFile(path);
+    await file.read();
+    const before = tokenFileReads();
+
+    await file.read();
+
+    expect(tokenFileReads() - before).toBe(1);
+  });
+
+  test('trims the trailing newline some tools write', async () => {
+    const token = jwt(NOW + 3_600_000);
+    writeToken(`${token}\n`, NOW);
+    expect(await new FederatedTokenFile(path).read()).toBe(token);
+  });
+
+  test('fails when the file is empty', async () => {
+    writeToken('', NOW);
+    await expect(new FederatedTokenFile(path).read()).rejects.toThrow(`The federated token file ${path} is empty`);
+  });
+
+  test('fails when the file is missing', async () => {
+    await expect(new FederatedTokenFile(join(dir, 'missing')).read()).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('jwtExpiresAtMs', () => {
+  test('decodes exp without verifying the signature', () => {
+    expect(jwtExpiresAtMs(jwt(NOW + 3_600_000))).toBe(NOW + 3_600_000);
+  });
+
+  test.each(['', 'not-a-jwt', 'a.b.c', `a.${Buffer.from('null').toString('base64url')}.c`])('is +Infinity for %j', (token) => {
+    expect(jwtExpiresAtMs(token)).toBe(Number.POSITIVE_INFINITY);
+  });
+});

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, test } from 'vitest';
+
+const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+const appPackage = JSON.parse(read('app/package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const appLock = JSON.parse(read('app/package-lock.json')) as { packages: Record<string, { version?: string }> };
+const finalStage = read('app/Dockerfile').split(/^FROM /m).at(-1)!;
+
+describe('the workload image', () => {
+  test('depends on the Azure SDK only, pinned', () => {
+    expect(Object.keys(appPackage.dependencies).sort()).toEqual([
+      '@azure/core-auth',
+      '@azure/core-rest-pipeline',
+      '@azure/identity',
+      '@azure/keyvault-secrets',
+      '@azure/logger',
+      '@azure/msal-node',
+    ]);
+    for (const version of Object.values(appPackage.dependencies)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  test('locks the versions that the tests run against (the root node_modules)', () => {
+    const require = createRequire(import.meta.url);
+    for (const [path, { version }] of Object.entries(appLock.packages)) {
+      const name = path.split('node_modules/').at(-1);
+      // Only the top-level packages are comparable; nested ones (msal-node's own msal-common) are checked by npm.
+      if (!name || path !== `node_modules/${name}`) continue;
+      let installed: string | undefined;
+      try {
+        installed = (require(`${name}/package.json`) as { version: string }).version;
+      } catch {
+        continue; // a package the root does not install (e.g. behind an exports map): nothing to compare
+      }
+      expect(`${name}@${version}`).toBe(`${name}@${installed}`);
+    }
+  });
+
+  test('runs as UID/GID 10001 with the compiled program and production dependencies only', () => {
+    expect(finalStage).toMatch(/^USER 10001:10001$/m);
+    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "build\/main.js"\]$/m);
+    expect(finalStage).toContain('COPY --from=deps /src/node_modules ./node_modules');
+    expect(read('app/Dockerfile')).toContain('npm ci --omit=dev');
+    expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b/);
+  });
+});

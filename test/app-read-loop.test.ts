@@ -1,0 +1,98 @@
+import type { KeyVaultSecret } from '@azure/keyvault-secrets';
+import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
+import { backoffInMs, runReadLoop, type ReadLoopOptions, type SecretGetter } from '../app/read-loop';
+
+const forbidden = Object.assign(new Error('Caller is not authorized to perform action on resource.'), { name: 'RestError', statusCode: 403, code: 'Forbidden' });
+const secret = (value: string): KeyVaultSecret => ({ name: 'username', value, properties: { name: 'username', vaultUrl: 'https://my-vault.vault.azure.net' } });
+
+/** A client that plays `script` in order (a value or an error per call), then aborts the loop. */
+function scripted(script: Array<string | Error>, controller: AbortController): SecretGetter & { calls: number } {
+  return {
+    calls: 0,
+    async getSecret() {
+      const step = script[this.calls++];
+      if (this.calls >= script.length) controller.abort();
+      if (step instanceof Error) throw step;
+      return secret(step ?? '');
+    },
+  };
+}
+
+let stdout: MockInstance;
+let stderr: MockInstance;
+let controller: AbortController;
+
+function options(overrides: Partial<ReadLoopOptions> = {}): ReadLoopOptions {
+  return { secretName: 'username', readIntervalInMs: 1, retryMinInMs: 1, retryMaxInMs: 4, runOnce: false, showSecret: false, abortSignal: controller.signal, ...overrides };
+}
+
+beforeEach(() => {
+  stdout = vi.spyOn(console, 'log').mockImplementation(() => {});
+  stderr = vi.spyOn(console, 'error').mockImplementation(() => {});
+  controller = new AbortController();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('runReadLoop', () => {
+  test('RUN_ONCE: prints the masked line and returns 0', async () => {
+    const code = await runReadLoop(scripted(['p@ssw0rd'], new AbortController()), options({ runOnce: true }));
+
+    expect(code).toBe(0);
+    expect(stdout.mock.calls).toEqual([['Your secret is ******** (masked; set SHOW_SECRET=true to print it)']]);
+    expect(JSON.stringify(stderr.mock.calls)).not.toContain('p@ssw0rd');
+  });
+
+  test('RUN_ONCE: prints one failure line without retrying and returns 1', async () => {
+    const client = scripted([forbidden, 'never read'], new AbortController());
+
+    const code = await runReadLoop(client, options({ runOnce: true }));
+
+    expect(code).toBe(1);
+    expect(client.calls).toBe(1);
+    expect(stderr).toHaveBeenCalledTimes(1);
+    expect(stderr.mock.calls[0]![0]).toMatch(/^Failed to read secret "username": 403 Forbidden: .* \(hint: .*Key Vault Secrets User.*\)$/);
+  });
+
+  test('backs off exponentially up to RETRY_MAX_MS, resets after a success and goes on until aborted', async () => {
+    // GIVEN four failures, a success, then a failure
+    const client = scripted([forbidden, forbidden, forbidden, forbidden, 's3cr3t', forbidden], controller);
+
+    // WHEN the loop runs until the script aborts it
+    const code = await runReadLoop(client, options({ showSecret: true }));
+
+    // THEN every failure printed one line, the pause doubled to the cap, and the success reset it
+    expect(code).toBe(0);
+    expect(stdout.mock.calls).toEqual([['Your secret is s3cr3t']]);
+    expect(stderr.mock.calls.map(([line]) => /retrying in (\S+)$/.exec(line as string)?.[1])).toEqual(['1ms', '2ms', '4ms', '4ms']);
+  });
+
+  test('a read cut short by the abort is not a failure', async () => {
+    const client: SecretGetter = {
+      getSecret: (_name, opts) =>
+        new Promise((_, reject) => opts?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })))),
+    };
+    setTimeout(() => controller.abort(), 10);
+
+    expect(await runReadLoop(client, options())).toBe(0);
+    expect(stderr).not.toHaveBeenCalled();
+  });
+
+  test('the pause between reads ends at once on abort', async () => {
+    const client = scripted(['s3cr3t', 'never read'], new AbortController());
+    setTimeout(() => controller.abort(), 10);
+    const started = Date.now();
+
+    expect(await runReadLoop(client, options({ readIntervalInMs: 600_000 }))).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(client.calls).toBe(1);
+  });
+});
+
+describe('backoffInMs', () => {
+  test('doubles from the minimum and stops at the maximum', () => {
+    expect([0, 1, 2, 5, 6, 7, 1000].map((n) => backoffInMs(n, 1000, 60_000))).toEqual([1000, 2000, 4000, 32_000, 60_000, 60_000, 60_000]);
+  });
+});
