@@ -1,0 +1,147 @@
+/**
+ * The local cloud: AKS's OIDC issuer, the workload identity webhook, a kubelet, Microsoft Entra's token endpoint and
+ * Key Vault's secrets API, served from a `CloudModel` so that the real Azure SDKs run against it unchanged.
+ *
+ * A test and demo harness: product code never imports it.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASE_CERTIFICATE_HOSTS, createCertificates } from './certificates';
+import { ENTRA_HOST, Entra } from './entra';
+import { Faults } from './faults';
+import { sendJson } from './http';
+import { OidcIssuer } from './issuer';
+import { KeyVaultService } from './key-vault';
+import { runPod as startPod } from './kubelet';
+import type { RunPodOptions, RunningPod } from './kubelet';
+import type { ServiceAccount, Workload } from './kubernetes';
+import type { CloudModel } from './model';
+import { startProxy } from './proxy';
+import type { Route } from './proxy';
+import { createStats } from './stats';
+import type { LocalCloudStats } from './stats';
+import { mutatePod } from './webhook';
+import type { MutationResult } from './webhook';
+
+/** How to start the local cloud. */
+export interface LocalCloudOptions {
+  /**
+   * Parent of the run's directory (certificates, projected tokens); the run's directory is removed by `close()`.
+   * @default the OS temp dir
+   */
+  readonly dir?: string;
+}
+
+/** Which pod to run, and on which cluster. */
+export interface LocalRunPodOptions extends RunPodOptions {
+  /**
+   * Name of the model's cluster whose issuer signs the pod's tokens.
+   * @default the model's first cluster
+   */
+  readonly cluster?: string;
+}
+
+/** A running local cloud. */
+export interface LocalCloud {
+  /** `http://127.0.0.1:<port>`: the `HTTPS_PROXY` of programs that use the local cloud. */
+  readonly proxyUrl: string;
+  /** The local CA: the `NODE_EXTRA_CA_CERTS` of programs that use the local cloud. */
+  readonly caCertPath: string;
+  /** `HTTPS_PROXY` and `NODE_EXTRA_CA_CERTS`, for programs started by other means than `runPod`. */
+  readonly clientEnv: Readonly<Record<string, string>>;
+  /** The first cluster's OIDC issuer. */
+  readonly issuer: OidcIssuer;
+  /** Every cluster's issuer, by issuer URL. */
+  readonly issuers: ReadonlyMap<string, OidcIssuer>;
+  /** Faults to inject into Entra and Key Vault. */
+  readonly faults: Faults;
+  /** Admit a Pod or Deployment through the workload identity webhook (default tenant: the model's). */
+  mutatePod<T extends Workload>(workload: T, serviceAccount: ServiceAccount): MutationResult<T>;
+  /** Run an admitted pod's first container as a local process; `close()` stops it. */
+  runPod(options: LocalRunPodOptions): Promise<RunningPod>;
+  /** A copy of the counters. */
+  stats(): LocalCloudStats;
+  /** Stop pods and servers, and remove the run's directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the local cloud for `model`: certificates, issuers, Entra, Key Vault and the proxy in front of them.
+ *
+ * @example
+ * const cloud = await startLocalCloud(model);
+ * const { object } = cloud.mutatePod(pod, serviceAccount); // what the API server stores
+ * const running = await cloud.runPod({ pod: object, command: process.execPath, args: ['--import', 'tsx', 'app/main.ts'] });
+ * await running.waitForLog(/secret read/);
+ * await cloud.close(); // stops the pod too
+ */
+export async function startLocalCloud(model: CloudModel, options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  if (model.clusters.length === 0) {
+    throw new Error('the model has no cluster: the local cloud needs an OIDC issuer to sign service account tokens');
+  }
+  const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'local-cloud-'));
+  try {
+    const stats = createStats();
+    const faults = new Faults();
+    const issuers = new Map<string, OidcIssuer>();
+    const issuerHosts = model.clusters.map((c) => new URL(c.oidcIssuerUrl).hostname);
+    // Key generation and openssl run in parallel: RSA keys take 0.1-0.3 s each.
+    const [issuerList, entra, certificates] = await Promise.all([
+      Promise.all(model.clusters.map((c) => OidcIssuer.create(c.oidcIssuerUrl))),
+      Entra.create(model, (url) => issuers.get(url), faults, stats),
+      createCertificates(dir, [...new Set([...BASE_CERTIFICATE_HOSTS, ...issuerHosts])]),
+    ]);
+    issuerList.forEach((i) => issuers.set(i.url, i));
+    const keyVault = new KeyVaultService(model, entra.jwks, faults, stats);
+
+    const routes = new Map<string, Route>([[ENTRA_HOST, { kind: 'entra', handle: (req, res, url) => entra.handle(req, res, url) }]]);
+    for (const host of keyVault.hosts) {
+      routes.set(host, { kind: 'keyVault', handle: (req, res, url) => keyVault.handle(req, res, url) });
+    }
+    for (const host of new Set(issuerList.map((i) => i.host))) {
+      // Several clusters of one region share the regional issuer host, told apart by path.
+      const onHost = issuerList.filter((i) => i.host === host);
+      routes.set(host, {
+        kind: 'issuer',
+        handle: (req, res, url) => {
+          if (!onHost.some((i) => i.handle(req, res, url))) {
+            sendJson(res, 404, { error: 'not found' });
+          }
+        },
+      });
+    }
+    const proxy = await startProxy({ certificates, routes, stats });
+    const clientEnv = { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: certificates.caCertPath };
+    const pods = new Set<RunningPod>();
+
+    return {
+      proxyUrl: proxy.url,
+      caCertPath: certificates.caCertPath,
+      clientEnv,
+      issuer: issuerList[0],
+      issuers,
+      faults,
+      mutatePod: (workload, serviceAccount) => mutatePod(workload, serviceAccount, { defaultTenantId: model.tenantId }),
+      async runPod({ cluster, ...podOptions }) {
+        const index = cluster === undefined ? 0 : model.clusters.findIndex((c) => c.name === cluster);
+        if (index < 0) {
+          throw new Error(`cluster "${cluster}" is not in the model (clusters: ${model.clusters.map((c) => c.name).join(', ')})`);
+        }
+        const pod = await startPod(podOptions, { issuer: issuerList[index], dir: join(dir, 'pods'), clientEnv });
+        pods.add(pod);
+        void pod.exited.then(() => pods.delete(pod));
+        return pod;
+      },
+      stats: () => structuredClone(stats),
+      async close() {
+        await Promise.all([...pods].map((p) => p.stop()));
+        await proxy.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
