@@ -1,0 +1,73 @@
+import { relative } from 'node:path';
+import type { RunningPod } from '../local-cloud/kubelet';
+import { startLab, synthLab } from '../local-cloud/lab';
+import { readOutputs } from '../config/outputs';
+import { checkPair } from '../verify/checks';
+
+/** Options of the `demo` command. */
+export interface DemoOptions {
+  readonly config?: string;
+  /** Where the demo's synthesized files go. @default ".local-cloud" */
+  readonly workDir?: string;
+  /** `CREDENTIAL_MODE` of the workload program. @default "default" (DefaultAzureCredential, as the lab's sample) */
+  readonly credentialMode?: string;
+  /** Seconds to wait for each pod's first secret. @default 30 */
+  readonly timeoutSeconds?: number;
+}
+
+/** A numbered step with its duration, so the long ones show progress. */
+async function step<T>(index: number, total: number, title: string, work: () => T | Promise<T>): Promise<T> {
+  process.stdout.write(`[${index}/${total}] ${title} ... `);
+  const started = performance.now();
+  const result = await work();
+  console.log(`${((performance.now() - started) / 1000).toFixed(1)}s`);
+  return result;
+}
+
+/**
+ * Run the lab on this machine: synthesize, deploy into the local cloud, verify, admit the pods through the webhook,
+ * run the workload program in each, print its logs, and stop. Returns the exit code.
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<number> {
+  const workDir = options.workDir ?? '.local-cloud';
+  const where = (file: string) => relative(process.cwd(), file) || file;
+  const files = await step(1, 4, 'Synthesizing both sides and deploying the Azure side into the local cloud', () => synthLab({ workDir, config: options.config }));
+  if (files.demoValuesFor.length > 0) console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
+  console.log(`      ${where(files.terraformFile)}, ${where(files.outputsFile)}, ${where(files.manifestsDir)}/`);
+
+  const lab = await step(2, 4, 'Starting the local cloud (cluster issuer, webhook, Entra, Key Vault)', () => startLab(files));
+  try {
+    const findings = await step(3, 4, 'Verifying the pair before apply', () =>
+      checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true, secretValues: Object.values(files.variables) }),
+    );
+    for (const f of findings) console.error(`      ${f.severity}: ${f.check}: ${f.subject}: ${f.message}. Fix: ${f.fix}`);
+    if (findings.some((f) => f.severity === 'error')) return 1;
+
+    const pods = await step(4, 4, `Applying ${where(files.manifestsDir)}/ (pods admitted through the webhook, run with the workload program)`, () =>
+      Promise.all(files.config.workloads.map((w) => lab.runPod({ pod: w.pod, env: options.credentialMode ? { CREDENTIAL_MODE: options.credentialMode } : {} }))),
+    );
+    const timeoutInMs = (options.timeoutSeconds ?? 30) * 1000;
+    const results = await Promise.all(pods.map((pod) => firstRead(pod, timeoutInMs)));
+    for (const [i, pod] of pods.entries()) {
+      console.log(`\nReading logs from [${pod.name}] pod...\n`);
+      console.log(pod.logs().trimEnd());
+      if (!results[i]) console.error(`pod ${pod.name}: no secret read within ${timeoutInMs / 1000}s`);
+    }
+    const stats = lab.cloud.stats();
+    console.log(`\nLocal cloud: ${stats.tokenRequests} token request(s), ${stats.secretReads} secret read(s), ${stats.challenges} challenge(s).`);
+    return results.every(Boolean) ? 0 : 1;
+  } finally {
+    await lab.close();
+  }
+}
+
+/** Wait for the pod's first secret line (true), or its exit or the timeout (false); then stop it. */
+async function firstRead(pod: RunningPod, timeoutInMs: number): Promise<boolean> {
+  const read = pod.waitForLog(/^Your secret is /, timeoutInMs).then(
+    () => true,
+    () => false,
+  );
+  const ok = await Promise.race([read, pod.exited.then(() => read)]);
+  await pod.stop();
+  return ok;
+}

@@ -1,0 +1,107 @@
+/**
+ * The lab, end to end on one machine: synthesize, "deploy" into the local cloud, admit the pod through the webhook,
+ * and run the real workload program against the local Entra and Key Vault.
+ *
+ * A demo and test harness: product code never imports it.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load-config';
+import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
+import type { Config } from '../config/schema';
+import { synthAzure, synthManifests } from '../synth';
+import { objectsOf, readSynthesizedPair, type SynthesizedPair, type TerraformJson } from '../verify/synthesized-pair';
+import { DEMO_SECRET_VALUES, deployTerraform, variablesFromEnv } from './deploy';
+import type { RunningPod } from './kubelet';
+import type { ServiceAccount, Workload } from './kubernetes';
+import { startLocalCloud, type LocalCloud } from './local-cloud';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The workload program the local kubelet runs in place of the container image. */
+export const APP_ENTRY = join(ROOT, 'app', 'main.ts');
+const TSX_LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+/** Where the lab's synthesized files are. */
+export interface LabFiles {
+  readonly config: Config;
+  readonly terraformFile: string;
+  readonly manifestsDir: string;
+  readonly outputsFile: string;
+  /** The values the secrets were "deployed" with, by Terraform variable name. */
+  readonly variables: Readonly<Record<string, string>>;
+  /** `TF_VAR_*` that were not set, so the lab's demo values stood in. */
+  readonly demoValuesFor: readonly string[];
+}
+
+/**
+ * Synthesize the Azure side, deploy it into the local cloud to get its outputs, then synthesize the manifests bound to
+ * those outputs: the same order as `cdktf deploy --outputs-file` followed by `npm run synth`.
+ */
+export function synthLab(options: { readonly workDir: string; readonly config?: string; readonly env?: NodeJS.ProcessEnv }): LabFiles {
+  const config = loadConfig(options.config);
+  const cdktfOut = join(options.workDir, 'cdktf.out');
+  const manifestsDir = join(options.workDir, 'dist');
+  const outputsFile = join(options.workDir, 'outputs.json');
+  mkdirSync(options.workDir, { recursive: true });
+  synthAzure(config, cdktfOut);
+  const terraformFile = join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json');
+  const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as TerraformJson;
+  const { values, fromFallback } = variablesFromEnv(terraform, options.env ?? process.env, DEMO_SECRET_VALUES);
+  const { outputs } = deployTerraform(terraform, { variables: values });
+  writeFileSync(outputsFile, `${JSON.stringify({ [AZURE_STACK_NAME]: outputs }, null, 2)}\n`);
+  synthManifests(config, readOutputs(outputsFile, config), manifestsDir);
+  return { config, terraformFile, manifestsDir, outputsFile, variables: values, demoValuesFor: fromFallback };
+}
+
+/** How the workload program runs in a lab pod. */
+export interface LabPodOptions {
+  /** Name of the Pod (or Deployment) in the manifests. */
+  readonly pod: string;
+  /** Extra environment for the program, e.g. `CREDENTIAL_MODE`, `RUN_ONCE`, `READ_INTERVAL_MS`. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** @default now - in the past to start with an expired token */
+  readonly tokenIssuedAt?: Date;
+}
+
+/** A running lab: the local cloud serving the deployed files. */
+export interface Lab {
+  readonly cloud: LocalCloud;
+  readonly pair: SynthesizedPair;
+  /** Admit the pod through the webhook (throws what the webhook refuses) and run the workload program in it. */
+  runPod(options: LabPodOptions): Promise<RunningPod>;
+  close(): Promise<void>;
+}
+
+/** Start the local cloud from synthesized files alone (plus the secret values a deploy would use). */
+export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables'>): Promise<Lab> {
+  const pair = readSynthesizedPair({ terraformFile: files.terraformFile, manifestsDir: files.manifestsDir });
+  const { model } = deployTerraform(pair.terraform, { variables: files.variables });
+  const cloud = await startLocalCloud(model);
+  return {
+    cloud,
+    pair,
+    async runPod(options) {
+      const workload = pair.objects.find((o) => (o.kind === 'Pod' || o.kind === 'Deployment') && o.metadata.name === options.pod) as unknown as Workload | undefined;
+      if (!workload) throw new Error(`no Pod or Deployment named ${JSON.stringify(options.pod)} in ${files.manifestsDir}`);
+      const template = workload.kind === 'Deployment' ? workload.spec.template : workload;
+      const accountName = template.spec.serviceAccountName ?? 'default';
+      const namespace = workload.metadata.namespace ?? 'default';
+      const account = (objectsOf(pair, 'ServiceAccount').find((a) => a.metadata.name === accountName && (a.metadata.namespace ?? 'default') === namespace) as unknown as ServiceAccount | undefined) ?? {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: accountName, namespace },
+      };
+      const admitted = cloud.mutatePod(workload, account).object;
+      return cloud.runPod({
+        pod: admitted,
+        command: process.execPath,
+        args: ['--import', TSX_LOADER, APP_ENTRY],
+        cwd: ROOT,
+        env: options.env,
+        tokenIssuedAt: options.tokenIssuedAt,
+      });
+    },
+    close: () => cloud.close(),
+  };
+}
