@@ -46,6 +46,14 @@ const WorkloadSchema = z.strictObject({
   roleScope: z.enum(['secret', 'vault']).default('secret'),
   /** Print the secret's value in the log, as the lab's demo does; masked otherwise. */
   showSecret: z.boolean().default(false),
+  /** `Pod` as in the lab, or a `Deployment` (the label goes on its pod template). */
+  kind: z.enum(['Pod', 'Deployment']).default('Pod'),
+  /** Replicas of a Deployment; refused for a Pod. */
+  replicas: z.int().min(1).max(100).optional(),
+  /** Lifetime of the projected service-account token; the webhook accepts 3600..86400 (default 3600). */
+  tokenExpirationSeconds: z.int().min(3600).max(86400).optional(),
+  /** Sidecar containers the webhook must leave alone (pod annotation `skip-containers`); never the workload's own `app`. */
+  skipContainers: z.array(named(rules.dns1123Label).refine((name) => name !== 'app', { error: () => '"app" is the workload\'s own container: it needs the identity' })).optional(),
 });
 
 /** The whole config file: the lab's `00-variables.sh`, typed. */
@@ -74,6 +82,9 @@ export const ConfigSchema = z
     const identityOf = new Map<string, string>();
     const subjectsOf = new Map<string, Set<string>>();
     config.workloads.forEach((w, i) => {
+      if (w.replicas !== undefined && w.kind !== 'Deployment') {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'replicas'], message: `${w.replicas} replicas need kind: Deployment (a bare Pod runs once)` });
+      }
       if (!secrets.has(w.secret.toLowerCase())) {
         ctx.addIssue({ code: 'custom', path: ['workloads', i, 'secret'], message: `${JSON.stringify(w.secret)} is not a secret of keyVault.secrets (${[...secrets].join(', ')}): a workload can read only a secret the vault defines` });
       }

@@ -4,8 +4,10 @@
  *
  * A demo and test harness: product code never imports it.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
@@ -20,7 +22,31 @@ import { startLocalCloud, type LocalCloud } from './local-cloud';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The workload program the local kubelet runs in place of the container image. */
 export const APP_ENTRY = join(ROOT, 'app', 'main.ts');
-const TSX_LOADER = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+let appBundle: Promise<string> | undefined;
+
+/**
+ * The workload program compiled to one JavaScript file, as the image runs compiled code: a pod then starts in
+ * about 0.2 s of CPU instead of 1.2 s through a TypeScript loader. Built once per process.
+ */
+export function buildApp(): Promise<string> {
+  appBundle ??= (async () => {
+    const outfile = join(mkdtempSync(join(tmpdir(), 'workload-app-')), 'main.mjs');
+    await build({
+      entryPoints: [APP_ENTRY],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+      // Some dependencies are CommonJS and call require(): give the ES module bundle one.
+      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    });
+    return outfile;
+  })();
+  return appBundle;
+}
 
 /** Where the lab's synthesized files are. */
 export interface LabFiles {
@@ -77,7 +103,7 @@ export interface Lab {
 export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables'>): Promise<Lab> {
   const pair = readSynthesizedPair({ terraformFile: files.terraformFile, manifestsDir: files.manifestsDir });
   const { model } = deployTerraform(pair.terraform, { variables: files.variables });
-  const cloud = await startLocalCloud(model);
+  const [cloud, program] = await Promise.all([startLocalCloud(model), buildApp()]);
   return {
     cloud,
     pair,
@@ -96,7 +122,7 @@ export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifest
       return cloud.runPod({
         pod: admitted,
         command: process.execPath,
-        args: ['--import', TSX_LOADER, APP_ENTRY],
+        args: [program],
         cwd: ROOT,
         env: options.env,
         tokenIssuedAt: options.tokenIssuedAt,

@@ -3,8 +3,11 @@ import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { WorkloadBindings } from '../config/outputs';
 import type { Config } from '../config/schema';
-import { WorkloadPod } from '../constructs/workload-pod';
+import { Workload } from '../constructs/workload';
 import { WorkloadServiceAccount } from '../constructs/workload-service-account';
+
+/** Id of the chart: names its file `dist/<name>.k8s.yaml` and is part of the `cdk8s.io/metadata.addr` label of its pods. */
+export const CHART_NAME = 'workload-identity';
 
 /** Properties of a `WorkloadChart`. */
 export interface WorkloadChartProps {
@@ -13,7 +16,7 @@ export interface WorkloadChartProps {
   readonly bindings: ReadonlyMap<string, WorkloadBindings>;
 }
 
-/** The Kubernetes side of the lab: namespaces, annotated service accounts and the labelled workload pods. */
+/** The Kubernetes side of the lab: namespaces, annotated service accounts and the labelled workloads (pods or Deployments). */
 export class WorkloadChart extends Chart {
   constructor(scope: Construct, id: string, props: WorkloadChartProps) {
     super(scope, id, { disableResourceNameHashes: true });
@@ -37,13 +40,17 @@ export class WorkloadChart extends Chart {
         });
         accounts.set(key, account);
       }
-      new WorkloadPod(this, `Workload-${workload.name}`, {
+      new Workload(this, `Workload-${workload.name}`, {
         name: workload.pod,
         serviceAccount: account,
         image: workload.image,
         vaultUrl: bindings.vaultUrl,
         secretName: workload.secret,
         showSecret: workload.showSecret,
+        kind: workload.kind,
+        replicas: workload.replicas,
+        tokenExpirationSeconds: workload.tokenExpirationSeconds,
+        skipContainers: workload.skipContainers,
       });
     }
   }

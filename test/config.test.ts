@@ -153,6 +153,18 @@ describe('config validation', () => {
     expect(problemsOf((d) => (d.workloads = []))[0]).toMatch(/^workloads: Too small: expected array to have >=1 items/);
   });
 
+  it('fails when replicas are set on a bare Pod', () => {
+    expect(problemsOf((d) => (d.workloads[0].replicas = 2))).toEqual(['workloads[0].replicas: 2 replicas need kind: Deployment (a bare Pod runs once)']);
+  });
+
+  it('fails when the token expiration is outside what the webhook accepts', () => {
+    expect(problemsOf((d) => (d.workloads[0].tokenExpirationSeconds = 600))).toEqual(['workloads[0].tokenExpirationSeconds: Too small: expected number to be >=3600 (got 600)']);
+  });
+
+  it('fails when skipContainers names the workload\'s own container', () => {
+    expect(problemsOf((d) => (d.workloads[0].skipContainers = ['app']))).toEqual(['workloads[0].skipContainers[0]: "app" is the workload\'s own container: it needs the identity']);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf((d) => {
       d.location = 'West Europe';

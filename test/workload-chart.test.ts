@@ -1,6 +1,8 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load-config';
+import { loadConfig, parseConfig } from '../config/load-config';
+import type { Config } from '../config/schema';
+import { defaultConfigData } from './helpers';
 import { PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../config/outputs';
 import { WorkloadChart } from '../manifests/workload-chart';
 
@@ -11,8 +13,7 @@ const deployed: WorkloadBindings = {
   oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
 };
 
-function synth(bindings: WorkloadBindings = deployed): any[] {
-  const config = loadConfig();
+function synth(bindings: WorkloadBindings = deployed, config: Config = loadConfig()): any[] {
   return Testing.synth(new WorkloadChart(Testing.app(), 'workload-identity', { config, bindings: new Map([['demo', bindings]]) }));
 }
 
@@ -51,5 +52,26 @@ describe('WorkloadChart', () => {
 
   it('fails when a workload has no bindings', () => {
     expect(() => new WorkloadChart(Testing.app(), 'c', { config: loadConfig(), bindings: new Map() })).toThrow('no bindings for workload "demo": the outputs do not match the config');
+  });
+
+  it('runs a Deployment with the label on its pod template, not only on the Deployment', () => {
+    const data = defaultConfigData();
+    Object.assign(data.workloads[0], { kind: 'Deployment', replicas: 3 });
+    const deployment = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Deployment');
+    expect(deployment.metadata).toMatchObject({ name: 'demo-pod', namespace: 'workload-id-test' });
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.template.metadata.labels['azure.workload.identity/use']).toBe('true');
+    expect(deployment.spec.template.spec.serviceAccountName).toBe('workload-id-sa');
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'cdk8s.io/metadata.addr': expect.any(String) });
+  });
+
+  it('sets the token expiration and skip-containers annotations on the pod', () => {
+    const data = defaultConfigData();
+    Object.assign(data.workloads[0], { tokenExpirationSeconds: 7200, skipContainers: ['log-shipper', 'proxy'] });
+    const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
+    expect(pod.metadata.annotations).toEqual({
+      'azure.workload.identity/service-account-token-expiration': '7200',
+      'azure.workload.identity/skip-containers': 'log-shipper;proxy',
+    });
   });
 });

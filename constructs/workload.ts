@@ -1,0 +1,102 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { dns1123Label, dns1123Subdomain } from '../config/rules';
+import type { WorkloadServiceAccount } from './workload-service-account';
+
+/** The pod label the workload identity webhook selects on; a label on the service account is ignored. */
+export const USE_WORKLOAD_IDENTITY_LABEL = 'azure.workload.identity/use';
+/** Pod annotation: lifetime of the projected token in seconds (3600..86400); wins over the service account's. */
+export const TOKEN_EXPIRATION_ANNOTATION = 'azure.workload.identity/service-account-token-expiration';
+/** Pod annotation: containers (separated by `;`) the webhook leaves alone. */
+export const SKIP_CONTAINERS_ANNOTATION = 'azure.workload.identity/skip-containers';
+/** The UID and GID the workload runs as; the app's Dockerfile uses the same. */
+export const WORKLOAD_UID = 10001;
+/** Name of the container that runs the workload program. */
+export const WORKLOAD_CONTAINER = 'app';
+
+/** Properties of a `Workload`. */
+export interface WorkloadProps {
+  /** Name of the Pod or Deployment. */
+  readonly name: string;
+  readonly serviceAccount: WorkloadServiceAccount;
+  readonly image: string;
+  /** `KEYVAULT_URL`: the vault the workload reads (from the Azure side's outputs). */
+  readonly vaultUrl: string;
+  /** `SECRET_NAME`: the secret the workload reads. */
+  readonly secretName: string;
+  /** `SHOW_SECRET`: print the value, as the lab's demo does. @default false - masked */
+  readonly showSecret?: boolean;
+  /** @default "Pod" - the lab's bare pod; a Deployment keeps it running across node failures */
+  readonly kind?: 'Pod' | 'Deployment';
+  /** Replicas of a Deployment. @default 1 */
+  readonly replicas?: number;
+  /** Lifetime of the projected token. @default - the service account's, else the webhook's 3600 */
+  readonly tokenExpirationSeconds?: number;
+  /** Sidecar containers the webhook must not inject into. @default - none */
+  readonly skipContainers?: readonly string[];
+}
+
+/**
+ * The lab's workload, as a bare Pod or a Deployment: labelled for the webhook (on the pod itself, or the Deployment's
+ * pod template), running as its service account, locked down.
+ *
+ * @see https://azure.github.io/azure-workload-identity/docs/topics/service-account-labels-and-annotations.html
+ */
+export class Workload extends Construct {
+  /** The Kubernetes Pod or Deployment. */
+  readonly resource: kplus.Pod | kplus.Deployment;
+
+  constructor(scope: Construct, id: string, props: WorkloadProps) {
+    super(scope, id);
+    if (!dns1123Subdomain.test(props.name)) {
+      throw new Error(`workload name ${JSON.stringify(props.name)} must be ${dns1123Subdomain.description}`);
+    }
+    const tokenExpiration = props.tokenExpirationSeconds;
+    if (tokenExpiration !== undefined && !(Number.isInteger(tokenExpiration) && tokenExpiration >= 3600 && tokenExpiration <= 86400)) {
+      throw new Error(`tokenExpirationSeconds ${tokenExpiration} must be a whole number of seconds from 3600 to 86400 (the webhook refuses others)`);
+    }
+    for (const name of props.skipContainers ?? []) {
+      if (!dns1123Label.test(name) || name === WORKLOAD_CONTAINER) {
+        throw new Error(`skipContainers entry ${JSON.stringify(name)} must be ${dns1123Label.description}, and not "${WORKLOAD_CONTAINER}" (the workload's own container needs the identity)`);
+      }
+    }
+    const account = props.serviceAccount.resource;
+    const annotations: Record<string, string> = {};
+    if (tokenExpiration !== undefined) annotations[TOKEN_EXPIRATION_ANNOTATION] = String(tokenExpiration);
+    if (props.skipContainers?.length) annotations[SKIP_CONTAINERS_ANNOTATION] = props.skipContainers.join(';');
+    const podMetadata = { labels: { [USE_WORKLOAD_IDENTITY_LABEL]: 'true' }, ...(Object.keys(annotations).length ? { annotations } : {}) };
+    const pod: kplus.AbstractPodProps = {
+      serviceAccount: account,
+      securityContext: { ensureNonRoot: true, user: WORKLOAD_UID, group: WORKLOAD_UID, fsGroup: WORKLOAD_UID },
+      containers: [
+        {
+          name: WORKLOAD_CONTAINER,
+          image: props.image,
+          envVariables: {
+            KEYVAULT_URL: kplus.EnvValue.fromValue(props.vaultUrl),
+            SECRET_NAME: kplus.EnvValue.fromValue(props.secretName),
+            SHOW_SECRET: kplus.EnvValue.fromValue(String(props.showSecret ?? false)),
+          },
+          resources: {
+            cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(200) },
+            memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+          },
+          securityContext: {
+            ensureNonRoot: true,
+            user: WORKLOAD_UID,
+            group: WORKLOAD_UID,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+          },
+        },
+      ],
+    };
+    const metadata = { name: props.name, namespace: account.metadata.namespace };
+    this.resource =
+      props.kind === 'Deployment'
+        ? new kplus.Deployment(this, 'Resource', { ...pod, metadata, replicas: props.replicas ?? 1, podMetadata })
+        : new kplus.Pod(this, 'Resource', { ...pod, metadata: { ...metadata, ...podMetadata } });
+  }
+}

@@ -1,0 +1,64 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readOutputs } from '../config/outputs';
+import { startLab, synthLab } from '../local-cloud/lab';
+import { checkPair } from '../verify/checks';
+import { defaultConfigData, tempDir } from './helpers';
+
+/** Synthesize a lab from an edited default config. */
+function labFor(edit: (data: any) => void) {
+  const dir = tempDir('wi-topology-');
+  const data = defaultConfigData();
+  edit(data);
+  writeFileSync(join(dir, 'config.yaml'), JSON.stringify(data));
+  return synthLab({ workDir: dir, config: join(dir, 'config.yaml'), env: {} });
+}
+
+describe('topologies on the local cloud', () => {
+  it('runs a Deployment whose pod template carries the label', async () => {
+    const files = labFor((d) => Object.assign(d.workloads[0], { kind: 'Deployment', replicas: 2 }));
+    const lab = await startLab(files);
+    try {
+      expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
+      const pod = await lab.runPod({ pod: 'demo-pod', env: { RUN_ONCE: 'true' } });
+      expect(await pod.exited).toBe(0);
+      expect(pod.name).toMatch(/^demo-pod-[a-z0-9]+-[a-z0-9]{5}$/);
+      expect(pod.stdout.at(-1)).toBe('Your secret is admin');
+    } finally {
+      await lab.close();
+    }
+  });
+
+  it('runs 25 workloads over 2 identities, each service account trusted by its own credential', async () => {
+    const files = labFor((d) => {
+      d.workloads = Array.from({ length: 25 }, (_, i) => ({
+        name: `w${i}`,
+        namespace: `team-${i % 3}`,
+        serviceAccount: `sa-${i}`,
+        managedIdentity: i % 2 ? 'reader-odd' : 'reader-even',
+        pod: `pod-${i}`,
+        image: 'workload-id-app:0.1.0',
+        secret: i % 2 ? 'password' : 'username',
+        showSecret: true,
+      }));
+    });
+    const lab = await startLab(files);
+    try {
+      expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
+      const results: string[] = [];
+      // Four at a time: each pod is a Node.js process with the Azure SDKs.
+      for (let i = 0; i < 25; i += 4) {
+        const batch = await Promise.all(Array.from({ length: Math.min(4, 25 - i) }, (_, j) => lab.runPod({ pod: `pod-${i + j}`, env: { RUN_ONCE: 'true' } })));
+        for (const pod of batch) {
+          await pod.exited;
+          results.push(`${pod.name}: ${pod.stdout.at(-1) ?? pod.logs()}`);
+        }
+      }
+      expect(results).toEqual(Array.from({ length: 25 }, (_, i) => `pod-${i}: Your secret is ${i % 2 ? 'trustno1' : 'admin'}`));
+      expect(lab.cloud.stats().tokenRequests).toBe(25);
+    } finally {
+      await lab.close();
+    }
+  }, 60_000);
+});
