@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as rules from './rules';
 import type { NameRule } from './rules';
+import { SAMPLES, type SampleName } from './samples';
 
 /** Microsoft Entra accepts at most this many federated credentials on one identity. */
 export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
@@ -15,11 +16,18 @@ const SecretSchema = z.strictObject({
   version: z.int().min(1).default(1),
 });
 
+const WindowsNodePoolSchema = z.strictObject({
+  vmSize: named(rules.vmSize).default('Standard_D4s_v5'),
+  nodeCount: z.int().min(1).max(100).default(1),
+});
+
 const ClusterSchema = z.strictObject({
   name: named(rules.aksClusterName),
   nodeCount: z.int().min(1).max(100).default(1),
   vmSize: named(rules.vmSize).default('Standard_D2s_v5'),
   /** Omitted: AKS picks its current default version. */
+  /** A Windows node pool beside the Linux system pool, for workloads with `os: windows`. */
+  windowsNodePool: WindowsNodePoolSchema.optional(),
   kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: (i) => `${JSON.stringify(i.input)} must be a Kubernetes version such as "1.33"` }).optional(),
 });
 
@@ -39,7 +47,11 @@ const WorkloadSchema = z.strictObject({
   serviceAccount: named(rules.dns1123Subdomain),
   managedIdentity: named(rules.managedIdentityName),
   pod: named(rules.dns1123Subdomain),
-  image: named(rules.imageReference),
+  /** The program's image; or `sample` for one of the upstream sample images. */
+  image: named(rules.imageReference).optional(),
+  sample: z.enum(Object.keys(SAMPLES) as [SampleName, ...SampleName[]]).optional(),
+  /** `windows` schedules on the cluster's Windows node pool. */
+  os: z.enum(['linux', 'windows']).default('linux'),
   /** The secret the workload reads: becomes `SECRET_NAME` and the scope of its role. */
   secret: named(rules.keyVaultSecretName),
   /** `secret`: the role covers only the secret it reads (least privilege); `vault`: every secret. */
@@ -82,6 +94,15 @@ export const ConfigSchema = z
     const identityOf = new Map<string, string>();
     const subjectsOf = new Map<string, Set<string>>();
     config.workloads.forEach((w, i) => {
+      if ((w.image === undefined) === (w.sample === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'image'], message: `set exactly one of image and sample (got ${w.image === undefined ? 'neither' : 'both'})` });
+      }
+      if (w.sample && SAMPLES[w.sample].runsOnce && w.kind === 'Deployment') {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'kind'], message: `sample ${w.sample} reads once and exits: a Deployment would restart it forever; use kind: Pod` });
+      }
+      if (w.os === 'windows' && !config.cluster.windowsNodePool) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'os'], message: '"windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it' });
+      }
       if (w.replicas !== undefined && w.kind !== 'Deployment') {
         ctx.addIssue({ code: 'custom', path: ['workloads', i, 'replicas'], message: `${w.replicas} replicas need kind: Deployment (a bare Pod runs once)` });
       }

@@ -1,4 +1,5 @@
 import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
+import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
 import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -15,6 +16,8 @@ export interface AksClusterProps {
   readonly vmSize?: string;
   /** @default - AKS's current default version */
   readonly kubernetesVersion?: string;
+  /** Add a Windows node pool for Windows workloads. @default - Linux nodes only */
+  readonly windowsNodePool?: { readonly vmSize?: string; readonly nodeCount?: number };
 }
 
 /**
@@ -30,6 +33,8 @@ export class AksCluster extends Construct {
   readonly oidcIssuerUrl: string;
   /** The cluster's name. */
   readonly clusterName: string;
+  /** The Windows node pool, when asked for. */
+  readonly windowsNodePool?: KubernetesClusterNodePool;
 
   constructor(scope: Construct, id: string, props: AksClusterProps) {
     super(scope, id);
@@ -62,5 +67,16 @@ export class AksCluster extends Construct {
       networkProfile: { networkPlugin: 'azure', networkPolicy: 'azure' },
     });
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
+    if (props.windowsNodePool) {
+      // AKS generates the Windows admin credentials when windows_profile is left out: none pass through Terraform state.
+      this.windowsNodePool = new KubernetesClusterNodePool(this, 'WindowsPool', {
+        name: 'win', // Windows pool names are at most 6 characters
+        kubernetesClusterId: this.resource.id,
+        osType: 'Windows',
+        osSku: 'Windows2022',
+        vmSize: props.windowsNodePool.vmSize ?? 'Standard_D4s_v5',
+        nodeCount: props.windowsNodePool.nodeCount ?? 1,
+      });
+    }
   }
 }

@@ -43,6 +43,7 @@ export class AzureStack extends TerraformStack {
       nodeCount: config.cluster.nodeCount,
       vmSize: config.cluster.vmSize,
       kubernetesVersion: config.cluster.kubernetesVersion,
+      windowsNodePool: config.cluster.windowsNodePool,
     });
     this.keyVault = new KeyVault(this, 'KeyVault', {
       name: config.keyVault.name,

@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dns1123Label, dns1123Subdomain } from '../config/rules';
@@ -35,6 +35,12 @@ export interface WorkloadProps {
   readonly tokenExpirationSeconds?: number;
   /** Sidecar containers the webhook must not inject into. @default - none */
   readonly skipContainers?: readonly string[];
+  /** `KEYVAULT_NAME`, for programs that build the vault URL themselves (the upstream samples). @default - not set */
+  readonly vaultName?: string;
+  /** The program reads once and exits: a Pod restarts it only on failure. @default false - it loops, restart always */
+  readonly runsOnce?: boolean;
+  /** Node OS; Windows pods carry no Linux-only security fields. @default "linux" */
+  readonly os?: 'linux' | 'windows';
 }
 
 /**
@@ -75,6 +81,7 @@ export class Workload extends Construct {
           image: props.image,
           envVariables: {
             KEYVAULT_URL: kplus.EnvValue.fromValue(props.vaultUrl),
+            ...(props.vaultName ? { KEYVAULT_NAME: kplus.EnvValue.fromValue(props.vaultName) } : {}),
             SECRET_NAME: kplus.EnvValue.fromValue(props.secretName),
             SHOW_SECRET: kplus.EnvValue.fromValue(String(props.showSecret ?? false)),
           },
@@ -97,6 +104,18 @@ export class Workload extends Construct {
     this.resource =
       props.kind === 'Deployment'
         ? new kplus.Deployment(this, 'Resource', { ...pod, metadata, replicas: props.replicas ?? 1, podMetadata })
-        : new kplus.Pod(this, 'Resource', { ...pod, metadata: { ...metadata, ...podMetadata } });
+        : new kplus.Pod(this, 'Resource', { ...pod, metadata: { ...metadata, ...podMetadata }, restartPolicy: props.runsOnce ? kplus.RestartPolicy.ON_FAILURE : kplus.RestartPolicy.ALWAYS });
+    const os = props.os ?? 'linux';
+    const spec = props.kind === 'Deployment' ? '/spec/template/spec' : '/spec';
+    // cdk8s-plus has no node OS setting: patch it in, so a mixed cluster never schedules the pod on the wrong OS.
+    const patches = [JsonPatch.add(`${spec}/nodeSelector`, { 'kubernetes.io/os': os }), JsonPatch.add(`${spec}/os`, { name: os })];
+    if (os === 'windows') {
+      // Kubernetes rejects Linux-only security fields on Windows pods; Windows runs as the unprivileged ContainerUser.
+      patches.push(
+        JsonPatch.replace(`${spec}/securityContext`, { runAsNonRoot: true, windowsOptions: { runAsUserName: 'ContainerUser' } }),
+        JsonPatch.replace(`${spec}/containers/0/securityContext`, { runAsNonRoot: true }),
+      );
+    }
+    ApiObject.of(this.resource).addJsonPatch(...patches);
   }
 }

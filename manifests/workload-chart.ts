@@ -2,6 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { WorkloadBindings } from '../config/outputs';
+import { SAMPLES } from '../config/samples';
 import type { Config } from '../config/schema';
 import { Workload } from '../constructs/workload';
 import { WorkloadServiceAccount } from '../constructs/workload-service-account';
@@ -43,7 +44,10 @@ export class WorkloadChart extends Chart {
       new Workload(this, `Workload-${workload.name}`, {
         name: workload.pod,
         serviceAccount: account,
-        image: workload.image,
+        image: workload.image ?? SAMPLES[workload.sample!].image,
+        vaultName: workload.sample ? props.config.keyVault.name : undefined,
+        runsOnce: workload.sample ? SAMPLES[workload.sample].runsOnce : false,
+        os: workload.os,
         vaultUrl: bindings.vaultUrl,
         secretName: workload.secret,
         showSecret: workload.showSecret,

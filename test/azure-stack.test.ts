@@ -96,4 +96,13 @@ describe('AzureStack', () => {
   it('keeps the state file inside the project, with no machine path', () => {
     expect((synth().terraform as any).backend).toEqual({ local: { path: '../../../terraform.workload-identity.tfstate' } });
   });
+
+  it('adds a Windows node pool when asked, with no admin password in Terraform', () => {
+    const data = defaultConfigData();
+    data.cluster.windowsNodePool = { nodeCount: 2 };
+    const tf = synth(parseConfig(data));
+    const cluster = one(tf, 'azurerm_kubernetes_cluster');
+    expect(one(tf, 'azurerm_kubernetes_cluster_node_pool').values).toMatchObject({ name: 'win', os_type: 'Windows', node_count: 2, vm_size: 'Standard_D4s_v5', kubernetes_cluster_id: `\${${cluster.address}.id}` });
+    expect(cluster.values.windows_profile).toBeUndefined();
+  });
 });

@@ -165,6 +165,28 @@ describe('config validation', () => {
     expect(problemsOf((d) => (d.workloads[0].skipContainers = ['app']))).toEqual(['workloads[0].skipContainers[0]: "app" is the workload\'s own container: it needs the identity']);
   });
 
+  it('fails when a Windows workload has no Windows node pool', () => {
+    expect(problemsOf((d) => (d.workloads[0].os = 'windows'))).toEqual(['workloads[0].os: "windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it']);
+  });
+
+  it('fails when both image and sample are set', () => {
+    expect(problemsOf((d) => (d.workloads[0].sample = 'msal-go'))).toEqual(['workloads[0].image: set exactly one of image and sample (got both)']);
+  });
+
+  it('fails when a run-once sample would run as a Deployment', () => {
+    expect(problemsOf((d) => {
+      delete d.workloads[0].image;
+      Object.assign(d.workloads[0], { sample: 'msal-python', kind: 'Deployment' });
+    })).toEqual(['workloads[0].kind: sample msal-python reads once and exits: a Deployment would restart it forever; use kind: Pod']);
+  });
+
+  it('fails when the sample is unknown', () => {
+    expect(problemsOf((d) => {
+      delete d.workloads[0].image;
+      d.workloads[0].sample = 'msal-rust';
+    })[0]).toMatch(/^workloads\[0\]\.sample: Invalid option: expected one of "msal-net"\|"msal-go"\|"msal-java"\|"msal-node"\|"msal-python" \(got "msal-rust"\)/);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf((d) => {
       d.location = 'West Europe';

@@ -30,6 +30,27 @@ describe('topologies on the local cloud', () => {
     }
   });
 
+  it('runs a Windows workload and an upstream sample beside it (the workload program stands in for their images)', async () => {
+    const files = labFor((d) => {
+      d.cluster.windowsNodePool = {};
+      d.workloads.push({ ...d.workloads[0], name: 'win', pod: 'win-pod', os: 'windows' });
+      const sample = { ...d.workloads[0], name: 'sample', pod: 'sample-pod', sample: 'msal-python' };
+      delete sample.image;
+      d.workloads.push(sample);
+    });
+    const lab = await startLab(files);
+    try {
+      expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
+      const pods = await Promise.all(['win-pod', 'sample-pod'].map((pod) => lab.runPod({ pod, env: { RUN_ONCE: 'true' } })));
+      for (const pod of pods) {
+        expect(await pod.exited).toBe(0);
+        expect(pod.stdout.at(-1)).toBe('Your secret is admin');
+      }
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('runs 25 workloads over 2 identities, each service account trusted by its own credential', async () => {
     const files = labFor((d) => {
       d.workloads = Array.from({ length: 25 }, (_, i) => ({

@@ -74,4 +74,36 @@ describe('WorkloadChart', () => {
       'azure.workload.identity/skip-containers': 'log-shipper;proxy',
     });
   });
+
+  it('pins the pod to its node OS', () => {
+    const pod = synth().find((o) => o.kind === 'Pod');
+    expect(pod.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(pod.spec.os).toEqual({ name: 'linux' });
+  });
+
+  it('schedules a Windows workload on Windows nodes with no Linux-only security fields', () => {
+    const data = defaultConfigData();
+    data.cluster.windowsNodePool = {};
+    Object.assign(data.workloads[0], { os: 'windows', kind: 'Deployment' });
+    const spec = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Deployment').spec.template.spec;
+    expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'windows' });
+    expect(spec.os).toEqual({ name: 'windows' });
+    expect(spec.securityContext).toEqual({ runAsNonRoot: true, windowsOptions: { runAsUserName: 'ContainerUser' } });
+    expect(spec.containers[0].securityContext).toEqual({ runAsNonRoot: true });
+  });
+
+  it('runs an upstream sample with the variables it reads, restarting a run-once sample only on failure', () => {
+    const data = defaultConfigData();
+    delete data.workloads[0].image;
+    data.workloads[0].sample = 'msal-java';
+    const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
+    expect(pod.spec.containers[0].image).toBe('ghcr.io/azure/azure-workload-identity/msal-java');
+    expect(pod.spec.restartPolicy).toBe('OnFailure');
+    expect(pod.spec.containers[0].env).toEqual([
+      { name: 'KEYVAULT_URL', value: deployed.vaultUrl },
+      { name: 'KEYVAULT_NAME', value: 'workload-id-kv-demo' },
+      { name: 'SECRET_NAME', value: 'username' },
+      { name: 'SHOW_SECRET', value: 'true' },
+    ]);
+  });
 });
