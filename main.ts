@@ -1,5 +1,6 @@
-// cdktf entry (`cdktf synth`, `cdktf deploy`): the Azure side from the config in WI_CONFIG or the default.
+// cdktf entry (`cdktf synth`, `cdktf deploy`): both stacks from the config in WI_CONFIG or the default.
+// `cdktf deploy workload-identity` deploys the Azure side; `cdktf deploy --all` also applies the Kubernetes side.
 import { loadConfig } from './config/load-config';
-import { synthAzure } from './synth';
+import { synthStacks } from './synth';
 
-synthAzure(loadConfig());
+synthStacks(loadConfig());

@@ -1,19 +1,41 @@
 import { App as Cdk8sApp } from 'cdk8s';
 import { App as CdktfApp } from 'cdktf';
-import { AZURE_STACK_NAME, type WorkloadBindings } from './config/outputs';
+import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME, type WorkloadBindings } from './config/outputs';
 import type { Config } from './config/schema';
 import { AzureStack } from './constructs/azure-stack';
-import { WorkloadChart } from './manifests/workload-chart';
+import { KubernetesStack } from './constructs/kubernetes-stack';
+import { CHART_NAME, WorkloadChart } from './manifests/workload-chart';
 
-/** Name of the chart, and so of its file `dist/<name>.k8s.yaml`. */
-export const CHART_NAME = 'workload-identity';
+export { CHART_NAME };
 
-/** Synthesize the Azure side to `<outdir>/stacks/<stack>/cdk.tf.json`. @default outdir - `CDKTF_OUTDIR` when the cdktf CLI runs us, else `cdktf.out` */
+/** The cdktf stacks of one config. */
+export interface Stacks {
+  /** The Azure side. */
+  readonly azure: AzureStack;
+  /** The Kubernetes side applied through Terraform, after the Azure side (the one-command path). */
+  readonly kubernetes: KubernetesStack;
+}
+
+/** Synthesize the Azure side alone to `<outdir>/stacks/<stack>/cdk.tf.json`. @default outdir - `CDKTF_OUTDIR` when the cdktf CLI runs us, else `cdktf.out` */
 export function synthAzure(config: Config, outdir?: string): AzureStack {
   const app = new CdktfApp({ outdir, skipValidation: false });
   const stack = new AzureStack(app, AZURE_STACK_NAME, { config });
   app.synth();
   return stack;
+}
+
+/**
+ * Synthesize both cdktf stacks, `workload-identity` and `workload-identity-k8s`, to `<outdir>/stacks/<stack>/cdk.tf.json`.
+ *
+ * `cdktf deploy workload-identity` deploys the Azure side alone; `cdktf deploy --all` both, in order.
+ * @default outdir - `CDKTF_OUTDIR` when the cdktf CLI runs us, else `cdktf.out`
+ */
+export function synthStacks(config: Config, outdir?: string): Stacks {
+  const app = new CdktfApp({ outdir, skipValidation: false });
+  const azure = new AzureStack(app, AZURE_STACK_NAME, { config });
+  const kubernetes = new KubernetesStack(app, KUBERNETES_STACK_NAME, { config, azureStack: azure });
+  app.synth();
+  return { azure, kubernetes };
 }
 
 /** Synthesize the Kubernetes side to `<outdir>/workload-identity.k8s.yaml`. @default outdir - `CDK8S_OUTDIR` when the cdk8s CLI runs us, else `dist` */

@@ -1,8 +1,8 @@
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, loadBindings, secretVariableName } from '../config/outputs';
-import { synthAzure, synthManifests } from '../synth';
-import { readSynthesizedPair, type SynthesizedPair } from '../verify/synthesized-pair';
+import { synthManifests, synthStacks } from '../synth';
+import { locatePair, readSynthesizedPair, resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
 
 /** Options of the `synth` command. */
 export interface SynthOptions {
@@ -28,9 +28,9 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
   const bindings = loadBindings(config, options.outputs);
   const cdktfOut = options.cdktfOut ?? 'cdktf.out';
   const dist = options.dist ?? 'dist';
-  synthAzure(config, cdktfOut);
+  synthStacks(config, cdktfOut);
   synthManifests(config, bindings.byWorkload, dist);
-  const pair = readSynthesizedPair({ terraformFile: join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json'), manifestsDir: dist });
+  const pair = readSynthesizedPair(locatePair(cdktfOut, dist));
   return {
     pair,
     bindingsSource: bindings.source,
@@ -49,6 +49,9 @@ export function summarize(result: SynthResult): string {
   return [
     `Azure side       ${where(result.pair.terraformFile)}: ${count(tf.resource)} resources, ${count(tf.data)} data source, ${Object.keys(tf.output ?? {}).length} outputs`,
     `Kubernetes side  ${result.pair.manifestFiles.map(where).join(', ')}: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}`,
+    ...(result.pair.kubernetesTerraformFile
+      ? [`Kubernetes stack ${where(result.pair.kubernetesTerraformFile)}: the same ${resourcesOf(result.pair.kubernetesTerraform ?? {}, 'kubernetes_manifest').length} objects through Terraform, bound to the Azure stack's outputs (deploy --single)`]
+      : []),
     result.bindingsSource === 'outputs'
       ? `Bindings         from ${result.outputsFile}`
       : `Bindings         PLACEHOLDERS: ${result.outputsFile} not found. Deploy first (cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${result.outputsFile}), then synth again before kubectl apply`,

@@ -4,6 +4,14 @@ import type { Config, WorkloadConfig } from './schema';
 /** Name of the cdktf stack that holds the Azure side. */
 export const AZURE_STACK_NAME = 'workload-identity';
 
+/** Name of the cdktf stack that applies the Kubernetes side through Terraform (the one-command path). */
+export const KUBERNETES_STACK_NAME = 'workload-identity-k8s';
+
+/** The Azure stack's output that names the AKS cluster (for `az aks get-credentials`). */
+export const CLUSTER_NAME_OUTPUT = 'cluster_name';
+/** The Azure stack's output that names the resource group of the cluster. */
+export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
+
 /** Where `cdktf deploy --outputs-file` writes by default; `WI_OUTPUTS` selects another file. */
 export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
 
@@ -72,6 +80,29 @@ const checks: Record<keyof WorkloadBindings, [RegExp, string]> = {
  * Throws `OutputsError` naming the first missing or malformed output.
  */
 export function readOutputs(file: string, config: Config): ReadonlyMap<string, WorkloadBindings> {
+  const outputs = readStackOutputs(file);
+  return new Map(config.workloads.map((w) => [w.name, bindingsOf(w, outputs, file)]));
+}
+
+/** Where the deployed cluster is: what `az aks get-credentials` needs. */
+export interface ClusterOutputs {
+  readonly clusterName: string;
+  readonly resourceGroupName: string;
+}
+
+/** Read the cluster's name and resource group from the outputs file; throws `OutputsError` when one is missing. */
+export function readClusterOutputs(file: string): ClusterOutputs {
+  const outputs = readStackOutputs(file);
+  const read = (name: string) => {
+    const value = outputs[name];
+    if (typeof value !== 'string' || value === '') throw new OutputsError(`outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)} (was the stack deployed with this version?)`);
+    return value;
+  };
+  return { clusterName: read(CLUSTER_NAME_OUTPUT), resourceGroupName: read(RESOURCE_GROUP_OUTPUT) };
+}
+
+/** The Azure stack's outputs in an outputs file. */
+function readStackOutputs(file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -82,7 +113,7 @@ export function readOutputs(file: string, config: Config): ReadonlyMap<string, W
   if (!outputs || typeof outputs !== 'object') {
     throw new OutputsError(`outputs file ${file} has no stack "${AZURE_STACK_NAME}": run "cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${file}"`);
   }
-  return new Map(config.workloads.map((w) => [w.name, bindingsOf(w, outputs, file)]));
+  return outputs;
 }
 
 function bindingsOf(workload: WorkloadConfig, outputs: Record<string, unknown>, file: string): WorkloadBindings {

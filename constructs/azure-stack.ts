@@ -3,7 +3,7 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { outputName, type WorkloadBindings } from '../config/outputs';
+import { CLUSTER_NAME_OUTPUT, outputName, RESOURCE_GROUP_OUTPUT, type WorkloadBindings } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { AksCluster } from './aks-cluster';
 import { KeyVault } from './key-vault';
@@ -25,12 +25,14 @@ export class AzureStack extends TerraformStack {
   readonly keyVault: KeyVault;
   /** Identities by `managedIdentity` name. */
   readonly identities = new Map<string, WorkloadIdentity>();
+  /** Where this stack keeps its state; other stacks read its outputs through it. */
+  readonly backend: LocalBackend;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
     const { config } = props;
     // Relative to the stack's working directory (cdktf.out/stacks/<id>): state stays in the project, no machine path in the JSON.
-    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    this.backend = new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     // value_wo needs Terraform 1.11.
     this.addOverride('terraform.required_version', '>= 1.11.0');
     new AzurermProvider(this, 'azurerm', { features: [{}] });
@@ -77,8 +79,8 @@ export class AzureStack extends TerraformStack {
         oidcIssuerUrl: this.cluster.oidcIssuerUrl,
       });
     }
-    new TerraformOutput(this, 'cluster_name', { value: this.cluster.clusterName }).overrideLogicalId('cluster_name');
-    new TerraformOutput(this, 'resource_group_name', { value: resourceGroup.name }).overrideLogicalId('resource_group_name');
+    new TerraformOutput(this, CLUSTER_NAME_OUTPUT, { value: this.cluster.clusterName }).overrideLogicalId(CLUSTER_NAME_OUTPUT);
+    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: resourceGroup.name }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
   }
 
   private identityNamed(name: string, resourceGroup: ResourceGroup): WorkloadIdentity {

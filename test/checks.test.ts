@@ -5,11 +5,16 @@ import { checkPair, type CheckOptions } from '../verify/checks';
 import { resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
 import { tempDir } from './helpers';
 
+/** The Azure stack and the manifests: each test below breaks one thing and expects exactly the check it fails. */
 let pristine: SynthesizedPair;
+/** The same, with the Kubernetes stack, which the kubernetes-stack check compares with the manifests. */
+let withStack: SynthesizedPair;
 
 beforeAll(() => {
   const dir = tempDir();
-  pristine = synthBoth({ outputs: join(dir, 'none.json'), cdktfOut: join(dir, 'cdktf.out'), dist: join(dir, 'dist') }).pair;
+  withStack = synthBoth({ outputs: join(dir, 'none.json'), cdktfOut: join(dir, 'cdktf.out'), dist: join(dir, 'dist') }).pair;
+  const { kubernetesTerraform: _terraform, kubernetesTerraformFile: file, ...azureAndManifests } = withStack;
+  pristine = { ...azureAndManifests, texts: new Map([...withStack.texts].filter(([path]) => path !== file)) };
 });
 
 /** A copy of the synthesized pair, broken by `edit`, and the checks it fails. */
@@ -24,6 +29,7 @@ const only = (tf: any, type: string) => Object.values(tf.resource[type])[0] as a
 describe('checkPair (the cross-check of a synthesized pair)', () => {
   it('finds nothing wrong with the default synthesis', () => {
     expect(checkPair(pristine)).toEqual([]);
+    expect(checkPair(withStack)).toEqual([]);
   });
 
   it('fails when the credential subject names another service account', () => {
@@ -123,5 +129,31 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
       'placeholders: ServiceAccount workload-id-test/workload-id-sa',
       'placeholders: Pod workload-id-test/demo-pod',
     ]);
+  });
+
+  it('fails when the Kubernetes stack applies another object than the manifests', () => {
+    const pair = structuredClone(withStack) as any;
+    const manifests = pair.kubernetesTerraform.resource.kubernetes_manifest;
+    manifests['Pod-workload-id-test-demo-pod'].manifest.spec.containers[0].image = 'other:1.0';
+    delete manifests['ServiceAccount-workload-id-test-workload-id-sa'];
+    expect(checkPair(pair).map((f) => `${f.check}: ${f.subject}: ${f.message}`)).toEqual([
+      'kubernetes-stack: ServiceAccount workload-id-test/workload-id-sa: no kubernetes_manifest of ' + pair.kubernetesTerraformFile + ' applies this object',
+      'kubernetes-stack: Pod workload-id-test/demo-pod: kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "workload-id-app:0.1.0" in the manifests, "other:1.0" in Terraform',
+    ]);
+  });
+
+  it('fails when the Kubernetes stack binds an annotation to the wrong output', () => {
+    const pair = structuredClone(withStack) as any;
+    const account = pair.kubernetesTerraform.resource.kubernetes_manifest['ServiceAccount-workload-id-test-workload-id-sa'].manifest;
+    account.metadata.annotations['azure.workload.identity/client-id'] = '${data.terraform_remote_state.AzureOutputs.outputs.demo_tenant_id}';
+    expect(checkPair(pair).map((f) => f.message)).toEqual([
+      'kubernetes_manifest.ServiceAccount-workload-id-test-workload-id-sa differs at metadata.annotations["azure.workload.identity/client-id"]: "placeholder-client-id" in the manifests, "${data.terraform_remote_state.AzureOutputs.outputs.demo_tenant_id}" in Terraform',
+    ]);
+  });
+
+  it('fails when an output carries the kube config', () => {
+    const pair = structuredClone(withStack) as any;
+    pair.terraform.output.kube = { value: '${azurerm_kubernetes_cluster.Cluster_EB0386A7.kube_config[0].client_key}', sensitive: true };
+    expect(checkPair(pair).map((f) => `${f.check}: ${f.subject}`)).toEqual([`kube-config-output: output.kube of ${pair.terraformFile}`]);
   });
 });

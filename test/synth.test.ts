@@ -29,7 +29,7 @@ describe('synthesis of both sides', () => {
     synthInto(a);
     synthInto(b);
     const [first, second] = [filesUnder(a), filesUnder(b)];
-    expect([...first.keys()].sort()).toEqual(['cdktf.out/manifest.json', 'cdktf.out/stacks/workload-identity/cdk.tf.json', 'dist/workload-identity.k8s.yaml']);
+    expect([...first.keys()].sort()).toEqual(['cdktf.out/manifest.json', 'cdktf.out/stacks/workload-identity-k8s/cdk.tf.json', 'cdktf.out/stacks/workload-identity/cdk.tf.json', 'dist/workload-identity.k8s.yaml']);
     expect(second).toEqual(first);
     for (const text of first.values()) {
       expect(text).not.toContain(a);

@@ -1,16 +1,58 @@
-import { isPlaceholder, TOKEN_AUDIENCE, type WorkloadBindings } from '../config/outputs';
+import { isPlaceholder, outputName, PLACEHOLDER_BINDINGS, TOKEN_AUDIENCE, type WorkloadBindings } from '../config/outputs';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
-import { objectsOf, parseReference, resourcesOf, type KubeObject, type SynthesizedPair, type TerraformResource } from './synthesized-pair';
+import { objectsOf, parseReference, resourcesOf, type KubeObject, type SynthesizedPair, type TerraformJson, type TerraformResource } from './synthesized-pair';
 
 const USE_LABEL = 'azure.workload.identity/use';
 const CLIENT_ID = 'azure.workload.identity/client-id';
 const EXPIRATION = 'azure.workload.identity/service-account-token-expiration';
 const READ_ROLES = new Set(['Key Vault Secrets User', 'Key Vault Secrets Officer', 'Key Vault Administrator']);
 
+/** One check of a synthesized pair: its stable id and what it makes sure of. */
+export interface CheckInfo {
+  readonly id: string;
+  readonly title: string;
+  /** Runs only when this is known: secret values, manifests meant for apply, the Kubernetes stack. */
+  readonly needs?: 'secretValues' | 'forApply' | 'kubernetesStack';
+}
+
+/** Every check `checkPair` makes, in the order it reports them. */
+export const CHECKS = [
+  { id: 'cluster-features', title: 'the cluster has the OIDC issuer and workload identity on' },
+  { id: 'credential-audience', title: 'each federated credential\'s audience is exactly ["api://AzureADTokenExchange"]' },
+  { id: 'credential-issuer', title: 'each credential\'s issuer is the cluster\'s oidc_issuer_url reference (a literal must keep its trailing "/")' },
+  { id: 'credential-limit', title: 'at most 20 federated credentials per identity' },
+  { id: 'credential-serialized', title: 'the credentials of one identity are chained with depends_on (Entra refuses concurrent writes)' },
+  { id: 'namespace', title: 'the namespace of each workload pod is in the manifests' },
+  { id: 'workload-label', title: 'the label azure.workload.identity/use: "true" is on the pod (or pod template), not only on the service account' },
+  { id: 'service-account', title: 'each workload pod runs as a service account of the manifests' },
+  { id: 'client-id-annotation', title: 'the service account carries azure.workload.identity/client-id (equal to its identity\'s client id output when an outputs file is given)' },
+  { id: 'token-expiration', title: 'azure.workload.identity/service-account-token-expiration, where set, is 3600..86400 seconds' },
+  { id: 'credential-subject', title: 'a federated credential\'s subject is system:serviceaccount:<namespace>:<service account> of each workload pod' },
+  { id: 'role-scope', title: 'the trusted identity holds a secret-reading role on the secret the pod reads, or on its vault' },
+  { id: 'secret-in-state', title: 'no Key Vault secret is written with "value" (Terraform would keep it in state)' },
+  { id: 'secret-value', title: 'no secret value (from TF_VAR_secret_*) appears in any synthesized file', needs: 'secretValues' },
+  { id: 'placeholders', title: 'no placeholder binding is left in manifests meant for kubectl apply', needs: 'forApply' },
+  { id: 'kubernetes-stack', title: 'the Kubernetes stack applies exactly the objects of the manifests, bound to the Azure stack\'s outputs', needs: 'kubernetesStack' },
+  { id: 'kube-config-output', title: 'no output of either stack carries the cluster\'s kube config (admin credentials)' },
+] as const satisfies readonly CheckInfo[];
+
+/** Id of one check of `CHECKS`. */
+export type CheckId = (typeof CHECKS)[number]['id'];
+
+/** The checks that run on this pair with these options (the others need something not given). */
+export function checksRun(pair: SynthesizedPair, options: CheckOptions = {}): CheckInfo[] {
+  const known = {
+    secretValues: (options.secretValues ?? []).length > 0,
+    forApply: options.forApply === true,
+    kubernetesStack: pair.kubernetesTerraform !== undefined,
+  };
+  return (CHECKS as readonly CheckInfo[]).filter((c) => c.needs === undefined || known[c.needs]);
+}
+
 /** One problem found in a synthesized pair: what, where, the failure it prevents and the fix. */
 export interface Finding {
   /** Stable id of the check, e.g. `credential-subject`. */
-  readonly check: string;
+  readonly check: CheckId;
   readonly severity: 'error' | 'warning';
   /** The object or resource at fault, e.g. `Pod workload-id-test/demo-pod`. */
   readonly subject: string;
@@ -125,7 +167,7 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
       continue;
     }
     const trustingIdentities = new Set(trusting.map((c) => parseReference(c.values.parent_id)?.address));
-    checkClientId(clientId, trustingIdentities, identities, options, add, accountRef);
+    checkClientId(clientId, trustingIdentities, identities, tf, options, add, accountRef);
 
     const containers: any[] = [...(pod.spec?.containers ?? [])];
     const secretName = containers.flatMap((c) => c.env ?? []).find((e: any) => e.name === 'SECRET_NAME')?.value as string | undefined;
@@ -144,13 +186,17 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
   }
 
   checkFiles(pair, options, add);
+  checkKubernetesStack(pair, options, add);
+  checkOutputs(pair, add);
   return findings;
 }
 
-function checkClientId(clientId: string | undefined, trusting: Set<string | undefined>, identities: Map<string, TerraformResource>, options: CheckOptions, add: (f: Finding) => void, accountRef: string): void {
+function checkClientId(clientId: string | undefined, trusting: Set<string | undefined>, identities: Map<string, TerraformResource>, tf: TerraformJson, options: CheckOptions, add: (f: Finding) => void, accountRef: string): void {
   if (!clientId || !options.bindings || isPlaceholder(clientId)) return;
-  const expected = [...options.bindings.values()].filter((b) => b.clientId === clientId);
-  if (expected.length === 0) {
+  // The deployed client ids of the identities that trust this service account: the workloads whose client id output names one of them.
+  const expected = [...options.bindings].filter(([workload]) => trusting.has(parseReference(tf.output?.[outputName(workload, 'clientId')]?.value)?.address)).map(([, b]) => b.clientId);
+  const known = expected.length > 0 ? expected : [...options.bindings.values()].map((b) => b.clientId);
+  if (!known.includes(clientId)) {
     const names = [...trusting].map((a) => identities.get(a ?? '')?.values.name ?? a).join(', ');
     add({ check: 'client-id-annotation', severity: 'error', subject: accountRef, message: `client id ${clientId} is not the client id of any deployed workload identity (expected the one of ${names})`, prevents: 'AADSTS700016 or AADSTS70021: Entra looks for the credential on another identity', fix: 'synthesize the manifests from the outputs of the current deploy' });
   }
@@ -174,6 +220,67 @@ function checkFiles(pair: SynthesizedPair, options: CheckOptions, add: (f: Findi
     const placeholders = pair.objects.filter((o) => JSON.stringify(o).match(/placeholder-(client-id|tenant-id|vault|issuer)/));
     for (const object of placeholders) {
       add({ check: 'placeholders', severity: 'error', subject: `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`, message: 'the manifest still carries placeholder bindings', prevents: 'the workload signs in with a client id that does not exist', fix: 'deploy the Azure stack with --outputs-file, then synthesize the manifests again' });
+    }
+  }
+}
+
+function checkKubernetesStack(pair: SynthesizedPair, options: CheckOptions, add: (f: Finding) => void): void {
+  const tf = pair.kubernetesTerraform;
+  if (!tf) return;
+  const where = pair.kubernetesTerraformFile ?? 'the Kubernetes stack';
+  const fix = 'synthesize both sides from the same config (npm run synth)';
+  const prevents = 'deploy --single applies other objects than the ones verified and applied by kubectl';
+  const key = (o: any) => `${o?.apiVersion} ${o?.kind} ${o?.metadata?.namespace ?? ''}/${o?.metadata?.name}`;
+  const manifests = new Map(resourcesOf(tf, 'kubernetes_manifest').map((r) => [key(r.values.manifest), r]));
+  const bound = boundOutputs(options.bindings);
+  for (const object of pair.objects) {
+    const ref = `${object.kind} ${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+    const resource = manifests.get(key(object));
+    manifests.delete(key(object));
+    if (!resource) {
+      add({ check: 'kubernetes-stack', severity: 'error', subject: ref, message: `no kubernetes_manifest of ${where} applies this object`, prevents, fix });
+      continue;
+    }
+    const difference = firstDifference(object, resource.values.manifest, bound);
+    if (difference) add({ check: 'kubernetes-stack', severity: 'error', subject: ref, message: `${resource.address} differs at ${difference}`, prevents, fix });
+  }
+  for (const resource of manifests.values()) {
+    add({ check: 'kubernetes-stack', severity: 'error', subject: resource.address, message: `applies ${key(resource.values.manifest)}, which is not in the manifests`, prevents, fix });
+  }
+}
+
+/** Whether a Terraform output may stand for a value of the manifests: a placeholder of its kind, or the deployed value of that very output. */
+function boundOutputs(bindings: ReadonlyMap<string, WorkloadBindings> = new Map()): (value: string, output: string) => boolean {
+  const keys = Object.keys(PLACEHOLDER_BINDINGS) as (keyof WorkloadBindings)[];
+  return (value, output) =>
+    keys.some((key) => (value === PLACEHOLDER_BINDINGS[key] && output.endsWith(outputName('', key))) || [...bindings].some(([workload, b]) => b[key] === value && output === outputName(workload, key)));
+}
+
+/** The path of the first difference between a manifest object and a Terraform one, where a binding may be an output reference. */
+function firstDifference(expected: unknown, actual: unknown, bound: (value: string, output: string) => boolean, path = ''): string | undefined {
+  if (typeof expected === 'string' && typeof actual === 'string') {
+    const output = /^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.([\w-]+)\}$/.exec(actual)?.[1];
+    if (expected === actual || (output !== undefined && bound(expected, output))) return undefined;
+    return `${path || '<root>'}: ${JSON.stringify(expected)} in the manifests, ${JSON.stringify(actual)} in Terraform`;
+  }
+  if (expected && actual && typeof expected === 'object' && typeof actual === 'object' && Array.isArray(expected) === Array.isArray(actual)) {
+    const keys = [...new Set([...Object.keys(expected), ...Object.keys(actual)])];
+    for (const k of keys) {
+      const step = Array.isArray(expected) ? `[${k}]` : /^[A-Za-z_]\w*$/.test(k) ? `${path ? '.' : ''}${k}` : `[${JSON.stringify(k)}]`;
+      const found = firstDifference((expected as any)[k], (actual as any)[k], bound, path + step);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  return expected === actual ? undefined : `${path || '<root>'}: ${JSON.stringify(expected)} in the manifests, ${JSON.stringify(actual)} in Terraform`;
+}
+
+function checkOutputs(pair: SynthesizedPair, add: (f: Finding) => void): void {
+  for (const [file, tf] of [[pair.terraformFile, pair.terraform], [pair.kubernetesTerraformFile, pair.kubernetesTerraform]] as const) {
+    for (const [name, output] of Object.entries(tf?.output ?? {})) {
+      if (/\bkube_(admin_)?config\b/.test(JSON.stringify(output.value))) {
+        add({ check: 'kube-config-output', severity: 'error', subject: `output.${name} of ${file}`, message: 'the output carries the cluster\'s kube config', prevents: 'cluster-admin credentials land in the outputs file and on the terminal', fix: 'let the Kubernetes stack read the kube config through a data source, never through an output' });
+      }
     }
   }
 }

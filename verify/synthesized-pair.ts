@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME } from '../config/outputs';
 
 /** A Terraform JSON document as cdktf writes it. */
 export interface TerraformJson {
@@ -41,6 +42,9 @@ export interface SynthesizedPair {
   readonly objects: readonly KubeObject[];
   /** The raw text of every file read, by path. */
   readonly texts: ReadonlyMap<string, string>;
+  /** The Kubernetes stack (`workload-identity-k8s`), when it was synthesized: the same objects, applied by Terraform. */
+  readonly kubernetesTerraformFile?: string;
+  readonly kubernetesTerraform?: TerraformJson;
 }
 
 /** Where a pair lives on disk. */
@@ -49,6 +53,18 @@ export interface PairLocation {
   readonly terraformFile: string;
   /** The folder with `*.k8s.yaml` (or `*.yaml`) files, e.g. `dist`. */
   readonly manifestsDir: string;
+  /** `cdktf.out/stacks/<kubernetes stack>/cdk.tf.json`; omitted: the pair has no Kubernetes stack. */
+  readonly kubernetesTerraformFile?: string;
+}
+
+/** Where `synth` writes a pair under these folders; the Kubernetes stack is included when its file exists. */
+export function locatePair(cdktfOut = 'cdktf.out', manifestsDir = 'dist'): PairLocation {
+  const kubernetesTerraformFile = join(cdktfOut, 'stacks', KUBERNETES_STACK_NAME, 'cdk.tf.json');
+  return {
+    terraformFile: join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json'),
+    manifestsDir,
+    ...(existsSync(kubernetesTerraformFile) ? { kubernetesTerraformFile } : {}),
+  };
 }
 
 /** Read a synthesized pair from disk; throws naming the file that cannot be read. */
@@ -62,13 +78,23 @@ export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
     }
     return texts.get(file)!;
   };
-  let terraform: TerraformJson;
+  const json = (file: string): TerraformJson => {
+    const text = read(file);
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  const terraform = json(location.terraformFile);
+  const kubernetes = location.kubernetesTerraformFile ? { kubernetesTerraformFile: location.kubernetesTerraformFile, kubernetesTerraform: json(location.kubernetesTerraformFile) } : {};
+  let manifestNames: string[];
   try {
-    terraform = JSON.parse(read(location.terraformFile));
+    manifestNames = readdirSync(location.manifestsDir);
   } catch (err) {
-    throw new Error(`cannot read ${location.terraformFile}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${location.manifestsDir}: ${(err as Error).message} (run "npm run synth" first)`);
   }
-  const manifestFiles = readdirSync(location.manifestsDir)
+  const manifestFiles = manifestNames
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
     .sort()
     .map((f) => join(location.manifestsDir, f));
@@ -80,7 +106,7 @@ export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
       return value ? [value] : [];
     }),
   );
-  return { terraformFile: location.terraformFile, terraform, manifestFiles, objects, texts };
+  return { terraformFile: location.terraformFile, terraform, manifestFiles, objects, texts, ...kubernetes };
 }
 
 /** Every resource of one type (or data source with `data.` prefix). */

@@ -1,0 +1,123 @@
+// What deploy, destroy and logs check before they start, each failure explained in one line.
+import { createInterface } from 'node:readline/promises';
+import { secretVariableName } from '../config/outputs';
+import type { Config } from '../config/schema';
+import { CommandError, findProgram, formatCommand, runCommand, type ExternalCommand } from './run-step';
+
+/** The programs the operating commands run, and how to get each. */
+export const TOOLS = {
+  cdktf: 'run "npm ci" in the project (cdktf-cli is one of its dev dependencies)',
+  terraform: 'install Terraform >= 1.11 (https://developer.hashicorp.com/terraform/install)',
+  az: 'install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli)',
+  kubectl: 'install kubectl ("az aks install-cli", or https://kubernetes.io/docs/tasks/tools/)',
+} as const;
+
+/** One of `TOOLS`. */
+export type Tool = keyof typeof TOOLS;
+
+/** The tools not found on PATH (nor, for cdktf, in `node_modules/.bin`). */
+export function missingTools(tools: readonly Tool[]): Tool[] {
+  return tools.filter((tool) => findProgram(tool) === undefined);
+}
+
+/** Throw one line naming every missing tool and how to get it. */
+export function requireTools(name: string, tools: readonly Tool[]): void {
+  const missing = missingTools(tools);
+  if (missing.length === 0) return;
+  const which = missing.length === 1 ? `${missing[0]} is` : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)} are`;
+  throw new CommandError(`${name}: ${which} not on PATH: ${missing.map((tool) => TOOLS[tool]).join('; ')}`);
+}
+
+/** The `TF_VAR_secret_*` variables the Azure stack needs that are not set (or empty). */
+export function missingSecretVariables(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+  return config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`).filter((name) => !env[name]);
+}
+
+/** Throw one line naming the unset `TF_VAR_secret_*` variables; `why` says what to put in them. */
+export function requireSecretVariables(name: string, config: Config, why: string): void {
+  const missing = missingSecretVariables(config);
+  if (missing.length === 0) return;
+  const which = missing.length === 1 ? `${missing[0]} is` : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)} are`;
+  throw new CommandError(`${name}: ${which} not set: ${why}`);
+}
+
+/** The subscription `az` is logged in to. */
+export interface AzureAccount {
+  readonly name: string;
+  readonly id: string;
+}
+
+/** The command that tells whether `az` is logged in. */
+export const AZ_ACCOUNT_SHOW: ExternalCommand = { program: 'az', args: ['account', 'show', '--output', 'json'] };
+
+/** Run `az account show`; throw one line saying to log in when it fails. */
+export async function requireAzureLogin(name: string, print: (line: string) => void): Promise<AzureAccount> {
+  print(formatCommand(AZ_ACCOUNT_SHOW));
+  const { code, stdout } = await runCommand(AZ_ACCOUNT_SHOW, { capture: true });
+  let account: Partial<AzureAccount> = {};
+  try {
+    account = JSON.parse(stdout);
+  } catch {
+    // reported below
+  }
+  if (code !== 0 || !account.id) {
+    throw new CommandError(`${name}: not logged in to Azure ("az account show" failed): run "az login", then "az account set --subscription <id>"`);
+  }
+  print(`Azure subscription: ${account.name ?? '?'} (${account.id})`);
+  return { name: account.name ?? '', id: account.id };
+}
+
+/**
+ * Ask before doing something that cannot be undone or costs money; `--yes` answers for the user.
+ *
+ * Without a terminal to ask on, refuse rather than guess.
+ */
+export async function confirm(name: string, question: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) throw new CommandError(`${name}: refusing to ${name} without confirmation: stdin is not a terminal; pass --yes to confirm`);
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await prompt.question(`${question} [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CommandError(`${name}: cancelled; nothing was changed`);
+  } finally {
+    prompt.close();
+  }
+}
+
+/** What `preflight` checks and asks. */
+export interface PreflightOptions {
+  readonly config: Config;
+  readonly tools: readonly Tool[];
+  /** What to put in the `TF_VAR_secret_*` variables, said when one is missing. */
+  readonly secretHint: string;
+  /** The confirmation question, given where it happens (`subscription <name> (<id>)`). */
+  readonly question: (subscription: string) => string;
+  /** Only say what would be checked (and what is missing now); run nothing, ask nothing. */
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+}
+
+/**
+ * The checks before deploy or destroy, in one place: secret variables, tools, Azure login, then the confirmation.
+ *
+ * Returns the subscription `cdktf` must be given as `ARM_SUBSCRIPTION_ID` (the one `az` is on, which the user
+ * confirmed; azurerm 4 does not take it from `az` by itself), or undefined when the environment already sets it
+ * or nothing runs.
+ */
+export async function preflight(name: string, options: PreflightOptions): Promise<string | undefined> {
+  if (options.dryRun) {
+    const variables = options.config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`);
+    const missing = [...missingSecretVariables(options.config), ...missingTools(options.tools)];
+    console.log(`preflight: ${variables.join(', ')} set; ${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription):`);
+    console.log(formatCommand(AZ_ACCOUNT_SHOW));
+    if (missing.length > 0) console.log(`preflight: missing now: ${missing.join(', ')}`);
+    return undefined;
+  }
+  requireSecretVariables(name, options.config, options.secretHint);
+  requireTools(name, options.tools);
+  const account = await requireAzureLogin(name, (line) => console.log(line));
+  const fromEnv = process.env.ARM_SUBSCRIPTION_ID;
+  const where = fromEnv && fromEnv !== account.id ? `subscription ${fromEnv} (from ARM_SUBSCRIPTION_ID; az is on ${account.id})` : `subscription ${account.name} (${account.id})`;
+  await confirm(name, options.question(where), options.yes);
+  return fromEnv ? undefined : account.id;
+}

@@ -1,0 +1,112 @@
+import { DataAzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/data-azurerm-kubernetes-cluster';
+import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { App as Cdk8sApp } from 'cdk8s';
+import { Fn, LocalBackend, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { outputName, type WorkloadBindings } from '../config/outputs';
+import type { Config } from '../config/schema';
+import { CHART_NAME, WorkloadChart } from '../manifests/workload-chart';
+import type { AzureStack } from './azure-stack';
+
+/** Properties of a `KubernetesStack`. */
+export interface KubernetesStackProps {
+  readonly config: Config;
+  /** The stack that creates the cluster, the identities and the vault: this one reads its outputs and deploys after it. */
+  readonly azureStack: AzureStack;
+}
+
+/** A Kubernetes object as cdk8s renders it. */
+type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any; [key: string]: any };
+
+const POD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet']);
+
+/**
+ * The Kubernetes side applied by Terraform: the objects of `WorkloadChart`, one `kubernetes_manifest` each.
+ *
+ * The one-command path (`cdktf deploy --all`): the chart is bound to the Azure stack's outputs through its state
+ * (the same output names as the outputs file), and the provider signs in with the cluster's kube config, read by a
+ * data source so that no credential passes through an output.
+ * `kubernetes_manifest` needs the API server at plan time: that is why it lives in a stack of its own,
+ * planned only once the Azure stack has created the cluster.
+ * @see https://registry.terraform.io/providers/hashicorp/kubernetes/latest/docs/resources/manifest
+ */
+export class KubernetesStack extends TerraformStack {
+  /** The chart whose objects this stack applies (bound to Terraform references, not to literal values). */
+  readonly chart: WorkloadChart;
+  /** One `kubernetes_manifest` per object of the chart, in the chart's order. */
+  readonly manifests: readonly Manifest[];
+
+  constructor(scope: Construct, id: string, props: KubernetesStackProps) {
+    super(scope, id);
+    const { config, azureStack } = props;
+    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    this.addDependency(azureStack);
+
+    // The Azure stack's outputs, read from its state: the same contract as the outputs file of the two-step path.
+    const azure = azureStack.backend.getRemoteStateDataSource(this, 'AzureOutputs', azureStack.node.id);
+    new AzurermProvider(this, 'azurerm', { features: [{}] });
+    const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', { name: config.cluster.name, resourceGroupName: config.resourceGroup });
+    const kubeConfig = cluster.kubeConfig.get(0);
+    new KubernetesProvider(this, 'kubernetes', {
+      host: kubeConfig.host,
+      clientCertificate: Fn.base64decode(kubeConfig.clientCertificate),
+      clientKey: Fn.base64decode(kubeConfig.clientKey),
+      clusterCaCertificate: Fn.base64decode(kubeConfig.clusterCaCertificate),
+    });
+
+    const bindings = new Map<string, WorkloadBindings>(
+      config.workloads.map((w) => {
+        const output = (key: keyof WorkloadBindings) => azure.getString(outputName(w.name, key));
+        return [w.name, { clientId: output('clientId'), tenantId: output('tenantId'), vaultUrl: output('vaultUrl'), oidcIssuerUrl: output('oidcIssuerUrl') }];
+      }),
+    );
+    // A throwaway cdk8s app: only the chart's objects are wanted, never its YAML file. Same id as dist/'s chart, same labels.
+    this.chart = new WorkloadChart(new Cdk8sApp(), CHART_NAME, { config, bindings });
+
+    const created = new Map<string, Manifest>();
+    this.manifests = (this.chart.toJson() as KubeObject[]).map((object) => {
+      const prerequisites = prerequisitesOf(object).flatMap((key) => created.get(key) ?? []);
+      const manifest = new Manifest(this, manifestId(object), {
+        manifest: object,
+        computedFields: computedFieldsOf(object),
+        dependsOn: prerequisites.length > 0 ? prerequisites : undefined,
+      });
+      created.set(objectKey(object.kind, object.metadata.namespace, object.metadata.name), manifest);
+      return manifest;
+    });
+  }
+}
+
+/** `Kind-namespace-name`: a stable construct id, and so a stable Terraform address. */
+function manifestId(object: KubeObject): string {
+  return [object.kind, object.metadata.namespace, object.metadata.name].filter(Boolean).join('-').replaceAll('.', '_');
+}
+
+function objectKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ''}/${name}`;
+}
+
+/** What must exist first: the namespace of a namespaced object, and the service account of a pod. */
+function prerequisitesOf(object: KubeObject): string[] {
+  const namespace = object.metadata.namespace;
+  if (!namespace) return [];
+  const keys = [objectKey('Namespace', undefined, namespace)];
+  const spec = object.kind === 'Pod' ? object.spec : object.spec?.template?.spec;
+  if (POD_KINDS.has(object.kind) && spec?.serviceAccountName) keys.push(objectKey('ServiceAccount', namespace, spec.serviceAccountName));
+  return keys;
+}
+
+/**
+ * Fields the API server may change on apply: the provider's default, plus each container's `env` of a pod.
+ *
+ * The workload identity webhook appends `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, ... to every container's `env` when it
+ * admits a pod: without this, the next plan would try to take them out of a pod, whose containers are immutable.
+ * (A Deployment's template is not mutated, only the pods made from it.)
+ */
+function computedFieldsOf(object: KubeObject): string[] | undefined {
+  if (object.kind !== 'Pod') return undefined;
+  const containers: { env?: unknown[] }[] = object.spec?.containers ?? [];
+  return ['metadata.annotations', 'metadata.labels', ...containers.flatMap((c, i) => (c.env ? [`spec.containers[${i}].env`] : []))];
+}

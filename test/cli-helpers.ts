@@ -1,0 +1,100 @@
+// Run the command line as a user would, with stand-ins for kubectl, cdktf, az and terraform first (and alone) on PATH.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ROOT, tempDir, TSX } from './helpers';
+
+/** A program the commands run. */
+export type StandIn = 'cdktf' | 'terraform' | 'az' | 'kubectl';
+
+/** What the stand-in `cdktf` writes to `--outputs-file`: the Azure stack's outputs, as a real deploy would. */
+export const DEPLOYED = {
+  'workload-identity': {
+    demo_client_id: '11111111-2222-3333-4444-555555555555',
+    demo_tenant_id: '66666666-7777-8888-9999-000000000000',
+    demo_vault_url: 'https://workload-id-kv-demo.vault.azure.net/',
+    demo_oidc_issuer_url: 'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
+    cluster_name: 'workload-id-aks',
+    resource_group_name: 'workload-id-rg',
+  },
+};
+
+/**
+ * Each stand-in appends `<program> <args>` to `$STANDIN_LOG`, then does what its step needs.
+ *
+ * `STANDIN_FAIL=<program>` makes that program fail; `STANDIN_AZ_LOGGED_OUT` makes `az account show` fail;
+ * `STANDIN_NO_OUTPUTS` makes `cdktf` write no outputs file.
+ */
+const SCRIPTS: Record<StandIn, string> = {
+  cdktf: `
+out=""
+prev=""
+for arg in "$@"; do
+  [ "$prev" = "--outputs-file" ] && out="$arg"
+  prev="$arg"
+done
+[ -n "$out" ] && [ -z "$STANDIN_NO_OUTPUTS" ] && printf '%s' '${JSON.stringify(DEPLOYED)}' > "$out"
+`,
+  terraform: '',
+  az: `
+if [ "$1 $2" = "account show" ]; then
+  if [ -n "$STANDIN_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
+  printf '%s\\n' '{"name":"Stand-in subscription","id":"00000000-0000-0000-0000-000000000001","user":{"name":"someone"}}'
+fi
+`,
+  kubectl: `
+[ "$1" = "logs" ] && printf 'START 11/28/2026 17:01:36 (demo-pod)\\nYour secret is admin\\n'
+`,
+};
+
+/** Write the stand-ins (all, or those named) and a `node` link into a fresh folder; returns that folder. */
+export function standIns(programs: readonly StandIn[] = ['cdktf', 'terraform', 'az', 'kubectl']): string {
+  const bin = join(tempDir('wi-bin-'), 'bin');
+  mkdirSync(bin);
+  // tsx starts with "#!/usr/bin/env node": node must be on PATH, without the real kubectl that may sit beside it.
+  symlinkSync(process.execPath, join(bin, 'node'));
+  for (const program of programs) {
+    const file = join(bin, program);
+    const fail = `[ "$STANDIN_FAIL" = "${program}" ] && { echo "${program}: simulated failure" >&2; exit 1; }`;
+    writeFileSync(file, `#!/bin/sh\n# stand-in ${program}\nprintf '%s\\n' "${program} $*\${ARM_SUBSCRIPTION_ID:+ (ARM_SUBSCRIPTION_ID=$ARM_SUBSCRIPTION_ID)}\${WI_CONFIG:+ (WI_CONFIG=$WI_CONFIG)}" >> "$STANDIN_LOG"\n${fail}\n${SCRIPTS[program]}\nexit 0\n`);
+    chmodSync(file, 0o755);
+  }
+  return bin;
+}
+
+/** How one run of the command line ended, and the programs it called, in order. */
+export interface CliRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly calls: string[];
+}
+
+/** Options of `runCli`. */
+export interface RunCliOptions {
+  /** @default - a fresh temp folder */
+  readonly cwd?: string;
+  /** The folder of stand-ins put alone on PATH. @default - all of them */
+  readonly bin?: string;
+  /** Added to a clean environment (PATH, HOME, TMPDIR and the stand-ins' log only). */
+  readonly env?: Record<string, string>;
+}
+
+/** Run `tsx cli/main.ts <args>` with a clean environment, stdin not a terminal, and the stand-ins on PATH. */
+export function runCli(args: readonly string[], options: RunCliOptions = {}): CliRun {
+  const cwd = options.cwd ?? tempDir('wi-cli-');
+  const bin = options.bin ?? standIns();
+  const log = join(dirname(bin), 'calls.log');
+  const env: Record<string, string> = { PATH: bin, STANDIN_LOG: log, HOME: process.env.HOME ?? cwd, ...options.env };
+  if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
+  const run = spawnSync(TSX, [join(ROOT, 'cli', 'main.ts'), ...args], { cwd, env, input: '', encoding: 'utf8' });
+  const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  writeFileSync(log, '');
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls };
+}
+
+/** The subscription the stand-in `az` is logged in to. */
+export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
+
+/** The values `deploy` needs in `TF_VAR_secret_*` for the default config. */
+export const SECRET_VARIABLES = { TF_VAR_secret_username: 'admin-7f3c91', TF_VAR_secret_password: 'p4ss-0b2d77' };
