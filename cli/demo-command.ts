@@ -3,6 +3,7 @@ import type { RunningPod } from '../local-cloud/kubelet';
 import { startLab, synthLab } from '../local-cloud/lab';
 import { readOutputs } from '../config/outputs';
 import { checkPair } from '../verify/checks';
+import { summarize } from './synth-command';
 
 /** Options of the `demo` command. */
 export interface DemoOptions {
@@ -33,10 +34,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const where = (file: string) => relative(process.cwd(), file) || file;
   const files = await step(1, 4, 'Synthesizing both sides and deploying the Azure side into the local cloud', () => synthLab({ workDir, config: options.config }));
   if (files.demoValuesFor.length > 0) console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
-  console.log(`      ${where(files.terraformFile)}, ${where(files.outputsFile)}, ${where(files.manifestsDir)}/`);
 
   const lab = await step(2, 4, 'Starting the local cloud (cluster issuer, webhook, Entra, Key Vault)', () => startLab(files));
   try {
+    const summary = summarize({ pair: lab.pair, bindingsSource: 'outputs', outputsFile: where(files.outputsFile), secretVariables: Object.keys(files.variables).map((v) => `TF_VAR_${v}`) });
+    console.log(summary.replace(/^/gm, '      '));
     const findings = await step(3, 4, 'Verifying the pair before apply', () =>
       checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true, secretValues: Object.values(files.variables) }),
     );
