@@ -4,6 +4,7 @@ import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { aksClusterName } from '../config/rules';
+import type { Cluster } from './cluster';
 
 /** Properties of an `AksCluster`. */
 export interface AksClusterProps {
@@ -26,7 +27,7 @@ export interface AksClusterProps {
  * The OIDC issuer and the workload identity webhook are always on: they are why this construct exists.
  * @see https://learn.microsoft.com/azure/aks/workload-identity-deploy-cluster
  */
-export class AksCluster extends Construct {
+export class AksCluster extends Construct implements Cluster {
   /** The `azurerm_kubernetes_cluster` resource. */
   readonly resource: KubernetesCluster;
   /** The issuer URL, with its trailing `/`, that federated credentials must name exactly. */

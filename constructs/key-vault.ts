@@ -7,7 +7,7 @@ import { TerraformVariable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { secretVariableName } from '../config/outputs';
 import { keyVaultName, keyVaultSecretName } from '../config/rules';
-import type { WorkloadIdentity } from './workload-identity';
+import type { FederatedIdentity } from './federated-identity';
 
 /** Role that reads secret values. */
 export const SECRETS_USER_ROLE = 'Key Vault Secrets User';
@@ -114,7 +114,7 @@ export class KeyVault extends Construct {
    *
    * @param secret - the only secret it may read; omit for every secret (vault scope)
    */
-  grantSecretRead(identity: WorkloadIdentity, secret?: KeyVaultSecret): RoleAssignment {
+  grantSecretRead(identity: FederatedIdentity, secret?: KeyVaultSecret): RoleAssignment {
     const target = secret ? secret.node.id : 'Vault';
     return new RoleAssignment(this, `SecretsUser-${identity.node.id}-${target}`, {
       scope: secret ? secret.resourceVersionlessId : this.resource.id,
