@@ -61,6 +61,9 @@ export function errorHint(err: unknown): string | undefined {
   const { name, code, statusCode, message } = errorFields(err);
   const aadsts = /AADSTS\d+/.exec(message)?.[0];
   if (aadsts && AADSTS_HINTS[aadsts]) return AADSTS_HINTS[aadsts];
+  if (message.includes('AdditionallyAllowedTenants')) {
+    return "the vault is in another tenant than AZURE_TENANT_ID: annotate the service account's azure.workload.identity/tenant-id with the vault's tenant";
+  }
   if (name === 'CredentialUnavailableError') {
     return 'workload identity is not configured: the pod needs the label azure.workload.identity/use: "true" and its service account the client-id annotation';
   }

@@ -31,8 +31,16 @@ const ClusterSchema = z.strictObject({
   kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: (i) => `${JSON.stringify(i.input)} must be a Kubernetes version such as "1.33"` }).optional(),
 });
 
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { error: (i) => `${JSON.stringify(i.input)} must be a GUID` });
+
 const KeyVaultSchema = z.strictObject({
   name: named(rules.keyVaultName),
+  /** Cross-tenant: the tenant that holds the vault, when it is not the cluster's. Needs subscriptionId and resourceGroup. */
+  tenantId: guid.optional(),
+  /** Subscription of the vault in the other tenant. */
+  subscriptionId: guid.optional(),
+  /** Resource group of the vault. @default - the top-level resourceGroup */
+  resourceGroup: named(rules.resourceGroupName).optional(),
   sku: z.enum(['standard', 'premium']).default('standard'),
   softDeleteRetentionDays: z.int().min(7).max(90).default(7),
   /** Off by default so the lab can be torn down and re-created under the same name. */
@@ -45,7 +53,10 @@ const WorkloadSchema = z.strictObject({
   name: named(rules.dns1123Label),
   namespace: named(rules.dns1123Label),
   serviceAccount: named(rules.dns1123Subdomain),
+  /** Name of the identity: the managed identity's name, or the application's display name. */
   managedIdentity: named(rules.managedIdentityName),
+  /** `managed`: a user-assigned managed identity; `application`: an Entra application and its service principal. */
+  identity: z.enum(['managed', 'application']).default('managed'),
   pod: named(rules.dns1123Subdomain),
   /** The program's image; or `sample` for one of the upstream sample images. */
   image: named(rules.imageReference).optional(),
@@ -90,6 +101,11 @@ export const ConfigSchema = z
     duplicates(['workloads'], config.workloads.map((w) => w.name), 'the workload name');
     duplicates(['workloads'], config.workloads.map((w) => `${w.namespace}/${w.pod}`), 'the namespace/pod');
 
+    const vault = config.keyVault;
+    if (vault.tenantId !== undefined && (vault.subscriptionId === undefined || vault.resourceGroup === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['keyVault', 'tenantId'], message: 'a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too' });
+    }
+    const kindOf = new Map<string, string>();
     const secrets = new Set(config.keyVault.secrets.map((s) => s.name.toLowerCase()));
     const identityOf = new Map<string, string>();
     const subjectsOf = new Map<string, Set<string>>();
@@ -115,6 +131,11 @@ export const ConfigSchema = z
       identityOf.set(account, identity);
       if (identity !== w.managedIdentity) {
         ctx.addIssue({ code: 'custom', path: ['workloads', i, 'managedIdentity'], message: `${JSON.stringify(w.managedIdentity)} differs from ${JSON.stringify(identity)}, already bound to service account ${account}: a service account maps to one identity` });
+      }
+      const kind = kindOf.get(w.managedIdentity) ?? w.identity;
+      kindOf.set(w.managedIdentity, kind);
+      if (kind !== w.identity) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'identity'], message: `${JSON.stringify(w.identity)} differs from ${JSON.stringify(kind)} of another workload with identity ${JSON.stringify(w.managedIdentity)}: one name is one identity` });
       }
       const subjects = subjectsOf.get(w.managedIdentity) ?? new Set();
       subjects.add(account);

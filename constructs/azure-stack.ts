@@ -1,11 +1,14 @@
+import { AzureadProvider } from '@cdktf/provider-azuread/lib/provider';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { CLUSTER_NAME_OUTPUT, outputName, RESOURCE_GROUP_OUTPUT, type WorkloadBindings } from '../config/outputs';
-import type { Config } from '../config/schema';
+import type { Config, WorkloadConfig } from '../config/schema';
 import { AksCluster } from './aks-cluster';
+import { ApplicationIdentity } from './application-identity';
+import type { FederatedIdentity } from './federated-identity';
 import { KeyVault } from './key-vault';
 import { WorkloadIdentity } from './workload-identity';
 
@@ -17,6 +20,10 @@ export interface AzureStackProps {
 /**
  * The Azure side of the lab: resource group, AKS, Key Vault and secrets, one identity per `managedIdentity` name,
  * its federated credentials and roles, and the outputs the Kubernetes side reads.
+ *
+ * With `keyVault.tenantId` the vault, its resource group and the identities' service principals live in that other
+ * tenant (through aliased providers), and the workloads ask that tenant for their tokens.
+ * @see https://learn.microsoft.com/azure/aks/workload-identity-cross-tenant
  */
 export class AzureStack extends TerraformStack {
   /** The cluster. */
@@ -24,7 +31,7 @@ export class AzureStack extends TerraformStack {
   /** The vault. */
   readonly keyVault: KeyVault;
   /** Identities by `managedIdentity` name. */
-  readonly identities = new Map<string, WorkloadIdentity>();
+  readonly identities = new Map<string, FederatedIdentity>();
   /** Where this stack keeps its state; other stacks read its outputs through it. */
   readonly backend: LocalBackend;
 
@@ -38,7 +45,25 @@ export class AzureStack extends TerraformStack {
     new AzurermProvider(this, 'azurerm', { features: [{}] });
 
     const resourceGroup = new ResourceGroup(this, 'ResourceGroup', { name: config.resourceGroup, location: config.location });
+    const vault = config.keyVault;
+    // The tenant that holds the vault, when it is not the deployer's default one.
+    const resources = vault.tenantId
+      ? new AzurermProvider(this, 'azurerm-resources', { alias: 'resources', features: [{}], tenantId: vault.tenantId, subscriptionId: vault.subscriptionId })
+      : undefined;
+    const vaultGroup =
+      vault.resourceGroup && vault.resourceGroup !== config.resourceGroup
+        ? new ResourceGroup(this, 'VaultResourceGroup', { name: vault.resourceGroup, location: config.location, provider: resources })
+        : resourceGroup;
     const deployer = new DataAzurermClientConfig(this, 'Deployer');
+    const vaultDeployer = resources ? new DataAzurermClientConfig(this, 'VaultDeployer', { provider: resources }) : deployer;
+    const applications = config.workloads.some((w) => w.identity === 'application');
+    if (applications) new AzureadProvider(this, 'azuread', {});
+    const applicationTenant =
+      applications && vault.tenantId ? { tenantId: vault.tenantId, provider: new AzureadProvider(this, 'azuread-resources', { alias: 'resources', tenantId: vault.tenantId }) } : undefined;
+    this.newIdentity = (workload) =>
+      workload.identity === 'application'
+        ? new ApplicationIdentity(this, `Application-${workload.managedIdentity}`, { displayName: workload.managedIdentity, resourceTenant: applicationTenant })
+        : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, { name: workload.managedIdentity, resourceGroup: vaultGroup, provider: resources });
     this.cluster = new AksCluster(this, 'Cluster', {
       name: config.cluster.name,
       resourceGroup,
@@ -49,8 +74,9 @@ export class AzureStack extends TerraformStack {
     });
     this.keyVault = new KeyVault(this, 'KeyVault', {
       name: config.keyVault.name,
-      resourceGroup,
-      deployer,
+      resourceGroup: vaultGroup,
+      deployer: vaultDeployer,
+      provider: resources,
       skuName: config.keyVault.sku,
       softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
       purgeProtectionEnabled: config.keyVault.purgeProtection,
@@ -60,7 +86,7 @@ export class AzureStack extends TerraformStack {
     const trusted = new Set<string>();
     const granted = new Set<string>();
     for (const workload of config.workloads) {
-      const identity = this.identityNamed(workload.managedIdentity, resourceGroup);
+      const identity = this.identityOf(workload);
       const account = `${workload.managedIdentity}|${workload.namespace}|${workload.serviceAccount}`;
       if (!trusted.has(account)) {
         trusted.add(account);
@@ -83,11 +109,11 @@ export class AzureStack extends TerraformStack {
     new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: resourceGroup.name }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
   }
 
-  private identityNamed(name: string, resourceGroup: ResourceGroup): WorkloadIdentity {
-    const existing = this.identities.get(name);
-    if (existing) return existing;
-    const identity = new WorkloadIdentity(this, `Identity-${name}`, { name, resourceGroup });
-    this.identities.set(name, identity);
+  private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;
+
+  private identityOf(workload: WorkloadConfig): FederatedIdentity {
+    const identity = this.identities.get(workload.managedIdentity) ?? this.newIdentity(workload);
+    this.identities.set(workload.managedIdentity, identity);
     return identity;
   }
 

@@ -3,7 +3,7 @@ import { KeyVault as KeyVaultResource } from '@cdktf/provider-azurerm/lib/key-va
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { TerraformVariable, Token } from 'cdktf';
+import { TerraformVariable, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { secretVariableName } from '../config/outputs';
 import { keyVaultName, keyVaultSecretName } from '../config/rules';
@@ -27,6 +27,8 @@ export interface KeyVaultProps {
   readonly softDeleteRetentionDays?: number;
   /** @default false - a purge-protected vault cannot be deleted before its retention ends */
   readonly purgeProtectionEnabled?: boolean;
+  /** The azurerm provider of the tenant that holds the vault. @default - the stack's default provider */
+  readonly provider?: TerraformProvider;
 }
 
 /** Options of `KeyVault.addSecret`. */
@@ -67,12 +69,14 @@ export class KeyVault extends Construct {
       rbacAuthorizationEnabled: true,
       softDeleteRetentionDays: props.softDeleteRetentionDays ?? 7,
       purgeProtectionEnabled: props.purgeProtectionEnabled ?? false,
+      provider: props.provider,
     });
     this.vaultUrl = this.resource.vaultUri;
     this.deployerAccess = new RoleAssignment(this, 'DeployerAccess', {
       scope: this.resource.id,
       roleDefinitionName: SECRETS_OFFICER_ROLE,
       principalId: props.deployer.objectId,
+      provider: props.provider,
     });
   }
 
@@ -95,6 +99,7 @@ export class KeyVault extends Construct {
       keyVaultId: this.resource.id,
       valueWo: value.stringValue,
       valueWoVersion: options.version ?? 1,
+      provider: this.resource.provider,
       // Writing needs the deployer's role first; RBAC may take a minute more, which the provider retries.
       dependsOn: [this.deployerAccess],
     });
@@ -121,6 +126,7 @@ export class KeyVault extends Construct {
       roleDefinitionName: SECRETS_USER_ROLE,
       principalId: identity.principalId,
       principalType: 'ServicePrincipal',
+      provider: this.resource.provider,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import { Token } from 'cdktf';
+import { Token, type TerraformProvider } from 'cdktf';
 import type { Construct } from 'constructs';
 import { managedIdentityName } from '../config/rules';
 import { FederatedIdentity, type CredentialSpec } from './federated-identity';
@@ -13,6 +13,8 @@ export interface WorkloadIdentityProps {
   readonly name: string;
   /** Where the identity lives: its resource group's name and location. */
   readonly resourceGroup: { readonly name: string; readonly location: string };
+  /** The azurerm provider of the tenant the identity lives in. @default - the stack's default provider */
+  readonly provider?: TerraformProvider;
 }
 
 /**
@@ -38,6 +40,7 @@ export class WorkloadIdentity extends FederatedIdentity {
       name: props.name,
       location: props.resourceGroup.location,
       resourceGroupName: props.resourceGroup.name,
+      provider: props.provider,
     });
     this.clientId = this.resource.clientId;
     this.principalId = this.resource.principalId;
@@ -52,6 +55,7 @@ export class WorkloadIdentity extends FederatedIdentity {
       issuer: spec.issuer,
       subject: spec.subject,
       audience: [spec.audience],
+      provider: this.resource.provider,
       dependsOn: spec.dependsOn ? [spec.dependsOn] : undefined,
     });
   }

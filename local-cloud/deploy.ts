@@ -33,6 +33,12 @@ export function guidFrom(seed: string): string {
 export function deployTerraform(terraform: TerraformJson, options: DeployOptions): LocalDeployment {
   const tenantId = options.tenantId ?? guidFrom('tenant');
   const subscriptionId = guidFrom('subscription');
+  // Aliased providers name other tenants (cross-tenant vaults): `<provider>.<alias>` -> tenant id.
+  const tenants = new Map<string, string>();
+  for (const [name, configs] of Object.entries((terraform.provider ?? {}) as Record<string, Record<string, string>[]>)) {
+    for (const config of configs) if (config.alias) tenants.set(`${name}.${config.alias}`, config.tenant_id ?? tenantId);
+  }
+  const tenantOf = (values: Record<string, any>) => tenants.get(values.provider) ?? tenantId;
   const state = new Map<string, Record<string, any>>();
   const pending = [...resourcesOf(terraform, 'data.azurerm_client_config'), ...Object.keys(terraform.resource ?? {}).flatMap((type) => resourcesOf(terraform, type))];
 
@@ -67,7 +73,7 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
         if (err instanceof NotYet) continue;
         throw err;
       }
-      state.set(resource.address, { ...values, ...computed(resource.type, resource.address, values, tenantId, subscriptionId) });
+      state.set(resource.address, { ...values, ...computed(resource.type, resource.address, values, tenantOf(resource.values), subscriptionId, tenantId) });
       pending.splice(pending.indexOf(resource), 1);
     }
     if (pending.length === before) throw new Error(`cannot resolve the references of ${pending.map((r) => r.address).join(', ')} (a cycle, or a reference to a resource that does not exist)`);
@@ -75,18 +81,31 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
 
   const all = (type: string) => [...state.entries()].filter(([address]) => address.startsWith(`${type}.`)).map(([, v]) => v);
   const identities = all('azurerm_user_assigned_identity');
+  const applications = all('azuread_application');
+  const servicePrincipals = [...state.entries()].filter(([address]) => address.startsWith('azuread_service_principal.'));
   const model: CloudModel = {
     tenantId,
     subscriptionId,
     clusters: all('azurerm_kubernetes_cluster').map((c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url })),
-    identities: [...state.entries()]
-      .filter(([address]) => address.startsWith('azurerm_user_assigned_identity.'))
-      .map(([address, i]) => ({ address, name: i.name, clientId: i.client_id, principalId: i.principal_id, tenantId: i.tenant_id })),
-    federatedCredentials: all('azurerm_federated_identity_credential').map((c) => {
-      const parent = identities.find((i) => i.id === c.parent_id);
-      if (!parent) throw new Error(`federated credential ${c.name}: parent_id ${c.parent_id} is no identity of this stack`);
-      return { name: c.name, clientId: parent.client_id, issuer: c.issuer, subject: c.subject, audiences: c.audience };
-    }),
+    identities: [
+      ...[...state.entries()]
+        .filter(([address]) => address.startsWith('azurerm_user_assigned_identity.'))
+        .map(([address, i]) => ({ address, name: i.name, clientId: i.client_id, principalId: i.principal_id, tenantId: i.tenant_id })),
+      // An application signs in through its service principal in the tenant it is asked for.
+      ...servicePrincipals.map(([address, sp]) => ({ address, name: applications.find((a) => a.client_id === sp.client_id)?.display_name ?? address, clientId: sp.client_id, principalId: sp.object_id, tenantId: sp.tenant })),
+    ],
+    federatedCredentials: [
+      ...all('azurerm_federated_identity_credential').map((c) => {
+        const parent = identities.find((i) => i.id === c.parent_id);
+        if (!parent) throw new Error(`federated credential ${c.name}: parent_id ${c.parent_id} is no identity of this stack`);
+        return { name: c.name, clientId: parent.client_id, issuer: c.issuer, subject: c.subject, audiences: c.audience };
+      }),
+      ...all('azuread_application_federated_identity_credential').map((c) => {
+        const application = applications.find((a) => a.id === c.application_id);
+        if (!application) throw new Error(`federated credential ${c.display_name}: application_id ${c.application_id} is no application of this stack`);
+        return { name: c.display_name, clientId: application.client_id, issuer: c.issuer, subject: c.subject, audiences: c.audiences };
+      }),
+    ],
     roleAssignments: all('azurerm_role_assignment').map((r) => ({ principalId: r.principal_id, roleDefinitionName: r.role_definition_name, scope: r.scope })),
     keyVaults: all('azurerm_key_vault').map((v) => ({
       name: v.name,
@@ -121,7 +140,7 @@ export const DEMO_SECRET_VALUES: Readonly<Record<string, string>> = {
 
 class NotYet extends Error {}
 
-function computed(type: string, address: string, v: Record<string, any>, tenantId: string, subscriptionId: string): Record<string, unknown> {
+function computed(type: string, address: string, v: Record<string, any>, tenantId: string, subscriptionId: string, homeTenantId: string): Record<string, unknown> {
   const group = (name: string) => `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
   switch (type) {
     case 'azurerm_client_config':
@@ -140,6 +159,15 @@ function computed(type: string, address: string, v: Record<string, any>, tenantI
         principal_id: guidFrom(`${address}/principal`),
         tenant_id: tenantId,
       };
+    case 'azuread_application': {
+      const objectId = guidFrom(`${address}/object`);
+      return { id: `/applications/${objectId}`, object_id: objectId, client_id: guidFrom(`${address}/client`) };
+    }
+    case 'azuread_service_principal': {
+      const objectId = guidFrom(`${address}/principal`);
+      // `tenant` is the local cloud's own note of where the principal lives; application_tenant_id is the app's home.
+      return { id: `/servicePrincipals/${objectId}`, object_id: objectId, application_tenant_id: homeTenantId, tenant: tenantId };
+    }
     case 'azurerm_key_vault':
       return { id: `${group(v.resource_group_name)}/providers/Microsoft.KeyVault/vaults/${v.name}`, vault_uri: `https://${v.name}.vault.azure.net/` };
     case 'azurerm_key_vault_secret': {

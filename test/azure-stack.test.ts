@@ -105,4 +105,17 @@ describe('AzureStack', () => {
     expect(one(tf, 'azurerm_kubernetes_cluster_node_pool').values).toMatchObject({ name: 'win', os_type: 'Windows', node_count: 2, vm_size: 'Standard_D4s_v5', kubernetes_cluster_id: `\${${cluster.address}.id}` });
     expect(cluster.values.windows_profile).toBeUndefined();
   });
+
+  it('registers an Entra application with a service principal for identity: application, granting the principal', () => {
+    const data = defaultConfigData();
+    data.workloads[0].identity = 'application';
+    const tf = synth(parseConfig(data));
+    const application = one(tf, 'azuread_application');
+    const principal = one(tf, 'azuread_service_principal');
+    expect(principal.values.client_id).toBe(`\${${application.address}.client_id}`);
+    const grant = resourcesOf(tf, 'azurerm_role_assignment').find((r) => r.values.role_definition_name === 'Key Vault Secrets User')!;
+    expect(grant.values.principal_id).toBe(`\${${principal.address}.object_id}`);
+    expect(tf.output?.demo_client_id.value).toBe(`\${${application.address}.client_id}`);
+    expect(one(tf, 'azuread_application_federated_identity_credential').values).toMatchObject({ issuer: expect.stringMatching(/oidc_issuer_url\}$/), audiences: ['api://AzureADTokenExchange'] });
+  });
 });

@@ -187,6 +187,18 @@ describe('config validation', () => {
     })[0]).toMatch(/^workloads\[0\]\.sample: Invalid option: expected one of "msal-net"\|"msal-go"\|"msal-java"\|"msal-node"\|"msal-python" \(got "msal-rust"\)/);
   });
 
+  it('fails when a vault in another tenant has no subscription or resource group there', () => {
+    expect(problemsOf((d) => (d.keyVault.tenantId = 'bbbbbbbb-0000-4000-a000-000000000002'))).toEqual([
+      'keyVault.tenantId: a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too',
+    ]);
+  });
+
+  it('fails when one identity name is both a managed identity and an application', () => {
+    expect(problemsOf((d) => d.workloads.push({ ...d.workloads[0], name: 'other', pod: 'other', serviceAccount: 'other-sa', identity: 'application' }))).toEqual([
+      'workloads[1].identity: "application" differs from "managed" of another workload with identity "workload-id-mi": one name is one identity',
+    ]);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf((d) => {
       d.location = 'West Europe';

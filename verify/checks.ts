@@ -86,8 +86,15 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
   const findings: Finding[] = [];
   const add = (f: Finding) => findings.push(f);
   const tf = pair.terraform;
-  const credentials = resourcesOf(tf, 'azurerm_federated_identity_credential');
-  const identities = new Map(resourcesOf(tf, 'azurerm_user_assigned_identity').map((r) => [r.address, r]));
+  const credentials = federatedCredentials(tf);
+  const identities = new Map([...resourcesOf(tf, 'azurerm_user_assigned_identity'), ...resourcesOf(tf, 'azuread_application')].map((r) => [r.address, r]));
+  // A role names an application's service principal; the credential names the application itself.
+  const principalOwner = new Map(resourcesOf(tf, 'azuread_service_principal').map((sp) => [sp.address, parseReference(sp.values.client_id)?.address]));
+  const identityOfPrincipal = (principalId: unknown) => {
+    const address = parseReference(principalId)?.address;
+    return principalOwner.get(address ?? '') ?? address;
+  };
+  const deployed = deployedClientIds(tf, options.bindings);
   const roles = resourcesOf(tf, 'azurerm_role_assignment');
   const secrets = resourcesOf(tf, 'azurerm_key_vault_secret');
   const accounts = objectsOf(pair, 'ServiceAccount');
@@ -167,7 +174,7 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
       continue;
     }
     const trustingIdentities = new Set(trusting.map((c) => parseReference(c.values.parent_id)?.address));
-    checkClientId(clientId, trustingIdentities, identities, tf, options, add, accountRef);
+    checkClientId(clientId, trustingIdentities, identities, deployed, options, add, accountRef);
 
     const containers: any[] = [...(pod.spec?.containers ?? [])];
     const secretName = containers.flatMap((c) => c.env ?? []).find((e: any) => e.name === 'SECRET_NAME')?.value as string | undefined;
@@ -176,7 +183,7 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
     const vaultAddress = parseReference(secret?.values.key_vault_id)?.address;
     const covering = roles.filter((role) => {
       if (!READ_ROLES.has(role.values.role_definition_name)) return false;
-      if (!trustingIdentities.has(parseReference(role.values.principal_id)?.address)) return false;
+      if (!trustingIdentities.has(identityOfPrincipal(role.values.principal_id))) return false;
       const scope = parseReference(role.values.scope);
       return (secret && scope?.address === secret.address) || (vaultAddress !== undefined && scope?.address === vaultAddress && scope.attribute === 'id');
     });
@@ -191,13 +198,25 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
   return findings;
 }
 
-function checkClientId(clientId: string | undefined, trusting: Set<string | undefined>, identities: Map<string, TerraformResource>, tf: TerraformJson, options: CheckOptions, add: (f: Finding) => void, accountRef: string): void {
+/** The deployed client ids by the identity that each workload's client id output names: built once, read for every service account. */
+function deployedClientIds(tf: TerraformJson, bindings: ReadonlyMap<string, WorkloadBindings> = new Map()): Map<string | undefined, string[]> {
+  const byIdentity = new Map<string | undefined, string[]>();
+  for (const [workload, b] of bindings) {
+    const identity = parseReference(tf.output?.[outputName(workload, 'clientId')]?.value)?.address;
+    const clientIds = byIdentity.get(identity) ?? [];
+    clientIds.push(b.clientId);
+    byIdentity.set(identity, clientIds);
+  }
+  return byIdentity;
+}
+
+function checkClientId(clientId: string | undefined, trusting: Set<string | undefined>, identities: Map<string, TerraformResource>, deployed: Map<string | undefined, string[]>, options: CheckOptions, add: (f: Finding) => void, accountRef: string): void {
   if (!clientId || !options.bindings || isPlaceholder(clientId)) return;
   // The deployed client ids of the identities that trust this service account: the workloads whose client id output names one of them.
-  const expected = [...options.bindings].filter(([workload]) => trusting.has(parseReference(tf.output?.[outputName(workload, 'clientId')]?.value)?.address)).map(([, b]) => b.clientId);
+  const expected = [...trusting].flatMap((identity) => deployed.get(identity) ?? []);
   const known = expected.length > 0 ? expected : [...options.bindings.values()].map((b) => b.clientId);
   if (!known.includes(clientId)) {
-    const names = [...trusting].map((a) => identities.get(a ?? '')?.values.name ?? a).join(', ');
+    const names = [...trusting].map((a) => identities.get(a ?? '')?.values.name ?? identities.get(a ?? '')?.values.display_name ?? a).join(', ');
     add({ check: 'client-id-annotation', severity: 'error', subject: accountRef, message: `client id ${clientId} is not the client id of any deployed workload identity (expected the one of ${names})`, prevents: 'AADSTS700016 or AADSTS70021: Entra looks for the credential on another identity', fix: 'synthesize the manifests from the outputs of the current deploy' });
   }
 }
@@ -252,8 +271,10 @@ function checkKubernetesStack(pair: SynthesizedPair, options: CheckOptions, add:
 /** Whether a Terraform output may stand for a value of the manifests: a placeholder of its kind, or the deployed value of that very output. */
 function boundOutputs(bindings: ReadonlyMap<string, WorkloadBindings> = new Map()): (value: string, output: string) => boolean {
   const keys = Object.keys(PLACEHOLDER_BINDINGS) as (keyof WorkloadBindings)[];
-  return (value, output) =>
-    keys.some((key) => (value === PLACEHOLDER_BINDINGS[key] && output.endsWith(outputName('', key))) || [...bindings].some(([workload, b]) => b[key] === value && output === outputName(workload, key)));
+  // Every (deployed value, output name) pair, built once: the lookup runs for each output reference of each manifest.
+  // Output names never hold a line break, so the key cannot be ambiguous.
+  const deployed = new Set([...bindings].flatMap(([workload, b]) => keys.map((key) => `${b[key]}\n${outputName(workload, key)}`)));
+  return (value, output) => keys.some((key) => value === PLACEHOLDER_BINDINGS[key] && output.endsWith(outputName('', key))) || deployed.has(`${value}\n${output}`);
 }
 
 /** The path of the first difference between a manifest object and a Terraform one, where a binding may be an output reference. */
@@ -283,6 +304,18 @@ function checkOutputs(pair: SynthesizedPair, add: (f: Finding) => void): void {
       }
     }
   }
+}
+
+/**
+ * The federated credentials of managed identities and of applications, in one shape: `parent_id` names the identity,
+ * `audience` lists the audiences.
+ */
+function federatedCredentials(tf: TerraformJson): TerraformResource[] {
+  const ofApplications = resourcesOf(tf, 'azuread_application_federated_identity_credential').map((c) => ({
+    ...c,
+    values: { ...c.values, parent_id: c.values.application_id, audience: c.values.audiences },
+  }));
+  return [...resourcesOf(tf, 'azurerm_federated_identity_credential'), ...ofApplications];
 }
 
 function dependsOn(resource: TerraformResource, address: string): boolean {
