@@ -23,6 +23,10 @@ const WindowsNodePoolSchema = z.strictObject({
 
 const ClusterSchema = z.strictObject({
   name: named(rules.aksClusterName),
+  /** Read an existing cluster instead of creating one; its OIDC issuer must be on (checked at plan). */
+  existing: z.boolean().default(false),
+  /** Resource group of an existing cluster. @default - the top-level resourceGroup */
+  resourceGroup: named(rules.resourceGroupName).optional(),
   nodeCount: z.int().min(1).max(100).default(1),
   vmSize: named(rules.vmSize).default('Standard_D2s_v5'),
   /** Omitted: AKS picks its current default version. */
@@ -35,6 +39,8 @@ const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 
 const KeyVaultSchema = z.strictObject({
   name: named(rules.keyVaultName),
+  /** Read an existing RBAC vault instead of creating one; its secrets must exist and are not managed here. */
+  existing: z.boolean().default(false),
   /** Cross-tenant: the tenant that holds the vault, when it is not the cluster's. Needs subscriptionId and resourceGroup. */
   tenantId: guid.optional(),
   /** Subscription of the vault in the other tenant. */
@@ -104,6 +110,9 @@ export const ConfigSchema = z
     const vault = config.keyVault;
     if (vault.tenantId !== undefined && (vault.subscriptionId === undefined || vault.resourceGroup === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['keyVault', 'tenantId'], message: 'a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too' });
+    }
+    if (config.cluster.existing && config.cluster.windowsNodePool) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'windowsNodePool'], message: 'a node pool can be added only to a cluster this stack creates (cluster.existing is true)' });
     }
     const kindOf = new Map<string, string>();
     const secrets = new Set(config.keyVault.secrets.map((s) => s.name.toLowerCase()));

@@ -8,8 +8,11 @@ import { CLUSTER_NAME_OUTPUT, outputName, RESOURCE_GROUP_OUTPUT, type WorkloadBi
 import type { Config, WorkloadConfig } from '../config/schema';
 import { AksCluster } from './aks-cluster';
 import { ApplicationIdentity } from './application-identity';
+import type { Cluster } from './cluster';
+import { ExistingAksCluster } from './existing-aks-cluster';
+import { ExistingKeyVault } from './existing-key-vault';
 import type { FederatedIdentity } from './federated-identity';
-import { KeyVault } from './key-vault';
+import { KeyVault, type SecretReadGrant } from './key-vault';
 import { WorkloadIdentity } from './workload-identity';
 
 /** Properties of an `AzureStack`. */
@@ -26,10 +29,10 @@ export interface AzureStackProps {
  * @see https://learn.microsoft.com/azure/aks/workload-identity-cross-tenant
  */
 export class AzureStack extends TerraformStack {
-  /** The cluster. */
-  readonly cluster: AksCluster;
-  /** The vault. */
-  readonly keyVault: KeyVault;
+  /** The cluster, new or existing. */
+  readonly cluster: Cluster;
+  /** The vault, new or existing. */
+  readonly keyVault: SecretReadGrant;
   /** Identities by `managedIdentity` name. */
   readonly identities = new Map<string, FederatedIdentity>();
   /** Where this stack keeps its state; other stacks read its outputs through it. */
@@ -51,7 +54,7 @@ export class AzureStack extends TerraformStack {
       ? new AzurermProvider(this, 'azurerm-resources', { alias: 'resources', features: [{}], tenantId: vault.tenantId, subscriptionId: vault.subscriptionId })
       : undefined;
     const vaultGroup =
-      vault.resourceGroup && vault.resourceGroup !== config.resourceGroup
+      vault.resourceGroup && vault.resourceGroup !== config.resourceGroup && !vault.existing
         ? new ResourceGroup(this, 'VaultResourceGroup', { name: vault.resourceGroup, location: config.location, provider: resources })
         : resourceGroup;
     const deployer = new DataAzurermClientConfig(this, 'Deployer');
@@ -63,25 +66,26 @@ export class AzureStack extends TerraformStack {
     this.newIdentity = (workload) =>
       workload.identity === 'application'
         ? new ApplicationIdentity(this, `Application-${workload.managedIdentity}`, { displayName: workload.managedIdentity, resourceTenant: applicationTenant })
-        : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, { name: workload.managedIdentity, resourceGroup: vaultGroup, provider: resources });
-    this.cluster = new AksCluster(this, 'Cluster', {
-      name: config.cluster.name,
-      resourceGroup,
-      nodeCount: config.cluster.nodeCount,
-      vmSize: config.cluster.vmSize,
-      kubernetesVersion: config.cluster.kubernetesVersion,
-      windowsNodePool: config.cluster.windowsNodePool,
-    });
-    this.keyVault = new KeyVault(this, 'KeyVault', {
-      name: config.keyVault.name,
-      resourceGroup: vaultGroup,
-      deployer: vaultDeployer,
-      provider: resources,
-      skuName: config.keyVault.sku,
-      softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
-      purgeProtectionEnabled: config.keyVault.purgeProtection,
-    });
-    for (const secret of config.keyVault.secrets) this.keyVault.addSecret(secret.name, { version: secret.version });
+        : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, {
+            // Beside the vault in its tenant; an existing vault's group exists already.
+            resourceGroup: vault.existing && vault.resourceGroup ? { name: vault.resourceGroup, location: config.location } : vaultGroup,
+            name: workload.managedIdentity,
+            provider: resources,
+          });
+    const cluster = config.cluster;
+    this.cluster = cluster.existing
+      ? new ExistingAksCluster(this, 'Cluster', { name: cluster.name, resourceGroupName: cluster.resourceGroup ?? config.resourceGroup })
+      : new AksCluster(this, 'Cluster', {
+          name: cluster.name,
+          resourceGroup,
+          nodeCount: cluster.nodeCount,
+          vmSize: cluster.vmSize,
+          kubernetesVersion: cluster.kubernetesVersion,
+          windowsNodePool: cluster.windowsNodePool,
+        });
+    this.keyVault = vault.existing
+      ? new ExistingKeyVault(this, 'KeyVault', { name: vault.name, resourceGroupName: vault.resourceGroup ?? config.resourceGroup, provider: resources })
+      : this.newKeyVault(config, vaultGroup, vaultDeployer, resources);
 
     const trusted = new Set<string>();
     const granted = new Set<string>();
@@ -92,8 +96,8 @@ export class AzureStack extends TerraformStack {
         trusted.add(account);
         identity.addFederatedCredential({ cluster: this.cluster, namespace: workload.namespace, serviceAccountName: workload.serviceAccount });
       }
-      const secret = workload.roleScope === 'secret' ? this.keyVault.secret(workload.secret) : undefined;
-      const grant = `${workload.managedIdentity}|${secret?.node.id ?? 'vault'}`;
+      const secret = workload.roleScope === 'secret' ? workload.secret : undefined;
+      const grant = `${workload.managedIdentity}|${secret ?? '(vault)'}`;
       if (!granted.has(grant)) {
         granted.add(grant);
         this.keyVault.grantSecretRead(identity, secret);
@@ -110,6 +114,20 @@ export class AzureStack extends TerraformStack {
   }
 
   private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;
+
+  private newKeyVault(config: Config, resourceGroup: ResourceGroup, deployer: DataAzurermClientConfig, provider?: AzurermProvider): KeyVault {
+    const vault = new KeyVault(this, 'KeyVault', {
+      name: config.keyVault.name,
+      resourceGroup,
+      deployer,
+      provider,
+      skuName: config.keyVault.sku,
+      softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
+      purgeProtectionEnabled: config.keyVault.purgeProtection,
+    });
+    for (const secret of config.keyVault.secrets) vault.addSecret(secret.name, { version: secret.version });
+    return vault;
+  }
 
   private identityOf(workload: WorkloadConfig): FederatedIdentity {
     const identity = this.identities.get(workload.managedIdentity) ?? this.newIdentity(workload);

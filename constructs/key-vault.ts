@@ -14,6 +14,14 @@ export const SECRETS_USER_ROLE = 'Key Vault Secrets User';
 /** Role that writes secrets into an RBAC vault. */
 export const SECRETS_OFFICER_ROLE = 'Key Vault Secrets Officer';
 
+/** A vault that can let an identity read its secrets: new (`KeyVault`) or existing (`ExistingKeyVault`). */
+export interface SecretReadGrant {
+  /** `https://<name>.vault.azure.net/` */
+  readonly vaultUrl: string;
+  /** `Key Vault Secrets User` on one secret, by name (least privilege), or on the whole vault when omitted. */
+  grantSecretRead(identity: FederatedIdentity, secretName?: string): RoleAssignment;
+}
+
 /** Properties of a `KeyVault`. */
 export interface KeyVaultProps {
   /** Globally unique vault name: the first label of its URL. */
@@ -43,7 +51,7 @@ export interface SecretOptions {
  * Each value enters through an ephemeral, sensitive variable (`TF_VAR_secret_<name>`) and the write-only `value_wo`.
  * @see https://learn.microsoft.com/azure/key-vault/general/rbac-guide
  */
-export class KeyVault extends Construct {
+export class KeyVault extends Construct implements SecretReadGrant {
   /** The `azurerm_key_vault` resource. */
   readonly resource: KeyVaultResource;
   /** `https://<name>.vault.azure.net/` */
@@ -117,11 +125,11 @@ export class KeyVault extends Construct {
   /**
    * Let an identity read secret values: `Key Vault Secrets User` on one secret, or on the whole vault.
    *
-   * @param secret - the only secret it may read; omit for every secret (vault scope)
+   * @param secretName - the only secret it may read (added with addSecret); omit for every secret (vault scope)
    */
-  grantSecretRead(identity: FederatedIdentity, secret?: KeyVaultSecret): RoleAssignment {
-    const target = secret ? secret.node.id : 'Vault';
-    return new RoleAssignment(this, `SecretsUser-${identity.node.id}-${target}`, {
+  grantSecretRead(identity: FederatedIdentity, secretName?: string): RoleAssignment {
+    const secret = secretName === undefined ? undefined : this.secret(secretName);
+    return new RoleAssignment(this, `SecretsUser-${identity.node.id}-${secret ? secret.node.id : 'Vault'}`, {
       scope: secret ? secret.resourceVersionlessId : this.resource.id,
       roleDefinitionName: SECRETS_USER_ROLE,
       principalId: identity.principalId,

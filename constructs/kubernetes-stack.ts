@@ -47,7 +47,7 @@ export class KubernetesStack extends TerraformStack {
     // The Azure stack's outputs, read from its state: the same contract as the outputs file of the two-step path.
     const azure = azureStack.backend.getRemoteStateDataSource(this, 'AzureOutputs', azureStack.node.id);
     new AzurermProvider(this, 'azurerm', { features: [{}] });
-    const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', { name: config.cluster.name, resourceGroupName: config.resourceGroup });
+    const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', { name: config.cluster.name, resourceGroupName: config.cluster.resourceGroup ?? config.resourceGroup });
     const kubeConfig = cluster.kubeConfig.get(0);
     new KubernetesProvider(this, 'kubernetes', {
       host: kubeConfig.host,

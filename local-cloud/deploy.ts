@@ -16,6 +16,8 @@ export interface DeployOptions {
   readonly variables: Readonly<Record<string, string>>;
   /** @default - a fixed tenant, so runs are repeatable */
   readonly tenantId?: string;
+  /** Secrets already in the vaults the stack only reads (`data.azurerm_key_vault`), by secret name. */
+  readonly existingSecrets?: Readonly<Record<string, string>>;
 }
 
 /** Deterministic GUID from a seed: the same Terraform always deploys to the same ids. */
@@ -40,11 +42,14 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
   }
   const tenantOf = (values: Record<string, any>) => tenants.get(values.provider) ?? tenantId;
   const state = new Map<string, Record<string, any>>();
-  const pending = [...resourcesOf(terraform, 'data.azurerm_client_config'), ...Object.keys(terraform.resource ?? {}).flatMap((type) => resourcesOf(terraform, type))];
+  const pending = [
+    ...Object.keys(terraform.data ?? {}).flatMap((type) => resourcesOf(terraform, `data.${type}`)),
+    ...Object.keys(terraform.resource ?? {}).flatMap((type) => resourcesOf(terraform, type)),
+  ];
 
   const resolve = (value: unknown, where: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => resolve(v, where));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => k !== '//' && k !== 'depends_on').map(([k, v]) => [k, resolve(v, where)]));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => !META_ARGUMENTS.has(k)).map(([k, v]) => [k, resolve(v, where)]));
     if (typeof value !== 'string' || !value.includes('${')) return value;
     return value.replace(/\$\{([^}]*)\}/g, (_all, expression: string) => {
       if (expression.startsWith('var.')) {
@@ -86,7 +91,7 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
   const model: CloudModel = {
     tenantId,
     subscriptionId,
-    clusters: all('azurerm_kubernetes_cluster').map((c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url })),
+    clusters: [...all('azurerm_kubernetes_cluster'), ...all('data.azurerm_kubernetes_cluster')].map((c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url })),
     identities: [
       ...[...state.entries()]
         .filter(([address]) => address.startsWith('azurerm_user_assigned_identity.'))
@@ -107,12 +112,14 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
       }),
     ],
     roleAssignments: all('azurerm_role_assignment').map((r) => ({ principalId: r.principal_id, roleDefinitionName: r.role_definition_name, scope: r.scope })),
-    keyVaults: all('azurerm_key_vault').map((v) => ({
+    keyVaults: [...all('azurerm_key_vault'), ...all('data.azurerm_key_vault').map((v): Record<string, any> => ({ ...v, existing: true }))].map((v) => ({
       name: v.name,
       id: v.id,
       vaultUri: v.vault_uri,
       tenantId: v.tenant_id,
-      secrets: new Map(all('azurerm_key_vault_secret').filter((s) => s.key_vault_id === v.id).map((s) => [s.name, s.value_wo ?? s.value])),
+      secrets: v.existing
+        ? new Map(Object.entries(options.existingSecrets ?? {}))
+        : new Map(all('azurerm_key_vault_secret').filter((s) => s.key_vault_id === v.id).map((s) => [s.name, s.value_wo ?? s.value])),
     })),
   };
   const outputs = Object.fromEntries(Object.entries(terraform.output ?? {}).map(([name, o]) => [name, resolve(o.value, `output ${name}`)]));
@@ -140,6 +147,9 @@ export const DEMO_SECRET_VALUES: Readonly<Record<string, string>> = {
 
 class NotYet extends Error {}
 
+// Terraform's own arguments, not the resource's: ordering and plan-time conditions play no part in the local cloud.
+const META_ARGUMENTS = new Set(['//', 'depends_on', 'lifecycle']);
+
 function computed(type: string, address: string, v: Record<string, any>, tenantId: string, subscriptionId: string, homeTenantId: string): Record<string, unknown> {
   const group = (name: string) => `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
   switch (type) {
@@ -149,8 +159,10 @@ function computed(type: string, address: string, v: Record<string, any>, tenantI
       return { id: group(v.name) };
     case 'azurerm_kubernetes_cluster':
       return {
+        // An existing cluster has the issuer on: its data source's postcondition refuses one without.
+        oidc_issuer_enabled: true,
         id: `${group(v.resource_group_name)}/providers/Microsoft.ContainerService/managedClusters/${v.name}`,
-        oidc_issuer_url: `https://${v.location}.oic.prod-aks.azure.com/${tenantId}/${guidFrom(address)}/`,
+        oidc_issuer_url: `https://${v.location ?? 'westeurope'}.oic.prod-aks.azure.com/${tenantId}/${guidFrom(address)}/`,
       };
     case 'azurerm_user_assigned_identity':
       return {
@@ -169,7 +181,7 @@ function computed(type: string, address: string, v: Record<string, any>, tenantI
       return { id: `/servicePrincipals/${objectId}`, object_id: objectId, application_tenant_id: homeTenantId, tenant: tenantId };
     }
     case 'azurerm_key_vault':
-      return { id: `${group(v.resource_group_name)}/providers/Microsoft.KeyVault/vaults/${v.name}`, vault_uri: `https://${v.name}.vault.azure.net/` };
+      return { id: `${group(v.resource_group_name)}/providers/Microsoft.KeyVault/vaults/${v.name}`, vault_uri: `https://${v.name}.vault.azure.net/`, tenant_id: v.tenant_id ?? tenantId, rbac_authorization_enabled: true };
     case 'azurerm_key_vault_secret': {
       const vaultName = String(v.key_vault_id).split('/').at(-1);
       const version = guidFrom(`${address}/${v.value_wo_version ?? 0}`).replaceAll('-', '');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
+import { AZURE_STACK_NAME, readOutputs, secretVariableName } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { synthAzure, synthManifests } from '../synth';
 import { objectsOf, readSynthesizedPair, type SynthesizedPair, type TerraformJson } from '../verify/synthesized-pair';
@@ -58,6 +58,8 @@ export interface LabFiles {
   readonly variables: Readonly<Record<string, string>>;
   /** `TF_VAR_*` that were not set, so the lab's demo values stood in. */
   readonly demoValuesFor: readonly string[];
+  /** Secret values already in an existing vault (`keyVault.existing`), by secret name. */
+  readonly existingSecrets: Readonly<Record<string, string>>;
 }
 
 /**
@@ -73,11 +75,16 @@ export function synthLab(options: { readonly workDir: string; readonly config?: 
   synthAzure(config, cdktfOut);
   const terraformFile = join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json');
   const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as TerraformJson;
-  const { values, fromFallback } = variablesFromEnv(terraform, options.env ?? process.env, DEMO_SECRET_VALUES);
-  const { outputs } = deployTerraform(terraform, { variables: values });
+  const env = options.env ?? process.env;
+  const { values, fromFallback } = variablesFromEnv(terraform, env, DEMO_SECRET_VALUES);
+  // An existing vault already holds its secrets: the local cloud fills it from the same variables a deploy would use.
+  const existingSecrets = Object.fromEntries(
+    config.keyVault.existing ? config.keyVault.secrets.map((s) => [s.name, env[`TF_VAR_${secretVariableName(s.name)}`] ?? DEMO_SECRET_VALUES[secretVariableName(s.name)] ?? `value-of-${s.name}`]) : [],
+  );
+  const { outputs } = deployTerraform(terraform, { variables: values, existingSecrets });
   writeFileSync(outputsFile, `${JSON.stringify({ [AZURE_STACK_NAME]: outputs }, null, 2)}\n`);
   synthManifests(config, readOutputs(outputsFile, config), manifestsDir);
-  return { config, terraformFile, manifestsDir, outputsFile, variables: values, demoValuesFor: fromFallback };
+  return { config, terraformFile, manifestsDir, outputsFile, variables: values, demoValuesFor: fromFallback, existingSecrets };
 }
 
 /** How the workload program runs in a lab pod. */
@@ -100,9 +107,9 @@ export interface Lab {
 }
 
 /** Start the local cloud from synthesized files alone (plus the secret values a deploy would use). */
-export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables'>): Promise<Lab> {
+export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables' | 'existingSecrets'>): Promise<Lab> {
   const pair = readSynthesizedPair({ terraformFile: files.terraformFile, manifestsDir: files.manifestsDir });
-  const { model } = deployTerraform(pair.terraform, { variables: files.variables });
+  const { model } = deployTerraform(pair.terraform, { variables: files.variables, existingSecrets: files.existingSecrets });
   const [cloud, program] = await Promise.all([startLocalCloud(model), buildApp()]);
   return {
     cloud,

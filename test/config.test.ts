@@ -199,6 +199,12 @@ describe('config validation', () => {
     ]);
   });
 
+  it('fails when a node pool is asked of an existing cluster', () => {
+    expect(problemsOf((d) => Object.assign(d.cluster, { existing: true, windowsNodePool: {} }))).toEqual([
+      'cluster.windowsNodePool: a node pool can be added only to a cluster this stack creates (cluster.existing is true)',
+    ]);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf((d) => {
       d.location = 'West Europe';

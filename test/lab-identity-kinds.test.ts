@@ -88,3 +88,29 @@ describe('identity kinds and tenants on the local cloud', () => {
     }
   });
 });
+
+describe('existing resources on the local cloud', () => {
+  it('reads an existing cluster and vault, with plan-time checks of their settings', async () => {
+    const files = labFor((d) => {
+      Object.assign(d.cluster, { existing: true, resourceGroup: 'platform-rg' });
+      Object.assign(d.keyVault, { existing: true, resourceGroup: 'secrets-rg' });
+    });
+    const { code, last, pair } = await runDemoPod(files);
+    expect([code, last]).toEqual([0, 'Your secret is admin']);
+    const tf = pair.terraform as any;
+    expect(tf.resource.azurerm_kubernetes_cluster).toBeUndefined();
+    expect(tf.resource.azurerm_key_vault).toBeUndefined();
+    expect(tf.resource.azurerm_key_vault_secret).toBeUndefined();
+    expect(tf.variable).toBeUndefined();
+    const [cluster] = resourcesOf(tf, 'data.azurerm_kubernetes_cluster');
+    expect(cluster.values).toMatchObject({ name: 'workload-id-aks', resource_group_name: 'platform-rg' });
+    expect(cluster.values.lifecycle.postcondition[0]).toEqual({
+      condition: '${self.oidc_issuer_enabled && self.oidc_issuer_url != ""}',
+      error_message: 'AKS cluster workload-id-aks has no OIDC issuer: run "az aks update -g platform-rg -n workload-id-aks --enable-oidc-issuer --enable-workload-identity" first.',
+    });
+    const [vault] = resourcesOf(tf, 'data.azurerm_key_vault');
+    expect(vault.values.lifecycle.postcondition[0].condition).toBe('${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}');
+    const grant = resourcesOf(tf, 'azurerm_role_assignment')[0];
+    expect(grant.values).toMatchObject({ role_definition_name: 'Key Vault Secrets User', scope: `\${${vault.address}.id}/secrets/username` });
+  });
+});

@@ -119,7 +119,8 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
     const issuer = credential.values.issuer;
     const reference = parseReference(issuer);
     if (reference) {
-      if (!reference.address.startsWith('azurerm_kubernetes_cluster.') || reference.attribute !== 'oidc_issuer_url') {
+      // The cluster this stack creates, or an existing one it reads.
+      if (!/^(data\.)?azurerm_kubernetes_cluster\./.test(reference.address) || reference.attribute !== 'oidc_issuer_url') {
         add({ check: 'credential-issuer', severity: 'error', subject: credential.address, message: `issuer ${issuer} is not a cluster's oidc_issuer_url`, prevents: 'AADSTS70021: the token\'s issuer matches no credential', fix: 'set issuer to the cluster\'s oidc_issuer_url attribute' });
       }
     } else if (typeof issuer !== 'string' || !issuer.startsWith('https://') || !issuer.endsWith('/')) {
@@ -185,7 +186,7 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
       if (!READ_ROLES.has(role.values.role_definition_name)) return false;
       if (!trustingIdentities.has(identityOfPrincipal(role.values.principal_id))) return false;
       const scope = parseReference(role.values.scope);
-      return (secret && scope?.address === secret.address) || (vaultAddress !== undefined && scope?.address === vaultAddress && scope.attribute === 'id');
+      return (secret && scope?.address === secret.address) || (vaultAddress !== undefined && scope?.address === vaultAddress && scope.attribute === 'id') || coversInExistingVault(role.values.scope, secretName);
     });
     if (covering.length === 0) {
       add({ check: 'role-scope', severity: 'error', subject: pod.ref, message: `the identity trusted for ${subject} holds no secret-reading role on secret ${JSON.stringify(secretName)} or its vault`, prevents: 'Key Vault answers 403 Forbidden (ForbiddenByRbac)', fix: `grant "Key Vault Secrets User" on the secret ${secretName} (or the vault) to that identity` });
@@ -304,6 +305,12 @@ function checkOutputs(pair: SynthesizedPair, add: (f: Finding) => void): void {
       }
     }
   }
+}
+
+/** A scope on a vault the stack only reads: `${data.azurerm_key_vault.<name>.id}`, or that plus `/secrets/<secret>`. */
+function coversInExistingVault(scope: unknown, secretName: string): boolean {
+  const match = typeof scope === 'string' ? /^\$\{data\.azurerm_key_vault\.[\w-]+\.id\}(?:\/secrets\/([\w-]+))?$/.exec(scope) : null;
+  return match !== null && (match[1] === undefined || match[1].toLowerCase() === secretName.toLowerCase());
 }
 
 /**
