@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load-config';
+import { defaultConfigData, ROOT } from './helpers';
+
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+/** A README snippet applied to the default config: top-level keys merge in, workload lines replace the workloads. */
+function withSnippet(snippet: string): unknown {
+  const data = defaultConfigData();
+  try {
+    // A whole config (its workloads in full) replaces the default.
+    const whole = parse(snippet);
+    if (whole?.workloads && !snippet.includes('\n  - {')) return whole;
+  } catch {
+    // a fragment: merged below
+  }
+  const workloadLines = snippet.split('\n').filter((l) => l.startsWith('  - '));
+  const topLevel = snippet.split('\n').filter((l) => !l.startsWith('  - ') && l.trim() !== '' && !l.startsWith('workloads:')).join('\n');
+  for (const [key, value] of Object.entries((parse(topLevel) ?? {}) as Record<string, any>)) {
+    data[key] = typeof value === 'object' && !Array.isArray(value) ? { ...data[key], ...value } : value;
+  }
+  if (workloadLines.length > 0) {
+    data.workloads = parse(workloadLines.map((l) => l.slice(2)).join('\n')).map((w: any) => ({ ...w, secret: data.keyVault.secrets.some((s: any) => s.name === w.secret) ? w.secret : data.keyVault.secrets[0].name }));
+  }
+  return data;
+}
+
+describe('README examples', () => {
+  it('has config examples', () => {
+    expect(yamlBlocks.length).toBeGreaterThanOrEqual(7);
+  });
+
+  it.each(yamlBlocks.map((block, i) => [i, block]))('config example %i is valid', (_i, block) => {
+    // Placeholders such as <resource tenant> stand for GUIDs the reader fills in.
+    const filled = block.replaceAll(/<[^>]+>/g, '00000000-0000-4000-a000-000000000001');
+    expect(() => parseConfig(withSnippet(filled))).not.toThrow();
+  });
+});
