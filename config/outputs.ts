@@ -15,8 +15,6 @@ export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
 /** Where `cdktf deploy --outputs-file` writes by default; `WI_OUTPUTS` selects another file. */
 export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
 
-/** The audience Entra expects in a federated service-account token. */
-export const TOKEN_AUDIENCE = 'api://AzureADTokenExchange';
 
 /** What the Kubernetes side needs from the Azure side, known only after deploy. */
 export interface WorkloadBindings {

@@ -1,6 +1,6 @@
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { TOKEN_AUDIENCE } from '../config/outputs';
+import { TOKEN_AUDIENCE } from '../config/webhook';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
 import type { Cluster } from './cluster';
 

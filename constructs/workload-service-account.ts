@@ -1,11 +1,8 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dns1123Label, dns1123Subdomain } from '../config/rules';
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../config/webhook';
 
-/** Annotation that names the identity a service account signs in as. */
-export const CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
-/** Annotation that names the identity's tenant. */
-export const TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
 
 /** Properties of a `WorkloadServiceAccount`. */
 export interface WorkloadServiceAccountProps {

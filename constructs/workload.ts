@@ -2,14 +2,9 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dns1123Label, dns1123Subdomain } from '../config/rules';
+import { SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL } from '../config/webhook';
 import type { WorkloadServiceAccount } from './workload-service-account';
 
-/** The pod label the workload identity webhook selects on; a label on the service account is ignored. */
-export const USE_WORKLOAD_IDENTITY_LABEL = 'azure.workload.identity/use';
-/** Pod annotation: lifetime of the projected token in seconds (3600..86400); wins over the service account's. */
-export const TOKEN_EXPIRATION_ANNOTATION = 'azure.workload.identity/service-account-token-expiration';
-/** Pod annotation: containers (separated by `;`) the webhook leaves alone. */
-export const SKIP_CONTAINERS_ANNOTATION = 'azure.workload.identity/skip-containers';
 /** The UID and GID the workload runs as; the app's Dockerfile uses the same. */
 export const WORKLOAD_UID = 10001;
 /** Name of the container that runs the workload program. */

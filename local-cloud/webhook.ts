@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Container, EnvVar, ObjectMeta, PodSpec, ServiceAccount, Volume, Workload } from './kubernetes';
 import { podTemplateOf } from './kubernetes';
 
+// Spelled out here, not imported from config/webhook.ts: a stand-in for the real webhook must not share a typo with the product it checks.
 /** Pod label that opts a pod in; the webhook's object selector matches exactly `"true"`. */
 export const USE_LABEL = 'azure.workload.identity/use';
 /** Service account annotation naming the identity's client id. */

@@ -1,10 +1,8 @@
-import { isPlaceholder, outputName, PLACEHOLDER_BINDINGS, TOKEN_AUDIENCE, type WorkloadBindings } from '../config/outputs';
+import { isPlaceholder, outputName, PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../config/outputs';
+import { CLIENT_ID_ANNOTATION as CLIENT_ID, TOKEN_AUDIENCE, TOKEN_EXPIRATION_ANNOTATION as EXPIRATION, USE_WORKLOAD_IDENTITY_LABEL as USE_LABEL } from '../config/webhook';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
 import { objectsOf, parseReference, resourcesOf, type KubeObject, type SynthesizedPair, type TerraformJson, type TerraformResource } from './synthesized-pair';
 
-const USE_LABEL = 'azure.workload.identity/use';
-const CLIENT_ID = 'azure.workload.identity/client-id';
-const EXPIRATION = 'azure.workload.identity/service-account-token-expiration';
 const READ_ROLES = new Set(['Key Vault Secrets User', 'Key Vault Secrets Officer', 'Key Vault Administrator']);
 
 /** One check of a synthesized pair: its stable id and what it makes sure of. */
