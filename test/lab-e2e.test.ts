@@ -100,12 +100,13 @@ describe('the lab on the local cloud', () => {
     expect(await pod.stop()).toBe(0);
   });
 
-  it('ends within a second on SIGTERM, exit code 0', async () => {
+  it('ends promptly on SIGTERM, exit code 0, long before the kubelet would kill it', async () => {
     const pod = await lab.runPod({ pod: 'demo-pod' });
     await pod.waitForLog(/^Your secret is admin$/);
     const started = performance.now();
     expect(await pod.stop()).toBe(0);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Far below the 30 s grace period after which the kubelet would kill it; the margin absorbs a loaded CI machine.
+    expect(performance.now() - started).toBeLessThan(3000);
   });
 });
 
