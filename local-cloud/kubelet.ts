@@ -119,6 +119,8 @@ export class RunningPod {
   readonly stderr: string[] = [];
   /** Resolves with the container's exit code (128 + signal number when killed by a signal). */
   readonly exited: Promise<number>;
+  /** Process id of the container's program (for measurements such as its memory). */
+  readonly pid: number | undefined;
   private code: number | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly kill: (signal: NodeJS.Signals) => void;
@@ -135,6 +137,7 @@ export class RunningPod {
   ) {
     const child = spawn(options.command, [...(options.args ?? [])], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.kill = (signal) => child.kill(signal);
+    this.pid = child.pid;
     for (const [stream, lines] of [[child.stdout, this.stdout], [child.stderr, this.stderr]] as const) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);

@@ -23,6 +23,16 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The workload program the local kubelet runs in place of the container image. */
 export const APP_ENTRY = join(ROOT, 'app', 'main.ts');
 
+/** The node flags of the image's entrypoint (app/Dockerfile), so the local pod runs the program as the image does. */
+export function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'app', 'Dockerfile'), 'utf8');
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  if (!entrypoint) throw new Error('app/Dockerfile has no ENTRYPOINT ["node", ...] line');
+  const [command, ...args] = JSON.parse(entrypoint) as string[];
+  if (command !== 'node') throw new Error(`app/Dockerfile ENTRYPOINT runs ${command}, not node`);
+  return args.filter((a) => a.startsWith('--'));
+}
+
 let appBundle: Promise<string> | undefined;
 
 /**
@@ -129,7 +139,7 @@ export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifest
       return cloud.runPod({
         pod: admitted,
         command: process.execPath,
-        args: [program],
+        args: [...imageNodeFlags(), program],
         cwd: ROOT,
         env: options.env,
         tokenIssuedAt: options.tokenIssuedAt,

@@ -38,7 +38,7 @@ describe('the workload image', () => {
 
   test('runs as UID/GID 10001 with the compiled program and production dependencies only', () => {
     expect(finalStage).toMatch(/^USER 10001:10001$/m);
-    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "build\/main.js"\]$/m);
+    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=2", "--max-old-space-size=48", "build\/main.js"\]$/m);
     expect(finalStage).toContain('COPY --from=deps /src/node_modules ./node_modules');
     expect(read('app/Dockerfile')).toContain('npm ci --omit=dev');
     expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b/);
