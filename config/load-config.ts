@@ -4,8 +4,10 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema';
 
-/** The config used when neither `--config` nor `WI_CONFIG` names another. */
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('./workload-identity.yaml', import.meta.url));
+/** The config used when neither `--config` nor `WI_CONFIG` names another (found from here, or from build/). */
+export const DEFAULT_CONFIG_PATH = [new URL('./workload-identity.yaml', import.meta.url), new URL('../config/workload-identity.yaml', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((path) => existsSync(path)) ?? fileURLToPath(new URL('./workload-identity.yaml', import.meta.url));
 
 /** A config that cannot be used: every problem, one per line, as `<path>: <rule>`. */
 export class ConfigError extends Error {

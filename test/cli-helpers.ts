@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ROOT, tempDir, tsxArgs } from './helpers';
+import { CLI, tempDir } from './helpers';
 
 /** A program the commands run. */
 export type StandIn = 'cdktf' | 'terraform' | 'az' | 'kubectl';
@@ -87,7 +87,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
   const log = join(dirname(bin), 'calls.log');
   const env: Record<string, string> = { PATH: bin, STANDIN_LOG: log, HOME: process.env.HOME ?? cwd, ...options.env };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
-  const run = spawnSync(process.execPath, tsxArgs(join(ROOT, 'cli', 'main.ts'), ...args), { cwd, env, input: '', encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [CLI, ...args], { cwd, env, input: '', encoding: 'utf8' });
   const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   writeFileSync(log, '');
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls };

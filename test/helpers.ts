@@ -16,10 +16,5 @@ export function defaultConfigData(): any {
 
 /** The project root (tests run from it). */
 export const ROOT = process.cwd();
-/** Node with tsx's loader by absolute path: TypeScript children run from any folder, in one process (the tsx CLI adds a second). */
-export const TSX_NODE_ARGS = ['--import', join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')];
-
-/** Arguments to run `script` (a .ts file) with `process.execPath`. */
-export function tsxArgs(script: string, ...args: string[]): string[] {
-  return [...TSX_NODE_ARGS, script, ...args];
-}
+/** The compiled command line (test/global-setup.ts builds it), as `npm run cli` runs it. */
+export const CLI = join(ROOT, 'build', 'main.mjs');

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synthBoth } from '../cli/synth-command';
 import { checkPair } from '../verify/checks';
-import { defaultConfigData, ROOT, tempDir, tsxArgs } from './helpers';
+import { CLI, defaultConfigData, tempDir } from './helpers';
 
 function filesUnder(dir: string): Map<string, string> {
   const files = new Map<string, string>();
@@ -64,7 +64,7 @@ describe('synthesis of both sides', () => {
     data.keyVault.name = 'bad--name';
     data.workloads[0].namespace = 'Bad_NS';
     writeFileSync(join(dir, 'bad.yaml'), JSON.stringify(data));
-    const run = spawnSync(process.execPath, tsxArgs(join(ROOT, 'cli/main.ts'), 'synth', '--config', join(dir, 'bad.yaml')), { cwd: dir, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [CLI, 'synth', '--config', join(dir, 'bad.yaml')], { cwd: dir, encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('keyVault.name: "bad--name" must be a Key Vault name');
     expect(run.stderr).toContain('workloads[0].namespace: "Bad_NS" must be a DNS-1123 label');
@@ -73,7 +73,7 @@ describe('synthesis of both sides', () => {
 
   it('prints a summary that says the bindings are placeholders', () => {
     const dir = tempDir();
-    const out = execFileSync(process.execPath, tsxArgs(join(ROOT, 'cli/main.ts'), 'synth'), { cwd: dir, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [CLI, 'synth'], { cwd: dir, encoding: 'utf8' });
     expect(out).toContain('Azure side       cdktf.out/stacks/workload-identity/cdk.tf.json: 9 resources, 1 data source, 6 outputs');
     expect(out).toContain('Kubernetes side  dist/workload-identity.k8s.yaml: 1 Namespace, 1 ServiceAccount, 1 Pod');
     expect(out).toContain('PLACEHOLDERS: outputs.json not found');
