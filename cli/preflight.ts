@@ -1,6 +1,6 @@
 // What deploy, destroy and logs check before they start, each failure explained in one line.
 import { createInterface } from 'node:readline/promises';
-import { secretVariableName } from '../config/outputs';
+import { secretEnvironmentVariables } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { CommandError, findProgram, formatCommand, runCommand, type ExternalCommand } from './run-step';
 
@@ -30,7 +30,7 @@ export function requireTools(name: string, tools: readonly Tool[]): void {
 
 /** The `TF_VAR_secret_*` variables the Azure stack needs that are not set (or empty). */
 export function missingSecretVariables(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
-  return config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`).filter((name) => !env[name]);
+  return secretEnvironmentVariables(config).filter((name) => !env[name]);
 }
 
 /** Throw one line naming the unset `TF_VAR_secret_*` variables; `why` says what to put in them. */
@@ -106,9 +106,9 @@ export interface PreflightOptions {
  */
 export async function preflight(name: string, options: PreflightOptions): Promise<string | undefined> {
   if (options.dryRun) {
-    const variables = options.config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`);
+    const variables = secretEnvironmentVariables(options.config);
     const missing = [...missingSecretVariables(options.config), ...missingTools(options.tools)];
-    console.log(`preflight: ${variables.join(', ')} set; ${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription):`);
+    console.log(`preflight: ${variables.length > 0 ? `${variables.join(', ')} set; ` : ''}${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription):`);
     console.log(formatCommand(AZ_ACCOUNT_SHOW));
     if (missing.length > 0) console.log(`preflight: missing now: ${missing.join(', ')}`);
     return undefined;

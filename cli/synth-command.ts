@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, loadBindings, secretVariableName } from '../config/outputs';
+import { AZURE_STACK_NAME, loadBindings, secretEnvironmentVariables } from '../config/outputs';
 import { synthManifests, synthStacks } from '../synth';
 import { locatePair, readSynthesizedPair, resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
 
@@ -35,7 +35,7 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
     pair,
     bindingsSource: bindings.source,
     outputsFile: bindings.file,
-    secretVariables: config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`),
+    secretVariables: secretEnvironmentVariables(config),
   };
 }
 
@@ -55,7 +55,9 @@ export function summarize(result: SynthResult): string {
     result.bindingsSource === 'outputs'
       ? `Bindings         from ${result.outputsFile}`
       : `Bindings         PLACEHOLDERS: ${result.outputsFile} not found. Deploy first (cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${result.outputsFile}), then synth again before kubectl apply`,
-    `Secret values    set ${result.secretVariables.join(', ')} before cdktf deploy (never written to any file or state)`,
+    result.secretVariables.length > 0
+      ? `Secret values    set ${result.secretVariables.join(', ')} before cdktf deploy (never written to any file or state)`
+      : 'Secret values    none needed: the existing vault keeps its own secrets',
   ].join('\n');
 }
 

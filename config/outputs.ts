@@ -39,6 +39,11 @@ export function secretVariableName(secret: string): string {
   return `secret_${secret.replaceAll('-', '_')}`;
 }
 
+/** The `TF_VAR_*` environment variables a deploy needs: one per secret of a vault this stack creates (none for an existing vault). */
+export function secretEnvironmentVariables(config: Config): string[] {
+  return config.keyVault.existing ? [] : config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`);
+}
+
 /** Visibly fake bindings for previews and snapshots, before the first deploy. */
 export const PLACEHOLDER_BINDINGS: WorkloadBindings = Object.freeze({
   clientId: 'placeholder-client-id',

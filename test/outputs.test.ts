@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load-config';
-import { loadBindings, OutputsError, PLACEHOLDER_BINDINGS, readOutputs } from '../config/outputs';
-import { tempDir } from './helpers';
+import { loadConfig, parseConfig } from '../config/load-config';
+import { loadBindings, OutputsError, PLACEHOLDER_BINDINGS, readOutputs, secretEnvironmentVariables } from '../config/outputs';
+import { defaultConfigData, tempDir } from './helpers';
 
 const good = {
   demo_client_id: '11111111-2222-3333-4444-555555555555',
@@ -49,5 +49,12 @@ describe('outputs contract', () => {
     const file = join(tempDir(), 'outputs.json');
     writeFileSync(file, '{');
     expect(() => readOutputs(file, loadConfig())).toThrow(/cannot read outputs file/);
+  });
+
+  it('names the TF_VAR_ variables a deploy needs, none for an existing vault', () => {
+    expect(secretEnvironmentVariables(loadConfig())).toEqual(['TF_VAR_secret_username', 'TF_VAR_secret_password']);
+    const data = defaultConfigData();
+    data.keyVault.existing = true;
+    expect(secretEnvironmentVariables(parseConfig(data))).toEqual([]);
   });
 });
