@@ -110,7 +110,9 @@ export class AzureStack extends TerraformStack {
       });
     }
     new TerraformOutput(this, CLUSTER_NAME_OUTPUT, { value: this.cluster.clusterName }).overrideLogicalId(CLUSTER_NAME_OUTPUT);
-    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: resourceGroup.name }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
+    // The cluster's group (az aks get-credentials): an existing cluster may live in another one.
+    const clusterGroup = cluster.existing ? (cluster.resourceGroup ?? config.resourceGroup) : resourceGroup.name;
+    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: clusterGroup }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
   }
 
   private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;

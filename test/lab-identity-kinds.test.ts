@@ -110,6 +110,7 @@ describe('existing resources on the local cloud', () => {
     });
     const [vault] = resourcesOf(tf, 'data.azurerm_key_vault');
     expect(vault.values.lifecycle.postcondition[0].condition).toBe('${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}');
+    expect(tf.output.resource_group_name.value).toBe('platform-rg');
     const grant = resourcesOf(tf, 'azurerm_role_assignment')[0];
     expect(grant.values).toMatchObject({ role_definition_name: 'Key Vault Secrets User', scope: `\${${vault.address}.id}/secrets/username` });
   });
