@@ -81,6 +81,8 @@ const WorkloadSchema = z.strictObject({
   replicas: z.int().min(1).max(100).optional(),
   /** Lifetime of the projected service-account token; the webhook accepts 3600..86400 (default 3600). */
   tokenExpirationSeconds: z.int().min(3600).max(86400).optional(),
+  /** Inject the webhook's proxy sidecar, for programs whose SDK predates workload identity (Linux pods only). */
+  injectProxySidecar: z.boolean().default(false),
   /** Sidecar containers the webhook must leave alone (pod annotation `skip-containers`); never the workload's own `app`. */
   skipContainers: z.array(named(rules.dns1123Label).refine((name) => name !== 'app', { error: () => '"app" is the workload\'s own container: it needs the identity' })).optional(),
 });
@@ -124,6 +126,9 @@ export const ConfigSchema = z
       }
       if (w.sample && SAMPLES[w.sample].runsOnce && w.kind === 'Deployment') {
         ctx.addIssue({ code: 'custom', path: ['workloads', i, 'kind'], message: `sample ${w.sample} reads once and exits: a Deployment would restart it forever; use kind: Pod` });
+      }
+      if (w.os === 'windows' && w.injectProxySidecar) {
+        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'injectProxySidecar'], message: 'the webhook\'s proxy sidecar runs on Linux only: a Windows workload must use an SDK with workload identity support' });
       }
       if (w.os === 'windows' && !config.cluster.windowsNodePool) {
         ctx.addIssue({ code: 'custom', path: ['workloads', i, 'os'], message: '"windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it' });

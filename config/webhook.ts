@@ -14,5 +14,7 @@ export const TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
 export const TOKEN_EXPIRATION_ANNOTATION = 'azure.workload.identity/service-account-token-expiration';
 /** Pod annotation: containers (separated by `;`) the webhook leaves alone. */
 export const SKIP_CONTAINERS_ANNOTATION = 'azure.workload.identity/skip-containers';
+/** Pod annotation: inject the webhook's token proxy sidecar (for programs on old SDKs); Linux only. */
+export const INJECT_PROXY_SIDECAR_ANNOTATION = 'azure.workload.identity/inject-proxy-sidecar';
 /** The audience Entra expects in a federated service-account token. */
 export const TOKEN_AUDIENCE = 'api://AzureADTokenExchange';

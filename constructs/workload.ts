@@ -2,7 +2,7 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dns1123Label, dns1123Subdomain } from '../config/rules';
-import { SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL } from '../config/webhook';
+import { INJECT_PROXY_SIDECAR_ANNOTATION, SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL } from '../config/webhook';
 import type { WorkloadServiceAccount } from './workload-service-account';
 
 /** The UID and GID the workload runs as; the app's Dockerfile uses the same. */
@@ -36,6 +36,8 @@ export interface WorkloadProps {
   readonly runsOnce?: boolean;
   /** Node OS; Windows pods carry no Linux-only security fields. @default "linux" */
   readonly os?: 'linux' | 'windows';
+  /** Ask the webhook for its token proxy sidecar (Linux only). @default false - the program's SDK exchanges the token itself */
+  readonly injectProxySidecar?: boolean;
 }
 
 /**
@@ -57,6 +59,9 @@ export class Workload extends Construct {
     if (tokenExpiration !== undefined && !(Number.isInteger(tokenExpiration) && tokenExpiration >= 3600 && tokenExpiration <= 86400)) {
       throw new Error(`tokenExpirationSeconds ${tokenExpiration} must be a whole number of seconds from 3600 to 86400 (the webhook refuses others)`);
     }
+    if (props.injectProxySidecar && props.os === 'windows') {
+      throw new Error('injectProxySidecar is Linux only: the webhook cannot add its proxy sidecar to a Windows pod');
+    }
     for (const name of props.skipContainers ?? []) {
       if (!dns1123Label.test(name) || name === WORKLOAD_CONTAINER) {
         throw new Error(`skipContainers entry ${JSON.stringify(name)} must be ${dns1123Label.description}, and not "${WORKLOAD_CONTAINER}" (the workload's own container needs the identity)`);
@@ -66,6 +71,7 @@ export class Workload extends Construct {
     const annotations: Record<string, string> = {};
     if (tokenExpiration !== undefined) annotations[TOKEN_EXPIRATION_ANNOTATION] = String(tokenExpiration);
     if (props.skipContainers?.length) annotations[SKIP_CONTAINERS_ANNOTATION] = props.skipContainers.join(';');
+    if (props.injectProxySidecar) annotations[INJECT_PROXY_SIDECAR_ANNOTATION] = 'true';
     const podMetadata = { labels: { [USE_WORKLOAD_IDENTITY_LABEL]: 'true' }, ...(Object.keys(annotations).length ? { annotations } : {}) };
     const pod: kplus.AbstractPodProps = {
       serviceAccount: account,

@@ -48,6 +48,7 @@ export class WorkloadChart extends Chart {
         vaultName: workload.sample ? props.config.keyVault.name : undefined,
         runsOnce: workload.sample ? SAMPLES[workload.sample].runsOnce : false,
         os: workload.os,
+        injectProxySidecar: workload.injectProxySidecar,
         vaultUrl: bindings.vaultUrl,
         secretName: workload.secret,
         showSecret: workload.showSecret,

@@ -205,6 +205,13 @@ describe('config validation', () => {
     ]);
   });
 
+  it('fails when a Windows workload asks for the proxy sidecar', () => {
+    expect(problemsOf((d) => {
+      d.cluster.windowsNodePool = {};
+      Object.assign(d.workloads[0], { os: 'windows', injectProxySidecar: true });
+    })).toEqual(['workloads[0].injectProxySidecar: the webhook\'s proxy sidecar runs on Linux only: a Windows workload must use an SDK with workload identity support']);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf((d) => {
       d.location = 'West Europe';

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { Testing as Cdk8sTesting } from 'cdk8s';
+import { Testing } from 'cdktf';
 import { parseConfig } from '../config/load-config';
+import { PLACEHOLDER_BINDINGS } from '../config/outputs';
+import { AzureStack } from '../constructs/azure-stack';
+import { WorkloadChart } from '../manifests/workload-chart';
+import { checkPair } from '../verify/checks';
 import { defaultConfigData, ROOT } from './helpers';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -38,5 +44,15 @@ describe('README examples', () => {
     // Placeholders such as <resource tenant> stand for GUIDs the reader fills in.
     const filled = block.replaceAll(/<[^>]+>/g, '00000000-0000-4000-a000-000000000001');
     expect(() => parseConfig(withSnippet(filled))).not.toThrow();
+  });
+
+  // One snapshot per documented topology, both sides, and the cross-check passing on it.
+  it.each(yamlBlocks.map((block, i) => [i, block]))('config example %i synthesizes both sides that agree', (_i, block) => {
+    const config = parseConfig(withSnippet(block.replaceAll(/<[^>]+>/g, '00000000-0000-4000-a000-000000000001')));
+    const terraform = JSON.parse(Testing.synth(new AzureStack(Testing.app(), 'workload-identity', { config })));
+    const bindings = new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS]));
+    const objects = Cdk8sTesting.synth(new WorkloadChart(Cdk8sTesting.app(), 'workload-identity', { config, bindings }));
+    expect({ terraform, objects }).toMatchSnapshot();
+    expect(checkPair({ terraformFile: 'cdk.tf.json', terraform, manifestFiles: [], objects, texts: new Map() })).toEqual([]);
   });
 });
