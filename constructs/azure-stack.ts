@@ -53,8 +53,9 @@ export class AzureStack extends TerraformStack {
     const resources = vault.tenantId
       ? new AzurermProvider(this, 'azurerm-resources', { alias: 'resources', features: [{}], tenantId: vault.tenantId, subscriptionId: vault.subscriptionId })
       : undefined;
+    // A group of its own for a new vault named elsewhere, or living in the other tenant (even under the same name).
     const vaultGroup =
-      vault.resourceGroup && vault.resourceGroup !== config.resourceGroup && !vault.existing
+      !vault.existing && vault.resourceGroup && (resources || vault.resourceGroup !== config.resourceGroup)
         ? new ResourceGroup(this, 'VaultResourceGroup', { name: vault.resourceGroup, location: config.location, provider: resources })
         : resourceGroup;
     const deployer = new DataAzurermClientConfig(this, 'Deployer');
