@@ -78,6 +78,20 @@ describe('the lab on the local cloud', () => {
     }
   });
 
+  it('survives a slow token endpoint', async () => {
+    lab.cloud.faults.set({ tokenEndpointDelayInMs: 1500 });
+    try {
+      const started = performance.now();
+      const pod = await lab.runPod(once({ CREDENTIAL_MODE: 'client-assertion' }));
+      expect(await pod.exited).toBe(0);
+      // The token came through the delay (no timeout, no retry storm): the run took at least the delay.
+      expect(performance.now() - started).toBeGreaterThanOrEqual(1500);
+      expect(pod.stdout.at(-1)).toBe('Your secret is admin');
+    } finally {
+      lab.cloud.faults.clear();
+    }
+  });
+
   it('survives Key Vault throttling with Retry-After', async () => {
     const before = lab.cloud.stats();
     lab.cloud.faults.set({ keyVaultThrottling: { times: 1, retryAfterInSeconds: 1 } });
