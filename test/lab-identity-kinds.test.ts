@@ -2,21 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
-import { startLab, synthLab } from '../local-cloud/lab';
+import { startLab } from '../local-cloud/lab';
 import { checkPair } from '../verify/checks';
 import { resourcesOf } from '../verify/synthesized-pair';
-import { defaultConfigData, tempDir } from './helpers';
+import { labFor } from './lab-helpers';
 
 const RESOURCE_TENANT = 'bbbbbbbb-0000-4000-a000-000000000002';
-
-/** Synthesize a lab from an edited default config. */
-function labFor(edit: (data: any) => void) {
-  const dir = tempDir('wi-kind-');
-  const data = defaultConfigData();
-  edit(data);
-  writeFileSync(join(dir, 'config.yaml'), JSON.stringify(data));
-  return synthLab({ workDir: dir, config: join(dir, 'config.yaml'), env: {} });
-}
 
 /** Verify the lab's pair, run its demo pod once, and return what it printed last and the pair. */
 async function runDemoPod(files: ReturnType<typeof labFor>) {

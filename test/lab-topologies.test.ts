@@ -1,19 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
-import { startLab, synthLab } from '../local-cloud/lab';
+import { startLab } from '../local-cloud/lab';
 import { checkPair } from '../verify/checks';
-import { defaultConfigData, tempDir } from './helpers';
-
-/** Synthesize a lab from an edited default config. */
-function labFor(edit: (data: any) => void) {
-  const dir = tempDir('wi-topology-');
-  const data = defaultConfigData();
-  edit(data);
-  writeFileSync(join(dir, 'config.yaml'), JSON.stringify(data));
-  return synthLab({ workDir: dir, config: join(dir, 'config.yaml'), env: {} });
-}
+import { labFor } from './lab-helpers';
 
 describe('topologies on the local cloud', () => {
   it('runs a Deployment whose pod template carries the label', async () => {
