@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The command line: `npm run cli -- <command>` in this repository, `npx workload-id <command>` where it is installed.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { deployCommand } from './deploy-command';
 import { destroyCommand } from './destroy-command';
 import { logsCommand } from './logs-command';
@@ -31,7 +31,7 @@ program
   .description('Run the lab on this machine: synthesize, deploy into the local cloud, run the workload program, print its logs')
   .option('-c, --config <file>', 'config file (default: $WI_CONFIG or config/workload-identity.yaml)')
   .option('--work-dir <dir>', 'where the demo writes its files', '.local-cloud')
-  .option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program: default, chained, workload-identity or client-assertion')
+  .addOption(new Option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program').choices(['default', 'chained', 'workload-identity', 'client-assertion']))
   .addHelpText('after', '\nSecret values come from TF_VAR_secret_<name> as for a real deploy; the lab\'s demo values stand in for unset ones.')
   .action(async (options: { config?: string; workDir: string; credentialMode?: string }) => {
     const { runDemo } = await import('./demo-command');
