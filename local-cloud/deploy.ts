@@ -127,10 +127,10 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
 }
 
 /** Terraform variable values from the environment (`TF_VAR_<name>`), with fallbacks for the ones not set. */
-export function variablesFromEnv(terraform: TerraformJson, env: NodeJS.ProcessEnv, fallback: Readonly<Record<string, string>> = {}): { values: Record<string, string>; fromFallback: string[] } {
+export function variablesFromEnv(names: readonly string[], env: NodeJS.ProcessEnv, fallback: Readonly<Record<string, string>> = {}): { values: Record<string, string>; fromFallback: string[] } {
   const values: Record<string, string> = {};
   const fromFallback: string[] = [];
-  for (const name of Object.keys(terraform.variable ?? {})) {
+  for (const name of names) {
     const value = env[`TF_VAR_${name}`] ?? fallback[name];
     if (value === undefined) throw new Error(`variable ${name} has no value: set TF_VAR_${name}`);
     if (env[`TF_VAR_${name}`] === undefined) fromFallback.push(`TF_VAR_${name}`);

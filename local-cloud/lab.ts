@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, readOutputs, secretVariableName } from '../config/outputs';
 import type { Config } from '../config/schema';
@@ -86,15 +86,15 @@ export function synthLab(options: { readonly workDir: string; readonly config?: 
   const terraformFile = join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json');
   const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as TerraformJson;
   const env = options.env ?? process.env;
-  const { values, fromFallback } = variablesFromEnv(terraform, env, DEMO_SECRET_VALUES);
+  const { values, fromFallback } = variablesFromEnv(Object.keys(terraform.variable ?? {}), env, DEMO_SECRET_VALUES);
   // An existing vault already holds its secrets: the local cloud fills it from the same variables a deploy would use.
-  const existingSecrets = Object.fromEntries(
-    config.keyVault.existing ? config.keyVault.secrets.map((s) => [s.name, env[`TF_VAR_${secretVariableName(s.name)}`] ?? DEMO_SECRET_VALUES[secretVariableName(s.name)] ?? `value-of-${s.name}`]) : [],
-  );
+  const existingNames = config.keyVault.existing ? config.keyVault.secrets.map((s) => s.name) : [];
+  const existing = variablesFromEnv(existingNames.map(secretVariableName), env, DEMO_SECRET_VALUES);
+  const existingSecrets = Object.fromEntries(existingNames.map((name) => [name, existing.values[secretVariableName(name)]]));
   const { outputs } = deployTerraform(terraform, { variables: values, existingSecrets });
   writeFileSync(outputsFile, `${JSON.stringify({ [AZURE_STACK_NAME]: outputs }, null, 2)}\n`);
   synthManifests(config, readOutputs(outputsFile, config), manifestsDir);
-  return { config, terraformFile, manifestsDir, outputsFile, variables: values, demoValuesFor: fromFallback, existingSecrets };
+  return { config, terraformFile, manifestsDir, outputsFile, variables: values, demoValuesFor: [...fromFallback, ...existing.fromFallback], existingSecrets };
 }
 
 /** How the workload program runs in a lab pod. */

@@ -30,8 +30,9 @@ describe('deployTerraform (the local cloud\'s terraform apply)', () => {
   });
 
   it('fails when a secret variable has no value', () => {
-    expect(() => variablesFromEnv(terraform, {})).toThrow('variable secret_password has no value: set TF_VAR_secret_password');
-    expect(variablesFromEnv(terraform, { TF_VAR_secret_password: 'x' }, { secret_username: 'admin' })).toEqual({ values: { secret_password: 'x', secret_username: 'admin' }, fromFallback: ['TF_VAR_secret_username'] });
+    const names = Object.keys(terraform.variable ?? {});
+    expect(() => variablesFromEnv(names, {})).toThrow('variable secret_password has no value: set TF_VAR_secret_password');
+    expect(variablesFromEnv(names, { TF_VAR_secret_password: 'x' }, { secret_username: 'admin' })).toEqual({ values: { secret_password: 'x', secret_username: 'admin' }, fromFallback: ['TF_VAR_secret_username'] });
   });
 
   it('fails when a reference points at nothing', () => {
