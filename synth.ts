@@ -1,10 +1,9 @@
-import { App as Cdk8sApp } from 'cdk8s';
 import { App as CdktfApp } from 'cdktf';
-import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME, type WorkloadBindings } from './config/outputs';
+import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME } from './config/outputs';
 import type { Config } from './config/schema';
 import { AzureStack } from './constructs/azure-stack';
 import { KubernetesStack } from './constructs/kubernetes-stack';
-import { CHART_NAME, WorkloadChart } from './manifests/workload-chart';
+import { CHART_NAME } from './manifests/workload-chart';
 
 export { CHART_NAME };
 
@@ -38,10 +37,4 @@ export function synthStacks(config: Config, outdir?: string): Stacks {
   return { azure, kubernetes };
 }
 
-/** Synthesize the Kubernetes side to `<outdir>/workload-identity.k8s.yaml`. @default outdir - `CDK8S_OUTDIR` when the cdk8s CLI runs us, else `dist` */
-export function synthManifests(config: Config, bindings: ReadonlyMap<string, WorkloadBindings>, outdir?: string): WorkloadChart {
-  const app = new Cdk8sApp({ outdir });
-  const chart = new WorkloadChart(app, CHART_NAME, { config, bindings });
-  app.synth();
-  return chart;
-}
+export { synthManifests } from './manifests/synth-manifests';

@@ -1,7 +1,7 @@
 // cdk8s entry (`cdk8s synth`): the Kubernetes side, bound to the outputs file in WI_OUTPUTS (or outputs.json) when it exists.
 import { loadConfig } from '../config/load-config';
 import { loadBindings } from '../config/outputs';
-import { synthManifests } from '../synth';
+import { synthManifests } from './synth-manifests';
 
 const config = loadConfig();
 const bindings = loadBindings(config);
