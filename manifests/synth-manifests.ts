@@ -1,7 +1,7 @@
 import { App } from 'cdk8s';
 import type { WorkloadBindings } from '../config/outputs';
 import type { Config } from '../config/schema';
-import { CHART_NAME, WorkloadChart } from './workload-chart';
+import { CHART_NAME, WorkloadChart } from '../constructs/kubernetes/workload-chart';
 
 /** Synthesize the Kubernetes side to `<outdir>/workload-identity.k8s.yaml`. @default outdir - `CDK8S_OUTDIR` when the cdk8s CLI runs us, else `dist`
  *

@@ -2,7 +2,7 @@ import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../config/load-config';
 import type { Config } from '../config/schema';
-import { AzureStack } from '../constructs/azure-stack';
+import { AzureStack } from '../constructs/stacks/azure-stack';
 import { resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
 import { defaultConfigData } from './helpers';
 

@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config';
-import { AzureStack } from '../constructs/azure-stack';
+import { AzureStack } from '../constructs/stacks/azure-stack';
 import { deployTerraform, variablesFromEnv } from '../local-cloud/deploy';
 import type { TerraformJson } from '../verify/synthesized-pair';
 

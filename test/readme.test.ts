@@ -6,8 +6,8 @@ import { Testing as Cdk8sTesting } from 'cdk8s';
 import { Testing } from 'cdktf';
 import { parseConfig } from '../config/load-config';
 import { PLACEHOLDER_BINDINGS } from '../config/outputs';
-import { AzureStack } from '../constructs/azure-stack';
-import { WorkloadChart } from '../manifests/workload-chart';
+import { AzureStack } from '../constructs/stacks/azure-stack';
+import { WorkloadChart } from '../constructs/kubernetes/workload-chart';
 import { checkPair } from '../verify/checks';
 import { defaultConfigData, ROOT } from './helpers';
 

@@ -4,7 +4,7 @@ import { loadConfig, parseConfig } from '../config/load-config';
 import type { Config } from '../config/schema';
 import { defaultConfigData } from './helpers';
 import { PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../config/outputs';
-import { WorkloadChart } from '../manifests/workload-chart';
+import { WorkloadChart } from '../constructs/kubernetes/workload-chart';
 
 const deployed: WorkloadBindings = {
   clientId: '11111111-2222-3333-4444-555555555555',

@@ -2,7 +2,7 @@ import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federat
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
 import { Token, type TerraformProvider } from 'cdktf';
 import type { Construct } from 'constructs';
-import { managedIdentityName } from '../config/rules';
+import { managedIdentityName } from '../../config/rules';
 import { FederatedIdentity, type CredentialSpec } from './federated-identity';
 
 export { serviceAccountSubject, type FederatedCredentialOptions } from './federated-identity';

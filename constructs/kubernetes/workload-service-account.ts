@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { dns1123Label, dns1123Subdomain } from '../config/rules';
-import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../config/webhook';
+import { dns1123Label, dns1123Subdomain } from '../../config/rules';
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../config/webhook';
 
 
 /** Properties of a `WorkloadServiceAccount`. */

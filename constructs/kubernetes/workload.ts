@@ -1,8 +1,8 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { dns1123Label, dns1123Subdomain } from '../config/rules';
-import { INJECT_PROXY_SIDECAR_ANNOTATION, SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL } from '../config/webhook';
+import { dns1123Label, dns1123Subdomain } from '../../config/rules';
+import { INJECT_PROXY_SIDECAR_ANNOTATION, SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL } from '../../config/webhook';
 import type { WorkloadServiceAccount } from './workload-service-account';
 
 /** The UID and GID the workload runs as; the app's Dockerfile uses the same. */

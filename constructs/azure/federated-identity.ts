@@ -1,7 +1,7 @@
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { TOKEN_AUDIENCE } from '../config/webhook';
-import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
+import { TOKEN_AUDIENCE } from '../../config/webhook';
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../../config/schema';
 import type { Cluster } from './cluster';
 
 /** Which Kubernetes service account a federated credential trusts. */

@@ -1,11 +1,11 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
-import type { WorkloadBindings } from '../config/outputs';
-import { SAMPLES } from '../config/samples';
-import type { Config } from '../config/schema';
-import { Workload } from '../constructs/workload';
-import { WorkloadServiceAccount } from '../constructs/workload-service-account';
+import type { WorkloadBindings } from '../../config/outputs';
+import { SAMPLES } from '../../config/samples';
+import type { Config } from '../../config/schema';
+import { Workload } from './workload';
+import { WorkloadServiceAccount } from './workload-service-account';
 
 /** Id of the chart: names its file `dist/<name>.k8s.yaml` and is part of the `cdk8s.io/metadata.addr` label of its pods. */
 export const CHART_NAME = 'workload-identity';

@@ -5,9 +5,9 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
 import { Fn, LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { outputName, type WorkloadBindings } from '../config/outputs';
-import type { Config } from '../config/schema';
-import { CHART_NAME, WorkloadChart } from '../manifests/workload-chart';
+import { outputName, type WorkloadBindings } from '../../config/outputs';
+import type { Config } from '../../config/schema';
+import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
 import type { AzureStack } from './azure-stack';
 
 /** Properties of a `KubernetesStack`. */

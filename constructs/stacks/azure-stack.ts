@@ -4,16 +4,16 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { CLUSTER_NAME_OUTPUT, outputName, RESOURCE_GROUP_OUTPUT, type WorkloadBindings } from '../config/outputs';
-import type { Config, WorkloadConfig } from '../config/schema';
-import { AksCluster } from './aks-cluster';
-import { ApplicationIdentity } from './application-identity';
-import type { Cluster } from './cluster';
-import { ExistingAksCluster } from './existing-aks-cluster';
-import { ExistingKeyVault } from './existing-key-vault';
-import type { FederatedIdentity } from './federated-identity';
-import { KeyVault, type SecretReadGrant } from './key-vault';
-import { WorkloadIdentity } from './workload-identity';
+import { CLUSTER_NAME_OUTPUT, outputName, RESOURCE_GROUP_OUTPUT, type WorkloadBindings } from '../../config/outputs';
+import type { Config, WorkloadConfig } from '../../config/schema';
+import { AksCluster } from '../azure/aks-cluster';
+import { ApplicationIdentity } from '../azure/application-identity';
+import type { Cluster } from '../azure/cluster';
+import { ExistingAksCluster } from '../azure/existing-aks-cluster';
+import { ExistingKeyVault } from '../azure/existing-key-vault';
+import type { FederatedIdentity } from '../azure/federated-identity';
+import { KeyVault, type SecretReadGrant } from '../azure/key-vault';
+import { WorkloadIdentity } from '../azure/workload-identity';
 
 /** Properties of an `AzureStack`. */
 export interface AzureStackProps {

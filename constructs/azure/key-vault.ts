@@ -5,8 +5,8 @@ import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { TerraformVariable, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import { secretVariableName } from '../config/outputs';
-import { keyVaultName, keyVaultSecretName } from '../config/rules';
+import { secretVariableName } from '../../config/outputs';
+import { keyVaultName, keyVaultSecretName } from '../../config/rules';
 import type { FederatedIdentity } from './federated-identity';
 
 /** Role that reads secret values. */

@@ -3,7 +3,7 @@ import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernete
 import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { aksClusterName } from '../config/rules';
+import { aksClusterName } from '../../config/rules';
 import type { Cluster } from './cluster';
 
 /** Properties of an `AksCluster`. */

@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Imports run one way: config <- constructs/azure, constructs/kubernetes <- constructs/stacks <- synth <- cli.
+// Each layer lists the layers it may import at load time (a dynamic `import()` is not a load-time import).
+const ALLOWED: Record<string, readonly string[]> = {
+  config: ['config'],
+  'constructs/azure': ['config', 'constructs/azure'],
+  'constructs/kubernetes': ['config', 'constructs/kubernetes'],
+  'constructs/stacks': ['config', 'constructs/azure', 'constructs/kubernetes', 'constructs/stacks'],
+  manifests: ['config', 'constructs/kubernetes', 'manifests'],
+  synth: ['config', 'constructs/azure', 'constructs/kubernetes', 'constructs/stacks', 'manifests', 'synth'],
+  main: ['config', 'synth'],
+  verify: ['config', 'verify'],
+  cli: ['config', 'constructs/azure', 'constructs/kubernetes', 'constructs/stacks', 'manifests', 'synth', 'verify', 'cli'],
+  app: ['app'],
+};
+
+const ROOT = join(import.meta.dirname, '..');
+// The demo command is the harness's one door: cli/main.ts loads it with import() only when `demo` runs.
+const HARNESS_DOORS = new Set(['cli/demo-command.ts']);
+
+function layerOf(file: string): string | undefined {
+  const path = relative(ROOT, file);
+  if (!path.includes('/')) return path.replace(/\.ts$/, '');
+  const [top, sub] = path.split('/');
+  return top === 'constructs' ? `${top}/${sub}` : top;
+}
+
+function sourcesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (name === 'node_modules') return [];
+    if (statSync(path).isDirectory()) return sourcesUnder(path);
+    return /\.(ts|mjs)$/.test(name) ? [path] : [];
+  });
+}
+
+/** Relative imports that run when the module loads: `import ... from` and `export ... from`, not `import()`. */
+function loadTimeImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found = [...text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => m[1]);
+  return found.map((spec) => normalize(join(dirname(file), spec)));
+}
+
+const files = [
+  ...['config', 'constructs', 'manifests', 'verify', 'cli', 'app'].flatMap((d) => sourcesUnder(join(ROOT, d))),
+  join(ROOT, 'synth.ts'),
+  join(ROOT, 'main.ts'),
+];
+
+describe('layers', () => {
+  it('covers the product code', () => {
+    expect(files.length).toBeGreaterThan(40);
+  });
+
+  it.each(files.map((f) => [relative(ROOT, f)]))('%s imports only the layers below it', (path) => {
+    const file = join(ROOT, path);
+    const layer = layerOf(file)!;
+    const allowed = HARNESS_DOORS.has(path) ? [...ALLOWED[layer], 'local-cloud'] : ALLOWED[layer];
+    const backwards = loadTimeImports(file)
+      .map((target) => ({ target: relative(ROOT, target), layer: layerOf(target) }))
+      .filter((i) => !allowed.includes(i.layer ?? ''));
+    expect(backwards).toEqual([]);
+  });
+
+  it('loads the demo command only when it runs', () => {
+    const main = readFileSync(join(ROOT, 'cli/main.ts'), 'utf8');
+    expect(main).toContain("await import('./demo-command')");
+    expect(loadTimeImports(join(ROOT, 'cli/main.ts')).map((t) => relative(ROOT, t))).not.toContain('cli/demo-command');
+  });
+
+  it('fails when a building block imports a stack', () => {
+    // GIVEN a construct that imports upwards, as kubernetes-stack.ts -> manifests -> constructs once did
+    const layer = layerOf(join(ROOT, 'constructs/kubernetes/workload.ts'))!;
+    // THEN the rule refuses it
+    expect(ALLOWED[layer]).not.toContain(layerOf(join(ROOT, 'constructs/stacks/azure-stack.ts')));
+    expect(ALLOWED.manifests).not.toContain('constructs/stacks');
+  });
+});
