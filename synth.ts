@@ -1,9 +1,9 @@
 import { App as CdktfApp } from 'cdktf';
 import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME } from './config/outputs';
 import type { Config } from './config/schema';
+import { CHART_NAME } from './constructs/kubernetes/workload-chart';
 import { AzureStack } from './constructs/stacks/azure-stack';
 import { KubernetesStack } from './constructs/stacks/kubernetes-stack';
-import { CHART_NAME } from './constructs/kubernetes/workload-chart';
 
 export { CHART_NAME };
 

@@ -39,7 +39,9 @@ export class ClientAssertionCredential implements TokenCredential {
   /** Creates the credential; nothing is read or sent before the first `getToken`. */
   constructor(options: ClientAssertionCredentialOptions) {
     const tokenFile = new FederatedTokenFile(options.tokenFilePath);
-    const authorityHost = options.authorityHost.endsWith('/') ? options.authorityHost : `${options.authorityHost}/`;
+    const authorityHost = options.authorityHost.endsWith('/')
+      ? options.authorityHost
+      : `${options.authorityHost}/`;
     this.tenantId = options.tenantId;
     this.app = new ConfidentialClientApplication({
       auth: {
@@ -66,10 +68,16 @@ export class ClientAssertionCredential implements TokenCredential {
   async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
     // Key Vault passes the tenant named in its challenge: a different one cannot work with this identity.
     if (options.tenantId && options.tenantId.toLowerCase() !== this.tenantId.toLowerCase()) {
-      throw new Error(`The vault asks for a token of tenant "${options.tenantId}", but AZURE_TENANT_ID is "${this.tenantId}"`);
+      throw new Error(
+        `The vault asks for a token of tenant "${options.tenantId}", but AZURE_TENANT_ID is "${this.tenantId}"`,
+      );
     }
     const result = await abortable(
-      () => this.app.acquireTokenByClientCredential({ scopes: Array.isArray(scopes) ? scopes : [scopes], claims: options.claims }),
+      () =>
+        this.app.acquireTokenByClientCredential({
+          scopes: Array.isArray(scopes) ? scopes : [scopes],
+          claims: options.claims,
+        }),
       options.abortSignal,
     );
     if (!result) throw new Error('MSAL returned no token');
@@ -82,7 +90,12 @@ export class ClientAssertionCredential implements TokenCredential {
   }
 }
 
-const msalLogLevels = { error: LogLevel.Error, warning: LogLevel.Warning, info: LogLevel.Info, verbose: LogLevel.Verbose } as const;
+const msalLogLevels = {
+  error: LogLevel.Error,
+  warning: LogLevel.Warning,
+  info: LogLevel.Info,
+  verbose: LogLevel.Verbose,
+} as const;
 const azureLogLevels: Partial<Record<LogLevel, 'error' | 'warning' | 'info' | 'verbose'>> = {
   [LogLevel.Error]: 'error',
   [LogLevel.Warning]: 'warning',

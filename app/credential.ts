@@ -1,5 +1,9 @@
 import type { TokenCredential } from '@azure/core-auth';
-import { ChainedTokenCredential, DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
+import {
+  ChainedTokenCredential,
+  DefaultAzureCredential,
+  WorkloadIdentityCredential,
+} from '@azure/identity';
 import { ClientAssertionCredential } from './client-assertion-credential';
 import type { CredentialSettings } from './settings';
 

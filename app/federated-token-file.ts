@@ -22,7 +22,13 @@ export function tokenFileReads(): number {
  * @see https://learn.microsoft.com/azure/aks/workload-identity-overview
  */
 export class FederatedTokenFile {
-  private cached?: { token: string; mtimeMs: number; size: number; readAtMs: number; expiresAtMs: number };
+  private cached?: {
+    token: string;
+    mtimeMs: number;
+    size: number;
+    readAtMs: number;
+    expiresAtMs: number;
+  };
 
   /** Reads from `path`, normally `AZURE_FEDERATED_TOKEN_FILE`. */
   constructor(readonly path: string) {}
@@ -58,7 +64,9 @@ export class FederatedTokenFile {
  */
 export function jwtExpiresAtMs(jwt: string): number {
   try {
-    const payload: unknown = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const payload: unknown = JSON.parse(
+      Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    );
     const exp = (payload as { exp?: unknown }).exp;
     return typeof exp === 'number' ? exp * 1000 : Number.POSITIVE_INFINITY;
   } catch {

@@ -8,7 +8,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { createCredential } from './credential';
 import { formatStartLine } from './output';
 import { runReadLoop } from './read-loop';
-import { readSettings, type AppSettings } from './settings';
+import { type AppSettings, readSettings } from './settings';
 
 let settings: AppSettings;
 try {
@@ -31,4 +31,6 @@ const client = new SecretClient(settings.vaultUrl, createCredential(settings.cre
 console.log(formatStartLine(new Date(), settings.podName));
 // Exit explicitly: an idle keep-alive socket or SDK timer must not keep a RUN_ONCE job alive.
 // No top-level await: the image runs this file compiled to CommonJS.
-void runReadLoop(client, { ...settings, abortSignal: controller.signal }).then((code) => process.exit(code));
+void runReadLoop(client, { ...settings, abortSignal: controller.signal }).then((code) =>
+  process.exit(code),
+);

@@ -1,4 +1,3 @@
-import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import {
   createDefaultHttpClient,
   createHttpHeaders,
@@ -7,7 +6,14 @@ import {
   type HttpClient,
   type HttpMethods,
   type Pipeline,
+  type PipelineResponse,
 } from '@azure/core-rest-pipeline';
+import {
+  AuthError,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
 
 /**
  * MSAL's network module on the Azure SDK's HTTP pipeline.
@@ -23,23 +29,45 @@ export class PipelineNetworkClient implements INetworkModule {
   constructor(private readonly httpClient: HttpClient = createDefaultHttpClient()) {}
 
   /** Sends a GET, as MSAL does for metadata it does not already know. */
-  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+  sendGetRequestAsync<T>(
+    url: string,
+    options?: NetworkRequestOptions,
+    timeout?: number,
+  ): Promise<NetworkResponse<T>> {
     return this.send<T>('GET', url, options, timeout);
   }
 
   /** Sends a POST, as MSAL does to the token endpoint. */
-  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+  sendPostRequestAsync<T>(
+    url: string,
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> {
     return this.send<T>('POST', url, options);
   }
 
-  private async send<T>(method: HttpMethods, url: string, options?: NetworkRequestOptions, timeout = 0): Promise<NetworkResponse<T>> {
-    const request = createPipelineRequest({ url, method, headers: createHttpHeaders(options?.headers), body: options?.body, timeout });
-    let response;
+  private async send<T>(
+    method: HttpMethods,
+    url: string,
+    options?: NetworkRequestOptions,
+    timeout = 0,
+  ): Promise<NetworkResponse<T>> {
+    const request = createPipelineRequest({
+      url,
+      method,
+      headers: createHttpHeaders(options?.headers),
+      body: options?.body,
+      timeout,
+    });
+    let response: PipelineResponse;
     try {
       response = await this.pipeline.sendRequest(this.httpClient, request);
     } catch (err) {
       // MSAL replaces any error that is not its own by a bare "network_error": keep the cause (proxy, DNS, TLS).
-      throw new AuthError('network_error', options?.correlationId ?? '', `${method} ${new URL(url).origin} failed: ${(err as Error).message}`);
+      throw new AuthError(
+        'network_error',
+        options?.correlationId ?? '',
+        `${method} ${new URL(url).origin} failed: ${(err as Error).message}`,
+      );
     }
     let body: T;
     try {
@@ -48,7 +76,11 @@ export class PipelineNetworkClient implements INetworkModule {
     } catch {
       // Entra always answers JSON; anything else (a proxy refusing the tunnel, an HTML error page)
       // would otherwise surface as MSAL's bare "network_error".
-      throw new AuthError('invalid_response', options?.correlationId ?? '', `${method} ${new URL(url).origin} answered ${response.status} without a JSON body`);
+      throw new AuthError(
+        'invalid_response',
+        options?.correlationId ?? '',
+        `${method} ${new URL(url).origin} answered ${response.status} without a JSON body`,
+      );
     }
     return { status: response.status, headers: response.headers.toJSON(), body };
   }

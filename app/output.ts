@@ -1,5 +1,6 @@
 /** The line printed in place of the secret unless `SHOW_SECRET=true`. */
-export const MASKED_SECRET_LINE = 'Your secret is ******** (masked; set SHOW_SECRET=true to print it)';
+export const MASKED_SECRET_LINE =
+  'Your secret is ******** (masked; set SHOW_SECRET=true to print it)';
 
 /** The lab's first line: `START MM/DD/YYYY HH:mm:ss (pod)`, in UTC. */
 export function formatStartLine(now: Date, podName: string): string {
@@ -32,7 +33,10 @@ const MAX_SUMMARY_LENGTH = 400;
 export function errorSummary(err: unknown): string {
   const { name, code, statusCode, message } = errorFields(err);
   // Entra appends trace and correlation ids and a timestamp on further lines: useful in a ticket, noise here.
-  let text = message.split(/\s+Trace ID:/)[0]!.replace(/\s+/g, ' ').trim();
+  let text = message
+    .split(/\s+Trace ID:/)[0]
+    .replace(/\s+/g, ' ')
+    .trim();
   const aadsts = /AADSTS\d+/.exec(text);
   if (aadsts) {
     text = text.slice(aadsts.index);
@@ -50,8 +54,10 @@ const AADSTS_HINTS: Record<string, string> = {
     "the credential's issuer/subject must equal the token's; a new credential can take minutes to propagate",
   AADSTS700213:
     "the credential's issuer/subject must equal the token's; a new credential can take minutes to propagate",
-  AADSTS700024: "the service account token expired: re-read the token file (AZURE_FEDERATED_TOKEN_FILE), which kubelet rotates, before each exchange; check the node's clock",
-  AADSTS90061: "Entra could not fetch the cluster's OIDC issuer metadata: is the issuer enabled and publicly reachable?",
+  AADSTS700024:
+    "the service account token expired: re-read the token file (AZURE_FEDERATED_TOKEN_FILE), which kubelet rotates, before each exchange; check the node's clock",
+  AADSTS90061:
+    "Entra could not fetch the cluster's OIDC issuer metadata: is the issuer enabled and publicly reachable?",
   AADSTS700016:
     'unknown client id: check the service account annotation azure.workload.identity/client-id and the tenant',
 };
@@ -72,7 +78,8 @@ export function errorHint(err: unknown): string | undefined {
   if (statusCode === 403) {
     return 'the identity needs the role "Key Vault Secrets User" on the vault or the secret; a new role assignment can take minutes to propagate';
   }
-  if (statusCode === 404 && code === 'SecretNotFound') return 'no secret of that name in the vault: check SECRET_NAME and KEYVAULT_URL';
+  if (statusCode === 404 && code === 'SecretNotFound')
+    return 'no secret of that name in the vault: check SECRET_NAME and KEYVAULT_URL';
   if (statusCode === 429 || (statusCode !== undefined && statusCode >= 500)) {
     return 'Key Vault is throttling or unavailable; the SDK already retried, honouring Retry-After';
   }
@@ -85,8 +92,16 @@ export function formatDuration(ms: number): string {
 }
 
 // Errors cross package boundaries (identity, MSAL, core-rest-pipeline): read fields, never instanceof.
-function errorFields(err: unknown): { name: string; code?: string; statusCode?: number; message: string } {
-  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as Record<string, unknown>;
+function errorFields(err: unknown): {
+  name: string;
+  code?: string;
+  statusCode?: number;
+  message: string;
+} {
+  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as Record<
+    string,
+    unknown
+  >;
   return {
     name: typeof e.name === 'string' ? e.name : 'Error',
     code: typeof e.code === 'string' ? e.code : undefined,

@@ -4,7 +4,12 @@ import { hostname } from 'node:os';
 export type CredentialMode = 'default' | 'chained' | 'workload-identity' | 'client-assertion';
 
 /** The credential modes accepted by `CREDENTIAL_MODE`, the default first. */
-export const CREDENTIAL_MODES: readonly CredentialMode[] = ['default', 'chained', 'workload-identity', 'client-assertion'];
+export const CREDENTIAL_MODES: readonly CredentialMode[] = [
+  'default',
+  'chained',
+  'workload-identity',
+  'client-assertion',
+];
 
 /** What the workload identity webhook injects into the pod. */
 export interface WorkloadIdentitySettings {
@@ -21,7 +26,10 @@ export interface WorkloadIdentitySettings {
 /** The credential to build: `default` reads its own environment, the others need workload identity. */
 export type CredentialSettings =
   | { readonly mode: 'default' }
-  | { readonly mode: Exclude<CredentialMode, 'default'>; readonly workloadIdentity: WorkloadIdentitySettings };
+  | {
+      readonly mode: Exclude<CredentialMode, 'default'>;
+      readonly workloadIdentity: WorkloadIdentitySettings;
+    };
 
 /** Everything the program reads from its environment, checked. */
 export interface AppSettings {
@@ -82,7 +90,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     } catch {
       // reported below with the rule
     }
-    if (url?.protocol !== 'https:') throw new SettingsError(name, `${name} "${value}" must be an https:// URL`);
+    if (url?.protocol !== 'https:')
+      throw new SettingsError(name, `${name} "${value}" must be an https:// URL`);
     return value;
   };
   const duration = (name: string, fallback: number): number => {
@@ -90,7 +99,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     if (value === undefined) return fallback;
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < 1 || n > MAX_DELAY_MS) {
-      throw new SettingsError(name, `${name} "${value}" must be a whole number of milliseconds from 1 to ${MAX_DELAY_MS}`);
+      throw new SettingsError(
+        name,
+        `${name} "${value}" must be a whole number of milliseconds from 1 to ${MAX_DELAY_MS}`,
+      );
     }
     return n;
   };
@@ -101,25 +113,40 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     throw new SettingsError(name, `${name} "${value}" must be "true" or "false"`);
   };
 
-  const vaultUrl = httpsUrl('KEYVAULT_URL', required('KEYVAULT_URL', 'the vault URL, e.g. https://my-vault.vault.azure.net/'));
+  const vaultUrl = httpsUrl(
+    'KEYVAULT_URL',
+    required('KEYVAULT_URL', 'the vault URL, e.g. https://my-vault.vault.azure.net/'),
+  );
   const secretName = required('SECRET_NAME', 'the name of the secret to read');
   if (!/^[0-9A-Za-z-]{1,127}$/.test(secretName)) {
-    throw new SettingsError('SECRET_NAME', `SECRET_NAME "${secretName}" must be 1-127 letters, digits and "-"`);
+    throw new SettingsError(
+      'SECRET_NAME',
+      `SECRET_NAME "${secretName}" must be 1-127 letters, digits and "-"`,
+    );
   }
 
   const mode = get('CREDENTIAL_MODE') ?? 'default';
   if (!CREDENTIAL_MODES.includes(mode as CredentialMode)) {
-    throw new SettingsError('CREDENTIAL_MODE', `CREDENTIAL_MODE "${mode}" must be one of: ${CREDENTIAL_MODES.join(', ')}`);
+    throw new SettingsError(
+      'CREDENTIAL_MODE',
+      `CREDENTIAL_MODE "${mode}" must be one of: ${CREDENTIAL_MODES.join(', ')}`,
+    );
   }
   const credential: CredentialSettings =
     mode === 'default'
       ? { mode }
-      : { mode: mode as Exclude<CredentialMode, 'default'>, workloadIdentity: readWorkloadIdentity() };
+      : {
+          mode: mode as Exclude<CredentialMode, 'default'>,
+          workloadIdentity: readWorkloadIdentity(),
+        };
 
   const retryMinInMs = duration('RETRY_MIN_MS', 1_000);
   const retryMaxInMs = duration('RETRY_MAX_MS', 60_000);
   if (retryMaxInMs < retryMinInMs) {
-    throw new SettingsError('RETRY_MAX_MS', `RETRY_MAX_MS ${retryMaxInMs} must not be less than RETRY_MIN_MS ${retryMinInMs}`);
+    throw new SettingsError(
+      'RETRY_MAX_MS',
+      `RETRY_MAX_MS ${retryMaxInMs} must not be less than RETRY_MIN_MS ${retryMinInMs}`,
+    );
   }
 
   return {
@@ -141,10 +168,21 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     const tenantId = required('AZURE_TENANT_ID', why);
     // The same rule as @azure/identity's tenant check: a GUID or a domain name.
     if (!/^[0-9A-Za-z.-]+$/.test(tenantId)) {
-      throw new SettingsError('AZURE_TENANT_ID', `AZURE_TENANT_ID "${tenantId}" must be a tenant GUID or domain: letters, digits, "-" and "."`);
+      throw new SettingsError(
+        'AZURE_TENANT_ID',
+        `AZURE_TENANT_ID "${tenantId}" must be a tenant GUID or domain: letters, digits, "-" and "."`,
+      );
     }
     const tokenFilePath = required('AZURE_FEDERATED_TOKEN_FILE', why);
-    const host = httpsUrl('AZURE_AUTHORITY_HOST', get('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST);
-    return { clientId, tenantId, tokenFilePath, authorityHost: host.endsWith('/') ? host : `${host}/` };
+    const host = httpsUrl(
+      'AZURE_AUTHORITY_HOST',
+      get('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST,
+    );
+    return {
+      clientId,
+      tenantId,
+      tokenFilePath,
+      authorityHost: host.endsWith('/') ? host : `${host}/`,
+    };
   }
 }

@@ -39,17 +39,29 @@ export interface ChildOptions {
 
 /** The environment children start with: no cdktf phone-home, no config or outputs file picked up from the caller. */
 export function childEnv(extra: ChildOptions['env'] = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', WI_CONFIG: undefined, WI_OUTPUTS: undefined, ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CHECKPOINT_DISABLE: '1',
+    WI_CONFIG: undefined,
+    WI_OUTPUTS: undefined,
+    ...extra,
+  };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   return env;
 }
 
 /** Run `command args` to completion in a fresh process; throws with its stderr when it fails (unless allowed). */
-export function runChild(command: string, args: readonly string[], options: ChildOptions = {}): ChildRun {
+export function runChild(
+  command: string,
+  args: readonly string[],
+  options: ChildOptions = {},
+): ChildRun {
   const timed = existsSync(GNU_TIME);
   const dir = mkdtempSync(join(tmpdir(), 'wi-bench-time-'));
   const rssFile = join(dir, 'rss');
-  const [file, argv] = timed ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, [...args]];
+  const [file, argv] = timed
+    ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]]
+    : [command, [...args]];
   const started = performance.now();
   const result = spawnSync(file, argv, {
     cwd: options.cwd ?? ROOT,
@@ -59,13 +71,24 @@ export function runChild(command: string, args: readonly string[], options: Chil
     timeout: options.timeoutMs ?? 300_000,
   });
   const wallMs = performance.now() - started;
-  const kb = timed && existsSync(rssFile) ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : NaN;
+  const kb =
+    timed && existsSync(rssFile)
+      ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1))
+      : NaN;
   rmSync(dir, { recursive: true, force: true });
   if (result.error) throw new Error(`${command} ${args.join(' ')}: ${result.error.message}`);
   if (result.status !== 0 && !options.allowFailure) {
-    throw new Error(`${command} ${args.join(' ')} exited with ${result.status}:\n${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} exited with ${result.status}:\n${result.stderr.slice(-2000)}`,
+    );
   }
-  return { wallMs, maxRssMb: kb / 1024, status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return {
+    wallMs,
+    maxRssMb: kb / 1024,
+    status: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+  };
 }
 
 /** Run `warmups` times to warm caches (tsx's transform cache, the OS file cache), then `runs` times; returns the measured runs. */

@@ -10,7 +10,11 @@ const SECTION = 'install';
 /** The workload program's runtime closure must stay under this many MB. */
 export const CLOSURE_BUDGET_MB = 60;
 /** The app's runtime dependencies when `app/package.json` does not (yet) list them. */
-export const DEFAULT_APP_DEPENDENCIES = ['@azure/identity', '@azure/keyvault-secrets', '@azure/msal-node'] as const;
+export const DEFAULT_APP_DEPENDENCIES = [
+  '@azure/identity',
+  '@azure/keyvault-secrets',
+  '@azure/msal-node',
+] as const;
 
 interface PackageJson {
   readonly name?: string;
@@ -20,12 +24,17 @@ interface PackageJson {
   readonly peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
-const readPackage = (dir: string): PackageJson => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
+const readPackage = (dir: string): PackageJson =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
 
 /** Disk usage in MB as `du -sk` reports it; `--exclude=node_modules` leaves nested packages out (they are counted on their own). */
 function duMb(dirs: readonly string[], excludeNested: boolean): number {
   if (dirs.length === 0) return 0;
-  const out = execFileSync('du', ['-sk', ...(excludeNested ? ['--exclude=node_modules'] : []), ...dirs], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const out = execFileSync(
+    'du',
+    ['-sk', ...(excludeNested ? ['--exclude=node_modules'] : []), ...dirs],
+    { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+  );
   return out.split('\n').reduce((kb, line) => kb + (Number(line.split('\t')[0]) || 0), 0) / 1024;
 }
 
@@ -43,7 +52,10 @@ export function resolvePackageDir(name: string, fromDir: string): string | undef
  *
  * Follows `dependencies`, installed `optionalDependencies` and non-optional `peerDependencies`; never `devDependencies`.
  */
-export function dependencyClosure(roots: readonly string[], fromDir: string): { dirs: string[]; missing: string[] } {
+export function dependencyClosure(
+  roots: readonly string[],
+  fromDir: string,
+): { dirs: string[]; missing: string[] } {
   const dirs = new Set<string>();
   const missing: string[] = [];
   const visit = (name: string, from: string, optional: boolean) => {
@@ -57,7 +69,8 @@ export function dependencyClosure(roots: readonly string[], fromDir: string): { 
     const pkg = readPackage(dir);
     for (const dep of Object.keys(pkg.dependencies ?? {})) visit(dep, dir, false);
     for (const dep of Object.keys(pkg.optionalDependencies ?? {})) visit(dep, dir, true);
-    for (const dep of Object.keys(pkg.peerDependencies ?? {})) visit(dep, dir, pkg.peerDependenciesMeta?.[dep]?.optional ?? false);
+    for (const dep of Object.keys(pkg.peerDependencies ?? {}))
+      visit(dep, dir, pkg.peerDependenciesMeta?.[dep]?.optional ?? false);
   };
   for (const root of roots) visit(root, fromDir, false);
   return { dirs: [...dirs].sort(), missing };
@@ -66,17 +79,31 @@ export function dependencyClosure(roots: readonly string[], fromDir: string): { 
 /** The app's runtime dependencies: from `app/package.json` when it exists, else the three the brief names. */
 export function appDependencies(): { names: string[]; source: string } {
   const file = join(ROOT, 'app', 'package.json');
-  if (!existsSync(file)) return { names: [...DEFAULT_APP_DEPENDENCIES], source: 'app/package.json not found: the 3 Azure SDK packages' };
-  return { names: Object.keys(readPackage(join(ROOT, 'app')).dependencies ?? {}), source: 'app/package.json dependencies' };
+  if (!existsSync(file))
+    return {
+      names: [...DEFAULT_APP_DEPENDENCIES],
+      source: 'app/package.json not found: the 3 Azure SDK packages',
+    };
+  return {
+    names: Object.keys(readPackage(join(ROOT, 'app')).dependencies ?? {}),
+    source: 'app/package.json dependencies',
+  };
 }
 
 /** Size of node_modules and of the workload program's runtime closure. */
 export function measureInstall(): Figure[] {
   const { names, source } = appDependencies();
   const closure = dependencyClosure(names, join(ROOT, 'app'));
-  const missing = closure.missing.length > 0 ? `; NOT INSTALLED: ${closure.missing.join(', ')}` : '';
+  const missing =
+    closure.missing.length > 0 ? `; NOT INSTALLED: ${closure.missing.join(', ')}` : '';
   return [
-    { section: SECTION, name: 'node_modules (whole project)', value: duMb([join(ROOT, 'node_modules')], false), unit: 'MB', note: 'du -sk' },
+    {
+      section: SECTION,
+      name: 'node_modules (whole project)',
+      value: duMb([join(ROOT, 'node_modules')], false),
+      unit: 'MB',
+      note: 'du -sk',
+    },
     {
       section: SECTION,
       name: 'workload program runtime closure',

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MEMORY_METHOD, ROOT } from './child';
 import { measureInstall } from './install';
-import { formatProfileSummary, profileChild, type ProfileSummary } from './profile';
+import { formatProfileSummary, type ProfileSummary, profileChild } from './profile';
 import { measureScale } from './scale';
 import { measureSynth, type SynthSeries } from './synth';
-import { formatTable, verdict, type Figure } from './table';
+import { type Figure, formatTable, verdict } from './table';
 import { measureTests, type TestFileTime } from './tests';
 import { measureTypecheck } from './typecheck';
 import { measureWorkload } from './workload';
@@ -26,9 +26,12 @@ const { values } = parseArgs({
   },
 });
 const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs ${values.runs} must be a whole number >= 1`);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs ${values.runs} must be a whole number >= 1`);
 const only = values.only ? values.only.split(',').map((s) => s.trim()) : [...SECTIONS];
-for (const s of only) if (!SECTIONS.includes(s as Section)) throw new Error(`--only ${s}: sections are ${SECTIONS.join(', ')}`);
+for (const s of only)
+  if (!SECTIONS.includes(s as Section))
+    throw new Error(`--only ${s}: sections are ${SECTIONS.join(', ')}`);
 
 const workdir = mkdtempSync(join(tmpdir(), 'wi-bench-'));
 const started = Date.now();
@@ -37,13 +40,23 @@ const figures: Figure[] = [];
 const series: Record<string, SynthSeries[]> = {};
 const profiles: { reason: string; file: string; summary: ProfileSummary }[] = [];
 let testFiles: TestFileTime[] = [];
-const log = (message: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
+const log = (message: string) =>
+  console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}`);
 
 /** Profile one synthesis in a fresh process and print where its time goes. */
 function profile(reason: string, args: string[]): void {
   log(`profiling: ${reason}`);
   const { file, summary } = profileChild('bench/synth-child.ts', args);
-  profiles.push({ reason, file, summary: { ...summary, packages: summary.packages.slice(0, 30), selfTime: summary.selfTime.slice(0, 30), totalTime: summary.totalTime.slice(0, 30) } });
+  profiles.push({
+    reason,
+    file,
+    summary: {
+      ...summary,
+      packages: summary.packages.slice(0, 30),
+      selfTime: summary.selfTime.slice(0, 30),
+      totalTime: summary.totalTime.slice(0, 30),
+    },
+  });
   console.error(`\n== profile: ${reason} (${file})\n${formatProfileSummary(summary, 12)}\n`);
 }
 
@@ -56,7 +69,18 @@ async function measure(section: Section): Promise<void> {
   } catch (err) {
     const message = (err as Error).message;
     console.error(`\n== ${section} failed:\n${message}\n`);
-    figures.push({ section, name: `${section}: not measured`, value: null, unit: '', error: `FAILED: ${message.split('\n').find((l) => /error/i.test(l))?.trim() ?? message.split('\n')[0]}` });
+    figures.push({
+      section,
+      name: `${section}: not measured`,
+      value: null,
+      unit: '',
+      error: `FAILED: ${
+        message
+          .split('\n')
+          .find((l) => /error/i.test(l))
+          ?.trim() ?? message.split('\n')[0]
+      }`,
+    });
     process.exitCode = 1;
   }
 }
@@ -71,7 +95,11 @@ async function measureSection(section: Section): Promise<void> {
       const result = measureSynth({ runs, workdir });
       figures.push(...result.figures);
       series.synth = result.series;
-      if (values.profile || missed('both sides, in-process: time') || missed('both sides, in-process: peak memory')) {
+      if (
+        values.profile ||
+        missed('both sides, in-process: time') ||
+        missed('both sides, in-process: peak memory')
+      ) {
         profile('both sides, default config', ['both', mkdtempSync(join(workdir, 'out-'))]);
       }
       break;
@@ -81,7 +109,11 @@ async function measureSection(section: Section): Promise<void> {
       figures.push(...result.figures);
       series.scale = result.series;
       if (values.profile || figures.some((f) => f.section === 'scale' && verdict(f) === 'MISSED')) {
-        profile('both sides, largest scale config', ['both', mkdtempSync(join(workdir, 'out-')), result.largestConfig]);
+        profile('both sides, largest scale config', [
+          'both',
+          mkdtempSync(join(workdir, 'out-')),
+          result.largestConfig,
+        ]);
       }
       break;
     }
@@ -93,7 +125,13 @@ async function measureSection(section: Section): Promise<void> {
       const result = measureTests();
       figures.push(...result.figures);
       testFiles = result.files;
-      if (missed('npm test: time')) console.error(`\n== npm test, slowest files:\n${testFiles.slice(0, 10).map((f) => `${(f.ms / 1000).toFixed(1).padStart(6)} s  ${f.file}`).join('\n')}\n`);
+      if (missed('npm test: time'))
+        console.error(
+          `\n== npm test, slowest files:\n${testFiles
+            .slice(0, 10)
+            .map((f) => `${(f.ms / 1000).toFixed(1).padStart(6)} s  ${f.file}`)
+            .join('\n')}\n`,
+        );
       break;
     }
     case 'workload':
@@ -115,12 +153,25 @@ const loadAtEnd = loadavg()[0];
 const results = {
   date: new Date(started).toISOString(),
   durationMs: Date.now() - started,
-  machine: { node: process.version, platform: process.platform, cpus: cpus().length, cpuModel: cpus()[0]?.model, loadAverage1m: { start: loadAtStart, end: loadAtEnd } },
+  machine: {
+    node: process.version,
+    platform: process.platform,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    loadAverage1m: { start: loadAtStart, end: loadAtEnd },
+  },
   memoryMethod: MEMORY_METHOD,
   runs,
   figures: figures.map((f) => ({ ...f, verdict: verdict(f) })),
   series: Object.fromEntries(
-    Object.entries(series).map(([name, list]) => [name, list.map((s) => ({ label: s.label, runs: s.runs.map((r) => ({ wallMs: r.wallMs, maxRssMb: r.maxRssMb })), reports: s.reports }))]),
+    Object.entries(series).map(([name, list]) => [
+      name,
+      list.map((s) => ({
+        label: s.label,
+        runs: s.runs.map((r) => ({ wallMs: r.wallMs, maxRssMb: r.maxRssMb })),
+        reports: s.reports,
+      })),
+    ]),
   ),
   profiles,
   testFiles,
@@ -130,5 +181,7 @@ writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, nu
 console.log(formatTable(figures));
 console.log(`\npeak memory: ${MEMORY_METHOD}`);
 // The load at the end includes the bench's own last section; the one at the start says whether others were busy.
-console.log(`${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end${loadAtStart > cpus().length / 2 ? ' (the machine was busy before the bench began: figures are noisy)' : ''}`);
+console.log(
+  `${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end${loadAtStart > cpus().length / 2 ? ' (the machine was busy before the bench began: figures are noisy)' : ''}`,
+);
 console.log(`${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results.json`);

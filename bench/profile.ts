@@ -10,7 +10,11 @@ const PROJECT_URL = `${pathToFileURL(ROOT).href}/`;
 
 interface ProfileNode {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly callFrame: {
+    readonly functionName: string;
+    readonly url: string;
+    readonly lineNumber: number;
+  };
   readonly children?: readonly number[];
 }
 
@@ -55,14 +59,20 @@ export function packageOf(url: string): string {
 export function categoryOf(pkg: string): string {
   if (pkg.startsWith('project:')) return 'project code';
   if (pkg === '(native, gc, idle)') return 'GC, idle, native';
-  if (/^node:internal\/(modules|deps\/cjs-module-lexer|source_map)|^wasm:|^tsx$|^esbuild$/.test(pkg)) return 'module loading (Node loaders, tsx, source maps)';
-  if (/^(cdktf|cdk8s|cdk8s-plus-\d+|constructs|@cdktf\/.*|yaml|zod)$/.test(pkg)) return 'frameworks and libraries (cdktf, cdk8s, providers, yaml, zod)';
+  if (
+    /^node:internal\/(modules|deps\/cjs-module-lexer|source_map)|^wasm:|^tsx$|^esbuild$/.test(pkg)
+  )
+    return 'module loading (Node loaders, tsx, source maps)';
+  if (/^(cdktf|cdk8s|cdk8s-plus-\d+|constructs|@cdktf\/.*|yaml|zod)$/.test(pkg))
+    return 'frameworks and libraries (cdktf, cdk8s, providers, yaml, zod)';
   if (pkg.startsWith('node:')) return 'Node runtime (fs, path, url, worker messaging)';
   return 'other';
 }
 
 function functionKey(frame: ProfileNode['callFrame']): string {
-  const where = frame.url ? ` ${frame.url.replace(/^.*node_modules\//, '').replace(PROJECT_URL, '')}:${frame.lineNumber + 1}` : '';
+  const where = frame.url
+    ? ` ${frame.url.replace(/^.*node_modules\//, '').replace(PROJECT_URL, '')}:${frame.lineNumber + 1}`
+    : '';
   return `${frame.functionName || '(anonymous)'}${where}`;
 }
 
@@ -70,8 +80,10 @@ function functionKey(frame: ProfileNode['callFrame']): string {
 export function summarizeProfile(profile: CpuProfile): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
-  const add = (m: Map<string, number>, key: string, us: number) => m.set(key, (m.get(key) ?? 0) + us);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const add = (m: Map<string, number>, key: string, us: number) =>
+    m.set(key, (m.get(key) ?? 0) + us);
   const packages = new Map<string, number>();
   const categories = new Map<string, number>();
   const selfTime = new Map<string, number>();
@@ -85,16 +97,27 @@ export function summarizeProfile(profile: CpuProfile): ProfileSummary {
     add(categories, categoryOf(packageOf(frame.url)), us);
     add(selfTime, functionKey(frame), us);
     const onStack = new Set<string>();
-    for (let n: number | undefined = id; n !== undefined; n = parentOf.get(n)) onStack.add(functionKey(byId.get(n)!.callFrame));
+    for (let n: number | undefined = id; n !== undefined; n = parentOf.get(n))
+      onStack.add(functionKey(byId.get(n)!.callFrame));
     for (const key of onStack) add(totalTime, key, us);
   });
-  const rows = (m: Map<string, number>) => [...m].map(([name, us]) => ({ name, ms: us / 1000 })).sort((a, b) => b.ms - a.ms);
-  return { totalMs: total / 1000, categories: rows(categories), packages: rows(packages), selfTime: rows(selfTime), totalTime: rows(totalTime) };
+  const rows = (m: Map<string, number>) =>
+    [...m].map(([name, us]) => ({ name, ms: us / 1000 })).sort((a, b) => b.ms - a.ms);
+  return {
+    totalMs: total / 1000,
+    categories: rows(categories),
+    packages: rows(packages),
+    selfTime: rows(selfTime),
+    totalTime: rows(totalTime),
+  };
 }
 
 /** The summary as text: three ranked lists of `top` rows each. */
 export function formatProfileSummary(summary: ProfileSummary, top = 25): string {
-  const list = (title: string, rows: ProfileRow[]) => [title, ...rows.slice(0, top).map((r) => `${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`)].join('\n');
+  const list = (title: string, rows: ProfileRow[]) =>
+    [title, ...rows.slice(0, top).map((r) => `${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`)].join(
+      '\n',
+    );
   return [
     `sampled ${summary.totalMs.toFixed(0)} ms`,
     list('self time by kind of work:', summary.categories),
@@ -109,10 +132,21 @@ export function formatProfileSummary(summary: ProfileSummary, top = 25): string 
  *
  * tsx's loader thread writes a second, smaller profile; the largest file is the main thread's.
  */
-export function profileChild(script: string, args: readonly string[]): { file: string; summary: ProfileSummary } {
+export function profileChild(
+  script: string,
+  args: readonly string[],
+): { file: string; summary: ProfileSummary } {
   // Kept after the bench, to open in a profiler (Chrome DevTools, speedscope).
   const dir = mkdtempSync(join(tmpdir(), 'wi-bench-profile-'));
-  runChild(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', join(ROOT, script), ...args]);
+  runChild(process.execPath, [
+    '--cpu-prof',
+    '--cpu-prof-dir',
+    dir,
+    '--import',
+    'tsx',
+    join(ROOT, script),
+    ...args,
+  ]);
   const [file] = readdirSync(dir)
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).size - statSync(a).size);
@@ -122,5 +156,10 @@ export function profileChild(script: string, args: readonly string[]): { file: s
 if (import.meta.filename === process.argv[1] || process.argv[1]?.endsWith('bench/profile.ts')) {
   const [file, top] = process.argv.slice(2);
   if (!file) throw new Error('usage: tsx bench/profile.ts <file.cpuprofile> [top]');
-  console.log(formatProfileSummary(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile), Number(top ?? 25)));
+  console.log(
+    formatProfileSummary(
+      summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile),
+      Number(top ?? 25),
+    ),
+  );
 }

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../config/load-config';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
 import { median, ROOT, runChild, TSX } from './child';
-import { medians, synthChildSeries, type SynthSeries } from './synth';
+import { medians, type SynthSeries, synthChildSeries } from './synth';
 import type { Figure } from './table';
 import type { VerifyChildReport } from './verify-child';
 
@@ -38,17 +38,29 @@ export function scaleConfig(count: number): Record<string, any> {
 
 /** Milliseconds a child spent on the work that grows with the config (validation and both sides), without start-up. */
 function workMs(series: SynthSeries): number {
-  return median(series.reports.map((r) => r.phases.config.wallMs + r.phases.azure.wallMs + r.phases.kubernetes.wallMs));
+  return median(
+    series.reports.map(
+      (r) => r.phases.config.wallMs + r.phases.azure.wallMs + r.phases.kubernetes.wallMs,
+    ),
+  );
 }
 
 /** `checkPair` on what `npm run synth` writes for a config, bound to deployed-looking values, in a fresh process. */
 function verifyRun(config: string, workdir: string): VerifyChildReport {
-  const run = runChild(TSX, [join(ROOT, 'bench', 'verify-child.ts'), mkdtempSync(join(workdir, 'verify-')), config]);
+  const run = runChild(TSX, [
+    join(ROOT, 'bench', 'verify-child.ts'),
+    mkdtempSync(join(workdir, 'verify-')),
+    config,
+  ]);
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as VerifyChildReport;
 }
 
 /** Every figure of the scale section, the series they come from, and the config file of the largest size (to profile). */
-export function measureScale(options: { runs: number; workdir: string }): { figures: Figure[]; series: SynthSeries[]; largestConfig: string } {
+export function measureScale(options: { runs: number; workdir: string }): {
+  figures: Figure[];
+  series: SynthSeries[];
+  largestConfig: string;
+} {
   const configs = SCALE_SIZES.map((count) => {
     const file = join(options.workdir, `config-${count}.json`);
     writeFileSync(file, JSON.stringify(scaleConfig(count)));
@@ -56,7 +68,14 @@ export function measureScale(options: { runs: number; workdir: string }): { figu
   });
   // A warm-up before the first size only: the others load the same modules, from the same caches.
   const series = SCALE_SIZES.map((count, i) =>
-    synthChildSeries(`${count} workloads`, { root: ROOT, side: 'both', runs: options.runs, workdir: options.workdir, config: configs[i], warmups: i === 0 ? 1 : 0 }),
+    synthChildSeries(`${count} workloads`, {
+      root: ROOT,
+      side: 'both',
+      runs: options.runs,
+      workdir: options.workdir,
+      config: configs[i],
+      warmups: i === 0 ? 1 : 0,
+    }),
   );
   const m = series.map(medians);
   const work = series.map(workMs);
@@ -66,15 +85,42 @@ export function measureScale(options: { runs: number; workdir: string }): { figu
   const step = (i: number) => (work[i] - work[i - 1]) / (SCALE_SIZES[i] - SCALE_SIZES[i - 1]);
   const how = `median of ${options.runs} fresh processes, both sides`;
   // One run each: the figure is checkPair's own time inside the process, not the process's.
-  const [verifyFirst, verifyLast] = [verifyRun(configs[first], options.workdir), verifyRun(configs[last], options.workdir)];
+  const [verifyFirst, verifyLast] = [
+    verifyRun(configs[first], options.workdir),
+    verifyRun(configs[last], options.workdir),
+  ];
   const figures: Figure[] = [
     ...SCALE_SIZES.flatMap((count, i): Figure[] => [
-      { section: SECTION, name: `${count} workloads: time`, value: m[i].ms, unit: 'ms', note: `${i === 0 ? `${how}; ` : ''}of which validation and synthesis ${work[i].toFixed(0)} ms` },
+      {
+        section: SECTION,
+        name: `${count} workloads: time`,
+        value: m[i].ms,
+        unit: 'ms',
+        note: `${i === 0 ? `${how}; ` : ''}of which validation and synthesis ${work[i].toFixed(0)} ms`,
+      },
       { section: SECTION, name: `${count} workloads: peak memory`, value: m[i].mb, unit: 'MB' },
     ]),
-    { section: SECTION, name: `${SCALE_SIZES[last]} / ${SCALE_SIZES[first]} workloads: time`, value: m[last].ms / m[first].ms, unit: 'x', budget: { max: SCALE_BUDGET } },
-    { section: SECTION, name: 'marginal time per workload', value: (m[last].ms - m[first].ms) / added, unit: 'ms', note: `from ${SCALE_SIZES[first]} to ${SCALE_SIZES[last]}` },
-    { section: SECTION, name: 'marginal memory per workload', value: (m[last].mb - m[first].mb) / added, unit: 'MB', note: `from ${SCALE_SIZES[first]} to ${SCALE_SIZES[last]}` },
+    {
+      section: SECTION,
+      name: `${SCALE_SIZES[last]} / ${SCALE_SIZES[first]} workloads: time`,
+      value: m[last].ms / m[first].ms,
+      unit: 'x',
+      budget: { max: SCALE_BUDGET },
+    },
+    {
+      section: SECTION,
+      name: 'marginal time per workload',
+      value: (m[last].ms - m[first].ms) / added,
+      unit: 'ms',
+      note: `from ${SCALE_SIZES[first]} to ${SCALE_SIZES[last]}`,
+    },
+    {
+      section: SECTION,
+      name: 'marginal memory per workload',
+      value: (m[last].mb - m[first].mb) / added,
+      unit: 'MB',
+      note: `from ${SCALE_SIZES[first]} to ${SCALE_SIZES[last]}`,
+    },
     {
       section: SECTION,
       name: 'growth: per-workload cost, last step / step before',

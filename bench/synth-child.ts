@@ -21,7 +21,9 @@ export interface SynthChildReport {
    * `load` the modules of synth.ts and the config loader, `config` reading and validating the config,
    * `azure` and `kubernetes` building and writing each side.
    */
-  readonly phases: Readonly<Record<'start' | 'load' | 'config' | 'azure' | 'kubernetes', PhaseTime>>;
+  readonly phases: Readonly<
+    Record<'start' | 'load' | 'config' | 'azure' | 'kubernetes', PhaseTime>
+  >;
   /** `process.resourceUsage().maxRSS` of this process, in MB (the bench reports `/usr/bin/time`'s; this cross-checks it). */
   readonly maxRssMb: number;
 }
@@ -30,11 +32,15 @@ const mark = (): PhaseTime => {
   const cpu = process.cpuUsage();
   return { wallMs: process.uptime() * 1000, cpuMs: (cpu.user + cpu.system) / 1000 };
 };
-const between = (a: PhaseTime, b: PhaseTime): PhaseTime => ({ wallMs: b.wallMs - a.wallMs, cpuMs: b.cpuMs - a.cpuMs });
+const between = (a: PhaseTime, b: PhaseTime): PhaseTime => ({
+  wallMs: b.wallMs - a.wallMs,
+  cpuMs: b.cpuMs - a.cpuMs,
+});
 
 const start = mark();
 const [side = 'both', outdir = 'bench-out', configFile] = process.argv.slice(2);
-if (side !== 'azure' && side !== 'kubernetes' && side !== 'both') throw new Error(`side ${JSON.stringify(side)} must be azure, kubernetes or both`);
+if (side !== 'azure' && side !== 'kubernetes' && side !== 'both')
+  throw new Error(`side ${JSON.stringify(side)} must be azure, kubernetes or both`);
 mkdirSync(outdir, { recursive: true });
 
 const { synthAzure, synthManifests } = await import('../synth');
@@ -46,14 +52,25 @@ const configured = mark();
 if (side !== 'kubernetes') synthAzure(config, join(outdir, 'cdktf.out'));
 const azure = mark();
 // The outputs file does not exist: placeholders, as on a first `npm start`.
-if (side !== 'azure') synthManifests(config, loadBindings(config, join(outdir, 'outputs.json')).byWorkload, join(outdir, 'dist'));
+if (side !== 'azure')
+  synthManifests(
+    config,
+    loadBindings(config, join(outdir, 'outputs.json')).byWorkload,
+    join(outdir, 'dist'),
+  );
 const done = mark();
 
 const report: SynthChildReport = {
   side,
   workloads: config.workloads.length,
   ms: done.wallMs,
-  phases: { start, load: between(start, loaded), config: between(loaded, configured), azure: between(configured, azure), kubernetes: between(azure, done) },
+  phases: {
+    start,
+    load: between(start, loaded),
+    config: between(loaded, configured),
+    azure: between(configured, azure),
+    kubernetes: between(azure, done),
+  },
   maxRssMb: process.resourceUsage().maxRSS / 1024,
 };
 console.log(JSON.stringify(report));

@@ -46,18 +46,32 @@ function formatValue(value: number | null, unit: string): string {
 function formatBudget(figure: Figure): string {
   const { budget, unit } = figure;
   if (!budget) return '';
-  if (budget.max !== undefined && budget.min !== undefined) return `${formatNumber(budget.min)}..${formatNumber(budget.max)} ${unit}`;
-  return budget.max !== undefined ? `<= ${formatNumber(budget.max)} ${unit}` : `>= ${formatNumber(budget.min!)} ${unit}`;
+  if (budget.max !== undefined && budget.min !== undefined)
+    return `${formatNumber(budget.min)}..${formatNumber(budget.max)} ${unit}`;
+  return budget.max !== undefined
+    ? `<= ${formatNumber(budget.max)} ${unit}`
+    : `>= ${formatNumber(budget.min!)} ${unit}`;
 }
 
 /** The figures as a plain-text table, grouped by section, notes on the right. */
 export function formatTable(figures: readonly Figure[]): string {
-  const rows = figures.map((f) => [f.section, f.name, formatValue(f.value, f.unit), formatBudget(f), verdict(f), f.error ?? f.note ?? '']);
+  const rows = figures.map((f) => [
+    f.section,
+    f.name,
+    formatValue(f.value, f.unit),
+    formatBudget(f),
+    verdict(f),
+    f.error ?? f.note ?? '',
+  ]);
   const header = ['section', 'figure', 'value', 'budget', 'ok/MISSED', 'note'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (i === 5 ? 0 : r[i].length))));
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => (i === 5 ? 0 : r[i].length))),
+  );
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 2 || i === 3 ? c.padStart(widths[i]) : i === 5 ? c : c.padEnd(widths[i])))
+      .map((c, i) =>
+        i === 2 || i === 3 ? c.padStart(widths[i]) : i === 5 ? c : c.padEnd(widths[i]),
+      )
       .join('  ')
       .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w)))];

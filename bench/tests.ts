@@ -2,6 +2,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { ROOT, runChild } from './child';
 import type { Figure } from './table';
 
@@ -13,7 +14,11 @@ interface VitestJson {
   readonly numPassedTests: number;
   readonly numFailedTests: number;
   readonly numPendingTests?: number;
-  readonly testResults: readonly { readonly name: string; readonly startTime: number; readonly endTime: number }[];
+  readonly testResults: readonly {
+    readonly name: string;
+    readonly startTime: number;
+    readonly endTime: number;
+  }[];
 }
 
 /** One test file and how long vitest spent in it. */
@@ -27,16 +32,39 @@ export function measureTests(): { figures: Figure[]; files: TestFileTime[] } {
   // The JSON reporter beside the default one: per-file durations, to say where the time goes.
   const dir = mkdtempSync(join(tmpdir(), 'wi-bench-vitest-'));
   const report = join(dir, 'vitest.json');
-  const run = runChild('npm', ['test', '--silent', '--', '--reporter=default', '--reporter=json', `--outputFile=${report}`], { allowFailure: true, env: { FORCE_COLOR: '0' } });
-  const json = existsSync(report) ? (JSON.parse(readFileSync(report, 'utf8')) as VitestJson) : undefined;
+  const run = runChild(
+    'npm',
+    ['test', '--silent', '--', '--reporter=default', '--reporter=json', `--outputFile=${report}`],
+    { allowFailure: true, env: { FORCE_COLOR: '0' } },
+  );
+  const json = existsSync(report)
+    ? (JSON.parse(readFileSync(report, 'utf8')) as VitestJson)
+    : undefined;
   rmSync(dir, { recursive: true, force: true });
   const files = (json?.testResults ?? [])
     .map((r) => ({ file: relative(ROOT, r.name), ms: r.endTime - r.startTime }))
     .sort((a, b) => b.ms - a.ms);
-  const counts = json ? `${json.numPassedTests} passed, ${json.numFailedTests} failed, ${files.length} files` : 'no vitest report';
-  const slowest = files.slice(0, 3).map((f) => `${f.file} ${(f.ms / 1000).toFixed(1)} s`).join(', ');
+  const counts = json
+    ? `${json.numPassedTests} passed, ${json.numFailedTests} failed, ${files.length} files`
+    : 'no vitest report';
+  const slowest = files
+    .slice(0, 3)
+    .map((f) => `${f.file} ${(f.ms / 1000).toFixed(1)} s`)
+    .join(', ');
   // vitest's own split: transform, setup, collect (importing the test files), tests, environment, prepare.
-  const duration = /Duration\s+\S+\s+\((.+)\)/.exec(run.stdout.replace(/\x1b\[[0-9;]*m/g, ''))?.[1];
+  const duration = /Duration\s+\S+\s+\((.+)\)/.exec(stripVTControlCharacters(run.stdout))?.[1];
   const note = `${run.status === 0 ? 'passed' : `FAILED (exit ${run.status})`}: ${counts}; slowest: ${slowest || '-'} (files run in parallel)${duration ? `; vitest: ${duration}` : ''}`;
-  return { figures: [{ section: 'type-check and tests', name: 'npm test: time', value: run.wallMs, unit: 'ms', budget: { max: TESTS_BUDGET_MS }, note }], files };
+  return {
+    figures: [
+      {
+        section: 'type-check and tests',
+        name: 'npm test: time',
+        value: run.wallMs,
+        unit: 'ms',
+        budget: { max: TESTS_BUDGET_MS },
+        note,
+      },
+    ],
+    files,
+  };
 }

@@ -26,7 +26,15 @@ const bindings = new Map<string, WorkloadBindings>(
   config.workloads.map((w) => {
     const clientId = clientIds.get(w.managedIdentity) ?? guid(clientIds.size + 1);
     clientIds.set(w.managedIdentity, clientId);
-    return [w.name, { clientId, tenantId: guid(0), vaultUrl: `https://${config.keyVault.name}.vault.azure.net/`, oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/tenant/issuer/' }];
+    return [
+      w.name,
+      {
+        clientId,
+        tenantId: guid(0),
+        vaultUrl: `https://${config.keyVault.name}.vault.azure.net/`,
+        oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/tenant/issuer/',
+      },
+    ];
   }),
 );
 synthStacks(config, join(outdir, 'cdktf.out'));
@@ -34,6 +42,14 @@ synthManifests(config, bindings, join(outdir, 'dist'));
 const pair = readSynthesizedPair(locatePair(join(outdir, 'cdktf.out'), join(outdir, 'dist')));
 
 const started = performance.now();
-const findings = checkPair(pair, { bindings, secretValues: ['bench-secret-value'], forApply: true });
-const report: VerifyChildReport = { workloads: config.workloads.length, checkMs: performance.now() - started, findings: findings.length };
+const findings = checkPair(pair, {
+  bindings,
+  secretValues: ['bench-secret-value'],
+  forApply: true,
+});
+const report: VerifyChildReport = {
+  workloads: config.workloads.length,
+  checkMs: performance.now() - started,
+  findings: findings.length,
+};
 console.log(JSON.stringify(report));

@@ -1,9 +1,10 @@
 // Compile the command line to build/main.mjs (project code bundled, packages left in node_modules): it then starts
 // in plain Node.js, without a TypeScript loader, which is most of the start-up time (see README, Performance).
 // npm runs it before `npm start`, `npm run synth` and `npm run cli`; it takes a fraction of a second.
-import { build } from 'esbuild';
+
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Chunk names carry a content hash: clear the old ones so build/ holds one build.
@@ -27,7 +28,10 @@ await build({
       // Provider bindings are imported by deep path; Node's ES module loader needs the file, not the folder.
       name: 'provider-deep-imports',
       setup(b) {
-        b.onResolve({ filter: /^@cdktf\/provider-[a-z]+\/lib\/[^/]+$/ }, (args) => ({ path: `${args.path}/index.js`, external: true }));
+        b.onResolve({ filter: /^@cdktf\/provider-[a-z]+\/lib\/[^/]+$/ }, (args) => ({
+          path: `${args.path}/index.js`,
+          external: true,
+        }));
       },
     },
   ],

@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
+import { readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
 import { startLab, synthLab } from '../local-cloud/lab';
-import { readOutputs } from '../config/outputs';
 import { checkPair } from '../verify/checks';
 import { summarize } from './synth-command';
 
@@ -17,7 +17,12 @@ export interface DemoOptions {
 }
 
 /** A numbered step with its duration, so the long ones show progress. */
-async function step<T>(index: number, total: number, title: string, work: () => T | Promise<T>): Promise<T> {
+async function step<T>(
+  index: number,
+  total: number,
+  title: string,
+  work: () => T | Promise<T>,
+): Promise<T> {
   process.stdout.write(`[${index}/${total}] ${title} ... `);
   const started = performance.now();
   const result = await work();
@@ -32,31 +37,66 @@ async function step<T>(index: number, total: number, title: string, work: () => 
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const workDir = options.workDir ?? '.local-cloud';
   const where = (file: string) => relative(process.cwd(), file) || file;
-  const files = await step(1, 4, 'Synthesizing both sides and deploying the Azure side into the local cloud', () => synthLab({ workDir, config: options.config }));
-  if (files.demoValuesFor.length > 0) console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
+  const files = await step(
+    1,
+    4,
+    'Synthesizing both sides and deploying the Azure side into the local cloud',
+    () => synthLab({ workDir, config: options.config }),
+  );
+  if (files.demoValuesFor.length > 0)
+    console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
 
-  const lab = await step(2, 4, 'Starting the local cloud (cluster issuer, webhook, Entra, Key Vault)', () => startLab(files));
+  const lab = await step(
+    2,
+    4,
+    'Starting the local cloud (cluster issuer, webhook, Entra, Key Vault)',
+    () => startLab(files),
+  );
   try {
-    const summary = summarize({ pair: lab.pair, bindingsSource: 'outputs', outputsFile: where(files.outputsFile), secretVariables: Object.keys(files.variables).map((v) => `TF_VAR_${v}`) });
+    const summary = summarize({
+      pair: lab.pair,
+      bindingsSource: 'outputs',
+      outputsFile: where(files.outputsFile),
+      secretVariables: Object.keys(files.variables).map((v) => `TF_VAR_${v}`),
+    });
     console.log(summary.replace(/^/gm, '      '));
     const findings = await step(3, 4, 'Verifying the pair before apply', () =>
-      checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true, secretValues: Object.values(files.variables) }),
+      checkPair(lab.pair, {
+        bindings: readOutputs(files.outputsFile, files.config),
+        forApply: true,
+        secretValues: Object.values(files.variables),
+      }),
     );
-    for (const f of findings) console.error(`      ${f.severity}: ${f.check}: ${f.subject}: ${f.message}. Fix: ${f.fix}`);
+    for (const f of findings)
+      console.error(`      ${f.severity}: ${f.check}: ${f.subject}: ${f.message}. Fix: ${f.fix}`);
     if (findings.some((f) => f.severity === 'error')) return 1;
 
-    const pods = await step(4, 4, `Applying ${where(files.manifestsDir)}/ (pods admitted through the webhook, run with the workload program)`, () =>
-      Promise.all(files.config.workloads.map((w) => lab.runPod({ pod: w.pod, env: options.credentialMode ? { CREDENTIAL_MODE: options.credentialMode } : {} }))),
+    const pods = await step(
+      4,
+      4,
+      `Applying ${where(files.manifestsDir)}/ (pods admitted through the webhook, run with the workload program)`,
+      () =>
+        Promise.all(
+          files.config.workloads.map((w) =>
+            lab.runPod({
+              pod: w.pod,
+              env: options.credentialMode ? { CREDENTIAL_MODE: options.credentialMode } : {},
+            }),
+          ),
+        ),
     );
     const timeoutInMs = (options.timeoutSeconds ?? 30) * 1000;
     const results = await Promise.all(pods.map((pod) => firstRead(pod, timeoutInMs)));
     for (const [i, pod] of pods.entries()) {
       console.log(`\nReading logs from [${pod.name}] pod...\n`);
       console.log(pod.logs().trimEnd());
-      if (!results[i]) console.error(`pod ${pod.name}: no secret read within ${timeoutInMs / 1000}s`);
+      if (!results[i])
+        console.error(`pod ${pod.name}: no secret read within ${timeoutInMs / 1000}s`);
     }
     const stats = lab.cloud.stats();
-    console.log(`\nLocal cloud: ${stats.tokenRequests} token request(s), ${stats.secretReads} secret read(s), ${stats.challenges} challenge(s).`);
+    console.log(
+      `\nLocal cloud: ${stats.tokenRequests} token request(s), ${stats.secretReads} secret read(s), ${stats.challenges} challenge(s).`,
+    );
     return results.every(Boolean) ? 0 : 1;
   } finally {
     await lab.close();

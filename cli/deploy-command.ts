@@ -2,10 +2,15 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { configPath, loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, DEFAULT_OUTPUTS_FILE, readClusterOutputs, type ClusterOutputs } from '../config/outputs';
+import {
+  AZURE_STACK_NAME,
+  type ClusterOutputs,
+  DEFAULT_OUTPUTS_FILE,
+  readClusterOutputs,
+} from '../config/outputs';
 import type { Config } from '../config/schema';
 import { preflight } from './preflight';
-import { PROJECT_ROOT, runSteps, type ExternalCommand, type Step } from './run-step';
+import { type ExternalCommand, PROJECT_ROOT, runSteps, type Step } from './run-step';
 import { formatVerifyReport, verifyPair } from './verify-command';
 
 /** Options of the `deploy` command. */
@@ -25,14 +30,28 @@ export interface DeployOptions {
 const DIST = 'dist';
 
 /** How `cdktf` runs: in the project folder (where cdktf.json is), with the chosen config and subscription. */
-export function cdktfCommand(args: readonly string[], config: string | undefined, subscription: string | undefined): ExternalCommand {
-  const env = { ...(subscription ? { ARM_SUBSCRIPTION_ID: subscription } : {}), ...(config ? { WI_CONFIG: config } : {}) };
-  return { program: 'cdktf', args, cwd: PROJECT_ROOT, env: Object.keys(env).length > 0 ? env : undefined };
+export function cdktfCommand(
+  args: readonly string[],
+  config: string | undefined,
+  subscription: string | undefined,
+): ExternalCommand {
+  const env = {
+    ...(subscription ? { ARM_SUBSCRIPTION_ID: subscription } : {}),
+    ...(config ? { WI_CONFIG: config } : {}),
+  };
+  return {
+    program: 'cdktf',
+    args,
+    cwd: PROJECT_ROOT,
+    env: Object.keys(env).length > 0 ? env : undefined,
+  };
 }
 
 /** The config file to hand to `cdktf` (which runs elsewhere), as an absolute path; undefined for the default. */
 export function configForCdktf(config: string | undefined): string | undefined {
-  return config !== undefined || process.env.WI_CONFIG !== undefined ? resolve(configPath(config)) : undefined;
+  return config !== undefined || process.env.WI_CONFIG !== undefined
+    ? resolve(configPath(config))
+    : undefined;
 }
 
 /** The steps of a deploy, in order; `subscription` becomes cdktf's `ARM_SUBSCRIPTION_ID`. */
@@ -45,27 +64,51 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
     return [
       {
         title: 'synth',
-        describe: 'write both stacks and the manifests from the config (the Kubernetes stack binds them to the Azure stack\'s outputs)',
-        run: async () => void (await import('./synth-command')).synthBoth({ config: options.config, outputs }),
+        describe:
+          "write both stacks and the manifests from the config (the Kubernetes stack binds them to the Azure stack's outputs)",
+        run: async () =>
+          void (await import('./synth-command')).synthBoth({ config: options.config, outputs }),
       },
       {
         title: 'verify',
-        describe: 'check the pair, and that the Kubernetes stack applies exactly the objects of dist/',
+        describe:
+          'check the pair, and that the Kubernetes stack applies exactly the objects of dist/',
         run: () => {
-          const report = verifyPair({ config: options.config, outputs: existsSync(outputs) ? outputs : undefined });
+          const report = verifyPair({
+            config: options.config,
+            outputs: existsSync(outputs) ? outputs : undefined,
+          });
           print(formatVerifyReport(report));
-          if (!report.pair.kubernetesTerraform) throw new Error('the Kubernetes stack was not synthesized');
-          if (report.errors > 0) throw new Error(`${report.errors} verify error${report.errors === 1 ? '' : 's'}`);
+          if (!report.pair.kubernetesTerraform)
+            throw new Error('the Kubernetes stack was not synthesized');
+          if (report.errors > 0)
+            throw new Error(`${report.errors} verify error${report.errors === 1 ? '' : 's'}`);
         },
       },
-      { title: 'cdktf deploy --all', command: cdktfCommand(['deploy', '--all', '--auto-approve', '--outputs-file', outputs], cdktfConfig, subscription) },
+      {
+        title: 'cdktf deploy --all',
+        command: cdktfCommand(
+          ['deploy', '--all', '--auto-approve', '--outputs-file', outputs],
+          cdktfConfig,
+          subscription,
+        ),
+      },
     ];
   }
 
   const cluster = (): ClusterOutputs =>
-    options.dryRun && !existsSync(outputs) ? { clusterName: config.cluster.name, resourceGroupName: config.resourceGroup } : readClusterOutputs(outputs);
+    options.dryRun && !existsSync(outputs)
+      ? { clusterName: config.cluster.name, resourceGroupName: config.resourceGroup }
+      : readClusterOutputs(outputs);
   return [
-    { title: 'cdktf deploy', command: cdktfCommand(['deploy', AZURE_STACK_NAME, '--auto-approve', '--outputs-file', outputs], cdktfConfig, subscription) },
+    {
+      title: 'cdktf deploy',
+      command: cdktfCommand(
+        ['deploy', AZURE_STACK_NAME, '--auto-approve', '--outputs-file', outputs],
+        cdktfConfig,
+        subscription,
+      ),
+    },
     {
       title: 'synth',
       describe: `write the manifests bound to the deployed values in ${outputs}`,
@@ -81,14 +124,28 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
       run: () => {
         const report = verifyPair({ config: options.config, outputs, forApply: true });
         print(formatVerifyReport(report));
-        if (report.errors > 0) throw new Error(`${report.errors} verify error${report.errors === 1 ? '' : 's'}; nothing was applied to the cluster`);
+        if (report.errors > 0)
+          throw new Error(
+            `${report.errors} verify error${report.errors === 1 ? '' : 's'}; nothing was applied to the cluster`,
+          );
       },
     },
     {
       title: 'az aks get-credentials',
       command: () => {
         const { clusterName, resourceGroupName } = cluster();
-        return { program: 'az', args: ['aks', 'get-credentials', '--resource-group', resourceGroupName, '--name', clusterName, '--overwrite-existing'] };
+        return {
+          program: 'az',
+          args: [
+            'aks',
+            'get-credentials',
+            '--resource-group',
+            resourceGroupName,
+            '--name',
+            clusterName,
+            '--overwrite-existing',
+          ],
+        };
       },
     },
     { title: 'kubectl apply', command: { program: 'kubectl', args: ['apply', '-f', `${DIST}/`] } },
@@ -105,25 +162,43 @@ export async function deploy(options: DeployOptions): Promise<void> {
   const subscription = await preflight('deploy', {
     config,
     tools: options.single ? ['cdktf', 'terraform', 'az'] : ['cdktf', 'terraform', 'az', 'kubectl'],
-    secretHint: 'export each with the value of its Key Vault secret (written with value_wo: never stored in a file or in state)',
-    question: (where) => `Deploy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name}) to ${where}?`,
+    secretHint:
+      'export each with the value of its Key Vault secret (written with value_wo: never stored in a file or in state)',
+    question: (where) =>
+      `Deploy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name}) to ${where}?`,
     dryRun: options.dryRun,
     yes: options.yes,
   });
   const steps = deploySteps(options, config, subscription);
-  console.log(`deploy: ${steps.length} steps${options.single ? ', both stacks with one cdktf deploy' : ''}${options.dryRun ? ' (dry run: nothing is run)' : ''}`);
+  console.log(
+    `deploy: ${steps.length} steps${options.single ? ', both stacks with one cdktf deploy' : ''}${options.dryRun ? ' (dry run: nothing is run)' : ''}`,
+  );
   await runSteps(steps, { name: 'deploy', dryRun: options.dryRun });
-  if (!options.dryRun) console.log(`deploy: done. Read the workload's logs with: npm run cli -- logs${options.config ? ` --config ${options.config}` : ''}`);
+  if (!options.dryRun)
+    console.log(
+      `deploy: done. Read the workload's logs with: npm run cli -- logs${options.config ? ` --config ${options.config}` : ''}`,
+    );
 }
 
 /** `deploy`: the lab's scripts 01-02 in one command. */
 export function deployCommand(): Command {
   return new Command('deploy')
-    .description('Deploy to a real subscription: cdktf deploy (Azure side), synth, verify --for-apply, az aks get-credentials, kubectl apply -f dist/')
-    .option('-c, --config <file>', 'config file (default: $WI_CONFIG or config/workload-identity.yaml)')
-    .option('-o, --outputs <file>', 'where cdktf writes the deployed values (default: $WI_OUTPUTS or outputs.json)')
+    .description(
+      'Deploy to a real subscription: cdktf deploy (Azure side), synth, verify --for-apply, az aks get-credentials, kubectl apply -f dist/',
+    )
+    .option(
+      '-c, --config <file>',
+      'config file (default: $WI_CONFIG or config/workload-identity.yaml)',
+    )
+    .option(
+      '-o, --outputs <file>',
+      'where cdktf writes the deployed values (default: $WI_OUTPUTS or outputs.json)',
+    )
     .option('--dry-run', 'print the steps and their commands without running them')
-    .option('--single', 'deploy both stacks with one "cdktf deploy --all": Terraform applies the manifests too (no kubectl)')
+    .option(
+      '--single',
+      'deploy both stacks with one "cdktf deploy --all": Terraform applies the manifests too (no kubectl)',
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .addHelpText(
       'after',

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/load-config';
 import type { Config, WorkloadConfig } from '../config/schema';
 import { requireTools } from './preflight';
-import { CommandError, formatCommand, runCommand, type ExternalCommand } from './run-step';
+import { CommandError, type ExternalCommand, formatCommand, runCommand } from './run-step';
 
 /** Options of the `logs` command. */
 export interface LogsOptions {
@@ -16,14 +16,24 @@ export interface LogsOptions {
 
 /** The workload named, or the first; throws naming the workloads when there is no such one. */
 export function workloadNamed(config: Config, name: string | undefined): WorkloadConfig {
-  const workload = name === undefined ? config.workloads[0] : config.workloads.find((w) => w.name === name);
-  if (!workload) throw new CommandError(`logs: no workload ${JSON.stringify(name)} in the config (workloads: ${config.workloads.map((w) => w.name).join(', ')})`);
+  const workload =
+    name === undefined ? config.workloads[0] : config.workloads.find((w) => w.name === name);
+  if (!workload)
+    throw new CommandError(
+      `logs: no workload ${JSON.stringify(name)} in the config (workloads: ${config.workloads.map((w) => w.name).join(', ')})`,
+    );
   return workload;
 }
 
 /** `kubectl logs -n <namespace> <pod>`, with `-f` to follow. */
-export function logsCommandLine(workload: WorkloadConfig, follow: boolean | undefined): ExternalCommand {
-  return { program: 'kubectl', args: ['logs', '-n', workload.namespace, workload.pod, ...(follow ? ['-f'] : [])] };
+export function logsCommandLine(
+  workload: WorkloadConfig,
+  follow: boolean | undefined,
+): ExternalCommand {
+  return {
+    program: 'kubectl',
+    args: ['logs', '-n', workload.namespace, workload.pod, ...(follow ? ['-f'] : [])],
+  };
 }
 
 /** The lab's 03-list-secret.sh: print the workload pod's logs. */
@@ -35,14 +45,23 @@ export async function logs(options: LogsOptions): Promise<void> {
   console.log(formatCommand(command));
   if (options.dryRun) return;
   const { code } = await runCommand(command);
-  if (code !== 0) throw new CommandError(`logs: "kubectl logs" failed (exit ${code}): is the pod deployed (npm run cli -- deploy) and kubectl's context the cluster (az aks get-credentials)?`, code);
+  if (code !== 0)
+    throw new CommandError(
+      `logs: "kubectl logs" failed (exit ${code}): is the pod deployed (npm run cli -- deploy) and kubectl's context the cluster (az aks get-credentials)?`,
+      code,
+    );
 }
 
 /** `logs`: read the workload's output, where it prints the secret it read. */
 export function logsCommand(): Command {
   return new Command('logs')
-    .description('Print the logs of a workload pod (kubectl logs -n <namespace> <pod>), as the lab\'s 03-list-secret.sh')
-    .option('-c, --config <file>', 'config file (default: $WI_CONFIG or config/workload-identity.yaml)')
+    .description(
+      "Print the logs of a workload pod (kubectl logs -n <namespace> <pod>), as the lab's 03-list-secret.sh",
+    )
+    .option(
+      '-c, --config <file>',
+      'config file (default: $WI_CONFIG or config/workload-identity.yaml)',
+    )
     .option('-w, --workload <name>', 'the workload (default: the first of the config)')
     .option('-f, --follow', 'keep printing as the pod writes')
     .option('--dry-run', 'print the kubectl command without running it')

@@ -8,14 +8,24 @@ import { CommandError } from './run-step';
 import { verifyCommand } from './verify-command';
 
 const program = new Command('workload-id')
-  .description('Microsoft Entra Workload ID on AKS as code: synthesize, verify, deploy, read the logs, destroy')
+  .description(
+    'Microsoft Entra Workload ID on AKS as code: synthesize, verify, deploy, read the logs, destroy',
+  )
   .showHelpAfterError();
 
 program
   .command('synth')
-  .description('Write the Azure side and the Kubernetes stack (cdktf.out/) and the Kubernetes side (dist/) from one config')
-  .option('-c, --config <file>', 'config file (default: $WI_CONFIG or config/workload-identity.yaml)')
-  .option('-o, --outputs <file>', 'cdktf outputs file with the deployed values (default: $WI_OUTPUTS or outputs.json)')
+  .description(
+    'Write the Azure side and the Kubernetes stack (cdktf.out/) and the Kubernetes side (dist/) from one config',
+  )
+  .option(
+    '-c, --config <file>',
+    'config file (default: $WI_CONFIG or config/workload-identity.yaml)',
+  )
+  .option(
+    '-o, --outputs <file>',
+    'cdktf outputs file with the deployed values (default: $WI_OUTPUTS or outputs.json)',
+  )
   .action(async (options: { config?: string; outputs?: string }) => {
     // Loaded when needed: cdktf, cdk8s and the provider bindings are most of the start-up time of the other commands.
     const { synthBoth, summarize } = await import('./synth-command');
@@ -28,11 +38,26 @@ program.addCommand(logsCommand());
 program.addCommand(destroyCommand());
 program
   .command('demo')
-  .description('Run the lab on this machine: synthesize, deploy into the local cloud, run the workload program, print its logs')
-  .option('-c, --config <file>', 'config file (default: $WI_CONFIG or config/workload-identity.yaml)')
+  .description(
+    'Run the lab on this machine: synthesize, deploy into the local cloud, run the workload program, print its logs',
+  )
+  .option(
+    '-c, --config <file>',
+    'config file (default: $WI_CONFIG or config/workload-identity.yaml)',
+  )
   .option('--work-dir <dir>', 'where the demo writes its files', '.local-cloud')
-  .addOption(new Option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program').choices(['default', 'chained', 'workload-identity', 'client-assertion']))
-  .addHelpText('after', '\nSecret values come from TF_VAR_secret_<name> as for a real deploy; the lab\'s demo values stand in for unset ones.')
+  .addOption(
+    new Option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program').choices([
+      'default',
+      'chained',
+      'workload-identity',
+      'client-assertion',
+    ]),
+  )
+  .addHelpText(
+    'after',
+    "\nSecret values come from TF_VAR_secret_<name> as for a real deploy; the lab's demo values stand in for unset ones.",
+  )
   .action(async (options: { config?: string; workDir: string; credentialMode?: string }) => {
     const { runDemo } = await import('./demo-command');
     process.exitCode = await runDemo(options);

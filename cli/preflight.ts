@@ -2,7 +2,13 @@
 import { createInterface } from 'node:readline/promises';
 import { secretEnvironmentVariables } from '../config/outputs';
 import type { Config } from '../config/schema';
-import { CommandError, findProgram, formatCommand, runCommand, type ExternalCommand } from './run-step';
+import {
+  CommandError,
+  type ExternalCommand,
+  findProgram,
+  formatCommand,
+  runCommand,
+} from './run-step';
 
 /** The programs the operating commands run, and how to get each. */
 export const TOOLS = {
@@ -24,12 +30,20 @@ export function missingTools(tools: readonly Tool[]): Tool[] {
 export function requireTools(name: string, tools: readonly Tool[]): void {
   const missing = missingTools(tools);
   if (missing.length === 0) return;
-  const which = missing.length === 1 ? `${missing[0]} is` : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)} are`;
-  throw new CommandError(`${name}: ${which} not on PATH: ${missing.map((tool) => TOOLS[tool]).join('; ')}`);
+  const which =
+    missing.length === 1
+      ? `${missing[0]} is`
+      : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)} are`;
+  throw new CommandError(
+    `${name}: ${which} not on PATH: ${missing.map((tool) => TOOLS[tool]).join('; ')}`,
+  );
 }
 
 /** The `TF_VAR_secret_*` variables the Azure stack needs that are not set (or empty). */
-export function missingSecretVariables(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+export function missingSecretVariables(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   return secretEnvironmentVariables(config).filter((name) => !env[name]);
 }
 
@@ -37,7 +51,10 @@ export function missingSecretVariables(config: Config, env: NodeJS.ProcessEnv = 
 export function requireSecretVariables(name: string, config: Config, why: string): void {
   const missing = missingSecretVariables(config);
   if (missing.length === 0) return;
-  const which = missing.length === 1 ? `${missing[0]} is` : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)} are`;
+  const which =
+    missing.length === 1
+      ? `${missing[0]} is`
+      : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)} are`;
   throw new CommandError(`${name}: ${which} not set: ${why}`);
 }
 
@@ -48,10 +65,16 @@ export interface AzureAccount {
 }
 
 /** The command that tells whether `az` is logged in. */
-export const AZ_ACCOUNT_SHOW: ExternalCommand = { program: 'az', args: ['account', 'show', '--output', 'json'] };
+export const AZ_ACCOUNT_SHOW: ExternalCommand = {
+  program: 'az',
+  args: ['account', 'show', '--output', 'json'],
+};
 
 /** Run `az account show`; throw one line saying to log in when it fails. */
-export async function requireAzureLogin(name: string, print: (line: string) => void): Promise<AzureAccount> {
+export async function requireAzureLogin(
+  name: string,
+  print: (line: string) => void,
+): Promise<AzureAccount> {
   print(formatCommand(AZ_ACCOUNT_SHOW));
   const { code, stdout } = await runCommand(AZ_ACCOUNT_SHOW, { capture: true });
   let account: Partial<AzureAccount> = {};
@@ -61,7 +84,9 @@ export async function requireAzureLogin(name: string, print: (line: string) => v
     // reported below
   }
   if (code !== 0 || !account.id) {
-    throw new CommandError(`${name}: not logged in to Azure ("az account show" failed): run "az login", then "az account set --subscription <id>"`);
+    throw new CommandError(
+      `${name}: not logged in to Azure ("az account show" failed): run "az login", then "az account set --subscription <id>"`,
+    );
   }
   print(`Azure subscription: ${account.name ?? '?'} (${account.id})`);
   return { name: account.name ?? '', id: account.id };
@@ -72,13 +97,21 @@ export async function requireAzureLogin(name: string, print: (line: string) => v
  *
  * Without a terminal to ask on, refuse rather than guess.
  */
-export async function confirm(name: string, question: string, yes: boolean | undefined): Promise<void> {
+export async function confirm(
+  name: string,
+  question: string,
+  yes: boolean | undefined,
+): Promise<void> {
   if (yes) return;
-  if (!process.stdin.isTTY) throw new CommandError(`${name}: refusing to ${name} without confirmation: stdin is not a terminal; pass --yes to confirm`);
+  if (!process.stdin.isTTY)
+    throw new CommandError(
+      `${name}: refusing to ${name} without confirmation: stdin is not a terminal; pass --yes to confirm`,
+    );
   const prompt = createInterface({ input: process.stdin, output: process.stdout });
   try {
     const answer = await prompt.question(`${question} [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) throw new CommandError(`${name}: cancelled; nothing was changed`);
+    if (!/^y(es)?$/i.test(answer.trim()))
+      throw new CommandError(`${name}: cancelled; nothing was changed`);
   } finally {
     prompt.close();
   }
@@ -104,11 +137,16 @@ export interface PreflightOptions {
  * confirmed; azurerm 4 does not take it from `az` by itself), or undefined when the environment already sets it
  * or nothing runs.
  */
-export async function preflight(name: string, options: PreflightOptions): Promise<string | undefined> {
+export async function preflight(
+  name: string,
+  options: PreflightOptions,
+): Promise<string | undefined> {
   if (options.dryRun) {
     const variables = secretEnvironmentVariables(options.config);
     const missing = [...missingSecretVariables(options.config), ...missingTools(options.tools)];
-    console.log(`preflight: ${variables.length > 0 ? `${variables.join(', ')} set; ` : ''}${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription):`);
+    console.log(
+      `preflight: ${variables.length > 0 ? `${variables.join(', ')} set; ` : ''}${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription):`,
+    );
     console.log(formatCommand(AZ_ACCOUNT_SHOW));
     if (missing.length > 0) console.log(`preflight: missing now: ${missing.join(', ')}`);
     return undefined;
@@ -117,7 +155,10 @@ export async function preflight(name: string, options: PreflightOptions): Promis
   requireTools(name, options.tools);
   const account = await requireAzureLogin(name, (line) => console.log(line));
   const fromEnv = process.env.ARM_SUBSCRIPTION_ID;
-  const where = fromEnv && fromEnv !== account.id ? `subscription ${fromEnv} (from ARM_SUBSCRIPTION_ID; az is on ${account.id})` : `subscription ${account.name} (${account.id})`;
+  const where =
+    fromEnv && fromEnv !== account.id
+      ? `subscription ${fromEnv} (from ARM_SUBSCRIPTION_ID; az is on ${account.id})`
+      : `subscription ${account.name} (${account.id})`;
   await confirm(name, options.question(where), options.yes);
   return fromEnv ? undefined : account.id;
 }

@@ -29,8 +29,14 @@ export interface ExternalCommand {
 }
 
 /** Where a program is: the first executable `name` on PATH, else in the project's `node_modules/.bin`. */
-export function findProgram(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [...(env.PATH ?? '').split(delimiter).filter(Boolean), join(PROJECT_ROOT, 'node_modules', '.bin')];
+export function findProgram(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const dirs = [
+    ...(env.PATH ?? '').split(delimiter).filter(Boolean),
+    join(PROJECT_ROOT, 'node_modules', '.bin'),
+  ];
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
@@ -64,7 +70,10 @@ export interface CommandResult {
  *
  * Its output goes to this process' output, unless `capture` (then stdout is returned and stderr discarded).
  */
-export function runCommand(command: ExternalCommand, options: { readonly capture?: boolean } = {}): Promise<CommandResult> {
+export function runCommand(
+  command: ExternalCommand,
+  options: { readonly capture?: boolean } = {},
+): Promise<CommandResult> {
   const path = findProgram(command.program) ?? command.program;
   return new Promise((resolve) => {
     const child = spawn(path, command.args, {
@@ -127,9 +136,13 @@ export async function runSteps(steps: readonly Step[], options: RunStepsOptions)
     const seconds = () => Math.round((Date.now() - started) / 1000);
     let failure: string | undefined;
     if (command) {
-      const heartbeat = setInterval(() => print(`${label}: still running, ${seconds()}s`), options.heartbeatInMs ?? 30_000);
+      const heartbeat = setInterval(
+        () => print(`${label}: still running, ${seconds()}s`),
+        options.heartbeatInMs ?? 30_000,
+      );
       const { code } = await runCommand(command).finally(() => clearInterval(heartbeat));
-      if (code !== 0) failure = code === 127 ? `${command.program} could not be started` : `exit ${code}`;
+      if (code !== 0)
+        failure = code === 127 ? `${command.program} could not be started` : `exit ${code}`;
     } else {
       try {
         await step.run?.();
@@ -143,7 +156,20 @@ export async function runSteps(steps: readonly Step[], options: RunStepsOptions)
 }
 
 /** `deploy: step 3/5 "verify" failed (<reason>); steps 1-2 are done and left in place` */
-function stepFailed(name: string, index: number, total: number, step: Step, reason: string): CommandError {
-  const done = index === 0 ? 'no step before it was done' : index === 1 ? 'step 1 is done and left in place' : `steps 1-${index} are done and left in place`;
-  return new CommandError(`${name}: step ${index + 1}/${total} "${step.title}" failed (${reason}); ${done}`);
+function stepFailed(
+  name: string,
+  index: number,
+  total: number,
+  step: Step,
+  reason: string,
+): CommandError {
+  const done =
+    index === 0
+      ? 'no step before it was done'
+      : index === 1
+        ? 'step 1 is done and left in place'
+        : `steps 1-${index} are done and left in place`;
+  return new CommandError(
+    `${name}: step ${index + 1}/${total} "${step.title}" failed (${reason}); ${done}`,
+  );
 }

@@ -2,7 +2,12 @@ import { relative } from 'node:path';
 import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, loadBindings, secretEnvironmentVariables } from '../config/outputs';
 import { synthManifests, synthStacks } from '../synth';
-import { locatePair, readSynthesizedPair, resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
+import {
+  locatePair,
+  readSynthesizedPair,
+  resourcesOf,
+  type SynthesizedPair,
+} from '../verify/synthesized-pair';
 
 /** Options of the `synth` command. */
 export interface SynthOptions {
@@ -42,7 +47,8 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
 /** A few lines a person reads after synth: what was written, where, and what to do next. */
 export function summarize(result: SynthResult): string {
   const tf = result.pair.terraform;
-  const count = (block?: Record<string, Record<string, unknown>>) => Object.values(block ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
+  const count = (block?: Record<string, Record<string, unknown>>) =>
+    Object.values(block ?? {}).reduce((n, byName) => n + Object.keys(byName).length, 0);
   const kinds = new Map<string, number>();
   for (const o of result.pair.objects) kinds.set(o.kind, (kinds.get(o.kind) ?? 0) + 1);
   const where = (file: string) => relative(process.cwd(), file) || file;
@@ -50,7 +56,9 @@ export function summarize(result: SynthResult): string {
     `Azure side       ${where(result.pair.terraformFile)}: ${count(tf.resource)} resources, ${count(tf.data)} data source, ${Object.keys(tf.output ?? {}).length} outputs`,
     `Kubernetes side  ${result.pair.manifestFiles.map(where).join(', ')}: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}`,
     ...(result.pair.kubernetesTerraformFile
-      ? [`Kubernetes stack ${where(result.pair.kubernetesTerraformFile)}: the same ${resourcesOf(result.pair.kubernetesTerraform ?? {}, 'kubernetes_manifest').length} objects through Terraform, bound to the Azure stack's outputs (deploy --single)`]
+      ? [
+          `Kubernetes stack ${where(result.pair.kubernetesTerraformFile)}: the same ${resourcesOf(result.pair.kubernetesTerraform ?? {}, 'kubernetes_manifest').length} objects through Terraform, bound to the Azure stack's outputs (deploy --single)`,
+        ]
       : []),
     result.bindingsSource === 'outputs'
       ? `Bindings         from ${result.outputsFile}`
@@ -60,4 +68,3 @@ export function summarize(result: SynthResult): string {
       : 'Secret values    none needed: the existing vault keeps its own secrets',
   ].join('\n');
 }
-

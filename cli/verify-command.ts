@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config';
 import { DEFAULT_OUTPUTS_FILE, readOutputs, type WorkloadBindings } from '../config/outputs';
-import { CHECKS, checkPair, checksRun, type CheckInfo, type Finding } from '../verify/checks';
+import { CHECKS, type CheckInfo, checkPair, checksRun, type Finding } from '../verify/checks';
 import { locatePair, readSynthesizedPair, type SynthesizedPair } from '../verify/synthesized-pair';
 import { CommandError } from './run-step';
 
@@ -47,9 +47,9 @@ const SKIP_REASONS: Record<NonNullable<CheckInfo['needs']>, string> = {
 
 /** The values of every `TF_VAR_secret_*` variable: none of them may appear in a synthesized file. */
 export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return Object.entries(env)
-    .filter(([name, value]) => name.startsWith('TF_VAR_secret_') && value)
-    .map(([, value]) => value!);
+  return Object.entries(env).flatMap(([name, value]) =>
+    name.startsWith('TF_VAR_secret_') && value ? [value] : [],
+  );
 }
 
 /** Read the synthesized pair and run every check on it (`checkPair`), with the outputs and secret values at hand. */
@@ -60,7 +60,8 @@ export function verifyPair(options: VerifyOptions = {}): VerifyReport {
   let bindings: ReadonlyMap<string, WorkloadBindings> | undefined;
   try {
     const config = loadConfig(options.config);
-    if (options.outputs !== undefined && !existsSync(options.outputs)) throw new Error(`outputs file ${options.outputs} not found`);
+    if (options.outputs !== undefined && !existsSync(options.outputs))
+      throw new Error(`outputs file ${options.outputs} not found`);
     const candidate = options.outputs ?? env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE;
     if (existsSync(candidate)) {
       outputsFile = candidate;
@@ -70,19 +71,41 @@ export function verifyPair(options: VerifyOptions = {}): VerifyReport {
   } catch (err) {
     throw new CommandError(`verify: ${(err as Error).message}`, VERIFY_UNREADABLE_EXIT_CODE);
   }
-  const checkOptions = { bindings, secretValues: secretValuesFromEnv(env), forApply: options.forApply === true };
+  const checkOptions = {
+    bindings,
+    secretValues: secretValuesFromEnv(env),
+    forApply: options.forApply === true,
+  };
   const findings = checkPair(pair, checkOptions);
   const checks = checksRun(pair, checkOptions);
-  const skipped = (CHECKS as readonly CheckInfo[]).filter((c) => !checks.includes(c)).map((check) => ({ check, reason: SKIP_REASONS[check.needs!] }));
+  const skipped = (CHECKS as readonly CheckInfo[])
+    .filter((c) => !checks.includes(c))
+    .map((check) => ({
+      check,
+      reason: check.needs ? SKIP_REASONS[check.needs] : 'not applicable',
+    }));
   const errors = findings.filter((f) => f.severity === 'error').length;
-  return { pair, checks, skipped, findings, errors, warnings: findings.length - errors, outputsFile, forApply: checkOptions.forApply };
+  return {
+    pair,
+    checks,
+    skipped,
+    findings,
+    errors,
+    warnings: findings.length - errors,
+    outputsFile,
+    forApply: checkOptions.forApply,
+  };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The files a report read, as given (relative when the folders were). */
 function filesOf(report: VerifyReport): string[] {
-  return [report.pair.terraformFile, ...(report.pair.kubernetesTerraformFile ? [report.pair.kubernetesTerraformFile] : []), ...report.pair.manifestFiles];
+  return [
+    report.pair.terraformFile,
+    ...(report.pair.kubernetesTerraformFile ? [report.pair.kubernetesTerraformFile] : []),
+    ...report.pair.manifestFiles,
+  ];
 }
 
 /** The report for a person: what was read, one block per finding, and a last line with the counts. */
@@ -91,12 +114,25 @@ export function formatVerifyReport(report: VerifyReport): string {
     `verify: ${filesOf(report).join(', ')}`,
     `        bindings ${report.outputsFile ? `from ${report.outputsFile}` : 'not compared (no outputs file)'}${report.forApply ? '; manifests meant for apply' : ''}`,
   ];
-  if (report.skipped.length > 0) lines.push(`        skipped: ${report.skipped.map((s) => `${s.check.id} (${s.reason})`).join(', ')}`);
+  if (report.skipped.length > 0)
+    lines.push(
+      `        skipped: ${report.skipped.map((s) => `${s.check.id} (${s.reason})`).join(', ')}`,
+    );
   for (const f of report.findings) {
-    lines.push('', `${f.severity}  ${f.check}  ${f.subject}`, `  ${f.message}`, `  prevents: ${f.prevents}`, `  fix: ${f.fix}`);
+    lines.push(
+      '',
+      `${f.severity}  ${f.check}  ${f.subject}`,
+      `  ${f.message}`,
+      `  prevents: ${f.prevents}`,
+      `  fix: ${f.fix}`,
+    );
   }
   lines.push('');
-  lines.push(report.findings.length === 0 ? `verify: all ${report.checks.length} checks passed` : `${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}`);
+  lines.push(
+    report.findings.length === 0
+      ? `verify: all ${report.checks.length} checks passed`
+      : `${plural(report.errors, 'error')}, ${plural(report.warnings, 'warning')}`,
+  );
   return lines.join('\n');
 }
 
@@ -110,8 +146,16 @@ export function verifyReportJson(report: VerifyReport): object {
     files: filesOf(report),
     outputs: report.outputsFile ?? null,
     forApply: report.forApply,
-    checks: report.checks.map((c) => ({ id: c.id, title: c.title, passed: !failed.has(c.id as Finding['check']) })),
-    skipped: report.skipped.map((s) => ({ id: s.check.id, title: s.check.title, reason: s.reason })),
+    checks: report.checks.map((c) => ({
+      id: c.id,
+      title: c.title,
+      passed: !failed.has(c.id as Finding['check']),
+    })),
+    skipped: report.skipped.map((s) => ({
+      id: s.check.id,
+      title: s.check.title,
+      reason: s.reason,
+    })),
     findings: report.findings,
   };
 }
@@ -119,17 +163,32 @@ export function verifyReportJson(report: VerifyReport): object {
 /** `verify`: cross-check the synthesized pair; exit 1 when an error is found. */
 export function verifyCommand(): Command {
   return new Command('verify')
-    .description('Check that the synthesized Azure and Kubernetes sides agree; exit 1 when an error is found')
-    .option('-c, --config <file>', 'config file (default: $WI_CONFIG or config/workload-identity.yaml)')
-    .option('-o, --outputs <file>', 'cdktf outputs file: the client-id annotations must equal its client ids (default: $WI_OUTPUTS or outputs.json, when it exists)')
+    .description(
+      'Check that the synthesized Azure and Kubernetes sides agree; exit 1 when an error is found',
+    )
+    .option(
+      '-c, --config <file>',
+      'config file (default: $WI_CONFIG or config/workload-identity.yaml)',
+    )
+    .option(
+      '-o, --outputs <file>',
+      'cdktf outputs file: the client-id annotations must equal its client ids (default: $WI_OUTPUTS or outputs.json, when it exists)',
+    )
     .option('--for-apply', 'the manifests are about to be applied: placeholder bindings are errors')
     .option('--json', 'print a JSON document instead of text')
     .option('--cdktf-out <dir>', 'where the cdktf stacks were synthesized', 'cdktf.out')
     .option('--dist <dir>', 'where the manifests were synthesized', 'dist')
-    .addHelpText('after', `\nChecks:\n${CHECKS.map((c) => `  ${c.id.padEnd(22)} ${c.title}`).join('\n')}\n\nSecret values are taken from the TF_VAR_secret_* variables, when set.\nExit status: 0 all checks passed, 1 an error was found, ${VERIFY_UNREADABLE_EXIT_CODE} the files could not be read.`)
+    .addHelpText(
+      'after',
+      `\nChecks:\n${CHECKS.map((c) => `  ${c.id.padEnd(22)} ${c.title}`).join('\n')}\n\nSecret values are taken from the TF_VAR_secret_* variables, when set.\nExit status: 0 all checks passed, 1 an error was found, ${VERIFY_UNREADABLE_EXIT_CODE} the files could not be read.`,
+    )
     .action((options: VerifyOptions & { json?: boolean }) => {
       const report = verifyPair(options);
-      console.log(options.json ? JSON.stringify(verifyReportJson(report), null, 2) : formatVerifyReport(report));
+      console.log(
+        options.json
+          ? JSON.stringify(verifyReportJson(report), null, 2)
+          : formatVerifyReport(report),
+      );
       if (report.errors > 0) process.exitCode = 1;
     });
 }

@@ -1,3 +1,3 @@
-export * from './schema';
 export * from './load-config';
 export * from './outputs';
+export * from './schema';

@@ -15,7 +15,6 @@ export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
 /** Where `cdktf deploy --outputs-file` writes by default; `WI_OUTPUTS` selects another file. */
 export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
 
-
 /** What the Kubernetes side needs from the Azure side, known only after deploy. */
 export interface WorkloadBindings {
   /** Client id of the workload's managed identity. */
@@ -30,7 +29,12 @@ export interface WorkloadBindings {
 
 /** The Terraform output that carries each binding, by workload. */
 export function outputName(workload: string, binding: keyof WorkloadBindings): string {
-  const suffix = { clientId: 'client_id', tenantId: 'tenant_id', vaultUrl: 'vault_url', oidcIssuerUrl: 'oidc_issuer_url' }[binding];
+  const suffix = {
+    clientId: 'client_id',
+    tenantId: 'tenant_id',
+    vaultUrl: 'vault_url',
+    oidcIssuerUrl: 'oidc_issuer_url',
+  }[binding];
   return `${workload}_${suffix}`;
 }
 
@@ -41,7 +45,9 @@ export function secretVariableName(secret: string): string {
 
 /** The `TF_VAR_*` environment variables a deploy needs: one per secret of a vault this stack creates (none for an existing vault). */
 export function secretEnvironmentVariables(config: Config): string[] {
-  return config.keyVault.existing ? [] : config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`);
+  return config.keyVault.existing
+    ? []
+    : config.keyVault.secrets.map((s) => `TF_VAR_${secretVariableName(s.name)}`);
 }
 
 /** Visibly fake bindings for previews and snapshots, before the first deploy. */
@@ -74,7 +80,10 @@ const checks: Record<keyof WorkloadBindings, [RegExp, string]> = {
   clientId: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'],
   tenantId: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'],
   vaultUrl: [/^https:\/\/[^/\s]+\/$/, 'an https URL ending with "/"'],
-  oidcIssuerUrl: [/^https:\/\/[^\s]+\/$/, 'an https URL ending with "/" (AKS issuer URLs keep their trailing slash)'],
+  oidcIssuerUrl: [
+    /^https:\/\/[^\s]+\/$/,
+    'an https URL ending with "/" (AKS issuer URLs keep their trailing slash)',
+  ],
 };
 
 /**
@@ -98,7 +107,10 @@ export function readClusterOutputs(file: string): ClusterOutputs {
   const outputs = readStackOutputs(file);
   const read = (name: string) => {
     const value = outputs[name];
-    if (typeof value !== 'string' || value === '') throw new OutputsError(`outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)} (was the stack deployed with this version?)`);
+    if (typeof value !== 'string' || value === '')
+      throw new OutputsError(
+        `outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)} (was the stack deployed with this version?)`,
+      );
     return value;
   };
   return { clusterName: read(CLUSTER_NAME_OUTPUT), resourceGroupName: read(RESOURCE_GROUP_OUTPUT) };
@@ -114,29 +126,52 @@ function readStackOutputs(file: string): Record<string, unknown> {
   }
   const outputs = (parsed as Record<string, Record<string, unknown>> | null)?.[AZURE_STACK_NAME];
   if (!outputs || typeof outputs !== 'object') {
-    throw new OutputsError(`outputs file ${file} has no stack "${AZURE_STACK_NAME}": run "cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${file}"`);
+    throw new OutputsError(
+      `outputs file ${file} has no stack "${AZURE_STACK_NAME}": run "cdktf deploy ${AZURE_STACK_NAME} --outputs-file ${file}"`,
+    );
   }
   return outputs;
 }
 
-function bindingsOf(workload: WorkloadConfig, outputs: Record<string, unknown>, file: string): WorkloadBindings {
+function bindingsOf(
+  workload: WorkloadConfig,
+  outputs: Record<string, unknown>,
+  file: string,
+): WorkloadBindings {
   const read = (key: keyof WorkloadBindings) => {
     const name = outputName(workload.name, key);
     const value = outputs[name];
     const [pattern, rule] = checks[key];
-    if (value === undefined) throw new OutputsError(`outputs file ${file}: output "${name}" is missing (was the stack deployed with this config?)`);
+    if (value === undefined)
+      throw new OutputsError(
+        `outputs file ${file}: output "${name}" is missing (was the stack deployed with this config?)`,
+      );
     if (typeof value !== 'string' || !pattern.test(value)) {
-      throw new OutputsError(`outputs file ${file}: output "${name}" is ${JSON.stringify(value)}, must be ${rule}`);
+      throw new OutputsError(
+        `outputs file ${file}: output "${name}" is ${JSON.stringify(value)}, must be ${rule}`,
+      );
     }
     return value;
   };
-  return { clientId: read('clientId'), tenantId: read('tenantId'), vaultUrl: read('vaultUrl'), oidcIssuerUrl: read('oidcIssuerUrl') };
+  return {
+    clientId: read('clientId'),
+    tenantId: read('tenantId'),
+    vaultUrl: read('vaultUrl'),
+    oidcIssuerUrl: read('oidcIssuerUrl'),
+  };
 }
 
 /** Bindings from the outputs file (`file`, else `WI_OUTPUTS`, else `outputs.json`) or, when it does not exist, placeholders. */
-export function loadBindings(config: Config, file = process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE): LoadedBindings {
+export function loadBindings(
+  config: Config,
+  file = process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE,
+): LoadedBindings {
   if (!existsSync(file)) {
-    return { source: 'placeholders', file, byWorkload: new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS])) };
+    return {
+      source: 'placeholders',
+      file,
+      byWorkload: new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS])),
+    };
   }
   return { source: 'outputs', file, byWorkload: readOutputs(file, config) };
 }

@@ -17,13 +17,15 @@ const matches = (re: RegExp, min: number, max: number) => (value: string) =>
 /** Kubernetes DNS-1123 label: namespaces, and workload names (they also become Terraform names). */
 export const dns1123Label: NameRule = {
   test: matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 1, 63),
-  description: 'a DNS-1123 label: 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit',
+  description:
+    'a DNS-1123 label: 1-63 lowercase letters, digits and "-", starting and ending with a letter or digit',
 };
 
 /** Kubernetes DNS-1123 subdomain: service accounts and pods. */
 export const dns1123Subdomain: NameRule = {
   test: matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 1, 253),
-  description: 'a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
+  description:
+    'a DNS-1123 subdomain: at most 253 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit',
 };
 
 /** Azure region name as the CLI prints it. */
@@ -35,19 +37,22 @@ export const azureLocation: NameRule = {
 /** Resource group name. */
 export const resourceGroupName: NameRule = {
   test: (v) => matches(/^[-\w.()]+$/, 1, 90)(v) && !v.endsWith('.'),
-  description: 'a resource group name: 1-90 letters, digits, "_", "-", ".", "(" and ")", not ending with "."',
+  description:
+    'a resource group name: 1-90 letters, digits, "_", "-", ".", "(" and ")", not ending with "."',
 };
 
 /** AKS cluster name. */
 export const aksClusterName: NameRule = {
   test: matches(/^[A-Za-z0-9]([-\w]*[A-Za-z0-9])?$/, 1, 63),
-  description: 'an AKS cluster name: 1-63 letters, digits, "_" and "-", starting and ending with a letter or digit',
+  description:
+    'an AKS cluster name: 1-63 letters, digits, "_" and "-", starting and ending with a letter or digit',
 };
 
 /** Key Vault name (globally unique, part of the vault's DNS name). */
 export const keyVaultName: NameRule = {
   test: (v) => matches(/^[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]$/, 3, 24)(v) && !v.includes('--'),
-  description: 'a Key Vault name: 3-24 letters, digits and "-", starting with a letter, ending with a letter or digit, no "--"',
+  description:
+    'a Key Vault name: 3-24 letters, digits and "-", starting with a letter, ending with a letter or digit, no "--"',
 };
 
 /** Key Vault secret name. */
@@ -59,7 +64,8 @@ export const keyVaultSecretName: NameRule = {
 /** User-assigned managed identity name. */
 export const managedIdentityName: NameRule = {
   test: matches(/^[A-Za-z0-9][-\w]*$/, 3, 128),
-  description: 'a managed identity name: 3-128 letters, digits, "_" and "-", starting with a letter or digit',
+  description:
+    'a managed identity name: 3-128 letters, digits, "_" and "-", starting with a letter or digit',
 };
 
 /** Azure VM size of a node pool. */
@@ -70,6 +76,7 @@ export const vmSize: NameRule = {
 
 /** Container image reference. */
 export const imageReference: NameRule = {
-  test: matches(/^[a-z0-9]+([._\/:@-][A-Za-z0-9]+)*$/, 1, 512),
-  description: 'a container image reference such as "myregistry.azurecr.io/app:1.0" (lowercase repository, no spaces)',
+  test: matches(/^[a-z0-9]+([._/:@-][A-Za-z0-9]+)*$/, 1, 512),
+  description:
+    'a container image reference such as "myregistry.azurecr.io/app:1.0" (lowercase repository, no spaces)',
 };

@@ -1,13 +1,15 @@
 import { z } from 'zod';
-import * as rules from './rules';
 import type { NameRule } from './rules';
+import * as rules from './rules';
 import { SAMPLES, type SampleName } from './samples';
 
 /** Microsoft Entra accepts at most this many federated credentials on one identity. */
 export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
 
 const named = (rule: NameRule) =>
-  z.string().refine(rule.test, { error: (issue) => `${JSON.stringify(issue.input)} must be ${rule.description}` });
+  z.string().refine(rule.test, {
+    error: (issue) => `${JSON.stringify(issue.input)} must be ${rule.description}`,
+  });
 
 const SecretSchema = z.strictObject({
   /** Secret name in the vault; the value comes from `TF_VAR_<secretVariableName(name)>` at deploy time. */
@@ -32,10 +34,17 @@ const ClusterSchema = z.strictObject({
   /** Omitted: AKS picks its current default version. */
   /** A Windows node pool beside the Linux system pool, for workloads with `os: windows`. */
   windowsNodePool: WindowsNodePoolSchema.optional(),
-  kubernetesVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, { error: (i) => `${JSON.stringify(i.input)} must be a Kubernetes version such as "1.33"` }).optional(),
+  kubernetesVersion: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/, {
+      error: (i) => `${JSON.stringify(i.input)} must be a Kubernetes version such as "1.33"`,
+    })
+    .optional(),
 });
 
-const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, { error: (i) => `${JSON.stringify(i.input)} must be a GUID` });
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
+  error: (i) => `${JSON.stringify(i.input)} must be a GUID`,
+});
 
 const KeyVaultSchema = z.strictObject({
   name: named(rules.keyVaultName),
@@ -84,7 +93,13 @@ const WorkloadSchema = z.strictObject({
   /** Inject the webhook's proxy sidecar, for programs whose SDK predates workload identity (Linux pods only). */
   injectProxySidecar: z.boolean().default(false),
   /** Sidecar containers the webhook must leave alone (pod annotation `skip-containers`); never the workload's own `app`. */
-  skipContainers: z.array(named(rules.dns1123Label).refine((name) => name !== 'app', { error: () => '"app" is the workload\'s own container: it needs the identity' })).optional(),
+  skipContainers: z
+    .array(
+      named(rules.dns1123Label).refine((name) => name !== 'app', {
+        error: () => '"app" is the workload\'s own container: it needs the identity',
+      }),
+    )
+    .optional(),
 });
 
 /** The whole config file: the lab's `00-variables.sh`, typed. */
@@ -102,19 +117,49 @@ export const ConfigSchema = z
       keys.forEach((key, index) => {
         const first = seen.get(key.toLowerCase());
         if (first === undefined) seen.set(key.toLowerCase(), index);
-        else ctx.addIssue({ code: 'custom', path: [...path, index], message: `${JSON.stringify(key)} repeats ${what} of entry ${first}: ${what} must be unique` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, index],
+            message: `${JSON.stringify(key)} repeats ${what} of entry ${first}: ${what} must be unique`,
+          });
       });
     };
-    duplicates(['keyVault', 'secrets'], config.keyVault.secrets.map((s) => s.name), 'the secret name');
-    duplicates(['workloads'], config.workloads.map((w) => w.name), 'the workload name');
-    duplicates(['workloads'], config.workloads.map((w) => `${w.namespace}/${w.pod}`), 'the namespace/pod');
+    duplicates(
+      ['keyVault', 'secrets'],
+      config.keyVault.secrets.map((s) => s.name),
+      'the secret name',
+    );
+    duplicates(
+      ['workloads'],
+      config.workloads.map((w) => w.name),
+      'the workload name',
+    );
+    duplicates(
+      ['workloads'],
+      config.workloads.map((w) => `${w.namespace}/${w.pod}`),
+      'the namespace/pod',
+    );
 
     const vault = config.keyVault;
-    if (vault.tenantId !== undefined && (vault.subscriptionId === undefined || vault.resourceGroup === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['keyVault', 'tenantId'], message: 'a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too' });
+    if (
+      vault.tenantId !== undefined &&
+      (vault.subscriptionId === undefined || vault.resourceGroup === undefined)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keyVault', 'tenantId'],
+        message:
+          'a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too',
+      });
     }
     if (config.cluster.existing && config.cluster.windowsNodePool) {
-      ctx.addIssue({ code: 'custom', path: ['cluster', 'windowsNodePool'], message: 'a node pool can be added only to a cluster this stack creates (cluster.existing is true)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'windowsNodePool'],
+        message:
+          'a node pool can be added only to a cluster this stack creates (cluster.existing is true)',
+      });
     }
     const kindOf = new Map<string, string>();
     const secrets = new Set(config.keyVault.secrets.map((s) => s.name.toLowerCase()));
@@ -122,40 +167,78 @@ export const ConfigSchema = z
     const subjectsOf = new Map<string, Set<string>>();
     config.workloads.forEach((w, i) => {
       if ((w.image === undefined) === (w.sample === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'image'], message: `set exactly one of image and sample (got ${w.image === undefined ? 'neither' : 'both'})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'image'],
+          message: `set exactly one of image and sample (got ${w.image === undefined ? 'neither' : 'both'})`,
+        });
       }
       if (w.sample && SAMPLES[w.sample].runsOnce && w.kind === 'Deployment') {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'kind'], message: `sample ${w.sample} reads once and exits: a Deployment would restart it forever; use kind: Pod` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'kind'],
+          message: `sample ${w.sample} reads once and exits: a Deployment would restart it forever; use kind: Pod`,
+        });
       }
       if (w.os === 'windows' && w.injectProxySidecar) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'injectProxySidecar'], message: 'the webhook\'s proxy sidecar runs on Linux only: a Windows workload must use an SDK with workload identity support' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'injectProxySidecar'],
+          message:
+            "the webhook's proxy sidecar runs on Linux only: a Windows workload must use an SDK with workload identity support",
+        });
       }
       if (w.os === 'windows' && !config.cluster.windowsNodePool) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'os'], message: '"windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'os'],
+          message:
+            '"windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it',
+        });
       }
       if (w.replicas !== undefined && w.kind !== 'Deployment') {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'replicas'], message: `${w.replicas} replicas need kind: Deployment (a bare Pod runs once)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'replicas'],
+          message: `${w.replicas} replicas need kind: Deployment (a bare Pod runs once)`,
+        });
       }
       if (!secrets.has(w.secret.toLowerCase())) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'secret'], message: `${JSON.stringify(w.secret)} is not a secret of keyVault.secrets (${[...secrets].join(', ')}): a workload can read only a secret the vault defines` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'secret'],
+          message: `${JSON.stringify(w.secret)} is not a secret of keyVault.secrets (${[...secrets].join(', ')}): a workload can read only a secret the vault defines`,
+        });
       }
       // The service account carries one client-id annotation, so it can stand for one identity only.
       const account = `${w.namespace}/${w.serviceAccount}`;
       const identity = identityOf.get(account) ?? w.managedIdentity;
       identityOf.set(account, identity);
       if (identity !== w.managedIdentity) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'managedIdentity'], message: `${JSON.stringify(w.managedIdentity)} differs from ${JSON.stringify(identity)}, already bound to service account ${account}: a service account maps to one identity` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'managedIdentity'],
+          message: `${JSON.stringify(w.managedIdentity)} differs from ${JSON.stringify(identity)}, already bound to service account ${account}: a service account maps to one identity`,
+        });
       }
       const kind = kindOf.get(w.managedIdentity) ?? w.identity;
       kindOf.set(w.managedIdentity, kind);
       if (kind !== w.identity) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'identity'], message: `${JSON.stringify(w.identity)} differs from ${JSON.stringify(kind)} of another workload with identity ${JSON.stringify(w.managedIdentity)}: one name is one identity` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'identity'],
+          message: `${JSON.stringify(w.identity)} differs from ${JSON.stringify(kind)} of another workload with identity ${JSON.stringify(w.managedIdentity)}: one name is one identity`,
+        });
       }
       const subjects = subjectsOf.get(w.managedIdentity) ?? new Set();
       subjects.add(account);
       subjectsOf.set(w.managedIdentity, subjects);
       if (subjects.size === MAX_FEDERATED_CREDENTIALS_PER_IDENTITY + 1) {
-        ctx.addIssue({ code: 'custom', path: ['workloads', i, 'managedIdentity'], message: `${JSON.stringify(w.managedIdentity)} would need more than ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials (one per namespace/service account): Entra allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} per identity` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'managedIdentity'],
+          message: `${JSON.stringify(w.managedIdentity)} would need more than ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials (one per namespace/service account): Entra allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} per identity`,
+        });
       }
     });
   });

@@ -11,7 +11,8 @@ export const CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
 /** Service account annotation: the tenant the workload asks for tokens (`AZURE_TENANT_ID`). */
 export const TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
 /** Pod or service account annotation: lifetime of the projected token, 3600..86400 seconds. */
-export const TOKEN_EXPIRATION_ANNOTATION = 'azure.workload.identity/service-account-token-expiration';
+export const TOKEN_EXPIRATION_ANNOTATION =
+  'azure.workload.identity/service-account-token-expiration';
 /** Pod annotation: containers (separated by `;`) the webhook leaves alone. */
 export const SKIP_CONTAINERS_ANNOTATION = 'azure.workload.identity/skip-containers';
 /** Pod annotation: inject the webhook's token proxy sidecar (for programs on old SDKs); Linux only. */

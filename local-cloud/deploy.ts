@@ -37,8 +37,11 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
   const subscriptionId = guidFrom('subscription');
   // Aliased providers name other tenants (cross-tenant vaults): `<provider>.<alias>` -> tenant id.
   const tenants = new Map<string, string>();
-  for (const [name, configs] of Object.entries((terraform.provider ?? {}) as Record<string, Record<string, string>[]>)) {
-    for (const config of configs) if (config.alias) tenants.set(`${name}.${config.alias}`, config.tenant_id ?? tenantId);
+  for (const [name, configs] of Object.entries(
+    (terraform.provider ?? {}) as Record<string, Record<string, string>[]>,
+  )) {
+    for (const config of configs)
+      if (config.alias) tenants.set(`${name}.${config.alias}`, config.tenant_id ?? tenantId);
   }
   const tenantOf = (values: Record<string, any>) => tenants.get(values.provider) ?? tenantId;
   const state = new Map<string, Record<string, any>>();
@@ -49,21 +52,31 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
 
   const resolve = (value: unknown, where: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => resolve(v, where));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => !META_ARGUMENTS.has(k)).map(([k, v]) => [k, resolve(v, where)]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([k]) => !META_ARGUMENTS.has(k))
+          .map(([k, v]) => [k, resolve(v, where)]),
+      );
     if (typeof value !== 'string' || !value.includes('${')) return value;
     return value.replace(/\$\{([^}]*)\}/g, (_all, expression: string) => {
       if (expression.startsWith('var.')) {
         const name = expression.slice(4);
         const variable = options.variables[name];
-        if (variable === undefined) throw new Error(`${where}: variable ${name} has no value: set TF_VAR_${name}`);
+        if (variable === undefined)
+          throw new Error(`${where}: variable ${name} has no value: set TF_VAR_${name}`);
         return variable;
       }
       const reference = parseReference(`\${${expression}}`);
-      if (!reference) throw new Error(`${where}: the local cloud cannot evaluate \${${expression}}`);
+      if (!reference)
+        throw new Error(`${where}: the local cloud cannot evaluate \${${expression}}`);
       const target = state.get(reference.address);
       if (!target) throw new NotYet();
       const attribute = target[reference.attribute];
-      if (attribute === undefined) throw new Error(`${where}: ${reference.address} has no attribute ${reference.attribute} in the local cloud`);
+      if (attribute === undefined)
+        throw new Error(
+          `${where}: ${reference.address} has no attribute ${reference.attribute} in the local cloud`,
+        );
       return String(attribute);
     });
   };
@@ -78,56 +91,124 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
         if (err instanceof NotYet) continue;
         throw err;
       }
-      state.set(resource.address, { ...values, ...computed(resource.type, resource.address, values, tenantOf(resource.values), subscriptionId, tenantId) });
+      state.set(resource.address, {
+        ...values,
+        ...computed(
+          resource.type,
+          resource.address,
+          values,
+          tenantOf(resource.values),
+          subscriptionId,
+          tenantId,
+        ),
+      });
       pending.splice(pending.indexOf(resource), 1);
     }
-    if (pending.length === before) throw new Error(`cannot resolve the references of ${pending.map((r) => r.address).join(', ')} (a cycle, or a reference to a resource that does not exist)`);
+    if (pending.length === before)
+      throw new Error(
+        `cannot resolve the references of ${pending.map((r) => r.address).join(', ')} (a cycle, or a reference to a resource that does not exist)`,
+      );
   }
 
-  const all = (type: string) => [...state.entries()].filter(([address]) => address.startsWith(`${type}.`)).map(([, v]) => v);
+  const all = (type: string) =>
+    [...state.entries()].filter(([address]) => address.startsWith(`${type}.`)).map(([, v]) => v);
   const identities = all('azurerm_user_assigned_identity');
   const applications = all('azuread_application');
-  const servicePrincipals = [...state.entries()].filter(([address]) => address.startsWith('azuread_service_principal.'));
+  const servicePrincipals = [...state.entries()].filter(([address]) =>
+    address.startsWith('azuread_service_principal.'),
+  );
   const model: CloudModel = {
     tenantId,
     subscriptionId,
-    clusters: [...all('azurerm_kubernetes_cluster'), ...all('data.azurerm_kubernetes_cluster')].map((c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url })),
+    clusters: [...all('azurerm_kubernetes_cluster'), ...all('data.azurerm_kubernetes_cluster')].map(
+      (c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url }),
+    ),
     identities: [
       ...[...state.entries()]
         .filter(([address]) => address.startsWith('azurerm_user_assigned_identity.'))
-        .map(([address, i]) => ({ address, name: i.name, clientId: i.client_id, principalId: i.principal_id, tenantId: i.tenant_id })),
+        .map(([address, i]) => ({
+          address,
+          name: i.name,
+          clientId: i.client_id,
+          principalId: i.principal_id,
+          tenantId: i.tenant_id,
+        })),
       // An application signs in through its service principal in the tenant it is asked for.
-      ...servicePrincipals.map(([address, sp]) => ({ address, name: applications.find((a) => a.client_id === sp.client_id)?.display_name ?? address, clientId: sp.client_id, principalId: sp.object_id, tenantId: sp.tenant })),
+      ...servicePrincipals.map(([address, sp]) => ({
+        address,
+        name: applications.find((a) => a.client_id === sp.client_id)?.display_name ?? address,
+        clientId: sp.client_id,
+        principalId: sp.object_id,
+        tenantId: sp.tenant,
+      })),
     ],
     federatedCredentials: [
       ...all('azurerm_federated_identity_credential').map((c) => {
         const parent = identities.find((i) => i.id === c.parent_id);
-        if (!parent) throw new Error(`federated credential ${c.name}: parent_id ${c.parent_id} is no identity of this stack`);
-        return { name: c.name, clientId: parent.client_id, issuer: c.issuer, subject: c.subject, audiences: c.audience };
+        if (!parent)
+          throw new Error(
+            `federated credential ${c.name}: parent_id ${c.parent_id} is no identity of this stack`,
+          );
+        return {
+          name: c.name,
+          clientId: parent.client_id,
+          issuer: c.issuer,
+          subject: c.subject,
+          audiences: c.audience,
+        };
       }),
       ...all('azuread_application_federated_identity_credential').map((c) => {
         const application = applications.find((a) => a.id === c.application_id);
-        if (!application) throw new Error(`federated credential ${c.display_name}: application_id ${c.application_id} is no application of this stack`);
-        return { name: c.display_name, clientId: application.client_id, issuer: c.issuer, subject: c.subject, audiences: c.audiences };
+        if (!application)
+          throw new Error(
+            `federated credential ${c.display_name}: application_id ${c.application_id} is no application of this stack`,
+          );
+        return {
+          name: c.display_name,
+          clientId: application.client_id,
+          issuer: c.issuer,
+          subject: c.subject,
+          audiences: c.audiences,
+        };
       }),
     ],
-    roleAssignments: all('azurerm_role_assignment').map((r) => ({ principalId: r.principal_id, roleDefinitionName: r.role_definition_name, scope: r.scope })),
-    keyVaults: [...all('azurerm_key_vault'), ...all('data.azurerm_key_vault').map((v): Record<string, any> => ({ ...v, existing: true }))].map((v) => ({
+    roleAssignments: all('azurerm_role_assignment').map((r) => ({
+      principalId: r.principal_id,
+      roleDefinitionName: r.role_definition_name,
+      scope: r.scope,
+    })),
+    keyVaults: [
+      ...all('azurerm_key_vault'),
+      ...all('data.azurerm_key_vault').map((v): Record<string, any> => ({ ...v, existing: true })),
+    ].map((v) => ({
       name: v.name,
       id: v.id,
       vaultUri: v.vault_uri,
       tenantId: v.tenant_id,
       secrets: v.existing
         ? new Map(Object.entries(options.existingSecrets ?? {}))
-        : new Map(all('azurerm_key_vault_secret').filter((s) => s.key_vault_id === v.id).map((s) => [s.name, s.value_wo ?? s.value])),
+        : new Map(
+            all('azurerm_key_vault_secret')
+              .filter((s) => s.key_vault_id === v.id)
+              .map((s) => [s.name, s.value_wo ?? s.value]),
+          ),
     })),
   };
-  const outputs = Object.fromEntries(Object.entries(terraform.output ?? {}).map(([name, o]) => [name, resolve(o.value, `output ${name}`)]));
+  const outputs = Object.fromEntries(
+    Object.entries(terraform.output ?? {}).map(([name, o]) => [
+      name,
+      resolve(o.value, `output ${name}`),
+    ]),
+  );
   return { model, outputs };
 }
 
 /** Terraform variable values from the environment (`TF_VAR_<name>`), with fallbacks for the ones not set. */
-export function variablesFromEnv(names: readonly string[], env: NodeJS.ProcessEnv, fallback: Readonly<Record<string, string>> = {}): { values: Record<string, string>; fromFallback: string[] } {
+export function variablesFromEnv(
+  names: readonly string[],
+  env: NodeJS.ProcessEnv,
+  fallback: Readonly<Record<string, string>> = {},
+): { values: Record<string, string>; fromFallback: string[] } {
   const values: Record<string, string> = {};
   const fromFallback: string[] = [];
   for (const name of names) {
@@ -150,11 +231,23 @@ class NotYet extends Error {}
 // Terraform's own arguments, not the resource's: ordering and plan-time conditions play no part in the local cloud.
 const META_ARGUMENTS = new Set(['//', 'depends_on', 'lifecycle']);
 
-function computed(type: string, address: string, v: Record<string, any>, tenantId: string, subscriptionId: string, homeTenantId: string): Record<string, unknown> {
+function computed(
+  type: string,
+  address: string,
+  v: Record<string, any>,
+  tenantId: string,
+  subscriptionId: string,
+  homeTenantId: string,
+): Record<string, unknown> {
   const group = (name: string) => `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
   switch (type) {
     case 'azurerm_client_config':
-      return { tenant_id: tenantId, subscription_id: subscriptionId, object_id: guidFrom(`deployer`), client_id: guidFrom('deployer-app') };
+      return {
+        tenant_id: tenantId,
+        subscription_id: subscriptionId,
+        object_id: guidFrom(`deployer`),
+        client_id: guidFrom('deployer-app'),
+      };
     case 'azurerm_resource_group':
       return { id: group(v.name) };
     case 'azurerm_kubernetes_cluster':
@@ -173,15 +266,29 @@ function computed(type: string, address: string, v: Record<string, any>, tenantI
       };
     case 'azuread_application': {
       const objectId = guidFrom(`${address}/object`);
-      return { id: `/applications/${objectId}`, object_id: objectId, client_id: guidFrom(`${address}/client`) };
+      return {
+        id: `/applications/${objectId}`,
+        object_id: objectId,
+        client_id: guidFrom(`${address}/client`),
+      };
     }
     case 'azuread_service_principal': {
       const objectId = guidFrom(`${address}/principal`);
       // `tenant` is the local cloud's own note of where the principal lives; application_tenant_id is the app's home.
-      return { id: `/servicePrincipals/${objectId}`, object_id: objectId, application_tenant_id: homeTenantId, tenant: tenantId };
+      return {
+        id: `/servicePrincipals/${objectId}`,
+        object_id: objectId,
+        application_tenant_id: homeTenantId,
+        tenant: tenantId,
+      };
     }
     case 'azurerm_key_vault':
-      return { id: `${group(v.resource_group_name)}/providers/Microsoft.KeyVault/vaults/${v.name}`, vault_uri: `https://${v.name}.vault.azure.net/`, tenant_id: v.tenant_id ?? tenantId, rbac_authorization_enabled: true };
+      return {
+        id: `${group(v.resource_group_name)}/providers/Microsoft.KeyVault/vaults/${v.name}`,
+        vault_uri: `https://${v.name}.vault.azure.net/`,
+        tenant_id: v.tenant_id ?? tenantId,
+        rbac_authorization_enabled: true,
+      };
     case 'azurerm_key_vault_secret': {
       const vaultName = String(v.key_vault_id).split('/').at(-1);
       const version = guidFrom(`${address}/${v.value_wo_version ?? 0}`).replaceAll('-', '');

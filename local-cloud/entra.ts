@@ -7,8 +7,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SignJWT, calculateJwkThumbprint, createLocalJWKSet, decodeJwt, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import type { CryptoKey, JSONWebKeySet, JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeJwt,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import type { Faults } from './faults';
 import { delay, readBody, sendJson } from './http';
 import type { OidcIssuer } from './issuer';
@@ -49,11 +57,18 @@ export class Entra {
    *
    * `resolveIssuer` stands for fetching an issuer's discovery document and keys: it returns the issuer served at a URL.
    */
-  static async create(model: CloudModel, resolveIssuer: IssuerResolver, faults: Faults, stats: LocalCloudStats): Promise<Entra> {
+  static async create(
+    model: CloudModel,
+    resolveIssuer: IssuerResolver,
+    faults: Faults,
+    stats: LocalCloudStats,
+  ): Promise<Entra> {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
-    return new Entra(model, resolveIssuer, faults, stats, privateKey, { keys: [{ ...jwk, use: 'sig', alg: 'RS256', kid }] });
+    return new Entra(model, resolveIssuer, faults, stats, privateKey, {
+      keys: [{ ...jwk, use: 'sig', alg: 'RS256', kid }],
+    });
   }
 
   private readonly tenants: ReadonlySet<string>;
@@ -67,7 +82,11 @@ export class Entra {
     /** Public keys that verify the access tokens this Entra issues. */
     readonly jwks: JSONWebKeySet,
   ) {
-    this.tenants = new Set([model.tenantId, ...model.identities.map((i) => i.tenantId), ...model.keyVaults.map((v) => v.tenantId)]);
+    this.tenants = new Set([
+      model.tenantId,
+      ...model.identities.map((i) => i.tenantId),
+      ...model.keyVaults.map((v) => v.tenantId),
+    ]);
   }
 
   /** Serve `login.microsoftonline.com`. */
@@ -86,7 +105,10 @@ export class Entra {
     if (req.method === 'GET' && path === 'discovery/v2.0/keys') {
       return sendJson(res, 200, this.jwks);
     }
-    sendJson(res, 404, { error: 'not_found', error_description: `the local Entra does not serve ${req.method} ${url.pathname}` });
+    sendJson(res, 404, {
+      error: 'not_found',
+      error_description: `the local Entra does not serve ${req.method} ${url.pathname}`,
+    });
   }
 
   private async token(req: IncomingMessage, res: ServerResponse, tenant: string): Promise<void> {
@@ -98,7 +120,13 @@ export class Entra {
     const status = this.faults.takeTokenEndpointError();
     if (status !== undefined) {
       this.stats.faultsInjected.tokenEndpointErrors += 1;
-      return sendError(res, status, 'temporarily_unavailable', 90033, 'A transient error has occurred. Please try again.');
+      return sendError(
+        res,
+        status,
+        'temporarily_unavailable',
+        90033,
+        'A transient error has occurred. Please try again.',
+      );
     }
     try {
       const { identity, resource } = await this.check(tenant, body);
@@ -114,36 +142,59 @@ export class Entra {
       if (!(err instanceof EntraError)) {
         throw err;
       }
-      this.stats.tokenErrors[`AADSTS${err.code}`] = (this.stats.tokenErrors[`AADSTS${err.code}`] ?? 0) + 1;
+      this.stats.tokenErrors[`AADSTS${err.code}`] =
+        (this.stats.tokenErrors[`AADSTS${err.code}`] ?? 0) + 1;
       sendError(res, err.status, err.error, err.code, err.message.replace(/^AADSTS\d+: /, ''));
     }
   }
 
   // The order follows Entra: request shape, then the application, then the assertion. Entra looks up a federated
   // credential by the assertion's claims before it fetches that issuer's keys: it never contacts an issuer nobody trusts.
-  private async check(tenant: string, body: URLSearchParams): Promise<{ identity: CloudIdentity; resource: string }> {
+  private async check(
+    tenant: string,
+    body: URLSearchParams,
+  ): Promise<{ identity: CloudIdentity; resource: string }> {
     if (!this.tenants.has(tenant)) {
-      throw new EntraError(400, 'invalid_request', 90002,
+      throw new EntraError(
+        400,
+        'invalid_request',
+        90002,
         `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. ` +
-        'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.');
+          'Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.',
+      );
     }
     const grantType = required(body, 'grant_type');
     if (grantType !== 'client_credentials') {
-      throw new EntraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
+      throw new EntraError(
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${grantType}'.`,
+      );
     }
     const clientId = required(body, 'client_id');
-    const identity = this.model.identities.find((i) => i.clientId === clientId && i.tenantId === tenant);
+    const identity = this.model.identities.find(
+      (i) => i.clientId === clientId && i.tenantId === tenant,
+    );
     if (!identity) {
-      throw new EntraError(400, 'unauthorized_client', 700016,
+      throw new EntraError(
+        400,
+        'unauthorized_client',
+        700016,
         `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application ` +
-        'has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
-        'You may have sent your authentication request to the wrong tenant.');
+          'has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
+          'You may have sent your authentication request to the wrong tenant.',
+      );
     }
     const resource = this.resourceOf(tenant, required(body, 'scope'));
     const assertion = body.get('client_assertion');
     if (body.get('client_assertion_type') !== ASSERTION_TYPE || !assertion) {
-      throw new EntraError(401, 'invalid_client', 7000218,
-        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      throw new EntraError(
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     await this.checkAssertion(clientId, assertion);
     return { identity, resource };
@@ -153,15 +204,23 @@ export class Entra {
   private resourceOf(tenant: string, scope: string): string {
     const scopes = scope.split(' ').filter((s) => s && !OIDC_SCOPES.has(s));
     if (scopes.length !== 1 || !scopes[0].endsWith('/.default')) {
-      throw new EntraError(400, 'invalid_scope', 70011,
-        `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`);
+      throw new EntraError(
+        400,
+        'invalid_scope',
+        70011,
+        `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`,
+      );
     }
     const resource = scopes[0].slice(0, -'/.default'.length).replace(/\/$/, '');
     if (!KNOWN_RESOURCES.includes(resource)) {
-      throw new EntraError(400, 'invalid_resource', 500011,
+      throw new EntraError(
+        400,
+        'invalid_resource',
+        500011,
         `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the application ` +
-        'has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
-        'You might have sent your authentication request to the wrong tenant.');
+          'has not been installed by the administrator of the tenant or consented to by any user in the tenant. ' +
+          'You might have sent your authentication request to the wrong tenant.',
+      );
     }
     return resource;
   }
@@ -176,33 +235,65 @@ export class Entra {
     const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
     // Exact string comparison, as Entra does: a missing trailing '/' on the issuer is the classic mismatch.
     const match = this.model.federatedCredentials.find(
-      (c) => c.clientId === clientId && c.issuer === claims.iss && c.subject === claims.sub && audiences.some((a) => c.audiences.includes(a)),
+      (c) =>
+        c.clientId === clientId &&
+        c.issuer === claims.iss &&
+        c.subject === claims.sub &&
+        audiences.some((a) => c.audiences.includes(a)),
     );
     if (!match) {
-      throw new EntraError(400, 'invalid_request', 70021,
+      throw new EntraError(
+        400,
+        'invalid_request',
+        70021,
         `No matching federated identity record found for presented assertion. Assertion Issuer: '${claims.iss ?? ''}'. ` +
-        `Assertion Subject: '${claims.sub ?? ''}'. Assertion Audience: '${audiences.join(',')}'. ` +
-        'https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation');
+          `Assertion Subject: '${claims.sub ?? ''}'. Assertion Audience: '${audiences.join(',')}'. ` +
+          'https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation',
+      );
     }
     const issuer = this.resolveIssuer(match.issuer);
     if (!issuer) {
-      throw new EntraError(400, 'invalid_request', 90061, `Request to External OIDC endpoint failed. Issuer: '${match.issuer}'.`);
+      throw new EntraError(
+        400,
+        'invalid_request',
+        90061,
+        `Request to External OIDC endpoint failed. Issuer: '${match.issuer}'.`,
+      );
     }
     try {
-      await jwtVerify(assertion, createLocalJWKSet(issuer.jwks), { algorithms: ['RS256'], clockTolerance: CLOCK_SKEW_SECONDS });
+      await jwtVerify(assertion, createLocalJWKSet(issuer.jwks), {
+        algorithms: ['RS256'],
+        clockTolerance: CLOCK_SKEW_SECONDS,
+      });
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if (code === 'ERR_JWT_EXPIRED' || (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (err as { claim?: string }).claim === 'nbf')) {
-        throw new EntraError(401, 'invalid_client', 700024,
+      if (
+        code === 'ERR_JWT_EXPIRED' ||
+        (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (err as { claim?: string }).claim === 'nbf')
+      ) {
+        throw new EntraError(
+          401,
+          'invalid_client',
+          700024,
           `Client assertion is not within its valid time range. Current time: ${entraTime(Date.now() / 1000)}, ` +
-          `assertion valid from ${entraTime(claims.nbf ?? claims.iat ?? 0)}, expiry time of assertion ${entraTime(claims.exp ?? 0)}. ` +
-          'Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .');
+            `assertion valid from ${entraTime(claims.nbf ?? claims.iat ?? 0)}, expiry time of assertion ${entraTime(claims.exp ?? 0)}. ` +
+            'Review the documentation at https://docs.microsoft.com/azure/active-directory/develop/active-directory-certificate-credentials .',
+        );
       }
-      throw new EntraError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.');
+      throw new EntraError(
+        401,
+        'invalid_client',
+        700027,
+        'Client assertion failed signature validation.',
+      );
     }
   }
 
-  private async issueAccessToken(tenant: string, identity: CloudIdentity, resource: string): Promise<string> {
+  private async issueAccessToken(
+    tenant: string,
+    identity: CloudIdentity,
+    resource: string,
+  ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const issuer = `https://sts.windows.net/${tenant}/`;
     return new SignJWT({
@@ -227,12 +318,17 @@ export class Entra {
 
   private openidConfiguration(res: ServerResponse, tenant: string): void {
     if (!this.tenants.has(tenant) && tenant !== 'common' && tenant !== 'organizations') {
-      return sendError(res, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+      sendError(res, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
+      return;
     }
     const base = `https://${ENTRA_HOST}/${tenant}`;
     sendJson(res, 200, {
       token_endpoint: `${base}/oauth2/v2.0/token`,
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_post',
+        'private_key_jwt',
+        'client_secret_basic',
+      ],
       jwks_uri: `${base}/discovery/v2.0/keys`,
       response_modes_supported: ['query', 'fragment', 'form_post'],
       subject_types_supported: ['pairwise'],
@@ -254,7 +350,9 @@ export class Entra {
 
   // MSAL knows the public cloud's aliases already; this answers in case a client asks anyway.
   private instanceDiscovery(res: ServerResponse, url: URL): void {
-    const authorize = url.searchParams.get('authorization_endpoint') ?? `https://${ENTRA_HOST}/common/oauth2/v2.0/authorize`;
+    const authorize =
+      url.searchParams.get('authorization_endpoint') ??
+      `https://${ENTRA_HOST}/common/oauth2/v2.0/authorize`;
     const tenant = new URL(authorize).pathname.split('/')[1] || 'common';
     sendJson(res, 200, {
       tenant_discovery_endpoint: `https://${ENTRA_HOST}/${tenant}/v2.0/.well-known/openid-configuration`,
@@ -273,16 +371,30 @@ export class Entra {
 function required(body: URLSearchParams, name: string): string {
   const value = body.get(name);
   if (!value) {
-    throw new EntraError(400, 'invalid_request', 900144, `The request body must contain the following parameter: '${name}'.`);
+    throw new EntraError(
+      400,
+      'invalid_request',
+      900144,
+      `The request body must contain the following parameter: '${name}'.`,
+    );
   }
   return value;
 }
 
 // Entra's error body: the description ends with trace and correlation ids, as support asks for them.
-function sendError(res: ServerResponse, status: number, error: string, code: number, message: string): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: string,
+  code: number,
+  message: string,
+): void {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   sendJson(
     res,
     status,

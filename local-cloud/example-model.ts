@@ -2,14 +2,15 @@
  * A small hand-written world for tests and demos of the local cloud: one tenant, one AKS cluster, one identity
  * federated with one service account, and one vault whose `username` secret that identity may read.
  */
-import type { ServiceAccount, Pod } from './kubernetes';
+import type { Pod, ServiceAccount } from './kubernetes';
 import type { CloudModel } from './model';
 
 /** Fixed ids of the example, so tests can name them. */
 export const EXAMPLE = {
   tenantId: 'c0ffee00-0000-4000-8000-000000000001',
   subscriptionId: '5c1d2b6e-0000-4000-8000-000000000002',
-  oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/c0ffee00-0000-4000-8000-000000000001/0b2c4d6e-0000-4000-8000-000000000003/',
+  oidcIssuerUrl:
+    'https://westeurope.oic.prod-aks.azure.com/c0ffee00-0000-4000-8000-000000000001/0b2c4d6e-0000-4000-8000-000000000003/',
   clientId: '9a8b7c6d-0000-4000-8000-000000000004',
   principalId: '1f2e3d4c-0000-4000-8000-000000000005',
   namespace: 'workload-id-test',
@@ -49,7 +50,11 @@ export function exampleModel(overrides: Partial<CloudModel> = {}): CloudModel {
       },
     ],
     roleAssignments: [
-      { principalId: EXAMPLE.principalId, roleDefinitionName: 'Key Vault Secrets User', scope: `${EXAMPLE.vaultId}/secrets/username` },
+      {
+        principalId: EXAMPLE.principalId,
+        roleDefinitionName: 'Key Vault Secrets User',
+        scope: `${EXAMPLE.vaultId}/secrets/username`,
+      },
     ],
     keyVaults: [
       {
@@ -72,7 +77,11 @@ export function exampleServiceAccount(name: string = EXAMPLE.serviceAccountName)
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
-    metadata: { name, namespace: EXAMPLE.namespace, annotations: { 'azure.workload.identity/client-id': EXAMPLE.clientId } },
+    metadata: {
+      name,
+      namespace: EXAMPLE.namespace,
+      annotations: { 'azure.workload.identity/client-id': EXAMPLE.clientId },
+    },
   };
 }
 
@@ -81,7 +90,11 @@ export function examplePod(serviceAccountName: string = EXAMPLE.serviceAccountNa
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: 'workload-id-app', namespace: EXAMPLE.namespace, labels: { 'azure.workload.identity/use': 'true' } },
+    metadata: {
+      name: 'workload-id-app',
+      namespace: EXAMPLE.namespace,
+      labels: { 'azure.workload.identity/use': 'true' },
+    },
     spec: { serviceAccountName, containers: [{ name: 'app', image: 'workload-id-app:local' }] },
   };
 }

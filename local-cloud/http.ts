@@ -4,7 +4,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A stand-in service: answers the requests the TLS server routes to it. */
-export type RequestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+export type RequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+) => Promise<void> | void;
 
 /** Read a request body as text, refusing anything over `limitInBytes`. */
 export async function readBody(req: IncomingMessage, limitInBytes = 1024 * 1024): Promise<string> {
@@ -21,7 +25,12 @@ export async function readBody(req: IncomingMessage, limitInBytes = 1024 * 1024)
 }
 
 /** Answer with a JSON body, as Azure services do (`application/json; charset=utf-8`). */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

@@ -10,7 +10,7 @@ export * from './key-vault';
 export * from './kubelet';
 export * from './kubernetes';
 export * from './local-cloud';
+export type * from './model';
 export * from './proxy';
 export * from './stats';
 export * from './webhook';
-export type * from './model';

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JSONWebKeySet } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { sendJson } from './http';
 
 /** What kubelet asks the API server for when it projects a service account token. */
@@ -76,7 +76,10 @@ export class OidcIssuer {
 
   /** Serve the discovery document and the JWKS; returns false when the path is not this issuer's. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    if (req.method !== 'GET' || (url.pathname !== this.discoveryPath && url.pathname !== this.jwksPath)) {
+    if (
+      req.method !== 'GET' ||
+      (url.pathname !== this.discoveryPath && url.pathname !== this.jwksPath)
+    ) {
       return false;
     }
     if (url.pathname === this.jwksPath) {

@@ -6,8 +6,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Faults } from './faults';
 import { sendJson } from './http';
 import type { CloudKeyVault, CloudModel } from './model';
@@ -20,7 +20,11 @@ export const KEY_VAULT_RESOURCE = 'https://vault.azure.net';
 /** The data action reading a secret's value needs. */
 export const GET_SECRET_ACTION = 'Microsoft.KeyVault/vaults/secrets/getSecret/action';
 /** Built-in roles whose data actions include {@link GET_SECRET_ACTION}. */
-export const SECRET_READER_ROLES: readonly string[] = ['Key Vault Secrets User', 'Key Vault Secrets Officer', 'Key Vault Administrator'];
+export const SECRET_READER_ROLES: readonly string[] = [
+  'Key Vault Secrets User',
+  'Key Vault Secrets Officer',
+  'Key Vault Administrator',
+];
 
 /** A secret's current version, made up when the local cloud starts. */
 interface SecretVersion {
@@ -33,7 +37,10 @@ interface SecretVersion {
 
 /** The local Key Vault service: every vault of the model, told apart by host name. */
 export class KeyVaultService {
-  private readonly vaults: ReadonlyMap<string, { vault: CloudKeyVault; secrets: ReadonlyMap<string, SecretVersion> }>;
+  private readonly vaults: ReadonlyMap<
+    string,
+    { vault: CloudKeyVault; secrets: ReadonlyMap<string, SecretVersion> }
+  >;
   private readonly entraKeys: ReturnType<typeof createLocalJWKSet>;
 
   /** Serve `model`'s vaults, trusting access tokens signed with `entraJwks`. */
@@ -45,8 +52,18 @@ export class KeyVaultService {
   ) {
     const created = Math.floor(Date.now() / 1000);
     const versionsOf = (vault: CloudKeyVault) =>
-      new Map([...vault.secrets].map(([name, value]) => [name.toLowerCase(), { name, value, version: randomBytes(16).toString('hex'), created }]));
-    this.vaults = new Map(model.keyVaults.map((vault) => [`${vault.name}${KEY_VAULT_DNS_SUFFIX}`.toLowerCase(), { vault, secrets: versionsOf(vault) }]));
+      new Map(
+        [...vault.secrets].map(([name, value]) => [
+          name.toLowerCase(),
+          { name, value, version: randomBytes(16).toString('hex'), created },
+        ]),
+      );
+    this.vaults = new Map(
+      model.keyVaults.map((vault) => [
+        `${vault.name}${KEY_VAULT_DNS_SUFFIX}`.toLowerCase(),
+        { vault, secrets: versionsOf(vault) },
+      ]),
+    );
     this.entraKeys = createLocalJWKSet(entraJwks);
   }
 
@@ -64,12 +81,18 @@ export class KeyVaultService {
       return kvError(res, 400, 'BadParameter', `${served}, not ${req.method} ${url.pathname}.`);
     }
     if (!url.searchParams.get('api-version')) {
-      return kvError(res, 400, 'BadParameter', 'The request URI contains an invalid api-version parameter.');
+      return kvError(
+        res,
+        400,
+        'BadParameter',
+        'The request URI contains an invalid api-version parameter.',
+      );
     }
     const retryAfter = this.faults.takeKeyVaultThrottling();
     if (retryAfter !== undefined) {
       this.stats.faultsInjected.keyVaultThrottling += 1;
-      const message = 'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached';
+      const message =
+        'Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached';
       return kvError(res, 429, 'Throttled', message, { 'retry-after': String(retryAfter) });
     }
     const { vault, secrets } = entry;
@@ -82,36 +105,60 @@ export class KeyVaultService {
     // Authorization comes before existence: a caller without the role learns nothing about which secrets exist.
     if (!this.canReadSecret(String(claims.oid), `${vault.id}/secrets/${name}`)) {
       this.stats.forbidden += 1;
-      return kvError(res, 403, 'Forbidden',
+      return kvError(
+        res,
+        403,
+        'Forbidden',
         'Caller is not authorized to perform action on resource.\r\n' +
-        'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n' +
-        `Caller: appid=${String(claims.appid)};oid=${String(claims.oid)};iss=${String(claims.iss)}\r\n` +
-        `Action: '${GET_SECRET_ACTION}'\r\n` +
-        `Resource: '${vault.id.toLowerCase()}/secrets/${name.toLowerCase()}'\r\n` +
-        'Assignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\n' +
-        `Vault: ${vault.name};location=local-cloud\r\n`,
-        {}, { code: 'ForbiddenByRbac' });
+          'If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n' +
+          `Caller: appid=${String(claims.appid)};oid=${String(claims.oid)};iss=${String(claims.iss)}\r\n` +
+          `Action: '${GET_SECRET_ACTION}'\r\n` +
+          `Resource: '${vault.id.toLowerCase()}/secrets/${name.toLowerCase()}'\r\n` +
+          'Assignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\n' +
+          `Vault: ${vault.name};location=local-cloud\r\n`,
+        {},
+        { code: 'ForbiddenByRbac' },
+      );
     }
     const secret = secrets.get(name.toLowerCase());
     if (!secret || (version !== undefined && version !== secret.version)) {
       this.stats.notFound += 1;
-      return kvError(res, 404, 'SecretNotFound',
+      return kvError(
+        res,
+        404,
+        'SecretNotFound',
         `A secret with (name/id) ${version ? `${name}/${version}` : name} was not found in this key vault. ` +
-        'If you recently deleted this secret you may be able to recover it using the correct recovery command. ' +
-        'For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182');
+          'If you recently deleted this secret you may be able to recover it using the correct recovery command. ' +
+          'For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182',
+      );
     }
     this.stats.secretReads += 1;
-    sendJson(res, 200, {
-      value: secret.value,
-      id: `https://${vault.name}${KEY_VAULT_DNS_SUFFIX}/secrets/${secret.name}/${secret.version}`,
-      // The model does not say whether purge protection is on; without it, this is what Key Vault reports.
-      attributes: { enabled: true, created: secret.created, updated: secret.created, recoveryLevel: 'Recoverable+Purgeable', recoverableDays: 90 },
-      tags: {},
-    }, requestHeaders());
+    sendJson(
+      res,
+      200,
+      {
+        value: secret.value,
+        id: `https://${vault.name}${KEY_VAULT_DNS_SUFFIX}/secrets/${secret.name}/${secret.version}`,
+        // The model does not say whether purge protection is on; without it, this is what Key Vault reports.
+        attributes: {
+          enabled: true,
+          created: secret.created,
+          updated: secret.created,
+          recoveryLevel: 'Recoverable+Purgeable',
+          recoverableDays: 90,
+        },
+        tags: {},
+      },
+      requestHeaders(),
+    );
   }
 
   // Returns the token's claims, or answers 401 with the Bearer challenge the SDK follows to Entra.
-  private async authenticate(req: IncomingMessage, res: ServerResponse, vault: CloudKeyVault): Promise<JWTPayload | undefined> {
+  private async authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    vault: CloudKeyVault,
+  ): Promise<JWTPayload | undefined> {
     const challenge = `Bearer authorization="https://login.microsoftonline.com/${vault.tenantId}", resource="${KEY_VAULT_RESOURCE}"`;
     const unauthorized = (message: string) => {
       this.stats.challenges += 1;
@@ -127,15 +174,23 @@ export class KeyVaultService {
       claims = (await jwtVerify(token, this.entraKeys, { algorithms: ['RS256'] })).payload;
     } catch (err) {
       const expired = (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      return unauthorized(expired ? 'AKV10021: Token has expired.' : 'AKV10000: Token validation failed: the signature is not valid.');
+      return unauthorized(
+        expired
+          ? 'AKV10021: Token has expired.'
+          : 'AKV10000: Token validation failed: the signature is not valid.',
+      );
     }
     const audience = Array.isArray(claims.aud) ? claims.aud.join(',') : String(claims.aud);
     if (audience !== KEY_VAULT_RESOURCE && audience !== `${KEY_VAULT_RESOURCE}/`) {
-      return unauthorized(`AKV10022: Invalid audience. Expected ${KEY_VAULT_RESOURCE}, found: ${audience}.`);
+      return unauthorized(
+        `AKV10022: Invalid audience. Expected ${KEY_VAULT_RESOURCE}, found: ${audience}.`,
+      );
     }
     const expectedIssuer = `https://sts.windows.net/${vault.tenantId}/`;
     if (claims.tid !== vault.tenantId || claims.iss !== expectedIssuer) {
-      return unauthorized(`AKV10032: Invalid issuer. Expected one of ${expectedIssuer}, found ${String(claims.iss)}.`);
+      return unauthorized(
+        `AKV10032: Invalid issuer. Expected one of ${expectedIssuer}, found ${String(claims.iss)}.`,
+      );
     }
     return claims;
   }
@@ -167,5 +222,10 @@ function kvError(
   headers: Record<string, string> = {},
   inner?: { code: string },
 ): void {
-  sendJson(res, status, { error: { code, message, ...(inner ? { innererror: inner } : {}) } }, { ...requestHeaders(), ...headers });
+  sendJson(
+    res,
+    status,
+    { error: { code, message, ...(inner ? { innererror: inner } : {}) } },
+    { ...requestHeaders(), ...headers },
+  );
 }

@@ -74,7 +74,7 @@ class TokenProjector {
   }
 
   startRotation(): void {
-    this.tokens.forEach((token) => this.schedule(token));
+    for (const token of this.tokens) this.schedule(token);
   }
 
   stopRotation(): void {
@@ -101,10 +101,16 @@ class TokenProjector {
 
   // Measured from the write, not from the token's iat: a pod started with an old token keeps it (fault tests).
   private schedule(token: ProjectedToken): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.write(token).then(() => this.schedule(token), () => undefined);
-    }, (token.source.expirationSeconds ?? 3600) * 1000 * TOKEN_REFRESH_FRACTION);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.write(token).then(
+          () => this.schedule(token),
+          () => undefined,
+        );
+      },
+      (token.source.expirationSeconds ?? 3600) * 1000 * TOKEN_REFRESH_FRACTION,
+    );
     // A rotation timer must not keep the test runner or a CLI alive.
     timer.unref();
     this.timers.add(timer);
@@ -135,13 +141,20 @@ export class RunningPod {
     options: RunPodOptions,
     env: Record<string, string>,
   ) {
-    const child = spawn(options.command, [...(options.args ?? [])], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(options.command, [...(options.args ?? [])], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.kill = (signal) => child.kill(signal);
     this.pid = child.pid;
-    for (const [stream, lines] of [[child.stdout, this.stdout], [child.stderr, this.stderr]] as const) {
+    for (const [stream, lines] of [
+      [child.stdout, this.stdout],
+      [child.stderr, this.stderr],
+    ] as const) {
       createInterface({ input: stream }).on('line', (line) => {
         lines.push(line);
-        this.listeners.forEach((notify) => notify());
+        for (const notify of this.listeners) notify();
       });
     }
     this.exited = new Promise((resolve) => {
@@ -149,7 +162,9 @@ export class RunningPod {
         this.stderr.push(`failed to start ${options.command}: ${err.message}`);
         this.finish(127, resolve);
       });
-      child.on('close', (code, signal) => this.finish(code ?? 128 + (signal ? constants.signals[signal] : 0), resolve));
+      child.on('close', (code, signal) =>
+        this.finish(code ?? 128 + (signal ? constants.signals[signal] : 0), resolve),
+      );
     });
     projector.startRotation();
   }
@@ -184,12 +199,20 @@ export class RunningPod {
           resolve(line);
         } else if (this.code !== null) {
           done();
-          reject(new Error(`pod ${this.name} exited (${this.code}) before logging ${pattern}:\n${this.logs()}`));
+          reject(
+            new Error(
+              `pod ${this.name} exited (${this.code}) before logging ${pattern}:\n${this.logs()}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`pod ${this.name} logged nothing matching ${pattern} within ${timeoutInMs} ms:\n${this.logs()}`));
+        reject(
+          new Error(
+            `pod ${this.name} logged nothing matching ${pattern} within ${timeoutInMs} ms:\n${this.logs()}`,
+          ),
+        );
       }, timeoutInMs);
       const done = () => {
         clearTimeout(timer);
@@ -218,7 +241,7 @@ export class RunningPod {
     this.code = code;
     this.projector.stopRotation();
     resolve(code);
-    this.listeners.forEach((notify) => notify());
+    for (const notify of this.listeners) notify();
   }
 }
 
@@ -240,7 +263,9 @@ export async function runPod(options: RunPodOptions, kubelet: KubeletOptions): P
   const mounts: { mountPath: string; hostPath: string }[] = [];
   for (const mount of container.volumeMounts ?? []) {
     const volume = spec.volumes?.find((v) => v.name === mount.name);
-    const sources = (volume?.projected?.sources ?? []).flatMap((s) => (s.serviceAccountToken ? [s.serviceAccountToken] : []));
+    const sources = (volume?.projected?.sources ?? []).flatMap((s) =>
+      s.serviceAccountToken ? [s.serviceAccountToken] : [],
+    );
     if (sources.length > 0) {
       const hostPath = join(podDir, mount.name);
       mounts.push({ mountPath: mount.mountPath.replace(/\/+$/, ''), hostPath });
@@ -256,19 +281,29 @@ export async function runPod(options: RunPodOptions, kubelet: KubeletOptions): P
     ...options.env,
   };
   const serviceAccountName = spec.serviceAccountName || 'default';
-  const projector = new TokenProjector(kubelet.issuer, { namespace, serviceAccountName, podName: name, podUid: uid }, tokens);
+  const projector = new TokenProjector(
+    kubelet.issuer,
+    { namespace, serviceAccountName, podName: name, podUid: uid },
+    tokens,
+  );
   // Tokens are on disk before the process starts, as kubelet mounts volumes before it starts containers.
   await projector.writeAll(options.tokenIssuedAt);
-  const gracePeriodInMs = (spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000;
+  const gracePeriodInMs =
+    (spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000;
   return new RunningPod(name, namespace, projector, gracePeriodInMs, options, env);
 }
 
 // Only literal values can be resolved without an API server; paths under a token mount point at the pod's directory.
-function containerEnv(container: Container, mounts: readonly { mountPath: string; hostPath: string }[]): Record<string, string> {
+function containerEnv(
+  container: Container,
+  mounts: readonly { mountPath: string; hostPath: string }[],
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of container.env ?? []) {
     if (variable.valueFrom !== undefined) {
-      throw new Error(`container "${container.name}" env ${variable.name} uses valueFrom, which the local kubelet cannot resolve`);
+      throw new Error(
+        `container "${container.name}" env ${variable.name} uses valueFrom, which the local kubelet cannot resolve`,
+      );
     }
     const value = variable.value ?? '';
     const mount = mounts.find((m) => value === m.mountPath || value.startsWith(`${m.mountPath}/`));
@@ -278,7 +313,8 @@ function containerEnv(container: Container, mounts: readonly { mountPath: string
 }
 
 function podName(workload: Workload): string {
-  const suffix = (length: number) => Array.from({ length }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('');
+  const suffix = (length: number) =>
+    Array.from({ length }, () => NAME_ALPHABET[randomInt(NAME_ALPHABET.length)]).join('');
   if (workload.kind === 'Deployment') {
     // <deployment>-<pod-template-hash>-<random>, as the ReplicaSet controller names pods.
     return `${workload.metadata.name ?? 'deployment'}-${suffix(10)}-${suffix(5)}`;

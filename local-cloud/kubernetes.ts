@@ -49,7 +49,10 @@ export interface ServiceAccountTokenProjection {
 export interface Volume {
   readonly name: string;
   readonly projected?: {
-    readonly sources?: readonly { readonly serviceAccountToken?: ServiceAccountTokenProjection; readonly [field: string]: unknown }[];
+    readonly sources?: readonly {
+      readonly serviceAccountToken?: ServiceAccountTokenProjection;
+      readonly [field: string]: unknown;
+    }[];
     readonly [field: string]: unknown;
   };
   readonly [field: string]: unknown;
@@ -98,7 +101,10 @@ export interface ServiceAccount {
 export type Workload = Pod | Deployment;
 
 /** The pod metadata and spec of a workload: the Pod itself, or a Deployment's template. */
-export function podTemplateOf(workload: Workload): { readonly metadata: ObjectMeta; readonly spec: PodSpec } {
+export function podTemplateOf(workload: Workload): {
+  readonly metadata: ObjectMeta;
+  readonly spec: PodSpec;
+} {
   if (workload.kind === 'Deployment') {
     return { metadata: workload.spec.template.metadata ?? {}, spec: workload.spec.template.spec };
   }

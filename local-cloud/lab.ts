@@ -13,11 +13,16 @@ import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, readOutputs, secretVariableName } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { synthAzure, synthManifests } from '../synth';
-import { objectsOf, readSynthesizedPair, type SynthesizedPair, type TerraformJson } from '../verify/synthesized-pair';
+import {
+  objectsOf,
+  readSynthesizedPair,
+  type SynthesizedPair,
+  type TerraformJson,
+} from '../verify/synthesized-pair';
 import { DEMO_SECRET_VALUES, deployTerraform, variablesFromEnv } from './deploy';
 import type { RunningPod } from './kubelet';
 import type { ServiceAccount, Workload } from './kubernetes';
-import { startLocalCloud, type LocalCloud } from './local-cloud';
+import { type LocalCloud, startLocalCloud } from './local-cloud';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The workload program the local kubelet runs in place of the container image. */
@@ -51,7 +56,9 @@ export function buildApp(): Promise<string> {
       target: 'node20',
       logLevel: 'error',
       // Some dependencies are CommonJS and call require(): give the ES module bundle one.
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
     });
     return outfile;
   })();
@@ -76,7 +83,11 @@ export interface LabFiles {
  * Synthesize the Azure side, deploy it into the local cloud to get its outputs, then synthesize the manifests bound to
  * those outputs: the same order as `cdktf deploy --outputs-file` followed by `npm run synth`.
  */
-export function synthLab(options: { readonly workDir: string; readonly config?: string; readonly env?: NodeJS.ProcessEnv }): LabFiles {
+export function synthLab(options: {
+  readonly workDir: string;
+  readonly config?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}): LabFiles {
   const config = loadConfig(options.config);
   const cdktfOut = join(options.workDir, 'cdktf.out');
   const manifestsDir = join(options.workDir, 'dist');
@@ -86,15 +97,29 @@ export function synthLab(options: { readonly workDir: string; readonly config?: 
   const terraformFile = join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json');
   const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as TerraformJson;
   const env = options.env ?? process.env;
-  const { values, fromFallback } = variablesFromEnv(Object.keys(terraform.variable ?? {}), env, DEMO_SECRET_VALUES);
+  const { values, fromFallback } = variablesFromEnv(
+    Object.keys(terraform.variable ?? {}),
+    env,
+    DEMO_SECRET_VALUES,
+  );
   // An existing vault already holds its secrets: the local cloud fills it from the same variables a deploy would use.
   const existingNames = config.keyVault.existing ? config.keyVault.secrets.map((s) => s.name) : [];
   const existing = variablesFromEnv(existingNames.map(secretVariableName), env, DEMO_SECRET_VALUES);
-  const existingSecrets = Object.fromEntries(existingNames.map((name) => [name, existing.values[secretVariableName(name)]]));
+  const existingSecrets = Object.fromEntries(
+    existingNames.map((name) => [name, existing.values[secretVariableName(name)]]),
+  );
   const { outputs } = deployTerraform(terraform, { variables: values, existingSecrets });
   writeFileSync(outputsFile, `${JSON.stringify({ [AZURE_STACK_NAME]: outputs }, null, 2)}\n`);
   synthManifests(config, readOutputs(outputsFile, config), manifestsDir);
-  return { config, terraformFile, manifestsDir, outputsFile, variables: values, demoValuesFor: [...fromFallback, ...existing.fromFallback], existingSecrets };
+  return {
+    config,
+    terraformFile,
+    manifestsDir,
+    outputsFile,
+    variables: values,
+    demoValuesFor: [...fromFallback, ...existing.fromFallback],
+    existingSecrets,
+  };
 }
 
 /** How the workload program runs in a lab pod. */
@@ -117,20 +142,35 @@ export interface Lab {
 }
 
 /** Start the local cloud from synthesized files alone (plus the secret values a deploy would use). */
-export async function startLab(files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables' | 'existingSecrets'>): Promise<Lab> {
-  const pair = readSynthesizedPair({ terraformFile: files.terraformFile, manifestsDir: files.manifestsDir });
-  const { model } = deployTerraform(pair.terraform, { variables: files.variables, existingSecrets: files.existingSecrets });
+export async function startLab(
+  files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables' | 'existingSecrets'>,
+): Promise<Lab> {
+  const pair = readSynthesizedPair({
+    terraformFile: files.terraformFile,
+    manifestsDir: files.manifestsDir,
+  });
+  const { model } = deployTerraform(pair.terraform, {
+    variables: files.variables,
+    existingSecrets: files.existingSecrets,
+  });
   const [cloud, program] = await Promise.all([startLocalCloud(model), buildApp()]);
   return {
     cloud,
     pair,
     async runPod(options) {
-      const workload = pair.objects.find((o) => (o.kind === 'Pod' || o.kind === 'Deployment') && o.metadata.name === options.pod) as unknown as Workload | undefined;
-      if (!workload) throw new Error(`no Pod or Deployment named ${JSON.stringify(options.pod)} in ${files.manifestsDir}`);
+      const workload = pair.objects.find(
+        (o) => (o.kind === 'Pod' || o.kind === 'Deployment') && o.metadata.name === options.pod,
+      ) as unknown as Workload | undefined;
+      if (!workload)
+        throw new Error(
+          `no Pod or Deployment named ${JSON.stringify(options.pod)} in ${files.manifestsDir}`,
+        );
       const template = workload.kind === 'Deployment' ? workload.spec.template : workload;
       const accountName = template.spec.serviceAccountName ?? 'default';
       const namespace = workload.metadata.namespace ?? 'default';
-      const account = (objectsOf(pair, 'ServiceAccount').find((a) => a.metadata.name === accountName && (a.metadata.namespace ?? 'default') === namespace) as unknown as ServiceAccount | undefined) ?? {
+      const account = (objectsOf(pair, 'ServiceAccount').find(
+        (a) => a.metadata.name === accountName && (a.metadata.namespace ?? 'default') === namespace,
+      ) as unknown as ServiceAccount | undefined) ?? {
         apiVersion: 'v1',
         kind: 'ServiceAccount',
         metadata: { name: accountName, namespace },

@@ -13,16 +13,16 @@ import { Faults } from './faults';
 import { sendJson } from './http';
 import { OidcIssuer } from './issuer';
 import { KeyVaultService } from './key-vault';
+import type { RunningPod, RunPodOptions } from './kubelet';
 import { runPod as startPod } from './kubelet';
-import type { RunPodOptions, RunningPod } from './kubelet';
 import type { ServiceAccount, Workload } from './kubernetes';
 import type { CloudModel } from './model';
-import { startProxy } from './proxy';
 import type { Route } from './proxy';
-import { createStats } from './stats';
+import { startProxy } from './proxy';
 import type { LocalCloudStats } from './stats';
-import { mutatePod } from './webhook';
+import { createStats } from './stats';
 import type { MutationResult } from './webhook';
+import { mutatePod } from './webhook';
 
 /** How to start the local cloud. */
 export interface LocalCloudOptions {
@@ -76,9 +76,14 @@ export interface LocalCloud {
  * await running.waitForLog(/secret read/);
  * await cloud.close(); // stops the pod too
  */
-export async function startLocalCloud(model: CloudModel, options: LocalCloudOptions = {}): Promise<LocalCloud> {
+export async function startLocalCloud(
+  model: CloudModel,
+  options: LocalCloudOptions = {},
+): Promise<LocalCloud> {
   if (model.clusters.length === 0) {
-    throw new Error('the model has no cluster: the local cloud needs an OIDC issuer to sign service account tokens');
+    throw new Error(
+      'the model has no cluster: the local cloud needs an OIDC issuer to sign service account tokens',
+    );
   }
   const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'local-cloud-'));
   try {
@@ -92,12 +97,17 @@ export async function startLocalCloud(model: CloudModel, options: LocalCloudOpti
       Entra.create(model, (url) => issuers.get(url), faults, stats),
       createCertificates(dir, [...new Set([...BASE_CERTIFICATE_HOSTS, ...issuerHosts])]),
     ]);
-    issuerList.forEach((i) => issuers.set(i.url, i));
+    for (const i of issuerList) issuers.set(i.url, i);
     const keyVault = new KeyVaultService(model, entra.jwks, faults, stats);
 
-    const routes = new Map<string, Route>([[ENTRA_HOST, { kind: 'entra', handle: (req, res, url) => entra.handle(req, res, url) }]]);
+    const routes = new Map<string, Route>([
+      [ENTRA_HOST, { kind: 'entra', handle: (req, res, url) => entra.handle(req, res, url) }],
+    ]);
     for (const host of keyVault.hosts) {
-      routes.set(host, { kind: 'keyVault', handle: (req, res, url) => keyVault.handle(req, res, url) });
+      routes.set(host, {
+        kind: 'keyVault',
+        handle: (req, res, url) => keyVault.handle(req, res, url),
+      });
     }
     for (const host of new Set(issuerList.map((i) => i.host))) {
       // Several clusters of one region share the regional issuer host, told apart by path.
@@ -122,13 +132,21 @@ export async function startLocalCloud(model: CloudModel, options: LocalCloudOpti
       issuer: issuerList[0],
       issuers,
       faults,
-      mutatePod: (workload, serviceAccount) => mutatePod(workload, serviceAccount, { defaultTenantId: model.tenantId }),
+      mutatePod: (workload, serviceAccount) =>
+        mutatePod(workload, serviceAccount, { defaultTenantId: model.tenantId }),
       async runPod({ cluster, ...podOptions }) {
-        const index = cluster === undefined ? 0 : model.clusters.findIndex((c) => c.name === cluster);
+        const index =
+          cluster === undefined ? 0 : model.clusters.findIndex((c) => c.name === cluster);
         if (index < 0) {
-          throw new Error(`cluster "${cluster}" is not in the model (clusters: ${model.clusters.map((c) => c.name).join(', ')})`);
+          throw new Error(
+            `cluster "${cluster}" is not in the model (clusters: ${model.clusters.map((c) => c.name).join(', ')})`,
+          );
         }
-        const pod = await startPod(podOptions, { issuer: issuerList[index], dir: join(dir, 'pods'), clientEnv });
+        const pod = await startPod(podOptions, {
+          issuer: issuerList[index],
+          dir: join(dir, 'pods'),
+          clientEnv,
+        });
         pods.add(pod);
         void pod.exited.then(() => pods.delete(pod));
         return pod;

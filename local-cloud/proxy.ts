@@ -4,14 +4,15 @@
  * Programs keep their production settings (real host names, TLS, the SDK's challenge checks) and only get
  * `HTTPS_PROXY` and `NODE_EXTRA_CA_CERTS`, which the Azure SDK's HTTP pipeline honours.
  */
-import { createServer as createHttpServer } from 'node:http';
+
 import type { Server } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
+import { connect } from 'node:net';
 import type { LocalCertificates } from './certificates';
-import { sendJson } from './http';
 import type { RequestHandler } from './http';
+import { sendJson } from './http';
 import type { LocalCloudStats } from './stats';
 
 /** A stand-in service behind one host name. */
@@ -44,24 +45,27 @@ export async function startProxy(options: ProxyOptions): Promise<LocalProxy> {
   const { certificates, routes, stats } = options;
   const tunnels = new Set<Socket>();
 
-  const tls = createHttpsServer({ key: certificates.keyPem, cert: certificates.certPem }, (req, res) => {
-    // Routing by Host, like a front door: every tunnel ends at this one server.
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-    const route = routes.get(host);
-    if (!route) {
-      return sendJson(res, 421, { error: `the local cloud does not serve host "${host}"` });
-    }
-    stats.requests[route.kind] += 1;
-    Promise.resolve()
-      .then(() => route.handle(req, res, new URL(req.url ?? '/', `https://${host}`)))
-      .catch((err: unknown) => {
-        if (res.headersSent) {
-          res.destroy();
-        } else {
-          sendJson(res, 500, { error: `local cloud failure: ${(err as Error).message}` });
-        }
-      });
-  });
+  const tls = createHttpsServer(
+    { key: certificates.keyPem, cert: certificates.certPem },
+    (req, res) => {
+      // Routing by Host, like a front door: every tunnel ends at this one server.
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+      const route = routes.get(host);
+      if (!route) {
+        return sendJson(res, 421, { error: `the local cloud does not serve host "${host}"` });
+      }
+      stats.requests[route.kind] += 1;
+      Promise.resolve()
+        .then(() => route.handle(req, res, new URL(req.url ?? '/', `https://${host}`)))
+        .catch((err: unknown) => {
+          if (res.headersSent) {
+            res.destroy();
+          } else {
+            sendJson(res, 500, { error: `local cloud failure: ${(err as Error).message}` });
+          }
+        });
+    },
+  );
 
   const proxy = createHttpServer((_req, res) => {
     // Azure's endpoints are HTTPS only; a plain request here means a client misconfigured its proxy.
@@ -72,11 +76,16 @@ export async function startProxy(options: ProxyOptions): Promise<LocalProxy> {
     client.on('error', () => client.destroy());
     const target = req.url ?? '';
     const colon = target.lastIndexOf(':');
-    const host = target.slice(0, colon).replace(/^\[|\]$/g, '').toLowerCase();
+    const host = target
+      .slice(0, colon)
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase();
     if (target.slice(colon + 1) !== '443' || !routes.has(host)) {
       stats.connectsRefused += 1;
       const served = [...routes.keys()].join(', ');
-      client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\n\r\nthe local cloud serves only ${served} on port 443\n`);
+      client.end(
+        `HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\n\r\nthe local cloud serves only ${served} on port 443\n`,
+      );
       return;
     }
     stats.connects[host] = (stats.connects[host] ?? 0) + 1;

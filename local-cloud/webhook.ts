@@ -4,7 +4,15 @@
  * @see https://azure.github.io/azure-workload-identity/docs/topics/mutating-admission-webhook.html
  */
 import { createHash } from 'node:crypto';
-import type { Container, EnvVar, ObjectMeta, PodSpec, ServiceAccount, Volume, Workload } from './kubernetes';
+import type {
+  Container,
+  EnvVar,
+  ObjectMeta,
+  PodSpec,
+  ServiceAccount,
+  Volume,
+  Workload,
+} from './kubernetes';
 import { podTemplateOf } from './kubernetes';
 
 // Spelled out here, not imported from config/webhook.ts: a stand-in for the real webhook must not share a typo with the product it checks.
@@ -15,7 +23,8 @@ export const CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
 /** Service account annotation naming the tenant; else the webhook's own tenant. */
 export const TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
 /** Pod or service account annotation: projected token lifetime in seconds (the pod's wins). */
-export const TOKEN_EXPIRATION_ANNOTATION = 'azure.workload.identity/service-account-token-expiration';
+export const TOKEN_EXPIRATION_ANNOTATION =
+  'azure.workload.identity/service-account-token-expiration';
 /** Pod annotation: container names, separated by `;`, that get nothing injected. */
 export const SKIP_CONTAINERS_ANNOTATION = 'azure.workload.identity/skip-containers';
 /** Pod annotation asking for the proxy sidecar; presence alone turns it on. */
@@ -62,7 +71,11 @@ export interface MutationResult<T extends Workload> {
  *
  * Throws the API server's refusal message when the webhook would deny the pod.
  */
-export function mutatePod<T extends Workload>(workload: T, serviceAccount: ServiceAccount, options: MutatePodOptions): MutationResult<T> {
+export function mutatePod<T extends Workload>(
+  workload: T,
+  serviceAccount: ServiceAccount,
+  options: MutatePodOptions,
+): MutationResult<T> {
   const object = structuredClone(workload);
   const template = podTemplateOf(object);
   // The webhook is registered with an object selector on the pod: a label on the service account is never read.
@@ -72,17 +85,27 @@ export function mutatePod<T extends Workload>(workload: T, serviceAccount: Servi
 
   const namespace = template.metadata.namespace ?? object.metadata.namespace ?? 'default';
   const serviceAccountName = template.spec.serviceAccountName || 'default';
-  if (serviceAccount.metadata.name !== serviceAccountName || (serviceAccount.metadata.namespace ?? 'default') !== namespace) {
-    throw new Error(`${DENIED}serviceaccounts "${serviceAccountName}" not found in namespace "${namespace}"`);
+  if (
+    serviceAccount.metadata.name !== serviceAccountName ||
+    (serviceAccount.metadata.namespace ?? 'default') !== namespace
+  ) {
+    throw new Error(
+      `${DENIED}serviceaccounts "${serviceAccountName}" not found in namespace "${namespace}"`,
+    );
   }
   if (template.metadata.annotations?.[INJECT_PROXY_SIDECAR_ANNOTATION] !== undefined) {
-    throw new Error(`${INJECT_PROXY_SIDECAR_ANNOTATION} is not supported by the local cloud: the SDKs used here do not need the proxy`);
+    throw new Error(
+      `${INJECT_PROXY_SIDECAR_ANNOTATION} is not supported by the local cloud: the SDKs used here do not need the proxy`,
+    );
   }
 
   const saAnnotations = serviceAccount.metadata.annotations ?? {};
   const expirationSeconds = tokenExpiration(template.metadata.annotations ?? {}, saAnnotations);
   const volumeName = VOLUME_NAME_PREFIX + volumeHash(podNameForHash(object));
-  const tenantId = TENANT_ID_ANNOTATION in saAnnotations ? saAnnotations[TENANT_ID_ANNOTATION] : options.defaultTenantId;
+  const tenantId =
+    TENANT_ID_ANNOTATION in saAnnotations
+      ? saAnnotations[TENANT_ID_ANNOTATION]
+      : options.defaultTenantId;
   const desiredEnv: EnvVar[] = [
     { name: 'AZURE_CLIENT_ID', value: saAnnotations[CLIENT_ID_ANNOTATION] ?? '' },
     { name: 'AZURE_TENANT_ID', value: tenantId },
@@ -95,11 +118,23 @@ export function mutatePod<T extends Workload>(workload: T, serviceAccount: Servi
 
   const volume: Volume = {
     name: volumeName,
-    projected: { sources: [{ serviceAccountToken: { path: TOKEN_FILE_PATH, expirationSeconds, audience: TOKEN_AUDIENCE } }] },
+    projected: {
+      sources: [
+        {
+          serviceAccountToken: {
+            path: TOKEN_FILE_PATH,
+            expirationSeconds,
+            audience: TOKEN_AUDIENCE,
+          },
+        },
+      ],
+    },
   };
   const spec: PodSpec = {
     ...template.spec,
-    ...(template.spec.initContainers ? { initContainers: mutateAll(template.spec.initContainers) } : {}),
+    ...(template.spec.initContainers
+      ? { initContainers: mutateAll(template.spec.initContainers) }
+      : {}),
     containers: mutateAll(template.spec.containers),
     volumes: replaceOrAppend(template.spec.volumes ?? [], volume),
   };
@@ -110,19 +145,31 @@ export function mutatePod<T extends Workload>(workload: T, serviceAccount: Servi
   return { object: mutated as T, mutated: true };
 }
 
-function mutateContainer(container: Container, desiredEnv: readonly EnvVar[], volumeName: string): Container {
+function mutateContainer(
+  container: Container,
+  desiredEnv: readonly EnvVar[],
+  volumeName: string,
+): Container {
   const present = new Set((container.env ?? []).map((e) => e.name));
   // A variable the container already sets wins, and empty values (no client-id annotation) are not injected.
   const added = desiredEnv.filter((e) => !present.has(e.name) && e.value);
   return {
     ...container,
     env: [...(container.env ?? []), ...added],
-    volumeMounts: replaceOrAppend(container.volumeMounts ?? [], { name: volumeName, mountPath: TOKEN_MOUNT_PATH, readOnly: true }),
+    volumeMounts: replaceOrAppend(container.volumeMounts ?? [], {
+      name: volumeName,
+      mountPath: TOKEN_MOUNT_PATH,
+      readOnly: true,
+    }),
   };
 }
 
-function tokenExpiration(podAnnotations: Readonly<Record<string, string>>, saAnnotations: Readonly<Record<string, string>>): number {
-  const raw = podAnnotations[TOKEN_EXPIRATION_ANNOTATION] || saAnnotations[TOKEN_EXPIRATION_ANNOTATION];
+function tokenExpiration(
+  podAnnotations: Readonly<Record<string, string>>,
+  saAnnotations: Readonly<Record<string, string>>,
+): number {
+  const raw =
+    podAnnotations[TOKEN_EXPIRATION_ANNOTATION] || saAnnotations[TOKEN_EXPIRATION_ANNOTATION];
   if (!raw) {
     return DEFAULT_EXPIRATION_SECONDS;
   }
@@ -141,7 +188,12 @@ function tokenExpiration(podAnnotations: Readonly<Record<string, string>>, saAnn
 
 function skipContainers(metadata: ObjectMeta): Set<string> {
   const raw = metadata.annotations?.[SKIP_CONTAINERS_ANNOTATION] ?? '';
-  return new Set(raw.split(';').map((name) => name.trim()).filter(Boolean));
+  return new Set(
+    raw
+      .split(';')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
 }
 
 // The webhook hashes the pod's name; a Deployment's pod has none yet at admission, only the ReplicaSet's generateName.
@@ -150,15 +202,22 @@ function podNameForHash(workload: Workload): string {
   if (metadata.name) {
     return metadata.name;
   }
-  const generateName = metadata.generateName ?? (workload.kind === 'Deployment' ? `${workload.metadata.name ?? ''}-` : '');
+  const generateName =
+    metadata.generateName ??
+    (workload.kind === 'Deployment' ? `${workload.metadata.name ?? ''}-` : '');
   return `${generateName} (prefix)`;
 }
 
 // 63 characters is the limit for a volume name.
 function volumeHash(podName: string): string {
-  return createHash('sha256').update(podName).digest('hex').slice(0, 63 - VOLUME_NAME_PREFIX.length);
+  return createHash('sha256')
+    .update(podName)
+    .digest('hex')
+    .slice(0, 63 - VOLUME_NAME_PREFIX.length);
 }
 
 function replaceOrAppend<T extends { readonly name: string }>(items: readonly T[], item: T): T[] {
-  return items.some((i) => i.name === item.name) ? items.map((i) => (i.name === item.name ? item : i)) : [...items, item];
+  return items.some((i) => i.name === item.name)
+    ? items.map((i) => (i.name === item.name ? item : i))
+    : [...items, item];
 }

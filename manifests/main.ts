@@ -6,6 +6,8 @@ import { synthManifests } from './synth-manifests';
 const config = loadConfig();
 const bindings = loadBindings(config);
 if (bindings.source === 'placeholders') {
-  console.error(`${bindings.file} not found: manifests carry placeholder client id, tenant id and vault URL (not for kubectl apply)`);
+  console.error(
+    `${bindings.file} not found: manifests carry placeholder client id, tenant id and vault URL (not for kubectl apply)`,
+  );
 }
 synthManifests(config, bindings.byWorkload);

@@ -6,7 +6,11 @@ import { CHART_NAME, WorkloadChart } from '../constructs/kubernetes/workload-cha
 /** Synthesize the Kubernetes side to `<outdir>/workload-identity.k8s.yaml`. @default outdir - `CDK8S_OUTDIR` when the cdk8s CLI runs us, else `dist`
  *
  * Apart from synth.ts so that `cdk8s synth` loads cdk8s alone, not cdktf and the provider bindings. */
-export function synthManifests(config: Config, bindings: ReadonlyMap<string, WorkloadBindings>, outdir?: string): WorkloadChart {
+export function synthManifests(
+  config: Config,
+  bindings: ReadonlyMap<string, WorkloadBindings>,
+  outdir?: string,
+): WorkloadChart {
   const app = new App({ outdir });
   const chart = new WorkloadChart(app, CHART_NAME, { config, bindings });
   app.synth();

@@ -3,7 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHttpHeaders, type HttpClient, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
+import {
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ClientAssertionCredential } from '../app/client-assertion-credential';
 import { tokenFileReads } from '../app/federated-token-file';
@@ -12,15 +17,26 @@ import { errorHint } from '../app/output';
 const TENANT = '00000000-0000-0000-0000-000000000002';
 const CLIENT = '00000000-0000-0000-0000-000000000001';
 const SCOPE = 'https://vault.azure.net/.default';
-const ASSERTION = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVtbzp3b3JrbG9hZCJ9.signature';
+const ASSERTION =
+  'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZGVtbzp3b3JrbG9hZCJ9.signature';
 
 /** Answers every request like Entra's token endpoint, recording what MSAL sent. */
 class FakeEntra implements HttpClient {
   readonly requests: PipelineRequest[] = [];
-  constructor(private readonly answer: { status: number; body: object } = { status: 200, body: { token_type: 'Bearer', expires_in: 3599, access_token: 'access-token' } }) {}
+  constructor(
+    private readonly answer: { status: number; body: object } = {
+      status: 200,
+      body: { token_type: 'Bearer', expires_in: 3599, access_token: 'access-token' },
+    },
+  ) {}
   async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
     this.requests.push(request);
-    return { request, status: this.answer.status, headers: createHttpHeaders({ 'content-type': 'application/json' }), bodyAsText: JSON.stringify(this.answer.body) };
+    return {
+      request,
+      status: this.answer.status,
+      headers: createHttpHeaders({ 'content-type': 'application/json' }),
+      bodyAsText: JSON.stringify(this.answer.body),
+    };
   }
 }
 
@@ -38,7 +54,13 @@ afterEach(() => {
 });
 
 function credential(httpClient?: HttpClient): ClientAssertionCredential {
-  return new ClientAssertionCredential({ tenantId: TENANT, clientId: CLIENT, tokenFilePath, authorityHost: 'https://login.microsoftonline.com/', httpClient });
+  return new ClientAssertionCredential({
+    tenantId: TENANT,
+    clientId: CLIENT,
+    tokenFilePath,
+    authorityHost: 'https://login.microsoftonline.com/',
+    httpClient,
+  });
 }
 
 describe('ClientAssertionCredential', () => {
@@ -63,7 +85,9 @@ describe('ClientAssertionCredential', () => {
     expect(form.get('grant_type')).toBe('client_credentials');
     expect(form.get('client_id')).toBe(CLIENT);
     expect(form.get('scope')).toBe(SCOPE);
-    expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    expect(form.get('client_assertion_type')).toBe(
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    );
     expect(form.get('client_assertion')).toBe(ASSERTION);
   });
 
@@ -81,17 +105,26 @@ describe('ClientAssertionCredential', () => {
   test("fails with Entra's AADSTS code, which the failure line explains", async () => {
     const entra = new FakeEntra({
       status: 400,
-      body: { error: 'invalid_client', error_description: 'AADSTS70021: No matching federated identity record found for presented assertion.', error_codes: [70021] },
+      body: {
+        error: 'invalid_client',
+        error_description:
+          'AADSTS70021: No matching federated identity record found for presented assertion.',
+        error_codes: [70021],
+      },
     });
 
-    const err = await credential(entra).getToken(SCOPE).catch((e: unknown) => e);
+    const err = await credential(entra)
+      .getToken(SCOPE)
+      .catch((e: unknown) => e);
 
     expect((err as Error).message).toContain('AADSTS70021');
     expect(errorHint(err)).toContain("issuer/subject must equal the token's");
   });
 
   test("fails when the vault's challenge names another tenant", async () => {
-    await expect(credential(new FakeEntra()).getToken(SCOPE, { tenantId: 'other-tenant' })).rejects.toThrow(
+    await expect(
+      credential(new FakeEntra()).getToken(SCOPE, { tenantId: 'other-tenant' }),
+    ).rejects.toThrow(
       `The vault asks for a token of tenant "other-tenant", but AZURE_TENANT_ID is "${TENANT}"`,
     );
   });
@@ -99,7 +132,9 @@ describe('ClientAssertionCredential', () => {
   test('stops waiting when aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(credential(new FakeEntra()).getToken(SCOPE, { abortSignal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(
+      credential(new FakeEntra()).getToken(SCOPE, { abortSignal: controller.signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   describe('with HTTPS_PROXY', () => {
@@ -124,10 +159,14 @@ describe('ClientAssertionCredential', () => {
     });
 
     test('sends the token request through the proxy and reports why it failed', async () => {
-      const err = await credential().getToken(SCOPE).catch((e: unknown) => e);
+      const err = await credential()
+        .getToken(SCOPE)
+        .catch((e: unknown) => e);
 
       expect(connects).toEqual(['login.microsoftonline.com:443']);
-      expect((err as Error).message).toBe('invalid_response: POST https://login.microsoftonline.com answered 403 without a JSON body');
+      expect((err as Error).message).toBe(
+        'invalid_response: POST https://login.microsoftonline.com answered 403 without a JSON body',
+      );
     });
   });
 });

@@ -110,11 +110,15 @@ describe('FederatedTokenFile', () => {
 
   test('fails when the file is empty', async () => {
     writeToken('', NOW);
-    await expect(new FederatedTokenFile(path).read()).rejects.toThrow(`The federated token file ${path} is empty`);
+    await expect(new FederatedTokenFile(path).read()).rejects.toThrow(
+      `The federated token file ${path} is empty`,
+    );
   });
 
   test('fails when the file is missing', async () => {
-    await expect(new FederatedTokenFile(join(dir, 'missing')).read()).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(new FederatedTokenFile(join(dir, 'missing')).read()).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 });
 
@@ -123,7 +127,10 @@ describe('jwtExpiresAtMs', () => {
     expect(jwtExpiresAtMs(jwt(NOW + 3_600_000))).toBe(NOW + 3_600_000);
   });
 
-  test.each(['', 'not-a-jwt', 'a.b.c', `a.${Buffer.from('null').toString('base64url')}.c`])('is +Infinity for %j', (token) => {
-    expect(jwtExpiresAtMs(token)).toBe(Number.POSITIVE_INFINITY);
-  });
+  test.each(['', 'not-a-jwt', 'a.b.c', `a.${Buffer.from('null').toString('base64url')}.c`])(
+    'is +Infinity for %j',
+    (token) => {
+      expect(jwtExpiresAtMs(token)).toBe(Number.POSITIVE_INFINITY);
+    },
+  );
 });

@@ -3,9 +3,16 @@ import { createRequire } from 'node:module';
 import { describe, expect, test } from 'vitest';
 
 const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
-const appPackage = JSON.parse(read('app/package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-const appLock = JSON.parse(read('app/package-lock.json')) as { packages: Record<string, { version?: string }> };
-const finalStage = read('app/Dockerfile').split(/^FROM /m).at(-1)!;
+const appPackage = JSON.parse(read('app/package.json')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+const appLock = JSON.parse(read('app/package-lock.json')) as {
+  packages: Record<string, { version?: string }>;
+};
+const finalStage = read('app/Dockerfile')
+  .split(/^FROM /m)
+  .at(-1)!;
 
 describe('the workload image', () => {
   test('depends on the Azure SDK only, pinned', () => {
@@ -17,7 +24,8 @@ describe('the workload image', () => {
       '@azure/logger',
       '@azure/msal-node',
     ]);
-    for (const version of Object.values(appPackage.dependencies)) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    for (const version of Object.values(appPackage.dependencies))
+      expect(version).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   test('locks the versions that the tests run against (the root node_modules)', () => {
@@ -38,7 +46,9 @@ describe('the workload image', () => {
 
   test('runs as UID/GID 10001 with the compiled program and production dependencies only', () => {
     expect(finalStage).toMatch(/^USER 10001:10001$/m);
-    expect(finalStage).toMatch(/^ENTRYPOINT \["node", "--max-semi-space-size=2", "--max-old-space-size=48", "build\/main.js"\]$/m);
+    expect(finalStage).toMatch(
+      /^ENTRYPOINT \["node", "--max-semi-space-size=2", "--max-old-space-size=48", "build\/main.js"\]$/m,
+    );
     expect(finalStage).toContain('COPY --from=deps /src/node_modules ./node_modules');
     expect(read('app/Dockerfile')).toContain('npm ci --omit=dev');
     expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b/);

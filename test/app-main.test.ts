@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -6,8 +6,16 @@ import { afterEach, describe, expect, test } from 'vitest';
 const ROOT = new URL('..', import.meta.url).pathname;
 
 /** Starts app/main.ts with only `env` (plus PATH): the program must need nothing else. */
-function start(env: Record<string, string>): { child: ChildProcess; stdout: () => string; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } });
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -31,7 +39,9 @@ describe('app/main.ts', () => {
     const run = start({ SECRET_NAME: 'username' });
 
     expect(await run.exit).toBe(2);
-    expect(run.stderr()).toBe('KEYVAULT_URL is not set: the vault URL, e.g. https://my-vault.vault.azure.net/\n');
+    expect(run.stderr()).toBe(
+      'KEYVAULT_URL is not set: the vault URL, e.g. https://my-vault.vault.azure.net/\n',
+    );
     expect(run.stdout()).toBe('');
   });
 
@@ -49,7 +59,9 @@ describe('app/main.ts', () => {
       AZURE_TENANT_ID: '00000000-0000-0000-0000-000000000002',
       AZURE_FEDERATED_TOKEN_FILE: '/nonexistent',
     });
-    await expect.poll(run.stdout, { timeout: 10_000 }).toMatch(/^START \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \(workload-7d9f\)\n$/);
+    await expect
+      .poll(run.stdout, { timeout: 10_000 })
+      .toMatch(/^START \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \(workload-7d9f\)\n$/);
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     // WHEN the pod is stopped

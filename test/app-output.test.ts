@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { errorHint, formatDuration, formatFailureLine, formatSecretLine, formatStartLine, MASKED_SECRET_LINE } from '../app/output';
+import {
+  errorHint,
+  formatDuration,
+  formatFailureLine,
+  formatSecretLine,
+  formatStartLine,
+  MASKED_SECRET_LINE,
+} from '../app/output';
 
 // Shapes as thrown by @azure/identity, MSAL and @azure/core-rest-pipeline (fields only, no classes).
 const aadsts70021 = {
@@ -11,12 +18,15 @@ const forbidden = {
   name: 'RestError',
   statusCode: 403,
   code: 'Forbidden',
-  message: 'Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
+  message:
+    'Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.',
 };
 
 describe('formatStartLine', () => {
   test('prints the lab line in UTC', () => {
-    expect(formatStartLine(new Date('2026-03-04T05:06:07Z'), 'workload-7d9f')).toBe('START 03/04/2026 05:06:07 (workload-7d9f)');
+    expect(formatStartLine(new Date('2026-03-04T05:06:07Z'), 'workload-7d9f')).toBe(
+      'START 03/04/2026 05:06:07 (workload-7d9f)',
+    );
   });
 });
 
@@ -42,18 +52,27 @@ describe('formatFailureLine', () => {
 
   test('names status and code of a Key Vault error, on one line', () => {
     const line = formatFailureLine('username', forbidden, 4000);
-    expect(line).toMatch(/^Failed to read secret "username": 403 Forbidden: Caller is not authorized to perform action on resource\. If role/);
+    expect(line).toMatch(
+      /^Failed to read secret "username": 403 Forbidden: Caller is not authorized to perform action on resource\. If role/,
+    );
     expect(line).toContain('(hint: the identity needs the role "Key Vault Secrets User"');
     expect(line).toMatch(/ - retrying in 4s$/);
     expect(line).not.toMatch(/[\r\n]/);
   });
 
   test('has no retry suffix when the program gives up', () => {
-    expect(formatFailureLine('username', new Error('boom'))).toBe('Failed to read secret "username": Error: boom');
+    expect(formatFailureLine('username', new Error('boom'))).toBe(
+      'Failed to read secret "username": Error: boom',
+    );
   });
 
   test('cuts a very long message', () => {
-    const line = formatFailureLine('username', { name: 'RestError', statusCode: 400, code: 'BadParameter', message: 'x'.repeat(1000) });
+    const line = formatFailureLine('username', {
+      name: 'RestError',
+      statusCode: 400,
+      code: 'BadParameter',
+      message: 'x'.repeat(1000),
+    });
     expect(line.length).toBeLessThan(450);
     expect(line).toContain('...');
   });
@@ -61,18 +80,61 @@ describe('formatFailureLine', () => {
 
 describe('errorHint', () => {
   test.each([
-    ['AADSTS700024', { name: 'AuthenticationError', message: 'AADSTS700024: Client assertion is not within its valid time range.' }, 're-read the token file'],
-    ['AADSTS90061', { name: 'ServerError', message: 'invalid_request: AADSTS90061: Request to External OIDC endpoint failed.' }, 'OIDC issuer'],
-    ['AADSTS700016', { name: 'AuthenticationError', message: "AADSTS700016: Application with identifier 'x' was not found in the directory" }, 'unknown client id'],
-    ['CredentialUnavailableError', { name: 'CredentialUnavailableError', message: 'WorkloadIdentityCredential: is unavailable.' }, 'azure.workload.identity/use'],
-    ['404 SecretNotFound', { name: 'RestError', statusCode: 404, code: 'SecretNotFound', message: 'A secret with (name/id) username was not found in this key vault.' }, 'check SECRET_NAME'],
-    ['503 after the SDK retries', { name: 'RestError', statusCode: 503, message: 'Service Unavailable' }, 'the SDK already retried'],
+    [
+      'AADSTS700024',
+      {
+        name: 'AuthenticationError',
+        message: 'AADSTS700024: Client assertion is not within its valid time range.',
+      },
+      're-read the token file',
+    ],
+    [
+      'AADSTS90061',
+      {
+        name: 'ServerError',
+        message: 'invalid_request: AADSTS90061: Request to External OIDC endpoint failed.',
+      },
+      'OIDC issuer',
+    ],
+    [
+      'AADSTS700016',
+      {
+        name: 'AuthenticationError',
+        message: "AADSTS700016: Application with identifier 'x' was not found in the directory",
+      },
+      'unknown client id',
+    ],
+    [
+      'CredentialUnavailableError',
+      {
+        name: 'CredentialUnavailableError',
+        message: 'WorkloadIdentityCredential: is unavailable.',
+      },
+      'azure.workload.identity/use',
+    ],
+    [
+      '404 SecretNotFound',
+      {
+        name: 'RestError',
+        statusCode: 404,
+        code: 'SecretNotFound',
+        message: 'A secret with (name/id) username was not found in this key vault.',
+      },
+      'check SECRET_NAME',
+    ],
+    [
+      '503 after the SDK retries',
+      { name: 'RestError', statusCode: 503, message: 'Service Unavailable' },
+      'the SDK already retried',
+    ],
   ])('explains %s', (_, err, hint) => {
     expect(errorHint(err)).toContain(hint);
   });
 
   test('does not mistake an Entra status code for a Key Vault one', () => {
-    expect(errorHint({ name: 'AuthenticationError', statusCode: 403, message: 'unknown' })).toBeUndefined();
+    expect(
+      errorHint({ name: 'AuthenticationError', statusCode: 403, message: 'unknown' }),
+    ).toBeUndefined();
   });
 
   test('has nothing to say about an unknown error', () => {

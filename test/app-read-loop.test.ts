@@ -1,12 +1,27 @@
 import type { KeyVaultSecret } from '@azure/keyvault-secrets';
-import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
-import { backoffInMs, runReadLoop, type ReadLoopOptions, type SecretGetter } from '../app/read-loop';
+import { afterEach, beforeEach, describe, expect, type MockInstance, test, vi } from 'vitest';
+import {
+  backoffInMs,
+  type ReadLoopOptions,
+  runReadLoop,
+  type SecretGetter,
+} from '../app/read-loop';
 
-const forbidden = Object.assign(new Error('Caller is not authorized to perform action on resource.'), { name: 'RestError', statusCode: 403, code: 'Forbidden' });
-const secret = (value: string): KeyVaultSecret => ({ name: 'username', value, properties: { name: 'username', vaultUrl: 'https://my-vault.vault.azure.net' } });
+const forbidden = Object.assign(
+  new Error('Caller is not authorized to perform action on resource.'),
+  { name: 'RestError', statusCode: 403, code: 'Forbidden' },
+);
+const secret = (value: string): KeyVaultSecret => ({
+  name: 'username',
+  value,
+  properties: { name: 'username', vaultUrl: 'https://my-vault.vault.azure.net' },
+});
 
 /** A client that plays `script` in order (a value or an error per call), then aborts the loop. */
-function scripted(script: Array<string | Error>, controller: AbortController): SecretGetter & { calls: number } {
+function scripted(
+  script: Array<string | Error>,
+  controller: AbortController,
+): SecretGetter & { calls: number } {
   return {
     calls: 0,
     async getSecret() {
@@ -23,7 +38,16 @@ let stderr: MockInstance;
 let controller: AbortController;
 
 function options(overrides: Partial<ReadLoopOptions> = {}): ReadLoopOptions {
-  return { secretName: 'username', readIntervalInMs: 1, retryMinInMs: 1, retryMaxInMs: 4, runOnce: false, showSecret: false, abortSignal: controller.signal, ...overrides };
+  return {
+    secretName: 'username',
+    readIntervalInMs: 1,
+    retryMinInMs: 1,
+    retryMaxInMs: 4,
+    runOnce: false,
+    showSecret: false,
+    abortSignal: controller.signal,
+    ...overrides,
+  };
 }
 
 beforeEach(() => {
@@ -38,10 +62,15 @@ afterEach(() => {
 
 describe('runReadLoop', () => {
   test('RUN_ONCE: prints the masked line and returns 0', async () => {
-    const code = await runReadLoop(scripted(['p@ssw0rd'], new AbortController()), options({ runOnce: true }));
+    const code = await runReadLoop(
+      scripted(['p@ssw0rd'], new AbortController()),
+      options({ runOnce: true }),
+    );
 
     expect(code).toBe(0);
-    expect(stdout.mock.calls).toEqual([['Your secret is ******** (masked; set SHOW_SECRET=true to print it)']]);
+    expect(stdout.mock.calls).toEqual([
+      ['Your secret is ******** (masked; set SHOW_SECRET=true to print it)'],
+    ]);
     expect(JSON.stringify(stderr.mock.calls)).not.toContain('p@ssw0rd');
   });
 
@@ -53,12 +82,17 @@ describe('runReadLoop', () => {
     expect(code).toBe(1);
     expect(client.calls).toBe(1);
     expect(stderr).toHaveBeenCalledTimes(1);
-    expect(stderr.mock.calls[0]![0]).toMatch(/^Failed to read secret "username": 403 Forbidden: .* \(hint: .*Key Vault Secrets User.*\)$/);
+    expect(stderr.mock.calls[0]![0]).toMatch(
+      /^Failed to read secret "username": 403 Forbidden: .* \(hint: .*Key Vault Secrets User.*\)$/,
+    );
   });
 
   test('backs off exponentially up to RETRY_MAX_MS, resets after a success and goes on until aborted', async () => {
     // GIVEN four failures, a success, then a failure
-    const client = scripted([forbidden, forbidden, forbidden, forbidden, 's3cr3t', forbidden], controller);
+    const client = scripted(
+      [forbidden, forbidden, forbidden, forbidden, 's3cr3t', forbidden],
+      controller,
+    );
 
     // WHEN the loop runs until the script aborts it
     const code = await runReadLoop(client, options({ showSecret: true }));
@@ -66,13 +100,19 @@ describe('runReadLoop', () => {
     // THEN every failure printed one line, the pause doubled to the cap, and the success reset it
     expect(code).toBe(0);
     expect(stdout.mock.calls).toEqual([['Your secret is s3cr3t']]);
-    expect(stderr.mock.calls.map(([line]) => /retrying in (\S+)$/.exec(line as string)?.[1])).toEqual(['1ms', '2ms', '4ms', '4ms']);
+    expect(
+      stderr.mock.calls.map(([line]) => /retrying in (\S+)$/.exec(line as string)?.[1]),
+    ).toEqual(['1ms', '2ms', '4ms', '4ms']);
   });
 
   test('a read cut short by the abort is not a failure', async () => {
     const client: SecretGetter = {
       getSecret: (_name, opts) =>
-        new Promise((_, reject) => opts?.abortSignal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' })))),
+        new Promise((_, reject) =>
+          opts?.abortSignal?.addEventListener('abort', () =>
+            reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+          ),
+        ),
     };
     setTimeout(() => controller.abort(), 10);
 
@@ -93,6 +133,8 @@ describe('runReadLoop', () => {
 
 describe('backoffInMs', () => {
   test('doubles from the minimum and stops at the maximum', () => {
-    expect([0, 1, 2, 5, 6, 7, 1000].map((n) => backoffInMs(n, 1000, 60_000))).toEqual([1000, 2000, 4000, 32_000, 60_000, 60_000, 60_000]);
+    expect([0, 1, 2, 5, 6, 7, 1000].map((n) => backoffInMs(n, 1000, 60_000))).toEqual([
+      1000, 2000, 4000, 32_000, 60_000, 60_000, 60_000,
+    ]);
   });
 });

@@ -35,7 +35,11 @@ describe('readSettings', () => {
   });
 
   test('workload identity modes take the webhook variables, authority host defaulted with a trailing slash', () => {
-    const settings = readSettings({ ...minimal, ...workloadIdentity, CREDENTIAL_MODE: 'client-assertion' });
+    const settings = readSettings({
+      ...minimal,
+      ...workloadIdentity,
+      CREDENTIAL_MODE: 'client-assertion',
+    });
     expect(settings.credential).toEqual({
       mode: 'client-assertion',
       workloadIdentity: {
@@ -45,8 +49,15 @@ describe('readSettings', () => {
         authorityHost: 'https://login.microsoftonline.com/',
       },
     });
-    const usGov = readSettings({ ...minimal, ...workloadIdentity, CREDENTIAL_MODE: 'chained', AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us' });
-    expect(usGov.credential).toMatchObject({ workloadIdentity: { authorityHost: 'https://login.microsoftonline.us/' } });
+    const usGov = readSettings({
+      ...minimal,
+      ...workloadIdentity,
+      CREDENTIAL_MODE: 'chained',
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us',
+    });
+    expect(usGov.credential).toMatchObject({
+      workloadIdentity: { authorityHost: 'https://login.microsoftonline.us/' },
+    });
   });
 
   test('flags and durations are parsed; an empty variable counts as unset', () => {
@@ -58,27 +69,133 @@ describe('readSettings', () => {
       RETRY_MIN_MS: '',
       RETRY_MAX_MS: '2000',
     });
-    expect(settings).toMatchObject({ runOnce: true, showSecret: true, readIntervalInMs: 5000, retryMinInMs: 1000, retryMaxInMs: 2000 });
+    expect(settings).toMatchObject({
+      runOnce: true,
+      showSecret: true,
+      readIntervalInMs: 5000,
+      retryMinInMs: 1000,
+      retryMaxInMs: 2000,
+    });
   });
 
   test.each([
-    ['KEYVAULT_URL is missing', { SECRET_NAME: 'username' }, 'KEYVAULT_URL', 'KEYVAULT_URL is not set'],
-    ['KEYVAULT_URL is http://', { ...minimal, KEYVAULT_URL: 'http://my-vault.vault.azure.net/' }, 'KEYVAULT_URL', 'KEYVAULT_URL "http://my-vault.vault.azure.net/" must be an https:// URL'],
-    ['KEYVAULT_URL is not a URL', { ...minimal, KEYVAULT_URL: 'my-vault' }, 'KEYVAULT_URL', 'KEYVAULT_URL "my-vault" must be an https:// URL'],
-    ['SECRET_NAME is missing', { KEYVAULT_URL: minimal.KEYVAULT_URL }, 'SECRET_NAME', 'SECRET_NAME is not set'],
-    ['SECRET_NAME has an underscore', { ...minimal, SECRET_NAME: 'user_name' }, 'SECRET_NAME', 'SECRET_NAME "user_name" must be 1-127 letters, digits and "-"'],
-    ['SECRET_NAME is 128 characters', { ...minimal, SECRET_NAME: 'a'.repeat(128) }, 'SECRET_NAME', 'must be 1-127 letters, digits and "-"'],
-    ['CREDENTIAL_MODE is unknown', { ...minimal, CREDENTIAL_MODE: 'managed-identity' }, 'CREDENTIAL_MODE', 'CREDENTIAL_MODE "managed-identity" must be one of: default, chained, workload-identity, client-assertion'],
-    ['READ_INTERVAL_MS is not a number', { ...minimal, READ_INTERVAL_MS: '10m' }, 'READ_INTERVAL_MS', 'READ_INTERVAL_MS "10m" must be a whole number of milliseconds from 1 to 2147483647'],
-    ['READ_INTERVAL_MS is 0', { ...minimal, READ_INTERVAL_MS: '0' }, 'READ_INTERVAL_MS', 'READ_INTERVAL_MS "0" must be a whole number'],
-    ['READ_INTERVAL_MS overflows setTimeout', { ...minimal, READ_INTERVAL_MS: '2147483648' }, 'READ_INTERVAL_MS', 'from 1 to 2147483647'],
-    ['RETRY_MAX_MS is below RETRY_MIN_MS', { ...minimal, RETRY_MIN_MS: '5000', RETRY_MAX_MS: '1000' }, 'RETRY_MAX_MS', 'RETRY_MAX_MS 1000 must not be less than RETRY_MIN_MS 5000'],
-    ['RUN_ONCE is "yes"', { ...minimal, RUN_ONCE: 'yes' }, 'RUN_ONCE', 'RUN_ONCE "yes" must be "true" or "false"'],
-    ['SHOW_SECRET is "1"', { ...minimal, SHOW_SECRET: '1' }, 'SHOW_SECRET', 'SHOW_SECRET "1" must be "true" or "false"'],
-    ['the webhook did not inject AZURE_CLIENT_ID', { ...minimal, CREDENTIAL_MODE: 'workload-identity' }, 'AZURE_CLIENT_ID', 'azure.workload.identity/use'],
-    ['AZURE_FEDERATED_TOKEN_FILE is missing', { ...minimal, ...workloadIdentity, AZURE_FEDERATED_TOKEN_FILE: '', CREDENTIAL_MODE: 'chained' }, 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_FEDERATED_TOKEN_FILE is not set'],
-    ['AZURE_TENANT_ID has a slash', { ...minimal, ...workloadIdentity, AZURE_TENANT_ID: 'a/b', CREDENTIAL_MODE: 'client-assertion' }, 'AZURE_TENANT_ID', 'AZURE_TENANT_ID "a/b" must be a tenant GUID or domain'],
-    ['AZURE_AUTHORITY_HOST is http://', { ...minimal, ...workloadIdentity, AZURE_AUTHORITY_HOST: 'http://login.example', CREDENTIAL_MODE: 'client-assertion' }, 'AZURE_AUTHORITY_HOST', 'must be an https:// URL'],
+    [
+      'KEYVAULT_URL is missing',
+      { SECRET_NAME: 'username' },
+      'KEYVAULT_URL',
+      'KEYVAULT_URL is not set',
+    ],
+    [
+      'KEYVAULT_URL is http://',
+      { ...minimal, KEYVAULT_URL: 'http://my-vault.vault.azure.net/' },
+      'KEYVAULT_URL',
+      'KEYVAULT_URL "http://my-vault.vault.azure.net/" must be an https:// URL',
+    ],
+    [
+      'KEYVAULT_URL is not a URL',
+      { ...minimal, KEYVAULT_URL: 'my-vault' },
+      'KEYVAULT_URL',
+      'KEYVAULT_URL "my-vault" must be an https:// URL',
+    ],
+    [
+      'SECRET_NAME is missing',
+      { KEYVAULT_URL: minimal.KEYVAULT_URL },
+      'SECRET_NAME',
+      'SECRET_NAME is not set',
+    ],
+    [
+      'SECRET_NAME has an underscore',
+      { ...minimal, SECRET_NAME: 'user_name' },
+      'SECRET_NAME',
+      'SECRET_NAME "user_name" must be 1-127 letters, digits and "-"',
+    ],
+    [
+      'SECRET_NAME is 128 characters',
+      { ...minimal, SECRET_NAME: 'a'.repeat(128) },
+      'SECRET_NAME',
+      'must be 1-127 letters, digits and "-"',
+    ],
+    [
+      'CREDENTIAL_MODE is unknown',
+      { ...minimal, CREDENTIAL_MODE: 'managed-identity' },
+      'CREDENTIAL_MODE',
+      'CREDENTIAL_MODE "managed-identity" must be one of: default, chained, workload-identity, client-assertion',
+    ],
+    [
+      'READ_INTERVAL_MS is not a number',
+      { ...minimal, READ_INTERVAL_MS: '10m' },
+      'READ_INTERVAL_MS',
+      'READ_INTERVAL_MS "10m" must be a whole number of milliseconds from 1 to 2147483647',
+    ],
+    [
+      'READ_INTERVAL_MS is 0',
+      { ...minimal, READ_INTERVAL_MS: '0' },
+      'READ_INTERVAL_MS',
+      'READ_INTERVAL_MS "0" must be a whole number',
+    ],
+    [
+      'READ_INTERVAL_MS overflows setTimeout',
+      { ...minimal, READ_INTERVAL_MS: '2147483648' },
+      'READ_INTERVAL_MS',
+      'from 1 to 2147483647',
+    ],
+    [
+      'RETRY_MAX_MS is below RETRY_MIN_MS',
+      { ...minimal, RETRY_MIN_MS: '5000', RETRY_MAX_MS: '1000' },
+      'RETRY_MAX_MS',
+      'RETRY_MAX_MS 1000 must not be less than RETRY_MIN_MS 5000',
+    ],
+    [
+      'RUN_ONCE is "yes"',
+      { ...minimal, RUN_ONCE: 'yes' },
+      'RUN_ONCE',
+      'RUN_ONCE "yes" must be "true" or "false"',
+    ],
+    [
+      'SHOW_SECRET is "1"',
+      { ...minimal, SHOW_SECRET: '1' },
+      'SHOW_SECRET',
+      'SHOW_SECRET "1" must be "true" or "false"',
+    ],
+    [
+      'the webhook did not inject AZURE_CLIENT_ID',
+      { ...minimal, CREDENTIAL_MODE: 'workload-identity' },
+      'AZURE_CLIENT_ID',
+      'azure.workload.identity/use',
+    ],
+    [
+      'AZURE_FEDERATED_TOKEN_FILE is missing',
+      {
+        ...minimal,
+        ...workloadIdentity,
+        AZURE_FEDERATED_TOKEN_FILE: '',
+        CREDENTIAL_MODE: 'chained',
+      },
+      'AZURE_FEDERATED_TOKEN_FILE',
+      'AZURE_FEDERATED_TOKEN_FILE is not set',
+    ],
+    [
+      'AZURE_TENANT_ID has a slash',
+      {
+        ...minimal,
+        ...workloadIdentity,
+        AZURE_TENANT_ID: 'a/b',
+        CREDENTIAL_MODE: 'client-assertion',
+      },
+      'AZURE_TENANT_ID',
+      'AZURE_TENANT_ID "a/b" must be a tenant GUID or domain',
+    ],
+    [
+      'AZURE_AUTHORITY_HOST is http://',
+      {
+        ...minimal,
+        ...workloadIdentity,
+        AZURE_AUTHORITY_HOST: 'http://login.example',
+        CREDENTIAL_MODE: 'client-assertion',
+      },
+      'AZURE_AUTHORITY_HOST',
+      'must be an https:// URL',
+    ],
   ])('fails when %s', (_, env, variable, message) => {
     const err = failure(env as Record<string, string>);
     expect(err.variable).toBe(variable);

@@ -1,7 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { synthBoth } from '../cli/synth-command';
-import { checkPair, type CheckOptions } from '../verify/checks';
+import { type CheckOptions, checkPair } from '../verify/checks';
 import { resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
 import { tempDir } from './helpers';
 
@@ -12,13 +12,27 @@ let withStack: SynthesizedPair;
 
 beforeAll(() => {
   const dir = tempDir();
-  withStack = synthBoth({ outputs: join(dir, 'none.json'), cdktfOut: join(dir, 'cdktf.out'), dist: join(dir, 'dist') }).pair;
-  const { kubernetesTerraform: _terraform, kubernetesTerraformFile: file, ...azureAndManifests } = withStack;
-  pristine = { ...azureAndManifests, texts: new Map([...withStack.texts].filter(([path]) => path !== file)) };
+  withStack = synthBoth({
+    outputs: join(dir, 'none.json'),
+    cdktfOut: join(dir, 'cdktf.out'),
+    dist: join(dir, 'dist'),
+  }).pair;
+  const {
+    kubernetesTerraform: _terraform,
+    kubernetesTerraformFile: file,
+    ...azureAndManifests
+  } = withStack;
+  pristine = {
+    ...azureAndManifests,
+    texts: new Map([...withStack.texts].filter(([path]) => path !== file)),
+  };
 });
 
 /** A copy of the synthesized pair, broken by `edit`, and the checks it fails. */
-function checksAfter(edit: (tf: any, byKind: (kind: string) => any) => void, options?: CheckOptions) {
+function checksAfter(
+  edit: (tf: any, byKind: (kind: string) => any) => void,
+  options?: CheckOptions,
+) {
   const pair = structuredClone(pristine) as any;
   edit(pair.terraform, (kind: string) => pair.objects.find((o: any) => o.kind === kind));
   return checkPair(pair, options).map((f) => `${f.check}: ${f.message}`);
@@ -33,7 +47,13 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
   });
 
   it('fails when the credential subject names another service account', () => {
-    expect(checksAfter((tf) => (only(tf, 'azurerm_federated_identity_credential').subject = 'system:serviceaccount:workload-id-test:other'))).toEqual([
+    expect(
+      checksAfter(
+        (tf) =>
+          (only(tf, 'azurerm_federated_identity_credential').subject =
+            'system:serviceaccount:workload-id-test:other'),
+      ),
+    ).toEqual([
       'credential-subject: no federated credential has subject system:serviceaccount:workload-id-test:workload-id-sa (found: system:serviceaccount:workload-id-test:other)',
     ]);
   });
@@ -44,7 +64,9 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
       k('Pod').metadata.namespace = 'elsewhere';
     });
     expect(found).toContain('namespace: namespace elsewhere is not in the manifests');
-    expect(found).toContain('credential-subject: no federated credential has subject system:serviceaccount:elsewhere:workload-id-sa (found: system:serviceaccount:workload-id-test:workload-id-sa)');
+    expect(found).toContain(
+      'credential-subject: no federated credential has subject system:serviceaccount:elsewhere:workload-id-sa (found: system:serviceaccount:workload-id-test:workload-id-sa)',
+    );
   });
 
   it('fails when the pod uses another service account', () => {
@@ -54,55 +76,111 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
   });
 
   it('fails when the label is on the service account instead of the pod', () => {
-    expect(checksAfter((_tf, k) => {
-      delete k('Pod').metadata.labels['azure.workload.identity/use'];
-      k('ServiceAccount').metadata.labels = { 'azure.workload.identity/use': 'true' };
-    })).toEqual(['workload-label: the pod lacks the label azure.workload.identity/use: "true" (it is on the service account, which the webhook ignores)']);
+    expect(
+      checksAfter((_tf, k) => {
+        delete k('Pod').metadata.labels['azure.workload.identity/use'];
+        k('ServiceAccount').metadata.labels = { 'azure.workload.identity/use': 'true' };
+      }),
+    ).toEqual([
+      'workload-label: the pod lacks the label azure.workload.identity/use: "true" (it is on the service account, which the webhook ignores)',
+    ]);
   });
 
   it('fails when the audience is not the token exchange audience', () => {
-    expect(checksAfter((tf) => (only(tf, 'azurerm_federated_identity_credential').audience = ['api://AzureADTokenExchange/']))).toEqual([
+    expect(
+      checksAfter(
+        (tf) =>
+          (only(tf, 'azurerm_federated_identity_credential').audience = [
+            'api://AzureADTokenExchange/',
+          ]),
+      ),
+    ).toEqual([
       'credential-audience: audience is ["api://AzureADTokenExchange/"], not ["api://AzureADTokenExchange"]',
     ]);
   });
 
   it('fails when the issuer is a literal without its trailing slash', () => {
-    expect(checksAfter((tf) => (only(tf, 'azurerm_federated_identity_credential').issuer = 'https://westeurope.oic.prod-aks.azure.com/t/c'))).toEqual([
+    expect(
+      checksAfter(
+        (tf) =>
+          (only(tf, 'azurerm_federated_identity_credential').issuer =
+            'https://westeurope.oic.prod-aks.azure.com/t/c'),
+      ),
+    ).toEqual([
       'credential-issuer: issuer "https://westeurope.oic.prod-aks.azure.com/t/c" is a literal without the trailing "/"',
     ]);
   });
 
   it('fails when the role covers another secret', () => {
     const found = checksAfter((tf) => {
-      const password = resourcesOf(tf, 'azurerm_key_vault_secret').find((s) => s.values.name === 'password')!;
-      const grant = Object.values(tf.resource.azurerm_role_assignment).find((r: any) => r.role_definition_name === 'Key Vault Secrets User') as any;
+      const password = resourcesOf(tf, 'azurerm_key_vault_secret').find(
+        (s) => s.values.name === 'password',
+      )!;
+      const grant = Object.values(tf.resource.azurerm_role_assignment).find(
+        (r: any) => r.role_definition_name === 'Key Vault Secrets User',
+      ) as any;
       grant.scope = `\${${password.address}.resource_versionless_id}`;
     });
-    expect(found).toEqual(['role-scope: the identity trusted for system:serviceaccount:workload-id-test:workload-id-sa holds no secret-reading role on secret "username" or its vault']);
-  });
-
-  it('fails when the client-id annotation is missing', () => {
-    expect(checksAfter((_tf, k) => delete k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'])).toEqual([
-      'client-id-annotation: annotation azure.workload.identity/client-id is missing',
+    expect(found).toEqual([
+      'role-scope: the identity trusted for system:serviceaccount:workload-id-test:workload-id-sa holds no secret-reading role on secret "username" or its vault',
     ]);
   });
 
-  it('fails when the client id is not the deployed identity\'s', () => {
-    const bindings = new Map([['demo', { clientId: '11111111-1111-1111-1111-111111111111', tenantId: 't', vaultUrl: 'v', oidcIssuerUrl: 'i' }]]);
-    const found = checksAfter((_tf, k) => (k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'] = '22222222-2222-2222-2222-222222222222'), { bindings });
-    expect(found).toEqual(['client-id-annotation: client id 22222222-2222-2222-2222-222222222222 is not the client id of any deployed workload identity (expected the one of workload-id-mi)']);
+  it('fails when the client-id annotation is missing', () => {
+    expect(
+      checksAfter(
+        (_tf, k) =>
+          delete k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'],
+      ),
+    ).toEqual(['client-id-annotation: annotation azure.workload.identity/client-id is missing']);
+  });
+
+  it("fails when the client id is not the deployed identity's", () => {
+    const bindings = new Map([
+      [
+        'demo',
+        {
+          clientId: '11111111-1111-1111-1111-111111111111',
+          tenantId: 't',
+          vaultUrl: 'v',
+          oidcIssuerUrl: 'i',
+        },
+      ],
+    ]);
+    const found = checksAfter(
+      (_tf, k) =>
+        (k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'] =
+          '22222222-2222-2222-2222-222222222222'),
+      { bindings },
+    );
+    expect(found).toEqual([
+      'client-id-annotation: client id 22222222-2222-2222-2222-222222222222 is not the client id of any deployed workload identity (expected the one of workload-id-mi)',
+    ]);
   });
 
   it('fails when the token expiration is out of range', () => {
-    expect(checksAfter((_tf, k) => (k('ServiceAccount').metadata.annotations['azure.workload.identity/service-account-token-expiration'] = '600'))).toEqual([
+    expect(
+      checksAfter(
+        (_tf, k) =>
+          (k('ServiceAccount').metadata.annotations[
+            'azure.workload.identity/service-account-token-expiration'
+          ] = '600'),
+      ),
+    ).toEqual([
       'token-expiration: azure.workload.identity/service-account-token-expiration is "600", outside 3600..86400',
     ]);
   });
 
   it('fails when one identity has more than 20 credentials, unchained', () => {
     const found = checksAfter((tf) => {
-      const [name, credential] = Object.entries(tf.resource.azurerm_federated_identity_credential)[0] as [string, any];
-      for (let i = 0; i < 20; i++) tf.resource.azurerm_federated_identity_credential[`${name}_${i}`] = { ...credential, subject: `system:serviceaccount:ns:sa-${i}` };
+      const [name, credential] = Object.entries(
+        tf.resource.azurerm_federated_identity_credential,
+      )[0] as [string, any];
+      for (let i = 0; i < 20; i++)
+        tf.resource.azurerm_federated_identity_credential[`${name}_${i}`] = {
+          ...credential,
+          subject: `system:serviceaccount:ns:sa-${i}`,
+        };
     });
     expect(found).toEqual([
       'credential-limit: 21 federated credentials, more than 20',
@@ -111,11 +189,17 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
   });
 
   it('fails when the cluster has workload identity off', () => {
-    expect(checksAfter((tf) => (only(tf, 'azurerm_kubernetes_cluster').workload_identity_enabled = false))).toEqual(['cluster-features: workload_identity_enabled is not true']);
+    expect(
+      checksAfter(
+        (tf) => (only(tf, 'azurerm_kubernetes_cluster').workload_identity_enabled = false),
+      ),
+    ).toEqual(['cluster-features: workload_identity_enabled is not true']);
   });
 
   it('fails when a secret is written with value (stored in state)', () => {
-    expect(checksAfter((tf) => (only(tf, 'azurerm_key_vault_secret').value = '${var.x}'))).toEqual(['secret-in-state: the secret is written with "value", which Terraform stores in state']);
+    expect(checksAfter((tf) => (only(tf, 'azurerm_key_vault_secret').value = '${var.x}'))).toEqual([
+      'secret-in-state: the secret is written with "value", which Terraform stores in state',
+    ]);
   });
 
   it('fails when a secret value appears in a file', () => {
@@ -137,15 +221,21 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
     manifests['Pod-workload-id-test-demo-pod'].manifest.spec.containers[0].image = 'other:1.0';
     delete manifests['ServiceAccount-workload-id-test-workload-id-sa'];
     expect(checkPair(pair).map((f) => `${f.check}: ${f.subject}: ${f.message}`)).toEqual([
-      'kubernetes-stack: ServiceAccount workload-id-test/workload-id-sa: no kubernetes_manifest of ' + pair.kubernetesTerraformFile + ' applies this object',
+      'kubernetes-stack: ServiceAccount workload-id-test/workload-id-sa: no kubernetes_manifest of ' +
+        pair.kubernetesTerraformFile +
+        ' applies this object',
       'kubernetes-stack: Pod workload-id-test/demo-pod: kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "workload-id-app:0.1.0" in the manifests, "other:1.0" in Terraform',
     ]);
   });
 
   it('fails when the Kubernetes stack binds an annotation to the wrong output', () => {
     const pair = structuredClone(withStack) as any;
-    const account = pair.kubernetesTerraform.resource.kubernetes_manifest['ServiceAccount-workload-id-test-workload-id-sa'].manifest;
-    account.metadata.annotations['azure.workload.identity/client-id'] = '${data.terraform_remote_state.AzureOutputs.outputs.demo_tenant_id}';
+    const account =
+      pair.kubernetesTerraform.resource.kubernetes_manifest[
+        'ServiceAccount-workload-id-test-workload-id-sa'
+      ].manifest;
+    account.metadata.annotations['azure.workload.identity/client-id'] =
+      '${data.terraform_remote_state.AzureOutputs.outputs.demo_tenant_id}';
     expect(checkPair(pair).map((f) => f.message)).toEqual([
       'kubernetes_manifest.ServiceAccount-workload-id-test-workload-id-sa differs at metadata.annotations["azure.workload.identity/client-id"]: "placeholder-client-id" in the manifests, "${data.terraform_remote_state.AzureOutputs.outputs.demo_tenant_id}" in Terraform',
     ]);
@@ -153,7 +243,12 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
 
   it('fails when an output carries the kube config', () => {
     const pair = structuredClone(withStack) as any;
-    pair.terraform.output.kube = { value: '${azurerm_kubernetes_cluster.Cluster_EB0386A7.kube_config[0].client_key}', sensitive: true };
-    expect(checkPair(pair).map((f) => `${f.check}: ${f.subject}`)).toEqual([`kube-config-output: output.kube of ${pair.terraformFile}`]);
+    pair.terraform.output.kube = {
+      value: '${azurerm_kubernetes_cluster.Cluster_EB0386A7.kube_config[0].client_key}',
+      sensitive: true,
+    };
+    expect(checkPair(pair).map((f) => `${f.check}: ${f.subject}`)).toEqual([
+      `kube-config-output: output.kube of ${pair.terraformFile}`,
+    ]);
   });
 });

@@ -1,6 +1,13 @@
 // Run the command line as a user would, with stand-ins for kubectl, cdktf, az and terraform first (and alone) on PATH.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLI, tempDir } from './helpers';
 
@@ -13,7 +20,8 @@ export const DEPLOYED = {
     demo_client_id: '11111111-2222-3333-4444-555555555555',
     demo_tenant_id: '66666666-7777-8888-9999-000000000000',
     demo_vault_url: 'https://workload-id-kv-demo.vault.azure.net/',
-    demo_oidc_issuer_url: 'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
+    demo_oidc_issuer_url:
+      'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
     cluster_name: 'workload-id-aks',
     resource_group_name: 'workload-id-rg',
   },
@@ -48,7 +56,9 @@ fi
 };
 
 /** Write the stand-ins (all, or those named) and a `node` link into a fresh folder; returns that folder. */
-export function standIns(programs: readonly StandIn[] = ['cdktf', 'terraform', 'az', 'kubectl']): string {
+export function standIns(
+  programs: readonly StandIn[] = ['cdktf', 'terraform', 'az', 'kubectl'],
+): string {
   const bin = join(tempDir('wi-bin-'), 'bin');
   mkdirSync(bin);
   // tsx starts with "#!/usr/bin/env node": node must be on PATH, without the real kubectl that may sit beside it.
@@ -56,7 +66,10 @@ export function standIns(programs: readonly StandIn[] = ['cdktf', 'terraform', '
   for (const program of programs) {
     const file = join(bin, program);
     const fail = `[ "$STANDIN_FAIL" = "${program}" ] && { echo "${program}: simulated failure" >&2; exit 1; }`;
-    writeFileSync(file, `#!/bin/sh\n# stand-in ${program}\nprintf '%s\\n' "${program} $*\${ARM_SUBSCRIPTION_ID:+ (ARM_SUBSCRIPTION_ID=$ARM_SUBSCRIPTION_ID)}\${WI_CONFIG:+ (WI_CONFIG=$WI_CONFIG)}" >> "$STANDIN_LOG"\n${fail}\n${SCRIPTS[program]}\nexit 0\n`);
+    writeFileSync(
+      file,
+      `#!/bin/sh\n# stand-in ${program}\nprintf '%s\\n' "${program} $*\${ARM_SUBSCRIPTION_ID:+ (ARM_SUBSCRIPTION_ID=$ARM_SUBSCRIPTION_ID)}\${WI_CONFIG:+ (WI_CONFIG=$WI_CONFIG)}" >> "$STANDIN_LOG"\n${fail}\n${SCRIPTS[program]}\nexit 0\n`,
+    );
     chmodSync(file, 0o755);
   }
   return bin;
@@ -85,9 +98,19 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
   const cwd = options.cwd ?? tempDir('wi-cli-');
   const bin = options.bin ?? standIns();
   const log = join(dirname(bin), 'calls.log');
-  const env: Record<string, string> = { PATH: bin, STANDIN_LOG: log, HOME: process.env.HOME ?? cwd, ...options.env };
+  const env: Record<string, string> = {
+    PATH: bin,
+    STANDIN_LOG: log,
+    HOME: process.env.HOME ?? cwd,
+    ...options.env,
+  };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
-  const run = spawnSync(process.execPath, [CLI, ...args], { cwd, env, input: '', encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env,
+    input: '',
+    encoding: 'utf8',
+  });
   const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   writeFileSync(log, '');
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls };
@@ -97,4 +120,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
 export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
 
 /** The values `deploy` needs in `TF_VAR_secret_*` for the default config. */
-export const SECRET_VARIABLES = { TF_VAR_secret_username: 'admin-7f3c91', TF_VAR_secret_password: 'p4ss-0b2d77' };
+export const SECRET_VARIABLES = {
+  TF_VAR_secret_username: 'admin-7f3c91',
+  TF_VAR_secret_password: 'p4ss-0b2d77',
+};

@@ -8,7 +8,12 @@ import { defaultConfigData, tempDir } from './helpers';
 function twoWorkloads(): string {
   const dir = tempDir();
   const data = defaultConfigData();
-  data.workloads.push({ ...data.workloads[0], name: 'second', namespace: 'second-ns', pod: 'second-pod' });
+  data.workloads.push({
+    ...data.workloads[0],
+    name: 'second',
+    namespace: 'second-ns',
+    pod: 'second-pod',
+  });
   writeFileSync(join(dir, 'two.yaml'), JSON.stringify(data));
   return join(dir, 'two.yaml');
 }
@@ -17,7 +22,9 @@ describe('logs', () => {
   it('prints the command with --dry-run and runs nothing', () => {
     const run = runCli(['logs', '--dry-run']);
     expect(run.status).toBe(0);
-    expect(run.stdout).toBe('Reading logs from [demo-pod] pod...\n$ kubectl logs -n workload-id-test demo-pod\n');
+    expect(run.stdout).toBe(
+      'Reading logs from [demo-pod] pod...\n$ kubectl logs -n workload-id-test demo-pod\n',
+    );
     expect(run.calls).toEqual([]);
   });
 
@@ -38,7 +45,9 @@ describe('logs', () => {
   it('fails when the workload is not in the config, naming those that are', () => {
     const run = runCli(['logs', '--config', twoWorkloads(), '--workload', 'nope']);
     expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toBe('logs: no workload "nope" in the config (workloads: demo, second)');
+    expect(run.stderr.trim()).toBe(
+      'logs: no workload "nope" in the config (workloads: demo, second)',
+    );
   });
 
   it('fails when kubectl fails, with its exit code', () => {
@@ -50,6 +59,8 @@ describe('logs', () => {
   it('fails when kubectl is not installed, in one line', () => {
     const run = runCli(['logs'], { bin: standIns([]) });
     expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toBe('logs: kubectl is not on PATH: install kubectl ("az aks install-cli", or https://kubernetes.io/docs/tasks/tools/)');
+    expect(run.stderr.trim()).toBe(
+      'logs: kubectl is not on PATH: install kubectl ("az aks install-cli", or https://kubernetes.io/docs/tasks/tools/)',
+    );
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { synthBoth } from '../cli/synth-command';
-import { formatVerifyReport, verifyPair, type VerifyOptions } from '../cli/verify-command';
+import { formatVerifyReport, type VerifyOptions, verifyPair } from '../cli/verify-command';
 import { CHECKS } from '../verify/checks';
 import { DEPLOYED, runCli } from './cli-helpers';
 import { ROOT, tempDir } from './helpers';
@@ -25,7 +25,11 @@ let good: string;
 
 beforeAll(() => {
   good = tempDir('wi-good-');
-  synthBoth({ outputs: join(good, 'none.json'), cdktfOut: join(good, 'cdktf.out'), dist: join(good, 'dist') });
+  synthBoth({
+    outputs: join(good, 'none.json'),
+    cdktfOut: join(good, 'cdktf.out'),
+    dist: join(good, 'dist'),
+  });
 });
 
 /** A copy of the good pair with one thing broken; without its Kubernetes stack unless `withStack`. */
@@ -34,8 +38,16 @@ function broken(edit: (files: PairFiles) => void, withStack = false): string {
   cpSync(good, dir, { recursive: true });
   const tf = JSON.parse(readFileSync(join(dir, AZURE), 'utf8'));
   const k8s = JSON.parse(readFileSync(join(dir, KUBERNETES), 'utf8'));
-  const objects = parseAllDocuments(readFileSync(join(dir, MANIFESTS), 'utf8')).map((d) => d.toJS());
-  edit({ tf, k8s, objects, kind: (k) => objects.find((o) => o.kind === k), only: (type) => Object.values(tf.resource[type])[0] });
+  const objects = parseAllDocuments(readFileSync(join(dir, MANIFESTS), 'utf8')).map((d) =>
+    d.toJS(),
+  );
+  edit({
+    tf,
+    k8s,
+    objects,
+    kind: (k) => objects.find((o) => o.kind === k),
+    only: (type) => Object.values(tf.resource[type])[0],
+  });
   writeFileSync(join(dir, AZURE), JSON.stringify(tf));
   writeFileSync(join(dir, MANIFESTS), objects.map((o) => stringify(o)).join('---\n'));
   // Without its Kubernetes stack, verify checks the Azure stack and the manifests only: one broken thing, one finding.
@@ -46,19 +58,29 @@ function broken(edit: (files: PairFiles) => void, withStack = false): string {
 
 /** What `verify` prints for the pair in `dir`. */
 function verifyText(dir: string, options: VerifyOptions = {}): string {
-  const report = verifyPair({ cdktfOut: join(dir, 'cdktf.out'), dist: join(dir, 'dist'), env: { WI_OUTPUTS: join(dir, 'none.json') }, ...options });
+  const report = verifyPair({
+    cdktfOut: join(dir, 'cdktf.out'),
+    dist: join(dir, 'dist'),
+    env: { WI_OUTPUTS: join(dir, 'none.json') },
+    ...options,
+  });
   return formatVerifyReport(report);
 }
 
 /** The first block of a report: severity, check and subject, then the message. */
-const block = (check: string, subject: string, message: string) => `error  ${check}  ${subject}\n  ${message}\n  prevents: `;
+const block = (check: string, subject: string, message: string) =>
+  `error  ${check}  ${subject}\n  ${message}\n  prevents: `;
 
 describe('verify command output', () => {
   it('passes on the good pair, naming what it read and what it skipped', () => {
     const text = verifyText(good);
-    expect(text).toContain(`verify: ${join(good, AZURE)}, ${join(good, KUBERNETES)}, ${join(good, MANIFESTS)}`);
+    expect(text).toContain(
+      `verify: ${join(good, AZURE)}, ${join(good, KUBERNETES)}, ${join(good, MANIFESTS)}`,
+    );
     expect(text).toContain('bindings not compared (no outputs file)');
-    expect(text).toContain('skipped: secret-value (no TF_VAR_secret_* set), placeholders (without --for-apply)');
+    expect(text).toContain(
+      'skipped: secret-value (no TF_VAR_secret_* set), placeholders (without --for-apply)',
+    );
     expect(text.split('\n').at(-1)).toBe('verify: all 15 checks passed');
   });
 
@@ -67,23 +89,47 @@ describe('verify command output', () => {
   const cases: [string, (f: PairFiles) => void, string][] = [
     [
       'the credential subject names another service account',
-      (f) => (f.only('azurerm_federated_identity_credential').subject = 'system:serviceaccount:workload-id-test:other'),
-      block('credential-subject', subjectPod, 'no federated credential has subject system:serviceaccount:workload-id-test:workload-id-sa (found: system:serviceaccount:workload-id-test:other)'),
+      (f) =>
+        (f.only('azurerm_federated_identity_credential').subject =
+          'system:serviceaccount:workload-id-test:other'),
+      block(
+        'credential-subject',
+        subjectPod,
+        'no federated credential has subject system:serviceaccount:workload-id-test:workload-id-sa (found: system:serviceaccount:workload-id-test:other)',
+      ),
     ],
     [
       'the audience is not the token exchange audience',
-      (f) => (f.only('azurerm_federated_identity_credential').audience = ['api://AzureADTokenExchange/']),
-      block('credential-audience', 'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7', 'audience is ["api://AzureADTokenExchange/"], not ["api://AzureADTokenExchange"]'),
+      (f) =>
+        (f.only('azurerm_federated_identity_credential').audience = [
+          'api://AzureADTokenExchange/',
+        ]),
+      block(
+        'credential-audience',
+        'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
+        'audience is ["api://AzureADTokenExchange/"], not ["api://AzureADTokenExchange"]',
+      ),
     ],
     [
       'the issuer is a literal without its trailing slash',
-      (f) => (f.only('azurerm_federated_identity_credential').issuer = 'https://westeurope.oic.prod-aks.azure.com/t/c'),
-      block('credential-issuer', 'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7', 'issuer "https://westeurope.oic.prod-aks.azure.com/t/c" is a literal without the trailing "/"'),
+      (f) =>
+        (f.only('azurerm_federated_identity_credential').issuer =
+          'https://westeurope.oic.prod-aks.azure.com/t/c'),
+      block(
+        'credential-issuer',
+        'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
+        'issuer "https://westeurope.oic.prod-aks.azure.com/t/c" is a literal without the trailing "/"',
+      ),
     ],
     [
       'the client-id annotation is missing',
-      (f) => delete f.kind('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'],
-      block('client-id-annotation', subjectAccount, 'annotation azure.workload.identity/client-id is missing'),
+      (f) =>
+        delete f.kind('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'],
+      block(
+        'client-id-annotation',
+        subjectAccount,
+        'annotation azure.workload.identity/client-id is missing',
+      ),
     ],
     [
       'the label is on the service account instead of the pod',
@@ -91,21 +137,43 @@ describe('verify command output', () => {
         delete f.kind('Pod').metadata.labels['azure.workload.identity/use'];
         f.kind('ServiceAccount').metadata.labels = { 'azure.workload.identity/use': 'true' };
       },
-      block('workload-label', subjectPod, 'the pod lacks the label azure.workload.identity/use: "true" (it is on the service account, which the webhook ignores)'),
+      block(
+        'workload-label',
+        subjectPod,
+        'the pod lacks the label azure.workload.identity/use: "true" (it is on the service account, which the webhook ignores)',
+      ),
     ],
     [
       'the token expiration is out of range',
-      (f) => (f.kind('Pod').metadata.annotations = { 'azure.workload.identity/service-account-token-expiration': '90000' }),
-      block('token-expiration', subjectPod, 'azure.workload.identity/service-account-token-expiration is "90000", outside 3600..86400'),
+      (f) =>
+        (f.kind('Pod').metadata.annotations = {
+          'azure.workload.identity/service-account-token-expiration': '90000',
+        }),
+      block(
+        'token-expiration',
+        subjectPod,
+        'azure.workload.identity/service-account-token-expiration is "90000", outside 3600..86400',
+      ),
     ],
     [
       'one identity has more than 20 credentials',
       (f) => {
         const credentials = f.tf.resource.azurerm_federated_identity_credential;
         const [name, credential] = Object.entries(credentials)[0] as [string, any];
-        for (let i = 0; i < 20; i++) credentials[`${name}_${i}`] = { ...credential, subject: `system:serviceaccount:ns:sa-${i}`, depends_on: [`azurerm_federated_identity_credential.${i === 0 ? name : `${name}_${i - 1}`}`] };
+        for (let i = 0; i < 20; i++)
+          credentials[`${name}_${i}`] = {
+            ...credential,
+            subject: `system:serviceaccount:ns:sa-${i}`,
+            depends_on: [
+              `azurerm_federated_identity_credential.${i === 0 ? name : `${name}_${i - 1}`}`,
+            ],
+          };
       },
-      block('credential-limit', 'azurerm_user_assigned_identity.Identity-workload-id-mi_5720ECCA', '21 federated credentials, more than 20'),
+      block(
+        'credential-limit',
+        'azurerm_user_assigned_identity.Identity-workload-id-mi_5720ECCA',
+        '21 federated credentials, more than 20',
+      ),
     ],
     [
       'the credentials of one identity are not serialized',
@@ -114,95 +182,170 @@ describe('verify command output', () => {
         const [name, credential] = Object.entries(credentials)[0] as [string, any];
         credentials[`${name}_other`] = { ...credential, subject: 'system:serviceaccount:ns:other' };
       },
-      block('credential-serialized', 'azurerm_user_assigned_identity.Identity-workload-id-mi_5720ECCA', '2 federated credentials are not chained with depends_on'),
+      block(
+        'credential-serialized',
+        'azurerm_user_assigned_identity.Identity-workload-id-mi_5720ECCA',
+        '2 federated credentials are not chained with depends_on',
+      ),
     ],
     [
       'the role covers another secret than the one the pod reads',
       (f) => {
-        const grant = Object.values(f.tf.resource.azurerm_role_assignment).find((r: any) => r.role_definition_name === 'Key Vault Secrets User') as any;
+        const grant = Object.values(f.tf.resource.azurerm_role_assignment).find(
+          (r: any) => r.role_definition_name === 'Key Vault Secrets User',
+        ) as any;
         grant.scope = grant.scope.replace('Secret-username', 'Secret-password');
       },
-      block('role-scope', subjectPod, 'the identity trusted for system:serviceaccount:workload-id-test:workload-id-sa holds no secret-reading role on secret "username" or its vault'),
+      block(
+        'role-scope',
+        subjectPod,
+        'the identity trusted for system:serviceaccount:workload-id-test:workload-id-sa holds no secret-reading role on secret "username" or its vault',
+      ),
     ],
     [
       'the cluster has workload identity off',
       (f) => (f.only('azurerm_kubernetes_cluster').workload_identity_enabled = false),
-      block('cluster-features', 'azurerm_kubernetes_cluster.Cluster_EB0386A7', 'workload_identity_enabled is not true'),
+      block(
+        'cluster-features',
+        'azurerm_kubernetes_cluster.Cluster_EB0386A7',
+        'workload_identity_enabled is not true',
+      ),
     ],
     [
       'a secret is written with value',
       (f) => (f.only('azurerm_key_vault_secret').value = '${var.secret_password}'),
-      block('secret-in-state', 'azurerm_key_vault_secret.KeyVault_Secret-password_14C5E13F', 'the secret is written with "value", which Terraform stores in state'),
+      block(
+        'secret-in-state',
+        'azurerm_key_vault_secret.KeyVault_Secret-password_14C5E13F',
+        'the secret is written with "value", which Terraform stores in state',
+      ),
     ],
   ];
 
-  it.each(cases)('fails when %s, with one block naming the check, the object, the failure it prevents and the fix', (_name, edit, expected) => {
-    const text = verifyText(broken(edit));
-    expect(text).toContain(expected);
-    expect(text).toMatch(/\n {2}prevents: .+\n {2}fix: .+\n/);
-    expect(text.split('\n').at(-1)).toBe('1 error, 0 warnings');
-  });
+  it.each(cases)(
+    'fails when %s, with one block naming the check, the object, the failure it prevents and the fix',
+    (_name, edit, expected) => {
+      const text = verifyText(broken(edit));
+      expect(text).toContain(expected);
+      expect(text).toMatch(/\n {2}prevents: .+\n {2}fix: .+\n/);
+      expect(text.split('\n').at(-1)).toBe('1 error, 0 warnings');
+    },
+  );
 
-  it('fails when the client id is not the deployed identity\'s, given an outputs file', () => {
-    const dir = broken((f) => (f.kind('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'] = '22222222-2222-2222-2222-222222222222'));
+  it("fails when the client id is not the deployed identity's, given an outputs file", () => {
+    const dir = broken(
+      (f) =>
+        (f.kind('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'] =
+          '22222222-2222-2222-2222-222222222222'),
+    );
     writeFileSync(join(dir, 'outputs.json'), JSON.stringify(DEPLOYED));
     const text = verifyText(dir, { outputs: join(dir, 'outputs.json') });
     expect(text).toContain(`bindings from ${join(dir, 'outputs.json')}`);
-    expect(text).toContain(block('client-id-annotation', subjectAccount, 'client id 22222222-2222-2222-2222-222222222222 is not the client id of any deployed workload identity (expected the one of workload-id-mi)'));
+    expect(text).toContain(
+      block(
+        'client-id-annotation',
+        subjectAccount,
+        'client id 22222222-2222-2222-2222-222222222222 is not the client id of any deployed workload identity (expected the one of workload-id-mi)',
+      ),
+    );
   });
 
   it('fails when a secret value from TF_VAR_secret_* is in a file', () => {
-    const dir = broken((f) => (f.kind('Namespace').metadata.annotations = { note: 'hunter2-value' }));
-    const text = verifyText(dir, { env: { WI_OUTPUTS: join(dir, 'none.json'), TF_VAR_secret_username: 'hunter2-value' } });
-    expect(text).toContain(block('secret-value', join(dir, MANIFESTS), 'a secret value appears in the file'));
+    const dir = broken(
+      (f) => (f.kind('Namespace').metadata.annotations = { note: 'hunter2-value' }),
+    );
+    const text = verifyText(dir, {
+      env: { WI_OUTPUTS: join(dir, 'none.json'), TF_VAR_secret_username: 'hunter2-value' },
+    });
+    expect(text).toContain(
+      block('secret-value', join(dir, MANIFESTS), 'a secret value appears in the file'),
+    );
     expect(text).not.toContain('hunter2');
   });
 
   it('fails when placeholder manifests are meant for apply (--for-apply)', () => {
     const text = verifyText(good, { forApply: true });
-    expect(text).toContain(block('placeholders', subjectAccount, 'the manifest still carries placeholder bindings'));
-    expect(text).toContain(block('placeholders', subjectPod, 'the manifest still carries placeholder bindings'));
+    expect(text).toContain(
+      block('placeholders', subjectAccount, 'the manifest still carries placeholder bindings'),
+    );
+    expect(text).toContain(
+      block('placeholders', subjectPod, 'the manifest still carries placeholder bindings'),
+    );
     expect(text.split('\n').at(-1)).toBe('2 errors, 0 warnings');
   });
 
   it('fails when the Kubernetes stack applies another object than the manifests', () => {
-    const dir = broken((f) => (f.k8s.resource.kubernetes_manifest['Pod-workload-id-test-demo-pod'].manifest.spec.containers[0].image = 'other:1.0'), true);
-    expect(verifyText(dir)).toContain(block('kubernetes-stack', subjectPod, 'kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "workload-id-app:0.1.0" in the manifests, "other:1.0" in Terraform'));
+    const dir = broken(
+      (f) =>
+        (f.k8s.resource.kubernetes_manifest[
+          'Pod-workload-id-test-demo-pod'
+        ].manifest.spec.containers[0].image = 'other:1.0'),
+      true,
+    );
+    expect(verifyText(dir)).toContain(
+      block(
+        'kubernetes-stack',
+        subjectPod,
+        'kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "workload-id-app:0.1.0" in the manifests, "other:1.0" in Terraform',
+      ),
+    );
   });
 
-  it('lists every check in the README\'s Verify section', () => {
+  it("lists every check in the README's Verify section", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Verify'), readme.indexOf('\n## ', readme.indexOf('## Verify') + 1));
+    const section = readme.slice(
+      readme.indexOf('## Verify'),
+      readme.indexOf('\n## ', readme.indexOf('## Verify') + 1),
+    );
     for (const check of CHECKS) expect(section).toContain(`\`${check.id}\``);
   });
 });
 
 describe('verify command line', () => {
   it('exits 0 on the good pair, and runs the secret-value check when TF_VAR_secret_* are set', () => {
-    const run = runCli(['verify', '--cdktf-out', join(good, 'cdktf.out'), '--dist', join(good, 'dist')], { env: { TF_VAR_secret_username: 'admin-7f3c91' } });
+    const run = runCli(
+      ['verify', '--cdktf-out', join(good, 'cdktf.out'), '--dist', join(good, 'dist')],
+      { env: { TF_VAR_secret_username: 'admin-7f3c91' } },
+    );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout.trim().split('\n').at(-1)).toBe('verify: all 16 checks passed');
   });
 
   it('exits 1 on a broken pair, with --json printing a document of the findings', () => {
-    const dir = broken((f) => (f.only('azurerm_federated_identity_credential').audience = ['api://other']));
+    const dir = broken(
+      (f) => (f.only('azurerm_federated_identity_credential').audience = ['api://other']),
+    );
     const run = runCli(['verify', '--json'], { cwd: dir });
     expect(run.status).toBe(1);
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({ ok: false, errors: 1, warnings: 0, outputs: null, forApply: false, files: [AZURE, MANIFESTS] });
+    expect(report).toMatchObject({
+      ok: false,
+      errors: 1,
+      warnings: 0,
+      outputs: null,
+      forApply: false,
+      files: [AZURE, MANIFESTS],
+    });
     expect(report.findings).toEqual([
       {
         check: 'credential-audience',
         severity: 'error',
-        subject: 'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
+        subject:
+          'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
         message: 'audience is ["api://other"], not ["api://AzureADTokenExchange"]',
-        prevents: 'AADSTS70021: the token\'s audience matches no credential',
+        prevents: "AADSTS70021: the token's audience matches no credential",
         fix: 'set audience = ["api://AzureADTokenExchange"]',
       },
     ]);
-    expect(report.checks.filter((c: any) => !c.passed).map((c: any) => c.id)).toEqual(['credential-audience']);
-    expect(report.skipped.map((s: any) => s.id)).toEqual(['secret-value', 'placeholders', 'kubernetes-stack']);
+    expect(report.checks.filter((c: any) => !c.passed).map((c: any) => c.id)).toEqual([
+      'credential-audience',
+    ]);
+    expect(report.skipped.map((s: any) => s.id)).toEqual([
+      'secret-value',
+      'placeholders',
+      'kubernetes-stack',
+    ]);
   });
 
   it('exits 1 with --for-apply on placeholder manifests, and 2 when the files cannot be read', () => {

@@ -17,15 +17,33 @@ function problemsOf(edit: (data: any) => void): string[] {
 }
 
 function workload(overrides: Record<string, unknown>) {
-  return { name: 'w', namespace: 'ns', serviceAccount: 'sa', managedIdentity: 'mi-1', pod: 'p', image: 'app:1', secret: 'username', ...overrides };
+  return {
+    name: 'w',
+    namespace: 'ns',
+    serviceAccount: 'sa',
+    managedIdentity: 'mi-1',
+    pod: 'p',
+    image: 'app:1',
+    secret: 'username',
+    ...overrides,
+  };
 }
 
 describe('loadConfig', () => {
   it('loads the default config with defaults resolved and frozen', () => {
     const config = loadConfig();
     expect(config.workloads).toHaveLength(1);
-    expect(config.workloads[0]).toMatchObject({ namespace: 'workload-id-test', serviceAccount: 'workload-id-sa', secret: 'username', roleScope: 'secret' });
-    expect(config.keyVault).toMatchObject({ sku: 'standard', softDeleteRetentionDays: 7, purgeProtection: false });
+    expect(config.workloads[0]).toMatchObject({
+      namespace: 'workload-id-test',
+      serviceAccount: 'workload-id-sa',
+      secret: 'username',
+      roleScope: 'secret',
+    });
+    expect(config.keyVault).toMatchObject({
+      sku: 'standard',
+      softDeleteRetentionDays: 7,
+      purgeProtection: false,
+    });
     expect(Object.isFrozen(config.workloads[0])).toBe(true);
   });
 
@@ -41,7 +59,9 @@ describe('loadConfig', () => {
   });
 
   it('fails when the file does not exist', () => {
-    expect(() => loadConfig('/nonexistent/config.yaml')).toThrow(/config \/nonexistent\/config.yaml:\n  - file not found/);
+    expect(() => loadConfig('/nonexistent/config.yaml')).toThrow(
+      /config \/nonexistent\/config.yaml:\n {2}- file not found/,
+    );
   });
 
   it('fails when the file is not YAML', () => {
@@ -53,7 +73,9 @@ describe('loadConfig', () => {
 
 describe('config validation', () => {
   it('fails when a key is unknown', () => {
-    expect(problemsOf((d) => (d.cluster.nodecount = 2))).toEqual(['cluster: Unrecognized key: "nodecount"']);
+    expect(problemsOf((d) => (d.cluster.nodecount = 2))).toEqual([
+      'cluster: Unrecognized key: "nodecount"',
+    ]);
   });
 
   it('fails when the Key Vault name has "--"', () => {
@@ -63,7 +85,9 @@ describe('config validation', () => {
   });
 
   it('fails when the Key Vault name is too long', () => {
-    expect(problemsOf((d) => (d.keyVault.name = 'a'.repeat(25)))[0]).toMatch(/^keyVault.name: "a{25}" must be a Key Vault name: 3-24/);
+    expect(problemsOf((d) => (d.keyVault.name = 'a'.repeat(25)))[0]).toMatch(
+      /^keyVault.name: "a{25}" must be a Key Vault name: 3-24/,
+    );
   });
 
   it('fails when the namespace is not a DNS-1123 label', () => {
@@ -73,35 +97,51 @@ describe('config validation', () => {
   });
 
   it('fails when the service account is not a DNS-1123 subdomain', () => {
-    expect(problemsOf((d) => (d.workloads[0].serviceAccount = '-sa'))[0]).toMatch(/^workloads\[0\]\.serviceAccount: "-sa" must be a DNS-1123 subdomain/);
+    expect(problemsOf((d) => (d.workloads[0].serviceAccount = '-sa'))[0]).toMatch(
+      /^workloads\[0\]\.serviceAccount: "-sa" must be a DNS-1123 subdomain/,
+    );
   });
 
   it('fails when the pod name has uppercase letters', () => {
-    expect(problemsOf((d) => (d.workloads[0].pod = 'Demo-Pod'))[0]).toMatch(/^workloads\[0\]\.pod: "Demo-Pod" must be a DNS-1123 subdomain/);
+    expect(problemsOf((d) => (d.workloads[0].pod = 'Demo-Pod'))[0]).toMatch(
+      /^workloads\[0\]\.pod: "Demo-Pod" must be a DNS-1123 subdomain/,
+    );
   });
 
   it('fails when a secret name has an underscore', () => {
-    expect(problemsOf((d) => (d.keyVault.secrets[0].name = 'user_name'))).toContain('keyVault.secrets[0].name: "user_name" must be a Key Vault secret name: 1-127 letters, digits and "-"');
+    expect(problemsOf((d) => (d.keyVault.secrets[0].name = 'user_name'))).toContain(
+      'keyVault.secrets[0].name: "user_name" must be a Key Vault secret name: 1-127 letters, digits and "-"',
+    );
   });
 
   it('fails when the managed identity name is too short', () => {
-    expect(problemsOf((d) => (d.workloads[0].managedIdentity = 'mi'))[0]).toMatch(/^workloads\[0\]\.managedIdentity: "mi" must be a managed identity name: 3-128/);
+    expect(problemsOf((d) => (d.workloads[0].managedIdentity = 'mi'))[0]).toMatch(
+      /^workloads\[0\]\.managedIdentity: "mi" must be a managed identity name: 3-128/,
+    );
   });
 
   it('fails when the location is a display name', () => {
-    expect(problemsOf((d) => (d.location = 'West Europe'))[0]).toMatch(/^location: "West Europe" must be an Azure region name/);
+    expect(problemsOf((d) => (d.location = 'West Europe'))[0]).toMatch(
+      /^location: "West Europe" must be an Azure region name/,
+    );
   });
 
   it('fails when nodeCount is not a whole number', () => {
-    expect(problemsOf((d) => (d.cluster.nodeCount = 1.5))).toEqual(['cluster.nodeCount: Invalid input: expected int, received number (got 1.5)']);
+    expect(problemsOf((d) => (d.cluster.nodeCount = 1.5))).toEqual([
+      'cluster.nodeCount: Invalid input: expected int, received number (got 1.5)',
+    ]);
   });
 
   it('fails when nodeCount is 0', () => {
-    expect(problemsOf((d) => (d.cluster.nodeCount = 0))[0]).toMatch(/^cluster\.nodeCount: Too small: expected number to be >=1 \(got 0\)/);
+    expect(problemsOf((d) => (d.cluster.nodeCount = 0))[0]).toMatch(
+      /^cluster\.nodeCount: Too small: expected number to be >=1 \(got 0\)/,
+    );
   });
 
   it('fails when softDeleteRetentionDays is outside 7..90', () => {
-    expect(problemsOf((d) => (d.keyVault.softDeleteRetentionDays = 120))[0]).toMatch(/^keyVault\.softDeleteRetentionDays: Too big: expected number to be <=90 \(got 120\)/);
+    expect(problemsOf((d) => (d.keyVault.softDeleteRetentionDays = 120))[0]).toMatch(
+      /^keyVault\.softDeleteRetentionDays: Too big: expected number to be <=90 \(got 120\)/,
+    );
   });
 
   it('fails when the workload reads a secret the vault does not define', () => {
@@ -129,14 +169,25 @@ describe('config validation', () => {
   });
 
   it('fails when one service account is bound to two identities', () => {
-    expect(problemsOf((d) => d.workloads.push({ ...d.workloads[0], name: 'other', pod: 'other', managedIdentity: 'other-mi' }))).toEqual([
+    expect(
+      problemsOf((d) =>
+        d.workloads.push({
+          ...d.workloads[0],
+          name: 'other',
+          pod: 'other',
+          managedIdentity: 'other-mi',
+        }),
+      ),
+    ).toEqual([
       'workloads[1].managedIdentity: "other-mi" differs from "workload-id-mi", already bound to service account workload-id-test/workload-id-sa: a service account maps to one identity',
     ]);
   });
 
   it('fails when one identity would need more than 20 federated credentials', () => {
     const problems = problemsOf((d) => {
-      d.workloads = Array.from({ length: 25 }, (_, i) => workload({ name: `w${i}`, serviceAccount: `sa-${i}`, pod: `p${i}` }));
+      d.workloads = Array.from({ length: 25 }, (_, i) =>
+        workload({ name: `w${i}`, serviceAccount: `sa-${i}`, pod: `p${i}` }),
+      );
     });
     expect(problems).toEqual([
       'workloads[20].managedIdentity: "mi-1" would need more than 20 federated credentials (one per namespace/service account): Entra allows at most 20 per identity',
@@ -145,71 +196,116 @@ describe('config validation', () => {
 
   it('accepts 25 workloads spread over two identities', () => {
     const data = defaultConfigData();
-    data.workloads = Array.from({ length: 25 }, (_, i) => workload({ name: `w${i}`, serviceAccount: `sa-${i}`, pod: `p${i}`, managedIdentity: i < 13 ? 'mi-1' : 'mi-2' }));
+    data.workloads = Array.from({ length: 25 }, (_, i) =>
+      workload({
+        name: `w${i}`,
+        serviceAccount: `sa-${i}`,
+        pod: `p${i}`,
+        managedIdentity: i < 13 ? 'mi-1' : 'mi-2',
+      }),
+    );
     expect(parseConfig(data).workloads).toHaveLength(25);
   });
 
   it('fails when there is no workload', () => {
-    expect(problemsOf((d) => (d.workloads = []))[0]).toMatch(/^workloads: Too small: expected array to have >=1 items/);
+    expect(problemsOf((d) => (d.workloads = []))[0]).toMatch(
+      /^workloads: Too small: expected array to have >=1 items/,
+    );
   });
 
   it('fails when replicas are set on a bare Pod', () => {
-    expect(problemsOf((d) => (d.workloads[0].replicas = 2))).toEqual(['workloads[0].replicas: 2 replicas need kind: Deployment (a bare Pod runs once)']);
+    expect(problemsOf((d) => (d.workloads[0].replicas = 2))).toEqual([
+      'workloads[0].replicas: 2 replicas need kind: Deployment (a bare Pod runs once)',
+    ]);
   });
 
   it('fails when the token expiration is outside what the webhook accepts', () => {
-    expect(problemsOf((d) => (d.workloads[0].tokenExpirationSeconds = 600))).toEqual(['workloads[0].tokenExpirationSeconds: Too small: expected number to be >=3600 (got 600)']);
+    expect(problemsOf((d) => (d.workloads[0].tokenExpirationSeconds = 600))).toEqual([
+      'workloads[0].tokenExpirationSeconds: Too small: expected number to be >=3600 (got 600)',
+    ]);
   });
 
-  it('fails when skipContainers names the workload\'s own container', () => {
-    expect(problemsOf((d) => (d.workloads[0].skipContainers = ['app']))).toEqual(['workloads[0].skipContainers[0]: "app" is the workload\'s own container: it needs the identity']);
+  it("fails when skipContainers names the workload's own container", () => {
+    expect(problemsOf((d) => (d.workloads[0].skipContainers = ['app']))).toEqual([
+      'workloads[0].skipContainers[0]: "app" is the workload\'s own container: it needs the identity',
+    ]);
   });
 
   it('fails when a Windows workload has no Windows node pool', () => {
-    expect(problemsOf((d) => (d.workloads[0].os = 'windows'))).toEqual(['workloads[0].os: "windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it']);
+    expect(problemsOf((d) => (d.workloads[0].os = 'windows'))).toEqual([
+      'workloads[0].os: "windows" needs cluster.windowsNodePool: the cluster has no Windows node to run it',
+    ]);
   });
 
   it('fails when both image and sample are set', () => {
-    expect(problemsOf((d) => (d.workloads[0].sample = 'msal-go'))).toEqual(['workloads[0].image: set exactly one of image and sample (got both)']);
+    expect(problemsOf((d) => (d.workloads[0].sample = 'msal-go'))).toEqual([
+      'workloads[0].image: set exactly one of image and sample (got both)',
+    ]);
   });
 
   it('fails when a run-once sample would run as a Deployment', () => {
-    expect(problemsOf((d) => {
-      delete d.workloads[0].image;
-      Object.assign(d.workloads[0], { sample: 'msal-python', kind: 'Deployment' });
-    })).toEqual(['workloads[0].kind: sample msal-python reads once and exits: a Deployment would restart it forever; use kind: Pod']);
+    expect(
+      problemsOf((d) => {
+        delete d.workloads[0].image;
+        Object.assign(d.workloads[0], { sample: 'msal-python', kind: 'Deployment' });
+      }),
+    ).toEqual([
+      'workloads[0].kind: sample msal-python reads once and exits: a Deployment would restart it forever; use kind: Pod',
+    ]);
   });
 
   it('fails when the sample is unknown', () => {
-    expect(problemsOf((d) => {
-      delete d.workloads[0].image;
-      d.workloads[0].sample = 'msal-rust';
-    })[0]).toMatch(/^workloads\[0\]\.sample: Invalid option: expected one of "msal-net"\|"msal-go"\|"msal-java"\|"msal-node"\|"msal-python" \(got "msal-rust"\)/);
+    expect(
+      problemsOf((d) => {
+        delete d.workloads[0].image;
+        d.workloads[0].sample = 'msal-rust';
+      })[0],
+    ).toMatch(
+      /^workloads\[0\]\.sample: Invalid option: expected one of "msal-net"\|"msal-go"\|"msal-java"\|"msal-node"\|"msal-python" \(got "msal-rust"\)/,
+    );
   });
 
   it('fails when a vault in another tenant has no subscription or resource group there', () => {
-    expect(problemsOf((d) => (d.keyVault.tenantId = 'bbbbbbbb-0000-4000-a000-000000000002'))).toEqual([
+    expect(
+      problemsOf((d) => (d.keyVault.tenantId = 'bbbbbbbb-0000-4000-a000-000000000002')),
+    ).toEqual([
       'keyVault.tenantId: a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too',
     ]);
   });
 
   it('fails when one identity name is both a managed identity and an application', () => {
-    expect(problemsOf((d) => d.workloads.push({ ...d.workloads[0], name: 'other', pod: 'other', serviceAccount: 'other-sa', identity: 'application' }))).toEqual([
+    expect(
+      problemsOf((d) =>
+        d.workloads.push({
+          ...d.workloads[0],
+          name: 'other',
+          pod: 'other',
+          serviceAccount: 'other-sa',
+          identity: 'application',
+        }),
+      ),
+    ).toEqual([
       'workloads[1].identity: "application" differs from "managed" of another workload with identity "workload-id-mi": one name is one identity',
     ]);
   });
 
   it('fails when a node pool is asked of an existing cluster', () => {
-    expect(problemsOf((d) => Object.assign(d.cluster, { existing: true, windowsNodePool: {} }))).toEqual([
+    expect(
+      problemsOf((d) => Object.assign(d.cluster, { existing: true, windowsNodePool: {} })),
+    ).toEqual([
       'cluster.windowsNodePool: a node pool can be added only to a cluster this stack creates (cluster.existing is true)',
     ]);
   });
 
   it('fails when a Windows workload asks for the proxy sidecar', () => {
-    expect(problemsOf((d) => {
-      d.cluster.windowsNodePool = {};
-      Object.assign(d.workloads[0], { os: 'windows', injectProxySidecar: true });
-    })).toEqual(['workloads[0].injectProxySidecar: the webhook\'s proxy sidecar runs on Linux only: a Windows workload must use an SDK with workload identity support']);
+    expect(
+      problemsOf((d) => {
+        d.cluster.windowsNodePool = {};
+        Object.assign(d.workloads[0], { os: 'windows', injectProxySidecar: true });
+      }),
+    ).toEqual([
+      "workloads[0].injectProxySidecar: the webhook's proxy sidecar runs on Linux only: a Windows workload must use an SDK with workload identity support",
+    ]);
   });
 
   it('lists every problem at once', () => {
@@ -219,6 +315,10 @@ describe('config validation', () => {
       d.workloads[0].image = 'has space';
     });
     expect(problems).toHaveLength(3);
-    expect(problems.map((p) => p.split(':')[0])).toEqual(['location', 'keyVault.name', 'workloads[0].image']);
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'location',
+      'keyVault.name',
+      'workloads[0].image',
+    ]);
   });
 });

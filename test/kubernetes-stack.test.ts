@@ -17,22 +17,49 @@ function stacks(config: Config = loadConfig()) {
   const app = Testing.app();
   const azureStack = new AzureStack(app, 'workload-identity', { config });
   const kubernetes = new KubernetesStack(app, 'workload-identity-k8s', { config, azureStack });
-  return { azureStack, kubernetes, tf: JSON.parse(Testing.synth(kubernetes)) as TerraformJson, azure: JSON.parse(Testing.synth(azureStack)) as TerraformJson };
+  return {
+    azureStack,
+    kubernetes,
+    tf: JSON.parse(Testing.synth(kubernetes)) as TerraformJson,
+    azure: JSON.parse(Testing.synth(azureStack)) as TerraformJson,
+  };
 }
 
 /** The default config plus a second workload, a Deployment in its own namespace, with its own service account and identity. */
 function twoWorkloadsData(): any {
   const data = defaultConfigData();
-  data.workloads.push({ ...data.workloads[0], name: 'second', namespace: 'second-ns', serviceAccount: 'second-sa', managedIdentity: 'second-mi', pod: 'second-pod', secret: 'password', kind: 'Deployment', replicas: 2 });
+  data.workloads.push({
+    ...data.workloads[0],
+    name: 'second',
+    namespace: 'second-ns',
+    serviceAccount: 'second-sa',
+    managedIdentity: 'second-mi',
+    pod: 'second-pod',
+    secret: 'password',
+    kind: 'Deployment',
+    replicas: 2,
+  });
   return data;
 }
 
 /** What a manifest of dist/ becomes in the Kubernetes stack: each placeholder replaced by the reference to its output. */
 function asReferenced(object: unknown, workloadOf: (value: string) => string): unknown {
-  const suffix = { clientId: 'client_id', tenantId: 'tenant_id', vaultUrl: 'vault_url', oidcIssuerUrl: 'oidc_issuer_url' };
-  const placeholder = new Map(Object.entries(PLACEHOLDER_BINDINGS).map(([key, value]) => [value, suffix[key as keyof WorkloadBindings]]));
+  const suffix = {
+    clientId: 'client_id',
+    tenantId: 'tenant_id',
+    vaultUrl: 'vault_url',
+    oidcIssuerUrl: 'oidc_issuer_url',
+  };
+  const placeholder = new Map(
+    Object.entries(PLACEHOLDER_BINDINGS).map(([key, value]) => [
+      value,
+      suffix[key as keyof WorkloadBindings],
+    ]),
+  );
   return JSON.parse(JSON.stringify(object), (_key, value) =>
-    typeof value === 'string' && placeholder.has(value) ? `\${data.terraform_remote_state.AzureOutputs.outputs.${workloadOf(value)}_${placeholder.get(value)}}` : value,
+    typeof value === 'string' && placeholder.has(value)
+      ? `\${data.terraform_remote_state.AzureOutputs.outputs.${workloadOf(value)}_${placeholder.get(value)}}`
+      : value,
   );
 }
 
@@ -41,27 +68,42 @@ describe('KubernetesStack', () => {
     expect(stacks().tf).toMatchSnapshot();
   });
 
-  it('applies exactly the objects of dist/, bound to the Azure stack\'s outputs instead of placeholders', () => {
+  it("applies exactly the objects of dist/, bound to the Azure stack's outputs instead of placeholders", () => {
     // GIVEN both paths synthesized from one config with two workloads
     const dir = tempDir();
     const file = join(dir, 'two.yaml');
     writeFileSync(file, JSON.stringify(twoWorkloadsData()));
-    const { pair } = synthBoth({ config: file, outputs: join(dir, 'none.json'), cdktfOut: join(dir, 'cdktf.out'), dist: join(dir, 'dist') });
+    const { pair } = synthBoth({
+      config: file,
+      outputs: join(dir, 'none.json'),
+      cdktfOut: join(dir, 'cdktf.out'),
+      dist: join(dir, 'dist'),
+    });
     // WHEN the objects of each path are read
-    const fromYaml = parseAllDocuments(readFileSync(pair.manifestFiles[0], 'utf8')).map((d) => d.toJS());
-    const fromTerraform = resourcesOf(pair.kubernetesTerraform!, 'kubernetes_manifest').map((r) => r.values.manifest);
+    const fromYaml = parseAllDocuments(readFileSync(pair.manifestFiles[0], 'utf8')).map((d) =>
+      d.toJS(),
+    );
+    const fromTerraform = resourcesOf(pair.kubernetesTerraform!, 'kubernetes_manifest').map(
+      (r) => r.values.manifest,
+    );
     // THEN same kinds, names, namespaces, labels, annotations and specs; the bindings are references to each workload's outputs
-    const workloadIn = (namespace: string | undefined) => (namespace === 'second-ns' ? 'second' : 'demo');
+    const workloadIn = (namespace: string | undefined) =>
+      namespace === 'second-ns' ? 'second' : 'demo';
     const expected = fromYaml.map((o) => asReferenced(o, () => workloadIn(o.metadata.namespace)));
     const key = (o: any) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;
     expect(fromTerraform.map(key).sort()).toEqual(fromYaml.map(key).sort());
-    for (const object of fromTerraform) expect(object).toEqual(expected.find((e: any) => key(e) === key(object)));
-    expect(fromTerraform.find((o) => o.metadata.name === 'second-sa').metadata.annotations['azure.workload.identity/client-id']).toBe('${data.terraform_remote_state.AzureOutputs.outputs.second_client_id}');
+    for (const object of fromTerraform)
+      expect(object).toEqual(expected.find((e: any) => key(e) === key(object)));
+    expect(
+      fromTerraform.find((o) => o.metadata.name === 'second-sa').metadata.annotations[
+        'azure.workload.identity/client-id'
+      ],
+    ).toBe('${data.terraform_remote_state.AzureOutputs.outputs.second_client_id}');
     // AND the cross-check agrees
     expect(checkPair(pair)).toEqual([]);
   });
 
-  it('signs in with the cluster\'s kube config, read by a data source and base64-decoded, and outputs nothing', () => {
+  it("signs in with the cluster's kube config, read by a data source and base64-decoded, and outputs nothing", () => {
     const { tf, azure } = stacks();
     const cluster = 'data.azurerm_kubernetes_cluster.Cluster.kube_config[0]';
     expect((tf.provider as any).kubernetes).toEqual([
@@ -72,29 +114,60 @@ describe('KubernetesStack', () => {
         cluster_ca_certificate: `\${base64decode(${cluster}.cluster_ca_certificate)}`,
       },
     ]);
-    expect(resourcesOf(tf, 'data.azurerm_kubernetes_cluster')[0].values).toMatchObject({ name: 'workload-id-aks', resource_group_name: 'workload-id-rg' });
+    expect(resourcesOf(tf, 'data.azurerm_kubernetes_cluster')[0].values).toMatchObject({
+      name: 'workload-id-aks',
+      resource_group_name: 'workload-id-rg',
+    });
     expect(tf.output).toBeUndefined();
     // The Azure stack gains no cross-stack output: the kube config never reaches an outputs file.
-    expect(Object.keys(azure.output ?? {}).sort()).toEqual(['cluster_name', 'demo_client_id', 'demo_oidc_issuer_url', 'demo_tenant_id', 'demo_vault_url', 'resource_group_name']);
+    expect(Object.keys(azure.output ?? {}).sort()).toEqual([
+      'cluster_name',
+      'demo_client_id',
+      'demo_oidc_issuer_url',
+      'demo_tenant_id',
+      'demo_vault_url',
+      'resource_group_name',
+    ]);
   });
 
-  it('reads the Azure stack\'s outputs from its state, and deploys after it', () => {
+  it("reads the Azure stack's outputs from its state, and deploys after it", () => {
     const { tf, azure, kubernetes, azureStack } = stacks();
-    expect(resourcesOf(tf, 'data.terraform_remote_state')[0].values).toMatchObject({ backend: 'local', config: { path: (azure.terraform as any).backend.local.path } });
-    expect((tf.terraform as any).backend).toEqual({ local: { path: '../../../terraform.workload-identity-k8s.tfstate' } });
+    expect(resourcesOf(tf, 'data.terraform_remote_state')[0].values).toMatchObject({
+      backend: 'local',
+      config: { path: (azure.terraform as any).backend.local.path },
+    });
+    expect((tf.terraform as any).backend).toEqual({
+      local: { path: '../../../terraform.workload-identity-k8s.tfstate' },
+    });
     expect(kubernetes.dependencies).toEqual([azureStack]);
   });
 
-  it('creates namespaces, then service accounts, then workloads, and lets the webhook add to a pod\'s env', () => {
-    const manifests = resourcesOf(stacks(parseConfig(twoWorkloadsData())).tf, 'kubernetes_manifest');
-    const named = (name: string) => manifests.find((m) => m.values.manifest.metadata.name === name)!;
+  it("creates namespaces, then service accounts, then workloads, and lets the webhook add to a pod's env", () => {
+    const manifests = resourcesOf(
+      stacks(parseConfig(twoWorkloadsData())).tf,
+      'kubernetes_manifest',
+    );
+    const named = (name: string) =>
+      manifests.find((m) => m.values.manifest.metadata.name === name)!;
     expect(named('workload-id-test').values.depends_on).toBeUndefined();
-    expect(named('workload-id-sa').values.depends_on).toEqual(['kubernetes_manifest.Namespace-workload-id-test']);
-    expect(named('demo-pod').values.depends_on).toEqual(['kubernetes_manifest.Namespace-workload-id-test', 'kubernetes_manifest.ServiceAccount-workload-id-test-workload-id-sa']);
+    expect(named('workload-id-sa').values.depends_on).toEqual([
+      'kubernetes_manifest.Namespace-workload-id-test',
+    ]);
+    expect(named('demo-pod').values.depends_on).toEqual([
+      'kubernetes_manifest.Namespace-workload-id-test',
+      'kubernetes_manifest.ServiceAccount-workload-id-test-workload-id-sa',
+    ]);
     expect(named('second-pod').values.manifest.kind).toBe('Deployment');
-    expect(named('second-pod').values.depends_on).toEqual(['kubernetes_manifest.Namespace-second-ns', 'kubernetes_manifest.ServiceAccount-second-ns-second-sa']);
+    expect(named('second-pod').values.depends_on).toEqual([
+      'kubernetes_manifest.Namespace-second-ns',
+      'kubernetes_manifest.ServiceAccount-second-ns-second-sa',
+    ]);
     // The webhook mutates pods as they are created: a bare Pod's env, never a Deployment's template.
-    expect(named('demo-pod').values.computed_fields).toEqual(['metadata.annotations', 'metadata.labels', 'spec.containers[0].env']);
+    expect(named('demo-pod').values.computed_fields).toEqual([
+      'metadata.annotations',
+      'metadata.labels',
+      'spec.containers[0].env',
+    ]);
     expect(named('second-pod').values.computed_fields).toBeUndefined();
     expect(named('second-sa').values.computed_fields).toBeUndefined();
   });
@@ -111,7 +184,9 @@ describe('KubernetesStack', () => {
   });
 
   it('imports provider bindings by deep path only', () => {
-    const files: string[] = readdirSync(ROOT).filter((f) => f.endsWith('.ts')).map((f) => join(ROOT, f));
+    const files: string[] = readdirSync(ROOT)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(ROOT, f));
     const walk = (dir: string) => {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
@@ -120,7 +195,9 @@ describe('KubernetesStack', () => {
       }
     };
     for (const dir of ['config', 'constructs', 'manifests', 'verify', 'cli']) walk(join(ROOT, dir));
-    const rootImports = files.filter((f) => /from\s+['"]@cdktf\/provider-[\w-]+['"]/.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f));
+    const rootImports = files
+      .filter((f) => /from\s+['"]@cdktf\/provider-[\w-]+['"]/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(ROOT, f));
     expect(rootImports).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, synthLab, type Lab, type LabFiles } from '../local-cloud/lab';
+import { parseAllDocuments, stringify } from 'yaml';
+import { type Lab, type LabFiles, startLab, synthLab } from '../local-cloud/lab';
 import { tempDir } from './helpers';
 
 // End to end: the synthesized files, the local cloud, and the real workload program with the real Azure SDKs.
@@ -12,13 +12,23 @@ beforeAll(() => {
   base = synthLab({ workDir: tempDir('wi-lab-'), env: {} });
 });
 
-const once = (extra: Record<string, string> = {}) => ({ pod: 'demo-pod', env: { RUN_ONCE: 'true', ...extra } });
+const once = (extra: Record<string, string> = {}) => ({
+  pod: 'demo-pod',
+  env: { RUN_ONCE: 'true', ...extra },
+});
 
 /** A copy of the lab's files with the Terraform and/or the manifests edited. */
-function editedLab(edit: { terraform?: (tf: any) => void; manifests?: (objects: any[]) => void }): LabFiles {
+function editedLab(edit: {
+  terraform?: (tf: any) => void;
+  manifests?: (objects: any[]) => void;
+}): LabFiles {
   const dir = tempDir('wi-lab-edit-');
   cpSync(join(base.terraformFile, '..', '..', '..', '..'), dir, { recursive: true });
-  const files = { ...base, terraformFile: join(dir, 'cdktf.out/stacks/workload-identity/cdk.tf.json'), manifestsDir: join(dir, 'dist') };
+  const files = {
+    ...base,
+    terraformFile: join(dir, 'cdktf.out/stacks/workload-identity/cdk.tf.json'),
+    manifestsDir: join(dir, 'dist'),
+  };
   if (edit.terraform) {
     const tf = JSON.parse(readFileSync(files.terraformFile, 'utf8'));
     edit.terraform(tf);
@@ -34,7 +44,10 @@ function editedLab(edit: { terraform?: (tf: any) => void; manifests?: (objects: 
 }
 
 /** Run the workload once in a lab made from `files`; returns its exit code and logs. */
-async function runOnce(files: LabFiles, env: Record<string, string> = {}): Promise<{ code: number; logs: string }> {
+async function runOnce(
+  files: LabFiles,
+  env: Record<string, string> = {},
+): Promise<{ code: number; logs: string }> {
   const lab = await startLab(files);
   try {
     const pod = await lab.runPod(once(env));
@@ -45,7 +58,8 @@ async function runOnce(files: LabFiles, env: Record<string, string> = {}): Promi
   }
 }
 
-const credential = (tf: any) => Object.values(tf.resource.azurerm_federated_identity_credential)[0] as any;
+const credential = (tf: any) =>
+  Object.values(tf.resource.azurerm_federated_identity_credential)[0] as any;
 
 describe('the lab on the local cloud', () => {
   let lab: Lab;
@@ -54,17 +68,33 @@ describe('the lab on the local cloud', () => {
   });
   afterAll(() => lab?.close());
 
-  it.concurrent.each(['default', 'chained', 'workload-identity', 'client-assertion'])('reads the secret with CREDENTIAL_MODE=%s', async (mode) => {
-    const pod = await lab.runPod(once({ CREDENTIAL_MODE: mode }));
-    expect(await pod.exited).toBe(0);
-    expect(pod.stdout).toEqual([expect.stringMatching(/^START \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \(demo-pod\)$/), 'Your secret is admin']);
-  });
+  it.concurrent.each(['default', 'chained', 'workload-identity', 'client-assertion'])(
+    'reads the secret with CREDENTIAL_MODE=%s',
+    async (mode) => {
+      const pod = await lab.runPod(once({ CREDENTIAL_MODE: mode }));
+      expect(await pod.exited).toBe(0);
+      expect(pod.stdout).toEqual([
+        expect.stringMatching(/^START \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \(demo-pod\)$/),
+        'Your secret is admin',
+      ]);
+    },
+  );
 
   it('uses the environment the webhook injected, from the synthesized service account', async () => {
-    const admitted = lab.cloud.mutatePod(lab.pair.objects.find((o) => o.kind === 'Pod') as any, lab.pair.objects.find((o) => o.kind === 'ServiceAccount') as any);
-    const env = Object.fromEntries((admitted.object as any).spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    const admitted = lab.cloud.mutatePod(
+      lab.pair.objects.find((o) => o.kind === 'Pod') as any,
+      lab.pair.objects.find((o) => o.kind === 'ServiceAccount') as any,
+    );
+    const env = Object.fromEntries(
+      (admitted.object as any).spec.containers[0].env.map((e: any) => [e.name, e.value]),
+    );
     const outputs = JSON.parse(readFileSync(base.outputsFile, 'utf8'))['workload-identity'];
-    expect(env).toMatchObject({ AZURE_CLIENT_ID: outputs.demo_client_id, AZURE_TENANT_ID: outputs.demo_tenant_id, AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/', KEYVAULT_URL: outputs.demo_vault_url });
+    expect(env).toMatchObject({
+      AZURE_CLIENT_ID: outputs.demo_client_id,
+      AZURE_TENANT_ID: outputs.demo_tenant_id,
+      AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com/',
+      KEYVAULT_URL: outputs.demo_vault_url,
+    });
   });
 
   it('survives a token endpoint answering 503 twice', async () => {
@@ -106,7 +136,11 @@ describe('the lab on the local cloud', () => {
   });
 
   it('reports an expired token in one line, then recovers when kubelet rotates it', async () => {
-    const pod = await lab.runPod({ pod: 'demo-pod', env: { CREDENTIAL_MODE: 'client-assertion', RETRY_MIN_MS: '200', RETRY_MAX_MS: '400' }, tokenIssuedAt: new Date(Date.now() - 2 * 3600_000) });
+    const pod = await lab.runPod({
+      pod: 'demo-pod',
+      env: { CREDENTIAL_MODE: 'client-assertion', RETRY_MIN_MS: '200', RETRY_MAX_MS: '400' },
+      tokenIssuedAt: new Date(Date.now() - 2 * 3600_000),
+    });
     const failure = await pod.waitForLog(/AADSTS700024/);
     expect(failure).toMatch(/^Failed to read secret "username": AADSTS700024/);
     await pod.rotateToken();
@@ -126,30 +160,49 @@ describe('the lab on the local cloud', () => {
 
 describe.concurrent('the lab fails the way Azure does when the synthesized files are wrong', () => {
   it('fails when the credential subject names another service account: AADSTS70021', async () => {
-    const { code, logs } = await runOnce(editedLab({ terraform: (tf) => (credential(tf).subject = 'system:serviceaccount:workload-id-test:other') }));
+    const { code, logs } = await runOnce(
+      editedLab({
+        terraform: (tf) =>
+          (credential(tf).subject = 'system:serviceaccount:workload-id-test:other'),
+      }),
+    );
     expect(code).toBe(1);
-    expect(logs).toMatch(/Failed to read secret "username": AADSTS70021: No matching federated identity record found for presented assertion\. Assertion Issuer: 'https:\/\/westeurope\.oic\.prod-aks\.azure\.com\/[^']+\/'\. Assertion Subject: 'system:serviceaccount:workload-id-test:workload-id-sa'\. Assertion Audience: 'api:\/\/AzureADTokenExchange'/);
+    expect(logs).toMatch(
+      /Failed to read secret "username": AADSTS70021: No matching federated identity record found for presented assertion\. Assertion Issuer: 'https:\/\/westeurope\.oic\.prod-aks\.azure\.com\/[^']+\/'\. Assertion Subject: 'system:serviceaccount:workload-id-test:workload-id-sa'\. Assertion Audience: 'api:\/\/AzureADTokenExchange'/,
+    );
   });
 
   it('fails when the credential audience is wrong: AADSTS70021', async () => {
-    const { code, logs } = await runOnce(editedLab({ terraform: (tf) => (credential(tf).audience = ['api://AzureADTokenExchange/']) }));
+    const { code, logs } = await runOnce(
+      editedLab({ terraform: (tf) => (credential(tf).audience = ['api://AzureADTokenExchange/']) }),
+    );
     expect(code).toBe(1);
     expect(logs).toContain('AADSTS70021');
   });
 
   it('fails when the issuer lost its trailing slash: AADSTS70021', async () => {
-    const issuer: string = JSON.parse(readFileSync(base.outputsFile, 'utf8'))['workload-identity'].demo_oidc_issuer_url;
-    const { code, logs } = await runOnce(editedLab({ terraform: (tf) => (credential(tf).issuer = issuer.slice(0, -1)) }), { CREDENTIAL_MODE: 'workload-identity' });
+    const issuer: string = JSON.parse(readFileSync(base.outputsFile, 'utf8'))['workload-identity']
+      .demo_oidc_issuer_url;
+    const { code, logs } = await runOnce(
+      editedLab({ terraform: (tf) => (credential(tf).issuer = issuer.slice(0, -1)) }),
+      { CREDENTIAL_MODE: 'workload-identity' },
+    );
     expect(code).toBe(1);
-    expect(logs).toContain(`AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'`);
+    expect(logs).toContain(
+      `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${issuer}'`,
+    );
   });
 
   it('fails when the role covers another secret: 403 Forbidden', async () => {
     const { code, logs } = await runOnce(
       editedLab({
         terraform: (tf) => {
-          const grant = Object.values(tf.resource.azurerm_role_assignment).find((r: any) => r.role_definition_name === 'Key Vault Secrets User') as any;
-          const password = Object.keys(tf.resource.azurerm_key_vault_secret).find((k) => k.includes('password'))!;
+          const grant = Object.values(tf.resource.azurerm_role_assignment).find(
+            (r: any) => r.role_definition_name === 'Key Vault Secrets User',
+          ) as any;
+          const password = Object.keys(tf.resource.azurerm_key_vault_secret).find((k) =>
+            k.includes('password'),
+          )!;
           grant.scope = `\${azurerm_key_vault_secret.${password}.resource_versionless_id}`;
         },
       }),
@@ -159,14 +212,22 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
   });
 
   it('fails when the pod lost its label: the webhook injects nothing', async () => {
-    const files = editedLab({ manifests: (objects) => delete objects.find((o) => o.kind === 'Pod').metadata.labels['azure.workload.identity/use'] });
+    const files = editedLab({
+      manifests: (objects) =>
+        delete objects.find((o) => o.kind === 'Pod').metadata.labels['azure.workload.identity/use'],
+    });
     const { code, logs } = await runOnce(files, { CREDENTIAL_MODE: 'workload-identity' });
     expect(code).toBe(2);
     expect(logs).toMatch(/AZURE_CLIENT_ID/);
   });
 
   it('fails when the secret does not exist: 403 with a secret-scoped role, as RBAC decides before lookup', async () => {
-    const files = editedLab({ manifests: (objects) => (objects.find((o) => o.kind === 'Pod').spec.containers[0].env.find((e: any) => e.name === 'SECRET_NAME').value = 'missing') });
+    const files = editedLab({
+      manifests: (objects) =>
+        (objects
+          .find((o) => o.kind === 'Pod')
+          .spec.containers[0].env.find((e: any) => e.name === 'SECRET_NAME').value = 'missing'),
+    });
     const { code, logs } = await runOnce(files);
     expect(code).toBe(1);
     expect(logs).toMatch(/Failed to read secret "missing": 403 Forbidden/);
@@ -175,10 +236,15 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
   it('fails when the secret does not exist: 404 SecretNotFound with a vault-scoped role', async () => {
     const files = editedLab({
       terraform: (tf) => {
-        const grant = Object.values(tf.resource.azurerm_role_assignment).find((r: any) => r.role_definition_name === 'Key Vault Secrets User') as any;
+        const grant = Object.values(tf.resource.azurerm_role_assignment).find(
+          (r: any) => r.role_definition_name === 'Key Vault Secrets User',
+        ) as any;
         grant.scope = `\${azurerm_key_vault.${Object.keys(tf.resource.azurerm_key_vault)[0]}.id}`;
       },
-      manifests: (objects) => (objects.find((o) => o.kind === 'Pod').spec.containers[0].env.find((e: any) => e.name === 'SECRET_NAME').value = 'missing'),
+      manifests: (objects) =>
+        (objects
+          .find((o) => o.kind === 'Pod')
+          .spec.containers[0].env.find((e: any) => e.name === 'SECRET_NAME').value = 'missing'),
     });
     const { code, logs } = await runOnce(files);
     expect(code).toBe(1);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { synthLab, type LabFiles } from '../local-cloud/lab';
+import { type LabFiles, synthLab } from '../local-cloud/lab';
 import { defaultConfigData, tempDir } from './helpers';
 
 /** Synthesize a lab (both sides, deployed into the local cloud) from the default config edited by `edit`. */

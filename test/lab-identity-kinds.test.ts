@@ -13,7 +13,12 @@ const RESOURCE_TENANT = 'bbbbbbbb-0000-4000-a000-000000000002';
 async function runDemoPod(files: ReturnType<typeof labFor>) {
   const lab = await startLab(files);
   try {
-    expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
+    expect(
+      checkPair(lab.pair, {
+        bindings: readOutputs(files.outputsFile, files.config),
+        forApply: true,
+      }),
+    ).toEqual([]);
     const pod = await lab.runPod({ pod: 'demo-pod', env: { RUN_ONCE: 'true' } });
     const code = await pod.exited;
     return { code, last: pod.stdout.at(-1) ?? pod.logs(), pair: lab.pair };
@@ -28,8 +33,13 @@ describe('identity kinds and tenants on the local cloud', () => {
     const { code, last, pair } = await runDemoPod(files);
     expect([code, last]).toEqual([0, 'Your secret is admin']);
     const [application] = resourcesOf(pair.terraform, 'azuread_application');
-    expect(application.values).toMatchObject({ display_name: 'workload-id-mi', sign_in_audience: 'AzureADMyOrg' });
-    expect(resourcesOf(pair.terraform, 'azuread_application_federated_identity_credential')[0].values).toMatchObject({
+    expect(application.values).toMatchObject({
+      display_name: 'workload-id-mi',
+      sign_in_audience: 'AzureADMyOrg',
+    });
+    expect(
+      resourcesOf(pair.terraform, 'azuread_application_federated_identity_credential')[0].values,
+    ).toMatchObject({
       application_id: `\${${application.address}.id}`,
       subject: 'system:serviceaccount:workload-id-test:workload-id-sa',
       audiences: ['api://AzureADTokenExchange'],
@@ -39,41 +49,78 @@ describe('identity kinds and tenants on the local cloud', () => {
 
   it('reads a vault in another tenant through a multi-tenant application, asking that tenant for the token', async () => {
     const files = labFor((d) => {
-      Object.assign(d.keyVault, { tenantId: RESOURCE_TENANT, subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f', resourceGroup: 'vault-rg' });
+      Object.assign(d.keyVault, {
+        tenantId: RESOURCE_TENANT,
+        subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
+        resourceGroup: 'vault-rg',
+      });
       d.workloads[0].identity = 'application';
     });
     const { code, last, pair } = await runDemoPod(files);
     expect([code, last]).toEqual([0, 'Your secret is admin']);
-    expect(readOutputs(files.outputsFile, files.config).get('demo')?.tenantId).toBe(RESOURCE_TENANT);
-    expect(pair.objects.find((o) => o.kind === 'ServiceAccount')?.metadata.annotations?.['azure.workload.identity/tenant-id']).toBe(RESOURCE_TENANT);
-    expect(resourcesOf(pair.terraform, 'azuread_application')[0].values.sign_in_audience).toBe('AzureADMultipleOrgs');
-    expect(resourcesOf(pair.terraform, 'azuread_service_principal')[0].values.provider).toBe('azuread.resources');
-    expect(resourcesOf(pair.terraform, 'azurerm_key_vault')[0].values.provider).toBe('azurerm.resources');
+    expect(readOutputs(files.outputsFile, files.config).get('demo')?.tenantId).toBe(
+      RESOURCE_TENANT,
+    );
+    expect(
+      pair.objects.find((o) => o.kind === 'ServiceAccount')?.metadata.annotations?.[
+        'azure.workload.identity/tenant-id'
+      ],
+    ).toBe(RESOURCE_TENANT);
+    expect(resourcesOf(pair.terraform, 'azuread_application')[0].values.sign_in_audience).toBe(
+      'AzureADMultipleOrgs',
+    );
+    expect(resourcesOf(pair.terraform, 'azuread_service_principal')[0].values.provider).toBe(
+      'azuread.resources',
+    );
+    expect(resourcesOf(pair.terraform, 'azurerm_key_vault')[0].values.provider).toBe(
+      'azurerm.resources',
+    );
   });
 
   it('reads a vault in another tenant through a managed identity created there', async () => {
-    const files = labFor((d) => Object.assign(d.keyVault, { tenantId: RESOURCE_TENANT, subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f', resourceGroup: 'vault-rg' }));
+    const files = labFor((d) =>
+      Object.assign(d.keyVault, {
+        tenantId: RESOURCE_TENANT,
+        subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
+        resourceGroup: 'vault-rg',
+      }),
+    );
     const { code, last } = await runDemoPod(files);
     expect([code, last]).toEqual([0, 'Your secret is admin']);
-    expect(readOutputs(files.outputsFile, files.config).get('demo')?.tenantId).toBe(RESOURCE_TENANT);
+    expect(readOutputs(files.outputsFile, files.config).get('demo')?.tenantId).toBe(
+      RESOURCE_TENANT,
+    );
   });
 
-  it('fails when the service account names the home tenant for a cross-tenant vault: the SDK refuses the vault\'s challenge', async () => {
+  it("fails when the service account names the home tenant for a cross-tenant vault: the SDK refuses the vault's challenge", async () => {
     const files = labFor((d) => {
-      Object.assign(d.keyVault, { tenantId: RESOURCE_TENANT, subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f', resourceGroup: 'vault-rg' });
+      Object.assign(d.keyVault, {
+        tenantId: RESOURCE_TENANT,
+        subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
+        resourceGroup: 'vault-rg',
+      });
       d.workloads[0].identity = 'application';
     });
     // GIVEN the service account annotated with the cluster's tenant instead of the resource tenant
     const manifest = join(files.manifestsDir, 'workload-identity.k8s.yaml');
-    const home = JSON.parse(readFileSync(files.outputsFile, 'utf8'))['workload-identity'].demo_oidc_issuer_url.split('/')[3];
+    const home = JSON.parse(readFileSync(files.outputsFile, 'utf8'))[
+      'workload-identity'
+    ].demo_oidc_issuer_url.split('/')[3];
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replaceAll(RESOURCE_TENANT, home));
     // WHEN the pod runs THEN the vault's challenge names the resource tenant, which the credential was not given
     const lab = await startLab(files);
     try {
-      const pod = await lab.runPod({ pod: 'demo-pod', env: { RUN_ONCE: 'true', CREDENTIAL_MODE: 'workload-identity' } });
+      const pod = await lab.runPod({
+        pod: 'demo-pod',
+        env: { RUN_ONCE: 'true', CREDENTIAL_MODE: 'workload-identity' },
+      });
       expect(await pod.exited).toBe(1);
-      expect(pod.logs()).toContain(`CredentialUnavailableError: The current credential is not configured to acquire tokens for tenant ${RESOURCE_TENANT}.`);
-      expect(pod.logs()).toContain("(hint: the vault is in another tenant than AZURE_TENANT_ID: annotate the service account's azure.workload.identity/tenant-id with the vault's tenant)");
+      expect(pod.logs()).toContain(
+        `CredentialUnavailableError: The current credential is not configured to acquire tokens for tenant ${RESOURCE_TENANT}.`,
+      );
+      expect(pod.logs()).toContain(
+        "(hint: the vault is in another tenant than AZURE_TENANT_ID: annotate the service account's azure.workload.identity/tenant-id with the vault's tenant)",
+      );
     } finally {
       await lab.close();
     }
@@ -94,15 +141,24 @@ describe('existing resources on the local cloud', () => {
     expect(tf.resource.azurerm_key_vault_secret).toBeUndefined();
     expect(tf.variable).toBeUndefined();
     const [cluster] = resourcesOf(tf, 'data.azurerm_kubernetes_cluster');
-    expect(cluster.values).toMatchObject({ name: 'workload-id-aks', resource_group_name: 'platform-rg' });
+    expect(cluster.values).toMatchObject({
+      name: 'workload-id-aks',
+      resource_group_name: 'platform-rg',
+    });
     expect(cluster.values.lifecycle.postcondition[0]).toEqual({
       condition: '${self.oidc_issuer_enabled && self.oidc_issuer_url != ""}',
-      error_message: 'AKS cluster workload-id-aks has no OIDC issuer: run "az aks update -g platform-rg -n workload-id-aks --enable-oidc-issuer --enable-workload-identity" first.',
+      error_message:
+        'AKS cluster workload-id-aks has no OIDC issuer: run "az aks update -g platform-rg -n workload-id-aks --enable-oidc-issuer --enable-workload-identity" first.',
     });
     const [vault] = resourcesOf(tf, 'data.azurerm_key_vault');
-    expect(vault.values.lifecycle.postcondition[0].condition).toBe('${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}');
+    expect(vault.values.lifecycle.postcondition[0].condition).toBe(
+      '${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}',
+    );
     expect(tf.output.resource_group_name.value).toBe('platform-rg');
     const grant = resourcesOf(tf, 'azurerm_role_assignment')[0];
-    expect(grant.values).toMatchObject({ role_definition_name: 'Key Vault Secrets User', scope: `\${${vault.address}.id}/secrets/username` });
+    expect(grant.values).toMatchObject({
+      role_definition_name: 'Key Vault Secrets User',
+      scope: `\${${vault.address}.id}/secrets/username`,
+    });
   });
 });

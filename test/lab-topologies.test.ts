@@ -9,7 +9,12 @@ describe('topologies on the local cloud', () => {
     const files = labFor((d) => Object.assign(d.workloads[0], { kind: 'Deployment', replicas: 2 }));
     const lab = await startLab(files);
     try {
-      expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
+      expect(
+        checkPair(lab.pair, {
+          bindings: readOutputs(files.outputsFile, files.config),
+          forApply: true,
+        }),
+      ).toEqual([]);
       const pod = await lab.runPod({ pod: 'demo-pod', env: { RUN_ONCE: 'true' } });
       expect(await pod.exited).toBe(0);
       expect(pod.name).toMatch(/^demo-pod-[a-z0-9]+-[a-z0-9]{5}$/);
@@ -23,14 +28,26 @@ describe('topologies on the local cloud', () => {
     const files = labFor((d) => {
       d.cluster.windowsNodePool = {};
       d.workloads.push({ ...d.workloads[0], name: 'win', pod: 'win-pod', os: 'windows' });
-      const sample = { ...d.workloads[0], name: 'sample', pod: 'sample-pod', sample: 'msal-python' };
+      const sample = {
+        ...d.workloads[0],
+        name: 'sample',
+        pod: 'sample-pod',
+        sample: 'msal-python',
+      };
       delete sample.image;
       d.workloads.push(sample);
     });
     const lab = await startLab(files);
     try {
-      expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
-      const pods = await Promise.all(['win-pod', 'sample-pod'].map((pod) => lab.runPod({ pod, env: { RUN_ONCE: 'true' } })));
+      expect(
+        checkPair(lab.pair, {
+          bindings: readOutputs(files.outputsFile, files.config),
+          forApply: true,
+        }),
+      ).toEqual([]);
+      const pods = await Promise.all(
+        ['win-pod', 'sample-pod'].map((pod) => lab.runPod({ pod, env: { RUN_ONCE: 'true' } })),
+      );
       for (const pod of pods) {
         expect(await pod.exited).toBe(0);
         expect(pod.stdout.at(-1)).toBe('Your secret is admin');
@@ -55,17 +72,31 @@ describe('topologies on the local cloud', () => {
     });
     const lab = await startLab(files);
     try {
-      expect(checkPair(lab.pair, { bindings: readOutputs(files.outputsFile, files.config), forApply: true })).toEqual([]);
+      expect(
+        checkPair(lab.pair, {
+          bindings: readOutputs(files.outputsFile, files.config),
+          forApply: true,
+        }),
+      ).toEqual([]);
       const results: string[] = [];
       // Four at a time: each pod is a Node.js process with the Azure SDKs.
       for (let i = 0; i < 25; i += 4) {
-        const batch = await Promise.all(Array.from({ length: Math.min(4, 25 - i) }, (_, j) => lab.runPod({ pod: `pod-${i + j}`, env: { RUN_ONCE: 'true' } })));
+        const batch = await Promise.all(
+          Array.from({ length: Math.min(4, 25 - i) }, (_, j) =>
+            lab.runPod({ pod: `pod-${i + j}`, env: { RUN_ONCE: 'true' } }),
+          ),
+        );
         for (const pod of batch) {
           await pod.exited;
           results.push(`${pod.name}: ${pod.stdout.at(-1) ?? pod.logs()}`);
         }
       }
-      expect(results).toEqual(Array.from({ length: 25 }, (_, i) => `pod-${i}: Your secret is ${i % 2 ? 'trustno1' : 'admin'}`));
+      expect(results).toEqual(
+        Array.from(
+          { length: 25 },
+          (_, i) => `pod-${i}: Your secret is ${i % 2 ? 'trustno1' : 'admin'}`,
+        ),
+      );
       expect(lab.cloud.stats().tokenRequests).toBe(25);
     } finally {
       await lab.close();

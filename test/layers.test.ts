@@ -10,10 +10,26 @@ const ALLOWED: Record<string, readonly string[]> = {
   'constructs/kubernetes': ['config', 'constructs/kubernetes'],
   'constructs/stacks': ['config', 'constructs/azure', 'constructs/kubernetes', 'constructs/stacks'],
   manifests: ['config', 'constructs/kubernetes', 'manifests'],
-  synth: ['config', 'constructs/azure', 'constructs/kubernetes', 'constructs/stacks', 'manifests', 'synth'],
+  synth: [
+    'config',
+    'constructs/azure',
+    'constructs/kubernetes',
+    'constructs/stacks',
+    'manifests',
+    'synth',
+  ],
   main: ['config', 'synth'],
   verify: ['config', 'verify'],
-  cli: ['config', 'constructs/azure', 'constructs/kubernetes', 'constructs/stacks', 'manifests', 'synth', 'verify', 'cli'],
+  cli: [
+    'config',
+    'constructs/azure',
+    'constructs/kubernetes',
+    'constructs/stacks',
+    'manifests',
+    'synth',
+    'verify',
+    'cli',
+  ],
   app: ['app'],
 };
 
@@ -40,12 +56,16 @@ function sourcesUnder(dir: string): string[] {
 /** Relative imports that run when the module loads: `import ... from` and `export ... from`, not `import()`. */
 function loadTimeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const found = [...text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^;]*?from\s+'(\.[^']+)'/gms)].map((m) => m[1]);
+  const found = [
+    ...text.matchAll(/^\s*(?:import|export)\s(?!type\s)[^;]*?from\s+'(\.[^']+)'/gms),
+  ].map((m) => m[1]);
   return found.map((spec) => normalize(join(dirname(file), spec)));
 }
 
 const files = [
-  ...['config', 'constructs', 'manifests', 'verify', 'cli', 'app'].flatMap((d) => sourcesUnder(join(ROOT, d))),
+  ...['config', 'constructs', 'manifests', 'verify', 'cli', 'app'].flatMap((d) =>
+    sourcesUnder(join(ROOT, d)),
+  ),
   join(ROOT, 'synth.ts'),
   join(ROOT, 'main.ts'),
 ];
@@ -68,7 +88,9 @@ describe('layers', () => {
   it('loads the demo command only when it runs', () => {
     const main = readFileSync(join(ROOT, 'cli/main.ts'), 'utf8');
     expect(main).toContain("await import('./demo-command')");
-    expect(loadTimeImports(join(ROOT, 'cli/main.ts')).map((t) => relative(ROOT, t))).not.toContain('cli/demo-command');
+    expect(loadTimeImports(join(ROOT, 'cli/main.ts')).map((t) => relative(ROOT, t))).not.toContain(
+      'cli/demo-command',
+    );
   });
 
   it('fails when a building block imports a stack', () => {

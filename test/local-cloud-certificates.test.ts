@@ -15,7 +15,10 @@ describe('createCertificates', () => {
   });
 
   it('signs a server certificate for the Azure host names with a fresh CA', async () => {
-    const certificates = await createCertificates(dir, [...BASE_CERTIFICATE_HOSTS, 'westeurope.oic.prod-aks.azure.com']);
+    const certificates = await createCertificates(dir, [
+      ...BASE_CERTIFICATE_HOSTS,
+      'westeurope.oic.prod-aks.azure.com',
+    ]);
 
     const ca = new X509Certificate(certificates.caCertPem);
     const server = new X509Certificate(certificates.certPem);
@@ -23,7 +26,9 @@ describe('createCertificates', () => {
     expect(server.verify(ca.publicKey)).toBe(true);
     expect(server.checkHost('kv-wi-demo-7f3a.vault.azure.net')).toBe('*.vault.azure.net');
     expect(server.checkHost('login.microsoftonline.com')).toBe('login.microsoftonline.com');
-    expect(server.checkHost('westeurope.oic.prod-aks.azure.com')).toBe('westeurope.oic.prod-aks.azure.com');
+    expect(server.checkHost('westeurope.oic.prod-aks.azure.com')).toBe(
+      'westeurope.oic.prod-aks.azure.com',
+    );
     expect(server.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(server.checkHost('management.azure.com')).toBeUndefined();
   });

@@ -5,21 +5,43 @@ import { AzureStack } from '../constructs/stacks/azure-stack';
 import { deployTerraform, variablesFromEnv } from '../local-cloud/deploy';
 import type { TerraformJson } from '../verify/synthesized-pair';
 
-const terraform: TerraformJson = JSON.parse(Testing.synth(new AzureStack(Testing.app(), 'workload-identity', { config: loadConfig() })));
+const terraform: TerraformJson = JSON.parse(
+  Testing.synth(new AzureStack(Testing.app(), 'workload-identity', { config: loadConfig() })),
+);
 const variables = { secret_username: 'admin', secret_password: 'pw' };
 
-describe('deployTerraform (the local cloud\'s terraform apply)', () => {
+describe("deployTerraform (the local cloud's terraform apply)", () => {
   it('resolves every reference into the model the servers use', () => {
     const { model } = deployTerraform(terraform, { variables });
     const [identity] = model.identities;
-    expect(model.clusters).toEqual([{ name: 'workload-id-aks', oidcIssuerUrl: expect.stringMatching(/^https:\/\/westeurope\.oic\.prod-aks\.azure\.com\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/$/) }]);
+    expect(model.clusters).toEqual([
+      {
+        name: 'workload-id-aks',
+        oidcIssuerUrl: expect.stringMatching(
+          /^https:\/\/westeurope\.oic\.prod-aks\.azure\.com\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/$/,
+        ),
+      },
+    ]);
     expect(model.federatedCredentials).toEqual([
-      { name: 'workload-id-test-workload-id-sa', clientId: identity.clientId, issuer: model.clusters[0].oidcIssuerUrl, subject: 'system:serviceaccount:workload-id-test:workload-id-sa', audiences: ['api://AzureADTokenExchange'] },
+      {
+        name: 'workload-id-test-workload-id-sa',
+        clientId: identity.clientId,
+        issuer: model.clusters[0].oidcIssuerUrl,
+        subject: 'system:serviceaccount:workload-id-test:workload-id-sa',
+        audiences: ['api://AzureADTokenExchange'],
+      },
     ]);
     const vault = model.keyVaults[0];
     expect(vault.vaultUri).toBe('https://workload-id-kv-demo.vault.azure.net/');
-    expect([...vault.secrets]).toEqual([['password', 'pw'], ['username', 'admin']]);
-    expect(model.roleAssignments).toContainEqual({ principalId: identity.principalId, roleDefinitionName: 'Key Vault Secrets User', scope: `${vault.id}/secrets/username` });
+    expect([...vault.secrets]).toEqual([
+      ['password', 'pw'],
+      ['username', 'admin'],
+    ]);
+    expect(model.roleAssignments).toContainEqual({
+      principalId: identity.principalId,
+      roleDefinitionName: 'Key Vault Secrets User',
+      scope: `${vault.id}/secrets/username`,
+    });
   });
 
   it('computes the outputs the Kubernetes side reads, the same on every run', () => {
@@ -31,14 +53,25 @@ describe('deployTerraform (the local cloud\'s terraform apply)', () => {
 
   it('fails when a secret variable has no value', () => {
     const names = Object.keys(terraform.variable ?? {});
-    expect(() => variablesFromEnv(names, {})).toThrow('variable secret_password has no value: set TF_VAR_secret_password');
-    expect(variablesFromEnv(names, { TF_VAR_secret_password: 'x' }, { secret_username: 'admin' })).toEqual({ values: { secret_password: 'x', secret_username: 'admin' }, fromFallback: ['TF_VAR_secret_username'] });
+    expect(() => variablesFromEnv(names, {})).toThrow(
+      'variable secret_password has no value: set TF_VAR_secret_password',
+    );
+    expect(
+      variablesFromEnv(names, { TF_VAR_secret_password: 'x' }, { secret_username: 'admin' }),
+    ).toEqual({
+      values: { secret_password: 'x', secret_username: 'admin' },
+      fromFallback: ['TF_VAR_secret_username'],
+    });
   });
 
   it('fails when a reference points at nothing', () => {
     const broken = structuredClone(terraform) as any;
-    const credential = Object.values(broken.resource.azurerm_federated_identity_credential)[0] as any;
+    const credential = Object.values(
+      broken.resource.azurerm_federated_identity_credential,
+    )[0] as any;
     credential.parent_id = '${azurerm_user_assigned_identity.gone.id}';
-    expect(() => deployTerraform(broken, { variables })).toThrow(/cannot resolve the references of azurerm_federated_identity_credential\./);
+    expect(() => deployTerraform(broken, { variables })).toThrow(
+      /cannot resolve the references of azurerm_federated_identity_credential\./,
+    );
   });
 });

@@ -4,7 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EXAMPLE, exampleModel, examplePod, exampleServiceAccount } from '../local-cloud/example-model';
+import {
+  EXAMPLE,
+  exampleModel,
+  examplePod,
+  exampleServiceAccount,
+} from '../local-cloud/example-model';
 import type { Deployment, Pod } from '../local-cloud/kubernetes';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
@@ -29,15 +34,31 @@ function admitted(): Pod {
 
 describe('runPod', () => {
   it('gives the process only the pod environment and the way to the local cloud', async () => {
-    const pod = await cloud.runPod({ pod: admitted(), command: process.execPath, args: PRINT_ENV, env: { SECRET_NAME: 'username' } });
+    const pod = await cloud.runPod({
+      pod: admitted(),
+      command: process.execPath,
+      args: PRINT_ENV,
+      env: { SECRET_NAME: 'username' },
+    });
     await pod.exited;
 
     const env = JSON.parse(pod.stdout[0]) as Record<string, string>;
     expect(Object.keys(env).sort()).toEqual([
-      'AZURE_AUTHORITY_HOST', 'AZURE_CLIENT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_TENANT_ID',
-      'HOSTNAME', 'HTTPS_PROXY', 'NODE_EXTRA_CA_CERTS', 'PATH', 'SECRET_NAME',
+      'AZURE_AUTHORITY_HOST',
+      'AZURE_CLIENT_ID',
+      'AZURE_FEDERATED_TOKEN_FILE',
+      'AZURE_TENANT_ID',
+      'HOSTNAME',
+      'HTTPS_PROXY',
+      'NODE_EXTRA_CA_CERTS',
+      'PATH',
+      'SECRET_NAME',
     ]);
-    expect(env).toMatchObject({ HOSTNAME: 'workload-id-app', HTTPS_PROXY: cloud.proxyUrl, NODE_EXTRA_CA_CERTS: cloud.caCertPath });
+    expect(env).toMatchObject({
+      HOSTNAME: 'workload-id-app',
+      HTTPS_PROXY: cloud.proxyUrl,
+      NODE_EXTRA_CA_CERTS: cloud.caCertPath,
+    });
     expect(pod.exitCode).toBe(0);
   });
 
@@ -48,11 +69,17 @@ describe('runPod', () => {
     const tokenFile = JSON.parse(pod.stdout[0]).AZURE_FEDERATED_TOKEN_FILE as string;
     expect(tokenFile).toBe(pod.tokenFile);
     expect(tokenFile).toMatch(/\/token\/azure-identity-token$/);
-    const { payload } = await jwtVerify(readFileSync(tokenFile, 'utf8'), createLocalJWKSet(cloud.issuer.jwks), {
-      issuer: EXAMPLE.oidcIssuerUrl,
-      audience: 'api://AzureADTokenExchange',
-    });
-    expect(payload.sub).toBe(`system:serviceaccount:${EXAMPLE.namespace}:${EXAMPLE.serviceAccountName}`);
+    const { payload } = await jwtVerify(
+      readFileSync(tokenFile, 'utf8'),
+      createLocalJWKSet(cloud.issuer.jwks),
+      {
+        issuer: EXAMPLE.oidcIssuerUrl,
+        audience: 'api://AzureADTokenExchange',
+      },
+    );
+    expect(payload.sub).toBe(
+      `system:serviceaccount:${EXAMPLE.namespace}:${EXAMPLE.serviceAccountName}`,
+    );
     expect(payload['kubernetes.io']).toMatchObject({ pod: { name: 'workload-id-app' } });
   });
 
@@ -85,14 +112,23 @@ describe('runPod', () => {
   });
 
   it('runs an unlabelled pod without a token, as the cluster would', async () => {
-    const unlabelled = cloud.mutatePod({ ...examplePod(), metadata: { name: 'plain', namespace: EXAMPLE.namespace } }, exampleServiceAccount());
+    const unlabelled = cloud.mutatePod(
+      { ...examplePod(), metadata: { name: 'plain', namespace: EXAMPLE.namespace } },
+      exampleServiceAccount(),
+    );
 
-    const pod = await cloud.runPod({ pod: unlabelled.object, command: process.execPath, args: PRINT_ENV });
+    const pod = await cloud.runPod({
+      pod: unlabelled.object,
+      command: process.execPath,
+      args: PRINT_ENV,
+    });
     await pod.exited;
 
     expect(unlabelled.mutated).toBe(false);
     expect(pod.tokenFile).toBeUndefined();
-    expect(Object.keys(JSON.parse(pod.stdout[0])).filter((k) => k.startsWith('AZURE_'))).toEqual([]);
+    expect(Object.keys(JSON.parse(pod.stdout[0])).filter((k) => k.startsWith('AZURE_'))).toEqual(
+      [],
+    );
   });
 
   it("names a Deployment's pod as its ReplicaSet would", async () => {
@@ -104,17 +140,27 @@ describe('runPod', () => {
       spec: { template: { metadata: { labels: template.metadata.labels }, spec: template.spec } },
     };
 
-    const pod = await cloud.runPod({ pod: cloud.mutatePod(deployment, exampleServiceAccount()).object, command: process.execPath, args: PRINT_ENV });
+    const pod = await cloud.runPod({
+      pod: cloud.mutatePod(deployment, exampleServiceAccount()).object,
+      command: process.execPath,
+      args: PRINT_ENV,
+    });
     await pod.exited;
 
     expect(pod.name).toMatch(/^workload-id-app-[b-z2-9]{10}-[b-z2-9]{5}$/);
     expect(JSON.parse(pod.stdout[0]).HOSTNAME).toBe(pod.name);
-    expect(decodeJwt(readFileSync(pod.tokenFile ?? '', 'utf8'))['kubernetes.io']).toMatchObject({ pod: { name: pod.name } });
+    expect(decodeJwt(readFileSync(pod.tokenFile ?? '', 'utf8'))['kubernetes.io']).toMatchObject({
+      pod: { name: pod.name },
+    });
   });
 
   it('is stopped by close(), which leaves no process behind', async () => {
     const own = await startLocalCloud(exampleModel());
-    const pod = await own.runPod({ pod: own.mutatePod(examplePod(), exampleServiceAccount()).object, command: process.execPath, args: SLEEP });
+    const pod = await own.runPod({
+      pod: own.mutatePod(examplePod(), exampleServiceAccount()).object,
+      command: process.execPath,
+      args: SLEEP,
+    });
     await pod.waitForLog(/^ready$/);
 
     await own.close();
@@ -124,8 +170,16 @@ describe('runPod', () => {
 
   it('fails when a variable comes from valueFrom', async () => {
     const pod = examplePod();
-    const withSecretRef: Pod = { ...pod, spec: { ...pod.spec, containers: [{ name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: {} } }] }] } };
+    const withSecretRef: Pod = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        containers: [{ name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: {} } }] }],
+      },
+    };
 
-    await expect(cloud.runPod({ pod: withSecretRef, command: process.execPath })).rejects.toThrow('env X uses valueFrom');
+    await expect(cloud.runPod({ pod: withSecretRef, command: process.execPath })).rejects.toThrow(
+      'env X uses valueFrom',
+    );
   });
 });

@@ -3,8 +3,8 @@
  * where clients depend on it.
  */
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
@@ -39,7 +39,10 @@ function tunnel(target: string): Promise<{ status: number; socket: import('node:
 }
 
 /** An HTTPS request to a real Azure URL through the proxy, trusting only the local CA. */
-async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+async function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   const target = new URL(url);
   const { status, socket } = await tunnel(`${target.hostname}:443`);
   expect(status).toBe(200);
@@ -64,7 +67,10 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
   });
 }
 
-function tokenRequest(fields: Record<string, string>, tenant: string = EXAMPLE.tenantId): Promise<Answer> {
+function tokenRequest(
+  fields: Record<string, string>,
+  tenant: string = EXAMPLE.tenantId,
+): Promise<Answer> {
   return send(`https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -82,7 +88,9 @@ async function assertion(subject = EXAMPLE.serviceAccountName): Promise<string> 
   });
 }
 
-async function clientCredentials(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
+async function clientCredentials(
+  overrides: Record<string, string> = {},
+): Promise<Record<string, string>> {
   return {
     grant_type: 'client_credentials',
     client_id: EXAMPLE.clientId,
@@ -111,10 +119,13 @@ describe('proxy', () => {
   it('refuses plain HTTP proxying', async () => {
     const proxy = new URL(cloud.proxyUrl);
     const status = await new Promise<number>((resolve, reject) => {
-      httpRequest({ host: proxy.hostname, port: proxy.port, path: 'http://login.microsoftonline.com/' }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      })
+      httpRequest(
+        { host: proxy.hostname, port: proxy.port, path: 'http://login.microsoftonline.com/' },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
         .on('error', reject)
         .end();
     });
@@ -126,17 +137,30 @@ describe('proxy', () => {
 
 describe('OIDC issuer', () => {
   it('serves discovery and keys that verify its service account tokens', async () => {
-    const discovery = JSON.parse((await send(`${EXAMPLE.oidcIssuerUrl}.well-known/openid-configuration`)).body);
-    expect(discovery).toMatchObject({ issuer: EXAMPLE.oidcIssuerUrl, jwks_uri: `${EXAMPLE.oidcIssuerUrl}openid/v1/jwks` });
+    const discovery = JSON.parse(
+      (await send(`${EXAMPLE.oidcIssuerUrl}.well-known/openid-configuration`)).body,
+    );
+    expect(discovery).toMatchObject({
+      issuer: EXAMPLE.oidcIssuerUrl,
+      jwks_uri: `${EXAMPLE.oidcIssuerUrl}openid/v1/jwks`,
+    });
     const jwks = JSON.parse((await send(discovery.jwks_uri)).body);
 
-    const { payload, protectedHeader } = await jwtVerify(await assertion(), createLocalJWKSet(jwks), { issuer: EXAMPLE.oidcIssuerUrl });
+    const { payload, protectedHeader } = await jwtVerify(
+      await assertion(),
+      createLocalJWKSet(jwks),
+      { issuer: EXAMPLE.oidcIssuerUrl },
+    );
 
     expect(protectedHeader.alg).toBe('RS256');
     expect(payload).toMatchObject({
       sub: 'system:serviceaccount:workload-id-test:workload-id-sa',
       aud: ['api://AzureADTokenExchange'],
-      'kubernetes.io': { namespace: 'workload-id-test', serviceaccount: { name: 'workload-id-sa' }, pod: { name: 'by-hand' } },
+      'kubernetes.io': {
+        namespace: 'workload-id-test',
+        serviceaccount: { name: 'workload-id-sa' },
+        pod: { name: 'by-hand' },
+      },
     });
     expect(Number(payload.exp) - Number(payload.iat)).toBe(3600);
   });
@@ -144,7 +168,9 @@ describe('OIDC issuer', () => {
 
 describe('Entra token endpoint', () => {
   it('exchanges a federated assertion for a Key Vault access token', async () => {
-    const answer = await tokenRequest(await clientCredentials({ claims: '{"access_token":{"xms_cc":{"values":["CP1"]}}}' }));
+    const answer = await tokenRequest(
+      await clientCredentials({ claims: '{"access_token":{"xms_cc":{"values":["CP1"]}}}' }),
+    );
 
     expect(answer.status).toBe(200);
     const body = JSON.parse(answer.body);
@@ -159,17 +185,50 @@ describe('Entra token endpoint', () => {
   });
 
   it.each([
-    ['an unknown tenant', {}, '00000000-0000-4000-8000-00000000dead', 400, 'invalid_request', 90002],
-    ['an unknown client id', { client_id: '00000000-0000-4000-8000-00000000beef' }, EXAMPLE.tenantId, 400, 'unauthorized_client', 700016],
-    ['a scope without /.default', { scope: 'https://vault.azure.net' }, EXAMPLE.tenantId, 400, 'invalid_scope', 70011],
-    ['no client assertion', { client_assertion: '' }, EXAMPLE.tenantId, 401, 'invalid_client', 7000218],
+    [
+      'an unknown tenant',
+      {},
+      '00000000-0000-4000-8000-00000000dead',
+      400,
+      'invalid_request',
+      90002,
+    ],
+    [
+      'an unknown client id',
+      { client_id: '00000000-0000-4000-8000-00000000beef' },
+      EXAMPLE.tenantId,
+      400,
+      'unauthorized_client',
+      700016,
+    ],
+    [
+      'a scope without /.default',
+      { scope: 'https://vault.azure.net' },
+      EXAMPLE.tenantId,
+      400,
+      'invalid_scope',
+      70011,
+    ],
+    [
+      'no client assertion',
+      { client_assertion: '' },
+      EXAMPLE.tenantId,
+      401,
+      'invalid_client',
+      7000218,
+    ],
   ])('fails with the AADSTS code for %s', async (_case, overrides, tenant, status, error, code) => {
     const answer = await tokenRequest(await clientCredentials(overrides), tenant);
 
     expect(answer.status).toBe(status);
     const body = JSON.parse(answer.body);
     expect(body).toMatchObject({ error, error_codes: [code] });
-    expect(body.error_description).toMatch(new RegExp(`^AADSTS${code}: .*\\r\\nTrace ID: ${body.trace_id}\\r\\nCorrelation ID: ${body.correlation_id}\\r\\nTimestamp: `, 's'));
+    expect(body.error_description).toMatch(
+      new RegExp(
+        `^AADSTS${code}: .*\\r\\nTrace ID: ${body.trace_id}\\r\\nCorrelation ID: ${body.correlation_id}\\r\\nTimestamp: `,
+        's',
+      ),
+    );
   });
 
   it('waits when asked to be slow', async () => {
@@ -194,38 +253,61 @@ describe('Key Vault', () => {
     expect(answer.headers['www-authenticate']).toBe(
       `Bearer authorization="https://login.microsoftonline.com/${EXAMPLE.tenantId}", resource="https://vault.azure.net"`,
     );
-    expect(JSON.parse(answer.body)).toEqual({ error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer or PoP token.' } });
+    expect(JSON.parse(answer.body)).toEqual({
+      error: {
+        code: 'Unauthorized',
+        message: 'AKV10000: Request is missing a Bearer or PoP token.',
+      },
+    });
   });
 
   it('refuses a token Entra did not sign', async () => {
     // A service account token is a well-formed RS256 JWT, but not from Entra.
-    const answer = await send(secretUrl, { headers: { authorization: `Bearer ${await assertion()}` } });
+    const answer = await send(secretUrl, {
+      headers: { authorization: `Bearer ${await assertion()}` },
+    });
 
     expect(answer.status).toBe(401);
     expect(answer.headers['www-authenticate']).toContain('Bearer authorization=');
   });
 
   it('returns the secret and its versioned id to a caller holding the role', async () => {
-    const token = JSON.parse((await tokenRequest(await clientCredentials())).body).access_token as string;
+    const token = JSON.parse((await tokenRequest(await clientCredentials())).body)
+      .access_token as string;
 
     const answer = await send(secretUrl, { headers: { authorization: `Bearer ${token}` } });
 
     expect(answer.status).toBe(200);
     const body = JSON.parse(answer.body);
-    expect(body).toMatchObject({ value: 'admin', attributes: { enabled: true, recoveryLevel: 'Recoverable+Purgeable' } });
-    expect(body.id).toMatch(/^https:\/\/kv-wi-demo-7f3a\.vault\.azure\.net\/secrets\/username\/[0-9a-f]{32}$/);
+    expect(body).toMatchObject({
+      value: 'admin',
+      attributes: { enabled: true, recoveryLevel: 'Recoverable+Purgeable' },
+    });
+    expect(body.id).toMatch(
+      /^https:\/\/kv-wi-demo-7f3a\.vault\.azure\.net\/secrets\/username\/[0-9a-f]{32}$/,
+    );
     // The versioned URL the id names serves the same secret.
-    const versioned = await send(`${body.id}?api-version=2025-07-01`, { headers: { authorization: `Bearer ${token}` } });
+    const versioned = await send(`${body.id}?api-version=2025-07-01`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(JSON.parse(versioned.body).value).toBe('admin');
   });
 
   it('answers 403 ForbiddenByRbac without the role, before saying whether the secret exists', async () => {
-    const token = JSON.parse((await tokenRequest(await clientCredentials())).body).access_token as string;
+    const token = JSON.parse((await tokenRequest(await clientCredentials())).body)
+      .access_token as string;
 
-    const answer = await send(`${EXAMPLE.vaultUrl}secrets/missing?api-version=2025-07-01`, { headers: { authorization: `Bearer ${token}` } });
+    const answer = await send(`${EXAMPLE.vaultUrl}secrets/missing?api-version=2025-07-01`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
 
     expect(answer.status).toBe(403);
-    expect(JSON.parse(answer.body).error).toMatchObject({ code: 'Forbidden', innererror: { code: 'ForbiddenByRbac' } });
-    expect(JSON.parse(answer.body).error.message).toContain(`Caller: appid=${EXAMPLE.clientId};oid=${EXAMPLE.principalId}`);
+    expect(JSON.parse(answer.body).error).toMatchObject({
+      code: 'Forbidden',
+      innererror: { code: 'ForbiddenByRbac' },
+    });
+    expect(JSON.parse(answer.body).error.message).toContain(
+      `Caller: appid=${EXAMPLE.clientId};oid=${EXAMPLE.principalId}`,
+    );
   });
 });

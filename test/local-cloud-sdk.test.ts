@@ -4,7 +4,12 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE, exampleModel, examplePod, exampleServiceAccount } from '../local-cloud/example-model';
+import {
+  EXAMPLE,
+  exampleModel,
+  examplePod,
+  exampleServiceAccount,
+} from '../local-cloud/example-model';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
 import type { CloudModel } from '../local-cloud/model';
@@ -45,14 +50,24 @@ interface ReadSecretOptions {
   readonly tokenIssuedAt?: Date;
 }
 
-async function readSecret(cloud: LocalCloud, options: ReadSecretOptions = {}): Promise<WorkloadResult> {
-  const { object } = cloud.mutatePod(examplePod(options.serviceAccountName), exampleServiceAccount(options.serviceAccountName));
+async function readSecret(
+  cloud: LocalCloud,
+  options: ReadSecretOptions = {},
+): Promise<WorkloadResult> {
+  const { object } = cloud.mutatePod(
+    examplePod(options.serviceAccountName),
+    exampleServiceAccount(options.serviceAccountName),
+  );
   const pod = await cloud.runPod({
     pod: object,
     command: process.execPath,
     args: ['--input-type=module', '--eval', WORKLOAD],
     cwd: repoRoot,
-    env: { KEYVAULT_URL: EXAMPLE.vaultUrl, SECRET_NAME: options.secretName ?? 'username', CREDENTIAL: options.credential ?? 'workload' },
+    env: {
+      KEYVAULT_URL: EXAMPLE.vaultUrl,
+      SECRET_NAME: options.secretName ?? 'username',
+      CREDENTIAL: options.credential ?? 'workload',
+    },
     tokenIssuedAt: options.tokenIssuedAt,
   });
   await pod.exited;
@@ -63,7 +78,10 @@ async function readSecret(cloud: LocalCloud, options: ReadSecretOptions = {}): P
   return JSON.parse(last) as WorkloadResult;
 }
 
-async function withCloud<T>(model: CloudModel, body: (cloud: LocalCloud) => Promise<T>): Promise<T> {
+async function withCloud<T>(
+  model: CloudModel,
+  body: (cloud: LocalCloud) => Promise<T>,
+): Promise<T> {
   const cloud = await startLocalCloud(model);
   try {
     return await body(cloud);
@@ -87,13 +105,17 @@ describe('the Azure SDKs against the local cloud', () => {
     const result = await readSecret(cloud);
 
     expect(result).toMatchObject({ ok: true, value: 'admin' });
-    expect(result.id).toMatch(/^https:\/\/kv-wi-demo-7f3a\.vault\.azure\.net\/secrets\/username\/[0-9a-f]{32}$/);
+    expect(result.id).toMatch(
+      /^https:\/\/kv-wi-demo-7f3a\.vault\.azure\.net\/secrets\/username\/[0-9a-f]{32}$/,
+    );
     // The SDK's own sequence: unauthenticated GET -> 401 challenge -> token -> GET again.
     const after = cloud.stats();
     expect(after.challenges - before.challenges).toBe(1);
     expect(after.tokensIssued - before.tokensIssued).toBe(1);
     expect(after.secretReads - before.secretReads).toBe(1);
-    expect(after.connects['login.microsoftonline.com']).toBeGreaterThan(before.connects['login.microsoftonline.com'] ?? 0);
+    expect(after.connects['login.microsoftonline.com']).toBeGreaterThan(
+      before.connects['login.microsoftonline.com'] ?? 0,
+    );
   });
 
   it('reads the secret with DefaultAzureCredential', async () => {
@@ -106,8 +128,12 @@ describe('the Azure SDKs against the local cloud', () => {
     const result = await readSecret(cloud, { serviceAccountName: 'other-sa' });
 
     expect(result.ok).toBe(false);
-    expect(result.message).toContain('AADSTS70021: No matching federated identity record found for presented assertion.');
-    expect(result.message).toContain("Assertion Subject: 'system:serviceaccount:workload-id-test:other-sa'");
+    expect(result.message).toContain(
+      'AADSTS70021: No matching federated identity record found for presented assertion.',
+    );
+    expect(result.message).toContain(
+      "Assertion Subject: 'system:serviceaccount:workload-id-test:other-sa'",
+    );
   });
 
   it('fails with AADSTS700024 when the projected token has expired', async () => {
@@ -116,7 +142,9 @@ describe('the Azure SDKs against the local cloud', () => {
     const result = await readSecret(cloud, { tokenIssuedAt: twoHoursAgo });
 
     expect(result.ok).toBe(false);
-    expect(result.message).toContain('AADSTS700024: Client assertion is not within its valid time range.');
+    expect(result.message).toContain(
+      'AADSTS700024: Client assertion is not within its valid time range.',
+    );
   });
 
   it('fails with 403 Forbidden when the role is on another secret', async () => {
@@ -129,26 +157,41 @@ describe('the Azure SDKs against the local cloud', () => {
   it('fails with AADSTS70021 when the credential issuer lacks the trailing slash', async () => {
     // GIVEN a federated credential whose issuer was copied without AKS's trailing '/'
     const model = exampleModel();
-    const credentials = model.federatedCredentials.map((c) => ({ ...c, issuer: c.issuer.replace(/\/$/, '') }));
+    const credentials = model.federatedCredentials.map((c) => ({
+      ...c,
+      issuer: c.issuer.replace(/\/$/, ''),
+    }));
 
     // WHEN the workload presents its token, whose iss keeps the '/'
-    const result = await withCloud(exampleModel({ federatedCredentials: credentials }), (c) => readSecret(c));
+    const result = await withCloud(exampleModel({ federatedCredentials: credentials }), (c) =>
+      readSecret(c),
+    );
 
     // THEN Entra finds no credential
     expect(result.ok).toBe(false);
-    expect(result.message).toContain(`AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${EXAMPLE.oidcIssuerUrl}'.`);
+    expect(result.message).toContain(
+      `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${EXAMPLE.oidcIssuerUrl}'.`,
+    );
   });
 
   it('fails with 404 SecretNotFound when the secret does not exist', async () => {
     // GIVEN the identity may read every secret of the vault, so authorization passes
     const vaultWide = exampleModel({
-      roleAssignments: [{ principalId: EXAMPLE.principalId, roleDefinitionName: 'Key Vault Secrets User', scope: EXAMPLE.vaultId }],
+      roleAssignments: [
+        {
+          principalId: EXAMPLE.principalId,
+          roleDefinitionName: 'Key Vault Secrets User',
+          scope: EXAMPLE.vaultId,
+        },
+      ],
     });
 
     const result = await withCloud(vaultWide, (c) => readSecret(c, { secretName: 'missing' }));
 
     expect(result).toMatchObject({ ok: false, statusCode: 404, code: 'SecretNotFound' });
-    expect(result.message).toContain('A secret with (name/id) missing was not found in this key vault.');
+    expect(result.message).toContain(
+      'A secret with (name/id) missing was not found in this key vault.',
+    );
   });
 
   describe('faults', () => {
@@ -160,7 +203,9 @@ describe('the Azure SDKs against the local cloud', () => {
 
       expect(result).toMatchObject({ ok: true, value: 'admin' });
       const after = cloud.stats();
-      expect(after.faultsInjected.tokenEndpointErrors - before.faultsInjected.tokenEndpointErrors).toBe(1);
+      expect(
+        after.faultsInjected.tokenEndpointErrors - before.faultsInjected.tokenEndpointErrors,
+      ).toBe(1);
       expect(after.tokenRequests - before.tokenRequests).toBe(2);
     });
 
@@ -172,7 +217,9 @@ describe('the Azure SDKs against the local cloud', () => {
 
       expect(result).toMatchObject({ ok: true, value: 'admin' });
       expect(result.elapsedInMs).toBeGreaterThanOrEqual(1000);
-      expect(cloud.stats().faultsInjected.keyVaultThrottling - before.faultsInjected.keyVaultThrottling).toBe(1);
+      expect(
+        cloud.stats().faultsInjected.keyVaultThrottling - before.faultsInjected.keyVaultThrottling,
+      ).toBe(1);
     });
   });
 });

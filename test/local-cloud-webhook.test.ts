@@ -21,9 +21,17 @@ describe('mutatePod', () => {
     const [volume] = object.spec.volumes ?? [];
     expect(volume.name).toMatch(/^azure-workload-identity-reserved-[0-9a-f]{30}$/);
     expect(volume.projected?.sources).toEqual([
-      { serviceAccountToken: { path: 'token/azure-identity-token', expirationSeconds: 3600, audience: 'api://AzureADTokenExchange' } },
+      {
+        serviceAccountToken: {
+          path: 'token/azure-identity-token',
+          expirationSeconds: 3600,
+          audience: 'api://AzureADTokenExchange',
+        },
+      },
     ]);
-    expect(container.volumeMounts).toEqual([{ name: volume.name, mountPath: '/var/run/secrets/azure/wi', readOnly: true }]);
+    expect(container.volumeMounts).toEqual([
+      { name: volume.name, mountPath: '/var/run/secrets/azure/wi', readOnly: true },
+    ]);
   });
 
   it('does not change its input', () => {
@@ -49,14 +57,20 @@ describe('mutatePod', () => {
     // GIVEN the pre-v1.0 setup: the label on the service account, none on the pod
     const pod: Pod = { ...examplePod(), metadata: { ...examplePod().metadata, labels: {} } };
     const serviceAccount = exampleServiceAccount();
-    const labelled = { ...serviceAccount, metadata: { ...serviceAccount.metadata, labels: { 'azure.workload.identity/use': 'true' } } };
+    const labelled = {
+      ...serviceAccount,
+      metadata: { ...serviceAccount.metadata, labels: { 'azure.workload.identity/use': 'true' } },
+    };
 
     // THEN nothing is injected
     expect(mutatePod(pod, labelled, options).mutated).toBe(false);
   });
 
   it('requires the label value to be exactly "true"', () => {
-    const pod: Pod = { ...examplePod(), metadata: { ...examplePod().metadata, labels: { 'azure.workload.identity/use': 'True' } } };
+    const pod: Pod = {
+      ...examplePod(),
+      metadata: { ...examplePod().metadata, labels: { 'azure.workload.identity/use': 'True' } },
+    };
 
     expect(mutatePod(pod, exampleServiceAccount(), options).mutated).toBe(false);
   });
@@ -65,13 +79,33 @@ describe('mutatePod', () => {
     const pod = examplePod();
     const custom: Pod = {
       ...pod,
-      spec: { ...pod.spec, containers: [{ name: 'app', env: [{ name: 'AZURE_CLIENT_ID', value: 'set-by-hand' }, { name: 'LOG', value: 'debug' }] }] },
+      spec: {
+        ...pod.spec,
+        containers: [
+          {
+            name: 'app',
+            env: [
+              { name: 'AZURE_CLIENT_ID', value: 'set-by-hand' },
+              { name: 'LOG', value: 'debug' },
+            ],
+          },
+        ],
+      },
     };
 
-    const env = mutatePod(custom, exampleServiceAccount(), options).object.spec.containers[0].env ?? [];
+    const env =
+      mutatePod(custom, exampleServiceAccount(), options).object.spec.containers[0].env ?? [];
 
-    expect(env.filter((e) => e.name === 'AZURE_CLIENT_ID')).toEqual([{ name: 'AZURE_CLIENT_ID', value: 'set-by-hand' }]);
-    expect(env.map((e) => e.name)).toEqual(['AZURE_CLIENT_ID', 'LOG', 'AZURE_TENANT_ID', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST']);
+    expect(env.filter((e) => e.name === 'AZURE_CLIENT_ID')).toEqual([
+      { name: 'AZURE_CLIENT_ID', value: 'set-by-hand' },
+    ]);
+    expect(env.map((e) => e.name)).toEqual([
+      'AZURE_CLIENT_ID',
+      'LOG',
+      'AZURE_TENANT_ID',
+      'AZURE_FEDERATED_TOKEN_FILE',
+      'AZURE_AUTHORITY_HOST',
+    ]);
   });
 
   it('skips the containers named in skip-containers, init containers included', () => {
@@ -79,15 +113,23 @@ describe('mutatePod', () => {
     const pod = examplePod();
     const multi: Pod = {
       ...pod,
-      metadata: { ...pod.metadata, annotations: { 'azure.workload.identity/skip-containers': 'sidecar; migrate' } },
-      spec: { ...pod.spec, initContainers: [{ name: 'migrate' }, { name: 'wait' }], containers: [{ name: 'app' }, { name: 'sidecar' }] },
+      metadata: {
+        ...pod.metadata,
+        annotations: { 'azure.workload.identity/skip-containers': 'sidecar; migrate' },
+      },
+      spec: {
+        ...pod.spec,
+        initContainers: [{ name: 'migrate' }, { name: 'wait' }],
+        containers: [{ name: 'app' }, { name: 'sidecar' }],
+      },
     };
 
     // WHEN admitted
     const { spec } = mutatePod(multi, exampleServiceAccount(), options).object;
 
     // THEN only the others get the variables and the mount
-    const injected = (c: Container) => 'AZURE_CLIENT_ID' in envOf(c) && (c.volumeMounts ?? []).length === 1;
+    const injected = (c: Container) =>
+      'AZURE_CLIENT_ID' in envOf(c) && (c.volumeMounts ?? []).length === 1;
     expect(spec.containers.map(injected)).toEqual([true, false]);
     expect((spec.initContainers ?? []).map(injected)).toEqual([false, true]);
   });
@@ -96,7 +138,13 @@ describe('mutatePod', () => {
     const serviceAccount = exampleServiceAccount();
     const annotated = {
       ...serviceAccount,
-      metadata: { ...serviceAccount.metadata, annotations: { ...serviceAccount.metadata.annotations, 'azure.workload.identity/tenant-id': 'other-tenant' } },
+      metadata: {
+        ...serviceAccount.metadata,
+        annotations: {
+          ...serviceAccount.metadata.annotations,
+          'azure.workload.identity/tenant-id': 'other-tenant',
+        },
+      },
     };
 
     const env = envOf(mutatePod(examplePod(), annotated, options).object.spec.containers[0]);
@@ -105,7 +153,10 @@ describe('mutatePod', () => {
   });
 
   it('injects no AZURE_CLIENT_ID when the service account has no client-id annotation', () => {
-    const bare = { ...exampleServiceAccount(), metadata: { name: EXAMPLE.serviceAccountName, namespace: EXAMPLE.namespace } };
+    const bare = {
+      ...exampleServiceAccount(),
+      metadata: { name: EXAMPLE.serviceAccountName, namespace: EXAMPLE.namespace },
+    };
 
     const env = envOf(mutatePod(examplePod(), bare, options).object.spec.containers[0]);
 
@@ -117,18 +168,26 @@ describe('mutatePod', () => {
     const pod = examplePod();
     const withPodAnnotation: Pod = {
       ...pod,
-      metadata: { ...pod.metadata, annotations: { 'azure.workload.identity/service-account-token-expiration': '7200' } },
+      metadata: {
+        ...pod.metadata,
+        annotations: { 'azure.workload.identity/service-account-token-expiration': '7200' },
+      },
     };
     const serviceAccount = exampleServiceAccount();
     const withSaAnnotation = {
       ...serviceAccount,
       metadata: {
         ...serviceAccount.metadata,
-        annotations: { ...serviceAccount.metadata.annotations, 'azure.workload.identity/service-account-token-expiration': '86400' },
+        annotations: {
+          ...serviceAccount.metadata.annotations,
+          'azure.workload.identity/service-account-token-expiration': '86400',
+        },
       },
     };
 
-    const expiration = (p: Pod) => mutatePod(p, withSaAnnotation, options).object.spec.volumes?.[0].projected?.sources?.[0].serviceAccountToken?.expirationSeconds;
+    const expiration = (p: Pod) =>
+      mutatePod(p, withSaAnnotation, options).object.spec.volumes?.[0].projected?.sources?.[0]
+        .serviceAccountToken?.expirationSeconds;
 
     expect(expiration(withPodAnnotation)).toBe(7200);
     expect(expiration(pod)).toBe(86400);
@@ -136,7 +195,13 @@ describe('mutatePod', () => {
 
   it('fails when the token expiration is out of range', () => {
     const pod = examplePod();
-    const short: Pod = { ...pod, metadata: { ...pod.metadata, annotations: { 'azure.workload.identity/service-account-token-expiration': '600' } } };
+    const short: Pod = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        annotations: { 'azure.workload.identity/service-account-token-expiration': '600' },
+      },
+    };
 
     expect(() => mutatePod(short, exampleServiceAccount(), options)).toThrow(
       'admission webhook "mutation.azure-workload-identity.io" denied the request: token expiration 600 not valid. Expected value to be between 3600 and 86400',
@@ -145,13 +210,23 @@ describe('mutatePod', () => {
 
   it('fails when the token expiration is not a number', () => {
     const pod = examplePod();
-    const bad: Pod = { ...pod, metadata: { ...pod.metadata, annotations: { 'azure.workload.identity/service-account-token-expiration': '1h' } } };
+    const bad: Pod = {
+      ...pod,
+      metadata: {
+        ...pod.metadata,
+        annotations: { 'azure.workload.identity/service-account-token-expiration': '1h' },
+      },
+    };
 
-    expect(() => mutatePod(bad, exampleServiceAccount(), options)).toThrow('strconv.ParseInt: parsing "1h": invalid syntax');
+    expect(() => mutatePod(bad, exampleServiceAccount(), options)).toThrow(
+      'strconv.ParseInt: parsing "1h": invalid syntax',
+    );
   });
 
   it("fails when the service account is not the pod's", () => {
-    expect(() => mutatePod(examplePod('other-sa'), exampleServiceAccount(), options)).toThrow('serviceaccounts "other-sa" not found');
+    expect(() => mutatePod(examplePod('other-sa'), exampleServiceAccount(), options)).toThrow(
+      'serviceaccounts "other-sa" not found',
+    );
   });
 
   it("mutates a Deployment's pod template", () => {

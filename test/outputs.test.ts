@@ -2,7 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../config/load-config';
-import { loadBindings, OutputsError, PLACEHOLDER_BINDINGS, readOutputs, secretEnvironmentVariables } from '../config/outputs';
+import {
+  loadBindings,
+  OutputsError,
+  PLACEHOLDER_BINDINGS,
+  readOutputs,
+  secretEnvironmentVariables,
+} from '../config/outputs';
 import { defaultConfigData, tempDir } from './helpers';
 
 const good = {
@@ -21,7 +27,12 @@ function outputsFile(outputs: unknown): string {
 describe('outputs contract', () => {
   it('reads the bindings of every workload', () => {
     const bindings = readOutputs(outputsFile({ 'workload-identity': good }), loadConfig());
-    expect(bindings.get('demo')).toEqual({ clientId: good.demo_client_id, tenantId: good.demo_tenant_id, vaultUrl: good.demo_vault_url, oidcIssuerUrl: good.demo_oidc_issuer_url });
+    expect(bindings.get('demo')).toEqual({
+      clientId: good.demo_client_id,
+      tenantId: good.demo_tenant_id,
+      vaultUrl: good.demo_vault_url,
+      oidcIssuerUrl: good.demo_oidc_issuer_url,
+    });
   });
 
   it('uses visible placeholders when there is no outputs file yet', () => {
@@ -31,18 +42,29 @@ describe('outputs contract', () => {
   });
 
   it('fails when the stack is missing', () => {
-    expect(() => readOutputs(outputsFile({}), loadConfig())).toThrow(/has no stack "workload-identity"/);
+    expect(() => readOutputs(outputsFile({}), loadConfig())).toThrow(
+      /has no stack "workload-identity"/,
+    );
   });
 
   it('fails when an output is missing', () => {
     const { demo_vault_url: _, ...rest } = good;
-    expect(() => readOutputs(outputsFile({ 'workload-identity': rest }), loadConfig())).toThrow(/output "demo_vault_url" is missing/);
+    expect(() => readOutputs(outputsFile({ 'workload-identity': rest }), loadConfig())).toThrow(
+      /output "demo_vault_url" is missing/,
+    );
   });
 
   it('fails when the issuer lost its trailing slash', () => {
-    const file = outputsFile({ 'workload-identity': { ...good, demo_oidc_issuer_url: 'https://westeurope.oic.prod-aks.azure.com/6666/abc' } });
+    const file = outputsFile({
+      'workload-identity': {
+        ...good,
+        demo_oidc_issuer_url: 'https://westeurope.oic.prod-aks.azure.com/6666/abc',
+      },
+    });
     expect(() => readOutputs(file, loadConfig())).toThrow(OutputsError);
-    expect(() => readOutputs(file, loadConfig())).toThrow(/output "demo_oidc_issuer_url" is "https:\/\/westeurope.oic.prod-aks.azure.com\/6666\/abc", must be an https URL ending with "\/"/);
+    expect(() => readOutputs(file, loadConfig())).toThrow(
+      /output "demo_oidc_issuer_url" is "https:\/\/westeurope.oic.prod-aks.azure.com\/6666\/abc", must be an https URL ending with "\/"/,
+    );
   });
 
   it('fails when the file is not JSON', () => {
@@ -52,7 +74,10 @@ describe('outputs contract', () => {
   });
 
   it('names the TF_VAR_ variables a deploy needs, none for an existing vault', () => {
-    expect(secretEnvironmentVariables(loadConfig())).toEqual(['TF_VAR_secret_username', 'TF_VAR_secret_password']);
+    expect(secretEnvironmentVariables(loadConfig())).toEqual([
+      'TF_VAR_secret_username',
+      'TF_VAR_secret_password',
+    ]);
     const data = defaultConfigData();
     data.keyVault.existing = true;
     expect(secretEnvironmentVariables(parseConfig(data))).toEqual([]);

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { describe, expect, it } from 'vitest';
 import { Testing as Cdk8sTesting } from 'cdk8s';
 import { Testing } from 'cdktf';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { parseConfig } from '../config/load-config';
 import { PLACEHOLDER_BINDINGS } from '../config/outputs';
-import { AzureStack } from '../constructs/stacks/azure-stack';
 import { WorkloadChart } from '../constructs/kubernetes/workload-chart';
+import { AzureStack } from '../constructs/stacks/azure-stack';
 import { checkPair } from '../verify/checks';
 import { defaultConfigData, ROOT } from './helpers';
 
@@ -25,12 +25,21 @@ function withSnippet(snippet: string): unknown {
     // a fragment: merged below
   }
   const workloadLines = snippet.split('\n').filter((l) => l.startsWith('  - '));
-  const topLevel = snippet.split('\n').filter((l) => !l.startsWith('  - ') && l.trim() !== '' && !l.startsWith('workloads:')).join('\n');
+  const topLevel = snippet
+    .split('\n')
+    .filter((l) => !l.startsWith('  - ') && l.trim() !== '' && !l.startsWith('workloads:'))
+    .join('\n');
   for (const [key, value] of Object.entries((parse(topLevel) ?? {}) as Record<string, any>)) {
-    data[key] = typeof value === 'object' && !Array.isArray(value) ? { ...data[key], ...value } : value;
+    data[key] =
+      typeof value === 'object' && !Array.isArray(value) ? { ...data[key], ...value } : value;
   }
   if (workloadLines.length > 0) {
-    data.workloads = parse(workloadLines.map((l) => l.slice(2)).join('\n')).map((w: any) => ({ ...w, secret: data.keyVault.secrets.some((s: any) => s.name === w.secret) ? w.secret : data.keyVault.secrets[0].name }));
+    data.workloads = parse(workloadLines.map((l) => l.slice(2)).join('\n')).map((w: any) => ({
+      ...w,
+      secret: data.keyVault.secrets.some((s: any) => s.name === w.secret)
+        ? w.secret
+        : data.keyVault.secrets[0].name,
+    }));
   }
   return data;
 }
@@ -47,12 +56,29 @@ describe('README examples', () => {
   });
 
   // One snapshot per documented topology, both sides, and the cross-check passing on it.
-  it.each(yamlBlocks.map((block, i) => [i, block]))('config example %i synthesizes both sides that agree', (_i, block) => {
-    const config = parseConfig(withSnippet(block.replaceAll(/<[^>]+>/g, '00000000-0000-4000-a000-000000000001')));
-    const terraform = JSON.parse(Testing.synth(new AzureStack(Testing.app(), 'workload-identity', { config })));
-    const bindings = new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS]));
-    const objects = Cdk8sTesting.synth(new WorkloadChart(Cdk8sTesting.app(), 'workload-identity', { config, bindings }));
-    expect({ terraform, objects }).toMatchSnapshot();
-    expect(checkPair({ terraformFile: 'cdk.tf.json', terraform, manifestFiles: [], objects, texts: new Map() })).toEqual([]);
-  });
+  it.each(yamlBlocks.map((block, i) => [i, block]))(
+    'config example %i synthesizes both sides that agree',
+    (_i, block) => {
+      const config = parseConfig(
+        withSnippet(block.replaceAll(/<[^>]+>/g, '00000000-0000-4000-a000-000000000001')),
+      );
+      const terraform = JSON.parse(
+        Testing.synth(new AzureStack(Testing.app(), 'workload-identity', { config })),
+      );
+      const bindings = new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS]));
+      const objects = Cdk8sTesting.synth(
+        new WorkloadChart(Cdk8sTesting.app(), 'workload-identity', { config, bindings }),
+      );
+      expect({ terraform, objects }).toMatchSnapshot();
+      expect(
+        checkPair({
+          terraformFile: 'cdk.tf.json',
+          terraform,
+          manifestFiles: [],
+          objects,
+          texts: new Map(),
+        }),
+      ).toEqual([]);
+    },
+  );
 });

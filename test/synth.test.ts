@@ -20,7 +20,12 @@ function filesUnder(dir: string): Map<string, string> {
 }
 
 function synthInto(dir: string, config?: string) {
-  return synthBoth({ config, outputs: join(dir, 'outputs.json'), cdktfOut: join(dir, 'cdktf.out'), dist: join(dir, 'dist') });
+  return synthBoth({
+    config,
+    outputs: join(dir, 'outputs.json'),
+    cdktfOut: join(dir, 'cdktf.out'),
+    dist: join(dir, 'dist'),
+  });
 }
 
 describe('synthesis of both sides', () => {
@@ -29,7 +34,12 @@ describe('synthesis of both sides', () => {
     synthInto(a);
     synthInto(b);
     const [first, second] = [filesUnder(a), filesUnder(b)];
-    expect([...first.keys()].sort()).toEqual(['cdktf.out/manifest.json', 'cdktf.out/stacks/workload-identity-k8s/cdk.tf.json', 'cdktf.out/stacks/workload-identity/cdk.tf.json', 'dist/workload-identity.k8s.yaml']);
+    expect([...first.keys()].sort()).toEqual([
+      'cdktf.out/manifest.json',
+      'cdktf.out/stacks/workload-identity-k8s/cdk.tf.json',
+      'cdktf.out/stacks/workload-identity/cdk.tf.json',
+      'dist/workload-identity.k8s.yaml',
+    ]);
     expect(second).toEqual(first);
     for (const text of first.values()) {
       expect(text).not.toContain(a);
@@ -39,7 +49,10 @@ describe('synthesis of both sides', () => {
   });
 
   it('writes no secret value anywhere, even with the values in the environment', () => {
-    const values = { TF_VAR_secret_username: 'admin-Value-7f3c91', TF_VAR_secret_password: 'p4ss-Value-0b2d77' };
+    const values = {
+      TF_VAR_secret_username: 'admin-Value-7f3c91',
+      TF_VAR_secret_password: 'p4ss-Value-0b2d77',
+    };
     Object.assign(process.env, values);
     const dir = tempDir();
     try {
@@ -64,7 +77,10 @@ describe('synthesis of both sides', () => {
     data.keyVault.name = 'bad--name';
     data.workloads[0].namespace = 'Bad_NS';
     writeFileSync(join(dir, 'bad.yaml'), JSON.stringify(data));
-    const run = spawnSync(process.execPath, [CLI, 'synth', '--config', join(dir, 'bad.yaml')], { cwd: dir, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [CLI, 'synth', '--config', join(dir, 'bad.yaml')], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('keyVault.name: "bad--name" must be a Key Vault name');
     expect(run.stderr).toContain('workloads[0].namespace: "Bad_NS" must be a DNS-1123 label');
@@ -74,8 +90,12 @@ describe('synthesis of both sides', () => {
   it('prints a summary that says the bindings are placeholders', () => {
     const dir = tempDir();
     const out = execFileSync(process.execPath, [CLI, 'synth'], { cwd: dir, encoding: 'utf8' });
-    expect(out).toContain('Azure side       cdktf.out/stacks/workload-identity/cdk.tf.json: 9 resources, 1 data source, 6 outputs');
-    expect(out).toContain('Kubernetes side  dist/workload-identity.k8s.yaml: 1 Namespace, 1 ServiceAccount, 1 Pod');
+    expect(out).toContain(
+      'Azure side       cdktf.out/stacks/workload-identity/cdk.tf.json: 9 resources, 1 data source, 6 outputs',
+    );
+    expect(out).toContain(
+      'Kubernetes side  dist/workload-identity.k8s.yaml: 1 Namespace, 1 ServiceAccount, 1 Pod',
+    );
     expect(out).toContain('PLACEHOLDERS: outputs.json not found');
     expect(existsSync(join(dir, 'dist/workload-identity.k8s.yaml'))).toBe(true);
   });

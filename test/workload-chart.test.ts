@@ -1,20 +1,26 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../config/load-config';
-import type { Config } from '../config/schema';
-import { defaultConfigData } from './helpers';
 import { PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../config/outputs';
+import type { Config } from '../config/schema';
 import { WorkloadChart } from '../constructs/kubernetes/workload-chart';
+import { defaultConfigData } from './helpers';
 
 const deployed: WorkloadBindings = {
   clientId: '11111111-2222-3333-4444-555555555555',
   tenantId: '66666666-7777-8888-9999-000000000000',
   vaultUrl: 'https://workload-id-kv-demo.vault.azure.net/',
-  oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
+  oidcIssuerUrl:
+    'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
 };
 
 function synth(bindings: WorkloadBindings = deployed, config: Config = loadConfig()): any[] {
-  return Testing.synth(new WorkloadChart(Testing.app(), 'workload-identity', { config, bindings: new Map([['demo', bindings]]) }));
+  return Testing.synth(
+    new WorkloadChart(Testing.app(), 'workload-identity', {
+      config,
+      bindings: new Map([['demo', bindings]]),
+    }),
+  );
 }
 
 describe('WorkloadChart', () => {
@@ -27,7 +33,10 @@ describe('WorkloadChart', () => {
     expect(account.metadata).toEqual({
       name: 'workload-id-sa',
       namespace: 'workload-id-test',
-      annotations: { 'azure.workload.identity/client-id': deployed.clientId, 'azure.workload.identity/tenant-id': deployed.tenantId },
+      annotations: {
+        'azure.workload.identity/client-id': deployed.clientId,
+        'azure.workload.identity/tenant-id': deployed.tenantId,
+      },
     });
   });
 
@@ -46,12 +55,23 @@ describe('WorkloadChart', () => {
   it('runs the pod non-root, read-only, with small explicit resources', () => {
     const pod = synth().find((o) => o.kind === 'Pod');
     const container = pod.spec.containers[0];
-    expect(container.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, privileged: false });
-    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    expect(container.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+    });
+    expect(container.resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '200m', memory: '128Mi' },
+    });
   });
 
   it('fails when a workload has no bindings', () => {
-    expect(() => new WorkloadChart(Testing.app(), 'c', { config: loadConfig(), bindings: new Map() })).toThrow('no bindings for workload "demo": the outputs do not match the config');
+    expect(
+      () => new WorkloadChart(Testing.app(), 'c', { config: loadConfig(), bindings: new Map() }),
+    ).toThrow('no bindings for workload "demo": the outputs do not match the config');
   });
 
   it('runs a Deployment with the label on its pod template, not only on the Deployment', () => {
@@ -62,12 +82,17 @@ describe('WorkloadChart', () => {
     expect(deployment.spec.replicas).toBe(3);
     expect(deployment.spec.template.metadata.labels['azure.workload.identity/use']).toBe('true');
     expect(deployment.spec.template.spec.serviceAccountName).toBe('workload-id-sa');
-    expect(deployment.spec.selector.matchLabels).toEqual({ 'cdk8s.io/metadata.addr': expect.any(String) });
+    expect(deployment.spec.selector.matchLabels).toEqual({
+      'cdk8s.io/metadata.addr': expect.any(String),
+    });
   });
 
   it('sets the token expiration and skip-containers annotations on the pod', () => {
     const data = defaultConfigData();
-    Object.assign(data.workloads[0], { tokenExpirationSeconds: 7200, skipContainers: ['log-shipper', 'proxy'] });
+    Object.assign(data.workloads[0], {
+      tokenExpirationSeconds: 7200,
+      skipContainers: ['log-shipper', 'proxy'],
+    });
     const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
     expect(pod.metadata.annotations).toEqual({
       'azure.workload.identity/service-account-token-expiration': '7200',
@@ -85,10 +110,14 @@ describe('WorkloadChart', () => {
     const data = defaultConfigData();
     data.cluster.windowsNodePool = {};
     Object.assign(data.workloads[0], { os: 'windows', kind: 'Deployment' });
-    const spec = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Deployment').spec.template.spec;
+    const spec = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Deployment').spec
+      .template.spec;
     expect(spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'windows' });
     expect(spec.os).toEqual({ name: 'windows' });
-    expect(spec.securityContext).toEqual({ runAsNonRoot: true, windowsOptions: { runAsUserName: 'ContainerUser' } });
+    expect(spec.securityContext).toEqual({
+      runAsNonRoot: true,
+      windowsOptions: { runAsUserName: 'ContainerUser' },
+    });
     expect(spec.containers[0].securityContext).toEqual({ runAsNonRoot: true });
   });
 

@@ -87,18 +87,26 @@ export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
     }
   };
   const terraform = json(location.terraformFile);
-  const kubernetes = location.kubernetesTerraformFile ? { kubernetesTerraformFile: location.kubernetesTerraformFile, kubernetesTerraform: json(location.kubernetesTerraformFile) } : {};
+  const kubernetes = location.kubernetesTerraformFile
+    ? {
+        kubernetesTerraformFile: location.kubernetesTerraformFile,
+        kubernetesTerraform: json(location.kubernetesTerraformFile),
+      }
+    : {};
   let manifestNames: string[];
   try {
     manifestNames = readdirSync(location.manifestsDir);
   } catch (err) {
-    throw new Error(`cannot read ${location.manifestsDir}: ${(err as Error).message} (run "npm run synth" first)`);
+    throw new Error(
+      `cannot read ${location.manifestsDir}: ${(err as Error).message} (run "npm run synth" first)`,
+    );
   }
   const manifestFiles = manifestNames
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
     .sort()
     .map((f) => join(location.manifestsDir, f));
-  if (manifestFiles.length === 0) throw new Error(`no YAML manifests in ${location.manifestsDir}: run "npm run synth" first`);
+  if (manifestFiles.length === 0)
+    throw new Error(`no YAML manifests in ${location.manifestsDir}: run "npm run synth" first`);
   const objects = manifestFiles.flatMap((file) =>
     parseAllDocuments(read(file)).flatMap((doc) => {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
@@ -106,12 +114,21 @@ export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
       return value ? [value] : [];
     }),
   );
-  return { terraformFile: location.terraformFile, terraform, manifestFiles, objects, texts, ...kubernetes };
+  return {
+    terraformFile: location.terraformFile,
+    terraform,
+    manifestFiles,
+    objects,
+    texts,
+    ...kubernetes,
+  };
 }
 
 /** Every resource of one type (or data source with `data.` prefix). */
 export function resourcesOf(terraform: TerraformJson, type: string): TerraformResource[] {
-  const [block, kind] = type.startsWith('data.') ? (['data', type.slice(5)] as const) : (['resource', type] as const);
+  const [block, kind] = type.startsWith('data.')
+    ? (['data', type.slice(5)] as const)
+    : (['resource', type] as const);
   const ofType = terraform[block]?.[kind] ?? {};
   return Object.entries(ofType).map(([name, values]) => ({
     type: kind,

@@ -40,7 +40,9 @@ export class AksCluster extends Construct implements Cluster {
   constructor(scope: Construct, id: string, props: AksClusterProps) {
     super(scope, id);
     if (!Token.isUnresolved(props.name) && !aksClusterName.test(props.name)) {
-      throw new Error(`cluster name ${JSON.stringify(props.name)} must be ${aksClusterName.description}`);
+      throw new Error(
+        `cluster name ${JSON.stringify(props.name)} must be ${aksClusterName.description}`,
+      );
     }
     this.clusterName = props.name;
     this.resource = new KubernetesCluster(this, 'Resource', {

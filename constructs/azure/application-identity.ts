@@ -3,7 +3,7 @@ import { ApplicationFederatedIdentityCredential } from '@cdktf/provider-azuread/
 import type { AzureadProvider } from '@cdktf/provider-azuread/lib/provider';
 import { ServicePrincipal } from '@cdktf/provider-azuread/lib/service-principal';
 import type { Construct } from 'constructs';
-import { FederatedIdentity, type CredentialSpec } from './federated-identity';
+import { type CredentialSpec, FederatedIdentity } from './federated-identity';
 
 /** Properties of an `ApplicationIdentity`. */
 export interface ApplicationIdentityProps {
@@ -50,7 +50,10 @@ export class ApplicationIdentity extends FederatedIdentity {
     this.tenantId = props.resourceTenant?.tenantId ?? this.servicePrincipal.applicationTenantId;
   }
 
-  protected createCredential(id: string, spec: CredentialSpec): ApplicationFederatedIdentityCredential {
+  protected createCredential(
+    id: string,
+    spec: CredentialSpec,
+  ): ApplicationFederatedIdentityCredential {
     return new ApplicationFederatedIdentityCredential(this, id, {
       applicationId: this.application.id,
       displayName: spec.name,

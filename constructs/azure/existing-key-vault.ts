@@ -33,7 +33,8 @@ export class ExistingKeyVault extends Construct implements SecretReadGrant {
       lifecycle: {
         postcondition: [
           {
-            condition: '${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}',
+            condition:
+              '${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}',
             errorMessage: `Key Vault ${props.name} uses access policies: switch it to Azure RBAC ("az keyvault update -n ${props.name} --enable-rbac-authorization true") so the role assignments take effect.`,
           },
         ],
@@ -44,12 +45,16 @@ export class ExistingKeyVault extends Construct implements SecretReadGrant {
 
   /** `Key Vault Secrets User` for an identity on one existing secret (by name), or on the whole vault. */
   grantSecretRead(identity: FederatedIdentity, secretName?: string): RoleAssignment {
-    return new RoleAssignment(this, `SecretsUser-${identity.node.id}-${secretName ? `Secret-${secretName}` : 'Vault'}`, {
-      scope: secretName ? `${this.resource.id}/secrets/${secretName}` : this.resource.id,
-      roleDefinitionName: SECRETS_USER_ROLE,
-      principalId: identity.principalId,
-      principalType: 'ServicePrincipal',
-      provider: this.resource.provider,
-    });
+    return new RoleAssignment(
+      this,
+      `SecretsUser-${identity.node.id}-${secretName ? `Secret-${secretName}` : 'Vault'}`,
+      {
+        scope: secretName ? `${this.resource.id}/secrets/${secretName}` : this.resource.id,
+        roleDefinitionName: SECRETS_USER_ROLE,
+        principalId: identity.principalId,
+        principalType: 'ServicePrincipal',
+        provider: this.resource.provider,
+      },
+    );
   }
 }

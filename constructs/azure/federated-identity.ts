@@ -1,7 +1,7 @@
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { TOKEN_AUDIENCE } from '../../config/webhook';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../../config/schema';
+import { TOKEN_AUDIENCE } from '../../config/webhook';
 import type { Cluster } from './cluster';
 
 /** Which Kubernetes service account a federated credential trusts. */
@@ -44,16 +44,23 @@ export abstract class FederatedIdentity extends Construct {
   /** Trust the tokens of one service account: issuer, subject and audience must match them exactly. */
   addFederatedCredential(options: FederatedCredentialOptions): TerraformResource {
     if (this.credentials.length === MAX_FEDERATED_CREDENTIALS_PER_IDENTITY) {
-      throw new Error(`identity ${JSON.stringify(this.identityName)} already has ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials: Entra allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY}`);
+      throw new Error(
+        `identity ${JSON.stringify(this.identityName)} already has ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY} federated credentials: Entra allows at most ${MAX_FEDERATED_CREDENTIALS_PER_IDENTITY}`,
+      );
     }
-    const credential = this.createCredential(`Credential-${options.namespace}-${options.serviceAccountName}`, {
-      // Credential names allow letters, digits, "-" and "_" only.
-      name: `${options.namespace}-${options.serviceAccountName}`.replaceAll('.', '-').slice(0, 120),
-      issuer: options.cluster.oidcIssuerUrl,
-      subject: serviceAccountSubject(options.namespace, options.serviceAccountName),
-      audience: TOKEN_AUDIENCE,
-      dependsOn: this.credentials.at(-1),
-    });
+    const credential = this.createCredential(
+      `Credential-${options.namespace}-${options.serviceAccountName}`,
+      {
+        // Credential names allow letters, digits, "-" and "_" only.
+        name: `${options.namespace}-${options.serviceAccountName}`
+          .replaceAll('.', '-')
+          .slice(0, 120),
+        issuer: options.cluster.oidcIssuerUrl,
+        subject: serviceAccountSubject(options.namespace, options.serviceAccountName),
+        audience: TOKEN_AUDIENCE,
+        dependsOn: this.credentials.at(-1),
+      },
+    );
     this.credentials.push(credential);
     return credential;
   }

@@ -3,7 +3,7 @@ import { KeyVault as KeyVaultResource } from '@cdktf/provider-azurerm/lib/key-va
 import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
 import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { TerraformVariable, Token, type TerraformProvider } from 'cdktf';
+import { type TerraformProvider, TerraformVariable, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { secretVariableName } from '../../config/outputs';
 import { keyVaultName, keyVaultSecretName } from '../../config/rules';
@@ -65,7 +65,9 @@ export class KeyVault extends Construct implements SecretReadGrant {
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
     if (!Token.isUnresolved(props.name) && !keyVaultName.test(props.name)) {
-      throw new Error(`Key Vault name ${JSON.stringify(props.name)} must be ${keyVaultName.description}`);
+      throw new Error(
+        `Key Vault name ${JSON.stringify(props.name)} must be ${keyVaultName.description}`,
+      );
     }
     this.vaultName = props.name;
     this.resource = new KeyVaultResource(this, 'Resource', {
@@ -91,7 +93,9 @@ export class KeyVault extends Construct implements SecretReadGrant {
   /** Add a secret whose value is read from `TF_VAR_secret_<name>` at deploy time and never stored in state. */
   addSecret(name: string, options: SecretOptions = {}): KeyVaultSecret {
     if (!keyVaultSecretName.test(name)) {
-      throw new Error(`secret name ${JSON.stringify(name)} must be ${keyVaultSecretName.description}`);
+      throw new Error(
+        `secret name ${JSON.stringify(name)} must be ${keyVaultSecretName.description}`,
+      );
     }
     const value = new TerraformVariable(this, `Value-${name}`, {
       type: 'string',
@@ -118,7 +122,10 @@ export class KeyVault extends Construct implements SecretReadGrant {
   /** The secret added under this name; throws when there is none. */
   secret(name: string): KeyVaultSecret {
     const secret = this.secrets.get(name);
-    if (!secret) throw new Error(`Key Vault ${JSON.stringify(this.vaultName)} has no secret ${JSON.stringify(name)}: add it with addSecret() first`);
+    if (!secret)
+      throw new Error(
+        `Key Vault ${JSON.stringify(this.vaultName)} has no secret ${JSON.stringify(name)}: add it with addSecret() first`,
+      );
     return secret;
   }
 
@@ -129,12 +136,16 @@ export class KeyVault extends Construct implements SecretReadGrant {
    */
   grantSecretRead(identity: FederatedIdentity, secretName?: string): RoleAssignment {
     const secret = secretName === undefined ? undefined : this.secret(secretName);
-    return new RoleAssignment(this, `SecretsUser-${identity.node.id}-${secret ? secret.node.id : 'Vault'}`, {
-      scope: secret ? secret.resourceVersionlessId : this.resource.id,
-      roleDefinitionName: SECRETS_USER_ROLE,
-      principalId: identity.principalId,
-      principalType: 'ServicePrincipal',
-      provider: this.resource.provider,
-    });
+    return new RoleAssignment(
+      this,
+      `SecretsUser-${identity.node.id}-${secret ? secret.node.id : 'Vault'}`,
+      {
+        scope: secret ? secret.resourceVersionlessId : this.resource.id,
+        roleDefinitionName: SECRETS_USER_ROLE,
+        principalId: identity.principalId,
+        principalType: 'ServicePrincipal',
+        provider: this.resource.provider,
+      },
+    );
   }
 }

@@ -1,11 +1,11 @@
 import { FederatedIdentityCredential } from '@cdktf/provider-azurerm/lib/federated-identity-credential';
 import { UserAssignedIdentity } from '@cdktf/provider-azurerm/lib/user-assigned-identity';
-import { Token, type TerraformProvider } from 'cdktf';
+import { type TerraformProvider, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { managedIdentityName } from '../../config/rules';
-import { FederatedIdentity, type CredentialSpec } from './federated-identity';
+import { type CredentialSpec, FederatedIdentity } from './federated-identity';
 
-export { serviceAccountSubject, type FederatedCredentialOptions } from './federated-identity';
+export { type FederatedCredentialOptions, serviceAccountSubject } from './federated-identity';
 
 /** Properties of a `WorkloadIdentity`. */
 export interface WorkloadIdentityProps {
@@ -33,7 +33,9 @@ export class WorkloadIdentity extends FederatedIdentity {
   constructor(scope: Construct, id: string, props: WorkloadIdentityProps) {
     super(scope, id);
     if (!Token.isUnresolved(props.name) && !managedIdentityName.test(props.name)) {
-      throw new Error(`managed identity name ${JSON.stringify(props.name)} must be ${managedIdentityName.description}`);
+      throw new Error(
+        `managed identity name ${JSON.stringify(props.name)} must be ${managedIdentityName.description}`,
+      );
     }
     this.identityName = props.name;
     this.resource = new UserAssignedIdentity(this, 'Resource', {

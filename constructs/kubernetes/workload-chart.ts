@@ -25,10 +25,15 @@ export class WorkloadChart extends Chart {
     const accounts = new Map<string, WorkloadServiceAccount>();
     for (const workload of props.config.workloads) {
       const bindings = props.bindings.get(workload.name);
-      if (!bindings) throw new Error(`no bindings for workload ${JSON.stringify(workload.name)}: the outputs do not match the config`);
+      if (!bindings)
+        throw new Error(
+          `no bindings for workload ${JSON.stringify(workload.name)}: the outputs do not match the config`,
+        );
       if (!namespaces.has(workload.namespace)) {
         namespaces.add(workload.namespace);
-        new kplus.Namespace(this, `Namespace-${workload.namespace}`, { metadata: { name: workload.namespace } });
+        new kplus.Namespace(this, `Namespace-${workload.namespace}`, {
+          metadata: { name: workload.namespace },
+        });
       }
       const key = `${workload.namespace}-${workload.serviceAccount}`;
       let account = accounts.get(key);
@@ -44,6 +49,7 @@ export class WorkloadChart extends Chart {
       new Workload(this, `Workload-${workload.name}`, {
         name: workload.pod,
         serviceAccount: account,
+        // biome-ignore lint/style/noNonNullAssertion: the schema sets exactly one of image and sample
         image: workload.image ?? SAMPLES[workload.sample!].image,
         vaultName: workload.sample ? props.config.keyVault.name : undefined,
         runsOnce: workload.sample ? SAMPLES[workload.sample].runsOnce : false,

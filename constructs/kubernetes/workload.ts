@@ -2,7 +2,12 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dns1123Label, dns1123Subdomain } from '../../config/rules';
-import { INJECT_PROXY_SIDECAR_ANNOTATION, SKIP_CONTAINERS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, USE_WORKLOAD_IDENTITY_LABEL } from '../../config/webhook';
+import {
+  INJECT_PROXY_SIDECAR_ANNOTATION,
+  SKIP_CONTAINERS_ANNOTATION,
+  TOKEN_EXPIRATION_ANNOTATION,
+  USE_WORKLOAD_IDENTITY_LABEL,
+} from '../../config/webhook';
 import type { WorkloadServiceAccount } from './workload-service-account';
 
 /** The UID and GID the workload runs as; the app's Dockerfile uses the same. */
@@ -53,36 +58,59 @@ export class Workload extends Construct {
   constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
     if (!dns1123Subdomain.test(props.name)) {
-      throw new Error(`workload name ${JSON.stringify(props.name)} must be ${dns1123Subdomain.description}`);
+      throw new Error(
+        `workload name ${JSON.stringify(props.name)} must be ${dns1123Subdomain.description}`,
+      );
     }
     const tokenExpiration = props.tokenExpirationSeconds;
-    if (tokenExpiration !== undefined && !(Number.isInteger(tokenExpiration) && tokenExpiration >= 3600 && tokenExpiration <= 86400)) {
-      throw new Error(`tokenExpirationSeconds ${tokenExpiration} must be a whole number of seconds from 3600 to 86400 (the webhook refuses others)`);
+    if (
+      tokenExpiration !== undefined &&
+      !(Number.isInteger(tokenExpiration) && tokenExpiration >= 3600 && tokenExpiration <= 86400)
+    ) {
+      throw new Error(
+        `tokenExpirationSeconds ${tokenExpiration} must be a whole number of seconds from 3600 to 86400 (the webhook refuses others)`,
+      );
     }
     if (props.injectProxySidecar && props.os === 'windows') {
-      throw new Error('injectProxySidecar is Linux only: the webhook cannot add its proxy sidecar to a Windows pod');
+      throw new Error(
+        'injectProxySidecar is Linux only: the webhook cannot add its proxy sidecar to a Windows pod',
+      );
     }
     for (const name of props.skipContainers ?? []) {
       if (!dns1123Label.test(name) || name === WORKLOAD_CONTAINER) {
-        throw new Error(`skipContainers entry ${JSON.stringify(name)} must be ${dns1123Label.description}, and not "${WORKLOAD_CONTAINER}" (the workload's own container needs the identity)`);
+        throw new Error(
+          `skipContainers entry ${JSON.stringify(name)} must be ${dns1123Label.description}, and not "${WORKLOAD_CONTAINER}" (the workload's own container needs the identity)`,
+        );
       }
     }
     const account = props.serviceAccount.resource;
     const annotations: Record<string, string> = {};
-    if (tokenExpiration !== undefined) annotations[TOKEN_EXPIRATION_ANNOTATION] = String(tokenExpiration);
-    if (props.skipContainers?.length) annotations[SKIP_CONTAINERS_ANNOTATION] = props.skipContainers.join(';');
+    if (tokenExpiration !== undefined)
+      annotations[TOKEN_EXPIRATION_ANNOTATION] = String(tokenExpiration);
+    if (props.skipContainers?.length)
+      annotations[SKIP_CONTAINERS_ANNOTATION] = props.skipContainers.join(';');
     if (props.injectProxySidecar) annotations[INJECT_PROXY_SIDECAR_ANNOTATION] = 'true';
-    const podMetadata = { labels: { [USE_WORKLOAD_IDENTITY_LABEL]: 'true' }, ...(Object.keys(annotations).length ? { annotations } : {}) };
+    const podMetadata = {
+      labels: { [USE_WORKLOAD_IDENTITY_LABEL]: 'true' },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+    };
     const pod: kplus.AbstractPodProps = {
       serviceAccount: account,
-      securityContext: { ensureNonRoot: true, user: WORKLOAD_UID, group: WORKLOAD_UID, fsGroup: WORKLOAD_UID },
+      securityContext: {
+        ensureNonRoot: true,
+        user: WORKLOAD_UID,
+        group: WORKLOAD_UID,
+        fsGroup: WORKLOAD_UID,
+      },
       containers: [
         {
           name: WORKLOAD_CONTAINER,
           image: props.image,
           envVariables: {
             KEYVAULT_URL: kplus.EnvValue.fromValue(props.vaultUrl),
-            ...(props.vaultName ? { KEYVAULT_NAME: kplus.EnvValue.fromValue(props.vaultName) } : {}),
+            ...(props.vaultName
+              ? { KEYVAULT_NAME: kplus.EnvValue.fromValue(props.vaultName) }
+              : {}),
             SECRET_NAME: kplus.EnvValue.fromValue(props.secretName),
             SHOW_SECRET: kplus.EnvValue.fromValue(String(props.showSecret ?? false)),
           },
@@ -104,16 +132,33 @@ export class Workload extends Construct {
     const metadata = { name: props.name, namespace: account.metadata.namespace };
     this.resource =
       props.kind === 'Deployment'
-        ? new kplus.Deployment(this, 'Resource', { ...pod, metadata, replicas: props.replicas ?? 1, podMetadata })
-        : new kplus.Pod(this, 'Resource', { ...pod, metadata: { ...metadata, ...podMetadata }, restartPolicy: props.runsOnce ? kplus.RestartPolicy.ON_FAILURE : kplus.RestartPolicy.ALWAYS });
+        ? new kplus.Deployment(this, 'Resource', {
+            ...pod,
+            metadata,
+            replicas: props.replicas ?? 1,
+            podMetadata,
+          })
+        : new kplus.Pod(this, 'Resource', {
+            ...pod,
+            metadata: { ...metadata, ...podMetadata },
+            restartPolicy: props.runsOnce
+              ? kplus.RestartPolicy.ON_FAILURE
+              : kplus.RestartPolicy.ALWAYS,
+          });
     const os = props.os ?? 'linux';
     const spec = props.kind === 'Deployment' ? '/spec/template/spec' : '/spec';
     // cdk8s-plus has no node OS setting: patch it in, so a mixed cluster never schedules the pod on the wrong OS.
-    const patches = [JsonPatch.add(`${spec}/nodeSelector`, { 'kubernetes.io/os': os }), JsonPatch.add(`${spec}/os`, { name: os })];
+    const patches = [
+      JsonPatch.add(`${spec}/nodeSelector`, { 'kubernetes.io/os': os }),
+      JsonPatch.add(`${spec}/os`, { name: os }),
+    ];
     if (os === 'windows') {
       // Kubernetes rejects Linux-only security fields on Windows pods; Windows runs as the unprivileged ContainerUser.
       patches.push(
-        JsonPatch.replace(`${spec}/securityContext`, { runAsNonRoot: true, windowsOptions: { runAsUserName: 'ContainerUser' } }),
+        JsonPatch.replace(`${spec}/securityContext`, {
+          runAsNonRoot: true,
+          windowsOptions: { runAsUserName: 'ContainerUser' },
+        }),
         JsonPatch.replace(`${spec}/containers/0/securityContext`, { runAsNonRoot: true }),
       );
     }

@@ -4,7 +4,12 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { CLUSTER_NAME_OUTPUT, outputName, RESOURCE_GROUP_OUTPUT, type WorkloadBindings } from '../../config/outputs';
+import {
+  CLUSTER_NAME_OUTPUT,
+  outputName,
+  RESOURCE_GROUP_OUTPUT,
+  type WorkloadBindings,
+} from '../../config/outputs';
 import type { Config, WorkloadConfig } from '../../config/schema';
 import { AksCluster } from '../azure/aks-cluster';
 import { ApplicationIdentity } from '../azure/application-identity';
@@ -47,35 +52,68 @@ export class AzureStack extends TerraformStack {
     this.addOverride('terraform.required_version', '>= 1.11.0');
     new AzurermProvider(this, 'azurerm', { features: [{}] });
 
-    const resourceGroup = new ResourceGroup(this, 'ResourceGroup', { name: config.resourceGroup, location: config.location });
+    const resourceGroup = new ResourceGroup(this, 'ResourceGroup', {
+      name: config.resourceGroup,
+      location: config.location,
+    });
     const vault = config.keyVault;
     // The tenant that holds the vault, when it is not the deployer's default one.
     const resources = vault.tenantId
-      ? new AzurermProvider(this, 'azurerm-resources', { alias: 'resources', features: [{}], tenantId: vault.tenantId, subscriptionId: vault.subscriptionId })
+      ? new AzurermProvider(this, 'azurerm-resources', {
+          alias: 'resources',
+          features: [{}],
+          tenantId: vault.tenantId,
+          subscriptionId: vault.subscriptionId,
+        })
       : undefined;
     // A group of its own for a new vault named elsewhere, or living in the other tenant (even under the same name).
     const vaultGroup =
-      !vault.existing && vault.resourceGroup && (resources || vault.resourceGroup !== config.resourceGroup)
-        ? new ResourceGroup(this, 'VaultResourceGroup', { name: vault.resourceGroup, location: config.location, provider: resources })
+      !vault.existing &&
+      vault.resourceGroup &&
+      (resources || vault.resourceGroup !== config.resourceGroup)
+        ? new ResourceGroup(this, 'VaultResourceGroup', {
+            name: vault.resourceGroup,
+            location: config.location,
+            provider: resources,
+          })
         : resourceGroup;
     const deployer = new DataAzurermClientConfig(this, 'Deployer');
-    const vaultDeployer = resources ? new DataAzurermClientConfig(this, 'VaultDeployer', { provider: resources }) : deployer;
+    const vaultDeployer = resources
+      ? new DataAzurermClientConfig(this, 'VaultDeployer', { provider: resources })
+      : deployer;
     const applications = config.workloads.some((w) => w.identity === 'application');
     if (applications) new AzureadProvider(this, 'azuread', {});
     const applicationTenant =
-      applications && vault.tenantId ? { tenantId: vault.tenantId, provider: new AzureadProvider(this, 'azuread-resources', { alias: 'resources', tenantId: vault.tenantId }) } : undefined;
+      applications && vault.tenantId
+        ? {
+            tenantId: vault.tenantId,
+            provider: new AzureadProvider(this, 'azuread-resources', {
+              alias: 'resources',
+              tenantId: vault.tenantId,
+            }),
+          }
+        : undefined;
     this.newIdentity = (workload) =>
       workload.identity === 'application'
-        ? new ApplicationIdentity(this, `Application-${workload.managedIdentity}`, { displayName: workload.managedIdentity, resourceTenant: applicationTenant })
+        ? new ApplicationIdentity(this, `Application-${workload.managedIdentity}`, {
+            displayName: workload.managedIdentity,
+            resourceTenant: applicationTenant,
+          })
         : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, {
             // Beside the vault in its tenant; an existing vault's group exists already.
-            resourceGroup: vault.existing && vault.resourceGroup ? { name: vault.resourceGroup, location: config.location } : vaultGroup,
+            resourceGroup:
+              vault.existing && vault.resourceGroup
+                ? { name: vault.resourceGroup, location: config.location }
+                : vaultGroup,
             name: workload.managedIdentity,
             provider: resources,
           });
     const cluster = config.cluster;
     this.cluster = cluster.existing
-      ? new ExistingAksCluster(this, 'Cluster', { name: cluster.name, resourceGroupName: cluster.resourceGroup ?? config.resourceGroup })
+      ? new ExistingAksCluster(this, 'Cluster', {
+          name: cluster.name,
+          resourceGroupName: cluster.resourceGroup ?? config.resourceGroup,
+        })
       : new AksCluster(this, 'Cluster', {
           name: cluster.name,
           resourceGroup,
@@ -85,7 +123,11 @@ export class AzureStack extends TerraformStack {
           windowsNodePool: cluster.windowsNodePool,
         });
     this.keyVault = vault.existing
-      ? new ExistingKeyVault(this, 'KeyVault', { name: vault.name, resourceGroupName: vault.resourceGroup ?? config.resourceGroup, provider: resources })
+      ? new ExistingKeyVault(this, 'KeyVault', {
+          name: vault.name,
+          resourceGroupName: vault.resourceGroup ?? config.resourceGroup,
+          provider: resources,
+        })
       : this.newKeyVault(config, vaultGroup, vaultDeployer, resources);
 
     const trusted = new Set<string>();
@@ -95,7 +137,11 @@ export class AzureStack extends TerraformStack {
       const account = `${workload.managedIdentity}|${workload.namespace}|${workload.serviceAccount}`;
       if (!trusted.has(account)) {
         trusted.add(account);
-        identity.addFederatedCredential({ cluster: this.cluster, namespace: workload.namespace, serviceAccountName: workload.serviceAccount });
+        identity.addFederatedCredential({
+          cluster: this.cluster,
+          namespace: workload.namespace,
+          serviceAccountName: workload.serviceAccount,
+        });
       }
       const secret = workload.roleScope === 'secret' ? workload.secret : undefined;
       const grant = `${workload.managedIdentity}|${secret ?? '(vault)'}`;
@@ -110,15 +156,26 @@ export class AzureStack extends TerraformStack {
         oidcIssuerUrl: this.cluster.oidcIssuerUrl,
       });
     }
-    new TerraformOutput(this, CLUSTER_NAME_OUTPUT, { value: this.cluster.clusterName }).overrideLogicalId(CLUSTER_NAME_OUTPUT);
+    new TerraformOutput(this, CLUSTER_NAME_OUTPUT, {
+      value: this.cluster.clusterName,
+    }).overrideLogicalId(CLUSTER_NAME_OUTPUT);
     // The cluster's group (az aks get-credentials): an existing cluster may live in another one.
-    const clusterGroup = cluster.existing ? (cluster.resourceGroup ?? config.resourceGroup) : resourceGroup.name;
-    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: clusterGroup }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
+    const clusterGroup = cluster.existing
+      ? (cluster.resourceGroup ?? config.resourceGroup)
+      : resourceGroup.name;
+    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: clusterGroup }).overrideLogicalId(
+      RESOURCE_GROUP_OUTPUT,
+    );
   }
 
   private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;
 
-  private newKeyVault(config: Config, resourceGroup: ResourceGroup, deployer: DataAzurermClientConfig, provider?: AzurermProvider): KeyVault {
+  private newKeyVault(
+    config: Config,
+    resourceGroup: ResourceGroup,
+    deployer: DataAzurermClientConfig,
+    provider?: AzurermProvider,
+  ): KeyVault {
     const vault = new KeyVault(this, 'KeyVault', {
       name: config.keyVault.name,
       resourceGroup,
@@ -128,7 +185,8 @@ export class AzureStack extends TerraformStack {
       softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
       purgeProtectionEnabled: config.keyVault.purgeProtection,
     });
-    for (const secret of config.keyVault.secrets) vault.addSecret(secret.name, { version: secret.version });
+    for (const secret of config.keyVault.secrets)
+      vault.addSecret(secret.name, { version: secret.version });
     return vault;
   }
 
@@ -141,7 +199,10 @@ export class AzureStack extends TerraformStack {
   private addBindingOutputs(workload: string, bindings: WorkloadBindings): void {
     for (const key of Object.keys(bindings) as (keyof WorkloadBindings)[]) {
       const name = outputName(workload, key);
-      new TerraformOutput(this, name, { value: bindings[key], description: `${key} for workload "${workload}"` }).overrideLogicalId(name);
+      new TerraformOutput(this, name, {
+        value: bindings[key],
+        description: `${key} for workload "${workload}"`,
+      }).overrideLogicalId(name);
     }
   }
 }

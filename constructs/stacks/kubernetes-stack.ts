@@ -18,7 +18,15 @@ export interface KubernetesStackProps {
 }
 
 /** A Kubernetes object as cdk8s renders it. */
-type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: any; [key: string]: any };
+type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  // biome-ignore lint/suspicious/noExplicitAny: cdk8s's toJson() is untyped JSON
+  spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: cdk8s's toJson() is untyped JSON
+  [key: string]: any;
+};
 
 const POD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet']);
 
@@ -45,9 +53,16 @@ export class KubernetesStack extends TerraformStack {
     this.addDependency(azureStack);
 
     // The Azure stack's outputs, read from its state: the same contract as the outputs file of the two-step path.
-    const azure = azureStack.backend.getRemoteStateDataSource(this, 'AzureOutputs', azureStack.node.id);
+    const azure = azureStack.backend.getRemoteStateDataSource(
+      this,
+      'AzureOutputs',
+      azureStack.node.id,
+    );
     new AzurermProvider(this, 'azurerm', { features: [{}] });
-    const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', { name: config.cluster.name, resourceGroupName: config.cluster.resourceGroup ?? config.resourceGroup });
+    const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', {
+      name: config.cluster.name,
+      resourceGroupName: config.cluster.resourceGroup ?? config.resourceGroup,
+    });
     const kubeConfig = cluster.kubeConfig.get(0);
     new KubernetesProvider(this, 'kubernetes', {
       host: kubeConfig.host,
@@ -59,7 +74,15 @@ export class KubernetesStack extends TerraformStack {
     const bindings = new Map<string, WorkloadBindings>(
       config.workloads.map((w) => {
         const output = (key: keyof WorkloadBindings) => azure.getString(outputName(w.name, key));
-        return [w.name, { clientId: output('clientId'), tenantId: output('tenantId'), vaultUrl: output('vaultUrl'), oidcIssuerUrl: output('oidcIssuerUrl') }];
+        return [
+          w.name,
+          {
+            clientId: output('clientId'),
+            tenantId: output('tenantId'),
+            vaultUrl: output('vaultUrl'),
+            oidcIssuerUrl: output('oidcIssuerUrl'),
+          },
+        ];
       }),
     );
     // A throwaway cdk8s app: only the chart's objects are wanted, never its YAML file. Same id as dist/'s chart, same labels.
@@ -73,7 +96,10 @@ export class KubernetesStack extends TerraformStack {
         computedFields: computedFieldsOf(object),
         dependsOn: prerequisites.length > 0 ? prerequisites : undefined,
       });
-      created.set(objectKey(object.kind, object.metadata.namespace, object.metadata.name), manifest);
+      created.set(
+        objectKey(object.kind, object.metadata.namespace, object.metadata.name),
+        manifest,
+      );
       return manifest;
     });
   }
@@ -81,7 +107,10 @@ export class KubernetesStack extends TerraformStack {
 
 /** `Kind-namespace-name`: a stable construct id, and so a stable Terraform address. */
 function manifestId(object: KubeObject): string {
-  return [object.kind, object.metadata.namespace, object.metadata.name].filter(Boolean).join('-').replaceAll('.', '_');
+  return [object.kind, object.metadata.namespace, object.metadata.name]
+    .filter(Boolean)
+    .join('-')
+    .replaceAll('.', '_');
 }
 
 function objectKey(kind: string, namespace: string | undefined, name: string): string {
@@ -94,7 +123,8 @@ function prerequisitesOf(object: KubeObject): string[] {
   if (!namespace) return [];
   const keys = [objectKey('Namespace', undefined, namespace)];
   const spec = object.kind === 'Pod' ? object.spec : object.spec?.template?.spec;
-  if (POD_KINDS.has(object.kind) && spec?.serviceAccountName) keys.push(objectKey('ServiceAccount', namespace, spec.serviceAccountName));
+  if (POD_KINDS.has(object.kind) && spec?.serviceAccountName)
+    keys.push(objectKey('ServiceAccount', namespace, spec.serviceAccountName));
   return keys;
 }
 
@@ -108,5 +138,9 @@ function prerequisitesOf(object: KubeObject): string[] {
 function computedFieldsOf(object: KubeObject): string[] | undefined {
   if (object.kind !== 'Pod') return undefined;
   const containers: { env?: unknown[] }[] = object.spec?.containers ?? [];
-  return ['metadata.annotations', 'metadata.labels', ...containers.flatMap((c, i) => (c.env ? [`spec.containers[${i}].env`] : []))];
+  return [
+    'metadata.annotations',
+    'metadata.labels',
+    ...containers.flatMap((c, i) => (c.env ? [`spec.containers[${i}].env`] : [])),
+  ];
 }

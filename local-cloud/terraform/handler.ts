@@ -11,7 +11,14 @@ export const UNKNOWN: unique symbol = Symbol('unknown');
 
 /** A cty value as handlers see it: objects by attribute name, nested blocks as arrays of objects (or one object
  * for a block with at most one item, as the provider schema nests it), unknowns as `UNKNOWN`. */
-export type Value = null | string | number | boolean | typeof UNKNOWN | Value[] | { [attribute: string]: Value };
+export type Value =
+  | null
+  | string
+  | number
+  | boolean
+  | typeof UNKNOWN
+  | Value[]
+  | { [attribute: string]: Value };
 /** One resource instance's attributes. */
 export type Attributes = { [attribute: string]: Value };
 
@@ -42,15 +49,29 @@ export interface ResourceHandler {
    * attributes the plan cannot know set to `UNKNOWN`, and the paths whose change forces a replacement.
    * @default - unset computed attributes become UNKNOWN on create, keep their prior value on update; nothing forces replacement
    */
-  plan?(args: { prior: Attributes | null; proposed: Attributes; config: Attributes; context: HandlerContext }): {
+  plan?(args: {
+    prior: Attributes | null;
+    proposed: Attributes;
+    config: Attributes;
+    context: HandlerContext;
+  }): {
     planned?: Attributes;
     requiresReplace?: readonly (readonly string[])[];
   };
   /** Create: `config` still holds write-only values (e.g. `value_wo`), which must never be returned in the state. */
-  create(args: { planned: Attributes; config: Attributes; context: HandlerContext }): Promise<Attributes>;
+  create(args: {
+    planned: Attributes;
+    config: Attributes;
+    context: HandlerContext;
+  }): Promise<Attributes>;
   /** Refresh: the current state, or null when the resource is gone. */
   read(args: { state: Attributes; context: HandlerContext }): Promise<Attributes | null>;
-  update(args: { prior: Attributes; planned: Attributes; config: Attributes; context: HandlerContext }): Promise<Attributes>;
+  update(args: {
+    prior: Attributes;
+    planned: Attributes;
+    config: Attributes;
+    context: HandlerContext;
+  }): Promise<Attributes>;
   delete(args: { state: Attributes; context: HandlerContext }): Promise<void>;
   /** `terraform import`: the state of the resource with Azure id `id`. */
   importState?(args: { id: string; context: HandlerContext }): Promise<Attributes>;
