@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { secretVariableName } from '../config/outputs';
 import { parseReference, resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
+import { secretValueRefusal } from './key-vault-rules';
 import type { CloudModel } from './model';
 
 /** What `terraform apply` would leave behind: the model the local cloud serves and the stack's outputs. */
@@ -291,6 +292,13 @@ function computed(
       };
     case 'azurerm_key_vault_secret': {
       const vaultName = String(v.key_vault_id).split('/').at(-1);
+      // Key Vault refuses the write itself, so the apply fails at this resource, as it would on Azure.
+      const refused = secretValueRefusal(v.name, String(v.value_wo ?? v.value ?? ''));
+      if (refused) {
+        throw new Error(
+          `${address}: creating Secret "${v.name}" (Key Vault "https://${vaultName}.vault.azure.net/"): ${refused.status} ${refused.code}: ${refused.message}`,
+        );
+      }
       const version = guidFrom(`${address}/${v.value_wo_version ?? 0}`).replaceAll('-', '');
       return {
         id: `https://${vaultName}.vault.azure.net/secrets/${v.name}/${version}`,

@@ -10,6 +10,7 @@ import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Faults } from './faults';
 import { sendJson } from './http';
+import { apiVersionRefusal } from './key-vault-rules';
 import type { CloudKeyVault, CloudModel } from './model';
 import type { LocalCloudStats } from './stats';
 
@@ -80,13 +81,20 @@ export class KeyVaultService {
       const served = 'The local Key Vault serves only GET /secrets/<name>[/<version>]';
       return kvError(res, 400, 'BadParameter', `${served}, not ${req.method} ${url.pathname}.`);
     }
-    if (!url.searchParams.get('api-version')) {
+    // A malformed escape (`%zz`, a lone `%`) is the client's error: Key Vault answers 400 before anything else.
+    const name = decodePathSegment(match[1]);
+    const version = match[2] ? decodePathSegment(match[2]) : undefined;
+    if (name === null || version === null) {
       return kvError(
         res,
         400,
         'BadParameter',
-        'The request URI contains an invalid api-version parameter.',
+        'The request URI is invalid: it holds a malformed percent-encoded sequence.',
       );
+    }
+    const badVersion = apiVersionRefusal(url.searchParams.get('api-version'));
+    if (badVersion) {
+      return kvError(res, badVersion.status, badVersion.code, badVersion.message);
     }
     const retryAfter = this.faults.takeKeyVaultThrottling();
     if (retryAfter !== undefined) {
@@ -100,8 +108,6 @@ export class KeyVaultService {
     if (!claims) {
       return;
     }
-    const name = decodeURIComponent(match[1]);
-    const version = match[2] ? decodeURIComponent(match[2]) : undefined;
     // Authorization comes before existence: a caller without the role learns nothing about which secrets exist.
     if (!this.canReadSecret(String(claims.oid), `${vault.id}/secrets/${name}`)) {
       this.stats.forbidden += 1;
@@ -171,14 +177,21 @@ export class KeyVaultService {
     }
     let claims: JWTPayload;
     try {
-      claims = (await jwtVerify(token, this.entraKeys, { algorithms: ['RS256'] })).payload;
+      // A token without `exp` would never expire: Key Vault refuses it, so `exp` is required here too.
+      claims = (
+        await jwtVerify(token, this.entraKeys, { algorithms: ['RS256'], requiredClaims: ['exp'] })
+      ).payload;
     } catch (err) {
-      const expired = (err as { code?: string }).code === 'ERR_JWT_EXPIRED';
-      return unauthorized(
-        expired
-          ? 'AKV10021: Token has expired.'
-          : 'AKV10000: Token validation failed: the signature is not valid.',
-      );
+      const { code, claim } = err as { code?: string; claim?: string };
+      if (code === 'ERR_JWT_EXPIRED') {
+        return unauthorized('AKV10021: Token has expired.');
+      }
+      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'exp') {
+        return unauthorized(
+          'AKV10000: Token validation failed: the token has no expiration time (exp).',
+        );
+      }
+      return unauthorized('AKV10000: Token validation failed: the signature is not valid.');
     }
     const audience = Array.isArray(claims.aud) ? claims.aud.join(',') : String(claims.aud);
     if (audience !== KEY_VAULT_RESOURCE && audience !== `${KEY_VAULT_RESOURCE}/`) {
@@ -206,6 +219,15 @@ export class KeyVaultService {
         (target === scope || target.startsWith(`${scope}/`))
       );
     });
+  }
+}
+
+// null marks a malformed escape, which decodeURIComponent throws on.
+function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
   }
 }
 

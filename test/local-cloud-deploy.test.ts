@@ -64,6 +64,20 @@ describe("deployTerraform (the local cloud's terraform apply)", () => {
     });
   });
 
+  it('fails when a secret value is over 25 KB, as Key Vault refuses the write', () => {
+    const tooBig = 'z'.repeat(25 * 1024 + 1);
+    expect(() =>
+      deployTerraform(terraform, { variables: { ...variables, secret_password: tooBig } }),
+    ).toThrow(
+      /^azurerm_key_vault_secret\.\S+: creating Secret "password" \(Key Vault "https:\/\/workload-id-kv-demo\.vault\.azure\.net\/"\): 400 BadParameter: The value of secret 'password' is 25601 bytes; a secret value may be at most 25600 bytes \(25 KB\)\.$/,
+    );
+    expect(() =>
+      deployTerraform(terraform, {
+        variables: { ...variables, secret_password: 'z'.repeat(25 * 1024) },
+      }),
+    ).not.toThrow();
+  });
+
   it('fails when a reference points at nothing', () => {
     const broken = structuredClone(terraform) as any;
     const credential = Object.values(

@@ -310,4 +310,24 @@ describe('Key Vault', () => {
       `Caller: appid=${EXAMPLE.clientId};oid=${EXAMPLE.principalId}`,
     );
   });
+
+  it('answers 400 BadParameter, not a 500, to a malformed percent-encoded secret name', async () => {
+    const answer = await send(`${EXAMPLE.vaultUrl}secrets/user%zz?api-version=2025-07-01`);
+
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).error.code).toBe('BadParameter');
+  });
+
+  it('answers 400 BadParameter to an api-version Key Vault does not know', async () => {
+    const answer = await send(`${EXAMPLE.vaultUrl}secrets/username?api-version=2099-01-01`);
+
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: {
+        code: 'BadParameter',
+        message:
+          'The specified version (2099-01-01) is not recognized. Consider using the latest supported version (2025-07-01).',
+      },
+    });
+  });
 });
