@@ -20,7 +20,7 @@ import {
 import type { Faults } from './faults';
 import { delay, readBody, sendJson } from './http';
 import type { OidcIssuer } from './issuer';
-import type { CloudIdentity, CloudModel } from './model';
+import type { CloudFederatedCredential, CloudIdentity, CloudModel } from './model';
 import type { LocalCloudStats } from './stats';
 
 /** Entra's host in the public cloud. */
@@ -233,24 +233,7 @@ export class Entra {
       throw new EntraError(401, 'invalid_client', 50027, 'JWT token is invalid or malformed.');
     }
     const audiences = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud ?? []);
-    // Exact string comparison, as Entra does: a missing trailing '/' on the issuer is the classic mismatch.
-    const match = this.model.federatedCredentials.find(
-      (c) =>
-        c.clientId === clientId &&
-        c.issuer === claims.iss &&
-        c.subject === claims.sub &&
-        audiences.some((a) => c.audiences.includes(a)),
-    );
-    if (!match) {
-      throw new EntraError(
-        400,
-        'invalid_request',
-        70021,
-        `No matching federated identity record found for presented assertion. Assertion Issuer: '${claims.iss ?? ''}'. ` +
-          `Assertion Subject: '${claims.sub ?? ''}'. Assertion Audience: '${audiences.join(',')}'. ` +
-          'https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation',
-      );
-    }
+    const match = this.matchingCredential(clientId, claims.iss ?? '', claims.sub ?? '', audiences);
     const issuer = this.resolveIssuer(match.issuer);
     if (!issuer) {
       throw new EntraError(
@@ -261,15 +244,17 @@ export class Entra {
       );
     }
     try {
+      // An assertion without `exp` has no valid time range: Entra reads the missing claim as 0 (1970), as it does a missing nbf.
       await jwtVerify(assertion, createLocalJWKSet(issuer.jwks), {
         algorithms: ['RS256'],
         clockTolerance: CLOCK_SKEW_SECONDS,
+        requiredClaims: ['exp'],
       });
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const { code, claim } = err as { code?: string; claim?: string };
       if (
         code === 'ERR_JWT_EXPIRED' ||
-        (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (err as { claim?: string }).claim === 'nbf')
+        (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (claim === 'nbf' || claim === 'exp'))
       ) {
         throw new EntraError(
           401,
@@ -287,6 +272,31 @@ export class Entra {
         'Client assertion failed signature validation.',
       );
     }
+  }
+
+  // Entra finds the credentials by issuer, then by subject, then checks the audience, comparing exact strings (a
+  // missing trailing '/' on the issuer is the classic mismatch), and names the first claim that matched nothing.
+  private matchingCredential(
+    clientId: string,
+    issuer: string,
+    subject: string,
+    audiences: readonly string[],
+  ): CloudFederatedCredential {
+    const byIssuer = this.model.federatedCredentials.filter(
+      (c) => c.clientId === clientId && c.issuer === issuer,
+    );
+    if (byIssuer.length === 0) {
+      throw noMatchingCredential(700211, 'issuer', issuer);
+    }
+    const bySubject = byIssuer.filter((c) => c.subject === subject);
+    if (bySubject.length === 0) {
+      throw noMatchingCredential(700213, 'subject', subject);
+    }
+    const match = bySubject.find((c) => audiences.some((a) => c.audiences.includes(a)));
+    if (!match) {
+      throw noMatchingCredential(700212, 'audience', audiences.join(','));
+    }
+    return match;
   }
 
   private async issueAccessToken(
@@ -366,6 +376,22 @@ export class Entra {
       ],
     });
   }
+}
+
+// Entra's current answer to a federated credential mismatch; it used to be AADSTS70021 for all three.
+function noMatchingCredential(
+  code: 700211 | 700212 | 700213,
+  claim: 'issuer' | 'audience' | 'subject',
+  value: string,
+): EntraError {
+  return new EntraError(
+    401,
+    'invalid_client',
+    code,
+    `No matching federated identity record found for presented assertion ${claim} '${value}'. ` +
+      'Check the issuer, subject and audience of the federated identity credentials against the assertion: they must match exactly. ' +
+      'https://learn.microsoft.com/entra/workload-id/workload-identity-federation',
+  );
 }
 
 function required(body: URLSearchParams, name: string): string {

@@ -124,15 +124,12 @@ describe('the Azure SDKs against the local cloud', () => {
     expect(result).toMatchObject({ ok: true, value: 'admin' });
   });
 
-  it('fails with AADSTS70021 when the service account is not the credential subject', async () => {
+  it('fails with AADSTS700213 when the service account is not the credential subject', async () => {
     const result = await readSecret(cloud, { serviceAccountName: 'other-sa' });
 
     expect(result.ok).toBe(false);
     expect(result.message).toContain(
-      'AADSTS70021: No matching federated identity record found for presented assertion.',
-    );
-    expect(result.message).toContain(
-      "Assertion Subject: 'system:serviceaccount:workload-id-test:other-sa'",
+      "AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:workload-id-test:other-sa'.",
     );
   });
 
@@ -154,7 +151,7 @@ describe('the Azure SDKs against the local cloud', () => {
     expect(result.message).toContain('Caller is not authorized to perform action on resource.');
   });
 
-  it('fails with AADSTS70021 when the credential issuer lacks the trailing slash', async () => {
+  it('fails with AADSTS700211 when the credential issuer lacks the trailing slash', async () => {
     // GIVEN a federated credential whose issuer was copied without AKS's trailing '/'
     const model = exampleModel();
     const credentials = model.federatedCredentials.map((c) => ({
@@ -170,7 +167,7 @@ describe('the Azure SDKs against the local cloud', () => {
     // THEN Entra finds no credential
     expect(result.ok).toBe(false);
     expect(result.message).toContain(
-      `AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: '${EXAMPLE.oidcIssuerUrl}'.`,
+      `AADSTS700211: No matching federated identity record found for presented assertion issuer '${EXAMPLE.oidcIssuerUrl}'.`,
     );
   });
 
