@@ -50,10 +50,15 @@ export function errorSummary(err: unknown): string {
 
 /** Entra error codes and their usual cause in a workload identity setup. */
 const AADSTS_HINTS: Record<string, string> = {
+  // Entra used to answer every federated credential mismatch with AADSTS70021; it now names the claim that matched nothing.
   AADSTS70021:
-    "the credential's issuer/subject must equal the token's; a new credential can take minutes to propagate",
+    "the credential's issuer, subject and audience must equal the token's exactly (newer Entra names the part: AADSTS700211 issuer, AADSTS700212 audience, AADSTS700213 subject); a new credential can take minutes to propagate",
+  AADSTS700211:
+    'no federated credential of this identity has the token\'s issuer: use the cluster\'s oidc_issuer_url exactly, trailing "/" included; older Entra answers AADSTS70021; a new credential can take minutes to propagate',
+  AADSTS700212:
+    "the credential's audience must be api://AzureADTokenExchange, the projected token's; older Entra answers AADSTS70021; a new credential can take minutes to propagate",
   AADSTS700213:
-    "the credential's issuer/subject must equal the token's; a new credential can take minutes to propagate",
+    "the credential's subject must be system:serviceaccount:<namespace>:<service account> of this pod; older Entra answers AADSTS70021; a new credential can take minutes to propagate",
   AADSTS700024:
     "the service account token expired: re-read the token file (AZURE_FEDERATED_TOKEN_FILE), which kubelet rotates, before each exchange; check the node's clock",
   AADSTS90061:

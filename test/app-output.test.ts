@@ -46,7 +46,7 @@ describe('formatSecretLine', () => {
 describe('formatFailureLine', () => {
   test('starts at the AADSTS code, drops the trace ids and adds the hint and the pause', () => {
     expect(formatFailureLine('username', aadsts70021, 2000)).toBe(
-      `Failed to read secret "username": AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://oidc.example/abc'. Assertion Subject: 'system:serviceaccount:demo:workload'. (hint: the credential's issuer/subject must equal the token's; a new credential can take minutes to propagate) - retrying in 2s`,
+      `Failed to read secret "username": AADSTS70021: No matching federated identity record found for presented assertion. Assertion Issuer: 'https://oidc.example/abc'. Assertion Subject: 'system:serviceaccount:demo:workload'. (hint: the credential's issuer, subject and audience must equal the token's exactly (newer Entra names the part: AADSTS700211 issuer, AADSTS700212 audience, AADSTS700213 subject); a new credential can take minutes to propagate) - retrying in 2s`,
     );
   });
 
@@ -80,6 +80,33 @@ describe('formatFailureLine', () => {
 
 describe('errorHint', () => {
   test.each([
+    [
+      'AADSTS700211',
+      {
+        name: 'AuthenticationError',
+        message:
+          "AADSTS700211: No matching federated identity record found for presented assertion issuer 'https://oidc.example/abc'.",
+      },
+      'trailing "/" included; older Entra answers AADSTS70021',
+    ],
+    [
+      'AADSTS700212',
+      {
+        name: 'AuthenticationError',
+        message:
+          "AADSTS700212: No matching federated identity record found for presented assertion audience 'api://other'.",
+      },
+      "audience must be api://AzureADTokenExchange, the projected token's; older Entra answers AADSTS70021",
+    ],
+    [
+      'AADSTS700213',
+      {
+        name: 'AuthenticationError',
+        message:
+          "AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:a:b'.",
+      },
+      'subject must be system:serviceaccount:<namespace>:<service account> of this pod; older Entra answers AADSTS70021',
+    ],
     [
       'AADSTS700024',
       {

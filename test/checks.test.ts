@@ -252,3 +252,63 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
     ]);
   });
 });
+
+describe('checkPair names the Entra code each credential mismatch would get', () => {
+  const prevents = (
+    edit: (tf: any, byKind: (kind: string) => any) => void,
+    options?: CheckOptions,
+  ) => {
+    const pair = structuredClone(pristine) as any;
+    edit(pair.terraform, (kind: string) => pair.objects.find((o: any) => o.kind === kind));
+    return checkPair(pair, options).map((f) => `${f.check}: ${f.prevents}`);
+  };
+
+  it.each([
+    [
+      'the issuer is copied without its trailing slash',
+      (tf: any) =>
+        (only(tf, 'azurerm_federated_identity_credential').issuer =
+          'https://westeurope.oic.prod-aks.azure.com/t/c'),
+      'credential-issuer: AADSTS700211 (older Entra: AADSTS70021): ',
+    ],
+    [
+      'the audience is not the token exchange audience',
+      (tf: any) => (only(tf, 'azurerm_federated_identity_credential').audience = ['api://other']),
+      'credential-audience: AADSTS700212 (older Entra: AADSTS70021): ',
+    ],
+    [
+      'the subject names another service account',
+      (tf: any) =>
+        (only(tf, 'azurerm_federated_identity_credential').subject =
+          'system:serviceaccount:workload-id-test:other'),
+      'credential-subject: AADSTS700213 (older Entra: AADSTS70021): ',
+    ],
+  ])('when %s', (_case, edit, start) => {
+    const found = prevents(edit);
+    expect(found).toHaveLength(1);
+    expect(found[0].startsWith(start)).toBe(true);
+  });
+
+  it("when the client id is another identity's", () => {
+    const bindings = new Map([
+      [
+        'demo',
+        {
+          clientId: '11111111-1111-1111-1111-111111111111',
+          tenantId: 't',
+          vaultUrl: 'v',
+          oidcIssuerUrl: 'i',
+        },
+      ],
+    ]);
+    const found = prevents(
+      (_tf, k) =>
+        (k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'] =
+          '22222222-2222-2222-2222-222222222222'),
+      { bindings },
+    );
+    expect(found).toEqual([
+      'client-id-annotation: AADSTS700016, or AADSTS700211/AADSTS700213 (older Entra: AADSTS70021): Entra looks for the credential on another identity',
+    ]);
+  });
+});

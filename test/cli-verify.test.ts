@@ -334,7 +334,8 @@ describe('verify command line', () => {
         subject:
           'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
         message: 'audience is ["api://other"], not ["api://AzureADTokenExchange"]',
-        prevents: "AADSTS70021: the token's audience matches no credential",
+        prevents:
+          "AADSTS700212 (older Entra: AADSTS70021): the token's audience matches no credential",
         fix: 'set audience = ["api://AzureADTokenExchange"]',
       },
     ]);

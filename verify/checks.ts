@@ -207,7 +207,8 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
         severity: 'error',
         subject: credential.address,
         message: `audience is ${JSON.stringify(audience)}, not ["${TOKEN_AUDIENCE}"]`,
-        prevents: "AADSTS70021: the token's audience matches no credential",
+        prevents:
+          "AADSTS700212 (older Entra: AADSTS70021): the token's audience matches no credential",
         fix: `set audience = ["${TOKEN_AUDIENCE}"]`,
       });
     }
@@ -224,7 +225,8 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
           severity: 'error',
           subject: credential.address,
           message: `issuer ${issuer} is not a cluster's oidc_issuer_url`,
-          prevents: "AADSTS70021: the token's issuer matches no credential",
+          prevents:
+            "AADSTS700211 (older Entra: AADSTS70021): the token's issuer matches no credential",
           fix: "set issuer to the cluster's oidc_issuer_url attribute",
         });
       }
@@ -238,7 +240,8 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
         severity: 'error',
         subject: credential.address,
         message: `issuer ${JSON.stringify(issuer)} is a literal${typeof issuer === 'string' && !issuer.endsWith('/') ? ' without the trailing "/"' : ''}`,
-        prevents: 'AADSTS70021: AKS tokens carry the issuer URL with its trailing "/"',
+        prevents:
+          'AADSTS700211 (older Entra: AADSTS70021): AKS tokens carry the issuer URL with its trailing "/"',
         fix: "reference the cluster's oidc_issuer_url instead of copying it",
       });
     }
@@ -353,7 +356,8 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
         severity: 'error',
         subject: pod.ref,
         message: `no federated credential has subject ${subject} (found: ${near})`,
-        prevents: 'AADSTS70021: No matching federated identity record found',
+        prevents:
+          "AADSTS700213 (older Entra: AADSTS70021): no federated credential has the token's subject",
         fix: "derive the credential's subject from the same namespace and service account as the manifests",
       });
       continue;
@@ -441,7 +445,8 @@ function checkClientId(
       severity: 'error',
       subject: accountRef,
       message: `client id ${clientId} is not the client id of any deployed workload identity (expected the one of ${names})`,
-      prevents: 'AADSTS700016 or AADSTS70021: Entra looks for the credential on another identity',
+      prevents:
+        'AADSTS700016, or AADSTS700211/AADSTS700213 (older Entra: AADSTS70021): Entra looks for the credential on another identity',
       fix: 'synthesize the manifests from the outputs of the current deploy',
     });
   }
