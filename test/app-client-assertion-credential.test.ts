@@ -118,7 +118,7 @@ describe('ClientAssertionCredential', () => {
       .catch((e: unknown) => e);
 
     expect((err as Error).message).toContain('AADSTS70021');
-    expect(errorHint(err)).toContain("issuer/subject must equal the token's");
+    expect(errorHint(err)).toContain("issuer, subject and audience must equal the token's");
   });
 
   test("fails when the vault's challenge names another tenant", async () => {
