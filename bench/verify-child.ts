@@ -17,7 +17,7 @@ const [outdir = 'bench-out', configFile] = process.argv.slice(2);
 const { synthManifests, synthStacks } = await import('../synth');
 const { loadConfig } = await import('../config/load-config');
 const { locatePair, readSynthesizedPair } = await import('../verify/synthesized-pair');
-const { checkPair } = await import('../verify/checks');
+const { checkPair } = await import('../verify/check-pair');
 
 const config = loadConfig(configFile);
 const guid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

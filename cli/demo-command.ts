@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
 import { startLab, synthLab } from '../local-cloud/lab';
-import { checkPair } from '../verify/checks';
+import { checkPair } from '../verify/check-pair';
 import { summarize } from './synth-command';
 
 /** Options of the `demo` command. */

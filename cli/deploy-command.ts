@@ -102,6 +102,20 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
       : readClusterOutputs(outputs);
   return [
     {
+      title: 'check',
+      describe:
+        'synthesize and run every check that needs no outputs, before anything changes (the deployed values are not known yet)',
+      run: async () => {
+        (await import('./synth-command')).synthBoth({ config: options.config, placeholders: true });
+        const report = verifyPair({ config: options.config, outputs: false });
+        print(formatVerifyReport(report));
+        if (report.errors > 0)
+          throw new Error(
+            `${report.errors} verify error${report.errors === 1 ? '' : 's'}; nothing was changed`,
+          );
+      },
+    },
+    {
       title: 'cdktf deploy',
       command: cdktfCommand(
         ['deploy', AZURE_STACK_NAME, '--auto-approve', '--outputs-file', outputs],

@@ -1,6 +1,11 @@
 import { relative } from 'node:path';
 import { loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, loadBindings, secretEnvironmentVariables } from '../config/outputs';
+import {
+  AZURE_STACK_NAME,
+  loadBindings,
+  placeholderBindings,
+  secretEnvironmentVariables,
+} from '../config/outputs';
 import { synthManifests, synthStacks } from '../synth';
 import {
   locatePair,
@@ -13,6 +18,8 @@ import {
 export interface SynthOptions {
   readonly config?: string;
   readonly outputs?: string;
+  /** Bind the manifests to placeholders, whatever outputs file exists (to check a pair before a deploy). */
+  readonly placeholders?: boolean;
   /** @default "cdktf.out" */
   readonly cdktfOut?: string;
   /** @default "dist" */
@@ -30,7 +37,9 @@ export interface SynthResult {
 /** Validate the config, then write both sides; nothing is written when the config is bad. */
 export function synthBoth(options: SynthOptions = {}): SynthResult {
   const config = loadConfig(options.config);
-  const bindings = loadBindings(config, options.outputs);
+  const bindings = options.placeholders
+    ? placeholderBindings(config, options.outputs)
+    : loadBindings(config, options.outputs);
   const cdktfOut = options.cdktfOut ?? 'cdktf.out';
   const dist = options.dist ?? 'dist';
   synthStacks(config, cdktfOut);

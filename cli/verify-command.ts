@@ -2,15 +2,25 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config';
 import { DEFAULT_OUTPUTS_FILE, readOutputs, type WorkloadBindings } from '../config/outputs';
-import { CHECKS, type CheckInfo, checkPair, checksRun, type Finding } from '../verify/checks';
+import {
+  CHECKS,
+  type Check,
+  checkPair,
+  checksRun,
+  type Finding,
+  skipReason,
+} from '../verify/check-pair';
 import { locatePair, readSynthesizedPair, type SynthesizedPair } from '../verify/synthesized-pair';
 import { CommandError } from './run-step';
 
 /** Options of the `verify` command. */
 export interface VerifyOptions {
   readonly config?: string;
-  /** Outputs file to compare the client ids with. @default - `$WI_OUTPUTS` or `outputs.json`, when it exists */
-  readonly outputs?: string;
+  /**
+   * Outputs file to compare the client ids with; `false`: none (before a deploy, an old one may not fit the config).
+   * @default - `$WI_OUTPUTS` or `outputs.json`, when it exists
+   */
+  readonly outputs?: string | false;
   /** The manifests are about to be applied: placeholders are errors. */
   readonly forApply?: boolean;
   /** @default "cdktf.out" */
@@ -25,9 +35,9 @@ export interface VerifyOptions {
 export interface VerifyReport {
   readonly pair: SynthesizedPair;
   /** The checks that ran. */
-  readonly checks: readonly CheckInfo[];
+  readonly checks: readonly Check[];
   /** The checks that did not run, each with the reason. */
-  readonly skipped: readonly { readonly check: CheckInfo; readonly reason: string }[];
+  readonly skipped: readonly { readonly check: Check; readonly reason: string }[];
   readonly findings: readonly Finding[];
   readonly errors: number;
   readonly warnings: number;
@@ -38,12 +48,6 @@ export interface VerifyReport {
 
 /** Exit code when the pair or the outputs file cannot be read (1 is for findings). */
 export const VERIFY_UNREADABLE_EXIT_CODE = 2;
-
-const SKIP_REASONS: Record<NonNullable<CheckInfo['needs']>, string> = {
-  secretValues: 'no TF_VAR_secret_* set',
-  forApply: 'without --for-apply',
-  kubernetesStack: 'no Kubernetes stack synthesized',
-};
 
 /** The values of every `TF_VAR_secret_*` variable: none of them may appear in a synthesized file. */
 export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -60,10 +64,13 @@ export function verifyPair(options: VerifyOptions = {}): VerifyReport {
   let bindings: ReadonlyMap<string, WorkloadBindings> | undefined;
   try {
     const config = loadConfig(options.config);
-    if (options.outputs !== undefined && !existsSync(options.outputs))
+    if (typeof options.outputs === 'string' && !existsSync(options.outputs))
       throw new Error(`outputs file ${options.outputs} not found`);
-    const candidate = options.outputs ?? env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE;
-    if (existsSync(candidate)) {
+    const candidate =
+      options.outputs === false
+        ? undefined
+        : (options.outputs ?? env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
+    if (candidate !== undefined && existsSync(candidate)) {
       outputsFile = candidate;
       bindings = readOutputs(candidate, config);
     }
@@ -78,12 +85,10 @@ export function verifyPair(options: VerifyOptions = {}): VerifyReport {
   };
   const findings = checkPair(pair, checkOptions);
   const checks = checksRun(pair, checkOptions);
-  const skipped = (CHECKS as readonly CheckInfo[])
-    .filter((c) => !checks.includes(c))
-    .map((check) => ({
-      check,
-      reason: check.needs ? SKIP_REASONS[check.needs] : 'not applicable',
-    }));
+  const skipped = CHECKS.flatMap((check) => {
+    const reason = skipReason(check, pair, checkOptions);
+    return reason === undefined ? [] : [{ check, reason }];
+  });
   const errors = findings.filter((f) => f.severity === 'error').length;
   return {
     pair,
@@ -149,7 +154,7 @@ export function verifyReportJson(report: VerifyReport): object {
     checks: report.checks.map((c) => ({
       id: c.id,
       title: c.title,
-      passed: !failed.has(c.id as Finding['check']),
+      passed: !failed.has(c.id),
     })),
     skipped: report.skipped.map((s) => ({
       id: s.check.id,

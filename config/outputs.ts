@@ -15,6 +15,14 @@ export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
 /** Where `cdktf deploy --outputs-file` writes by default; `WI_OUTPUTS` selects another file. */
 export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
 
+/** The DNS suffix of Key Vault in Azure's public cloud: a vault's URL is `https://<name><suffix>/`. */
+export const KEY_VAULT_DNS_SUFFIX = '.vault.azure.net';
+
+/** The URL of a vault by its name, as Azure writes it (`vault_uri`): lowercase, with its trailing `/`. */
+export function keyVaultUrl(name: string): string {
+  return `https://${name.toLowerCase()}${KEY_VAULT_DNS_SUFFIX}/`;
+}
+
 /** What the Kubernetes side needs from the Azure side, known only after deploy. */
 export interface WorkloadBindings {
   /** Client id of the workload's managed identity. */
@@ -166,12 +174,18 @@ export function loadBindings(
   config: Config,
   file = process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE,
 ): LoadedBindings {
-  if (!existsSync(file)) {
-    return {
-      source: 'placeholders',
-      file,
-      byWorkload: new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS])),
-    };
-  }
+  if (!existsSync(file)) return placeholderBindings(config, file);
   return { source: 'outputs', file, byWorkload: readOutputs(file, config) };
+}
+
+/** Placeholders for every workload, whatever `file` holds: for a pair checked before the deploy that writes it. */
+export function placeholderBindings(
+  config: Config,
+  file = process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE,
+): LoadedBindings {
+  return {
+    source: 'placeholders',
+    file,
+    byWorkload: new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS])),
+  };
 }

@@ -14,6 +14,30 @@ export interface NameRule {
 const matches = (re: RegExp, min: number, max: number) => (value: string) =>
   value.length >= min && value.length <= max && re.test(value);
 
+/** Microsoft Entra accepts at most this many federated identity credentials on one identity. */
+export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
+
+/** A GUID as Entra and Azure write tenant, client and subscription ids (any case). */
+export const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Tenant, client or subscription id. */
+export const guid: NameRule = {
+  test: (v) => GUID_PATTERN.test(v),
+  description: 'a GUID such as "72f988bf-86f1-41af-91ab-2d7cd011db47"',
+};
+
+/** The lifetime of a projected service-account token that the workload identity webhook accepts, in seconds. */
+export const TOKEN_EXPIRATION_SECONDS = { min: 3600, max: 86400 } as const;
+
+/** A token lifetime the webhook accepts: a whole number of seconds in `TOKEN_EXPIRATION_SECONDS`. */
+export const tokenExpirationSeconds = {
+  test: (seconds: number): boolean =>
+    Number.isInteger(seconds) &&
+    seconds >= TOKEN_EXPIRATION_SECONDS.min &&
+    seconds <= TOKEN_EXPIRATION_SECONDS.max,
+  description: `a whole number of seconds from ${TOKEN_EXPIRATION_SECONDS.min} to ${TOKEN_EXPIRATION_SECONDS.max} (the webhook refuses others)`,
+} as const;
+
 /** Kubernetes DNS-1123 label: namespaces, and workload names (they also become Terraform names). */
 export const dns1123Label: NameRule = {
   test: matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 1, 63),

@@ -10,7 +10,7 @@ describe('deploy', () => {
     const run = runCli(['deploy', '--dry-run'], { cwd });
     expect(run.status).toBe(0);
     expect(run.calls).toEqual([]);
-    expect(run.stdout).toContain('deploy: 5 steps (dry run: nothing is run)');
+    expect(run.stdout).toContain('deploy: 6 steps (dry run: nothing is run)');
     expect(run.stdout).toContain(
       'preflight: missing now: TF_VAR_secret_username, TF_VAR_secret_password',
     );
@@ -19,13 +19,14 @@ describe('deploy', () => {
       .filter((line) => line.startsWith('$ ') || /^\[\d\/\d\]/.test(line));
     expect(commands).toEqual([
       '$ az account show --output json',
-      '[1/5] cdktf deploy',
+      '[1/6] check: synthesize and run every check that needs no outputs, before anything changes (the deployed values are not known yet)',
+      '[2/6] cdktf deploy',
       `$ cdktf deploy workload-identity --auto-approve --outputs-file ${join(cwd, 'outputs.json')}`,
-      `[2/5] synth: write the manifests bound to the deployed values in ${join(cwd, 'outputs.json')}`,
-      '[3/5] verify: check the pair for apply: no placeholder left, client ids equal to the outputs',
-      '[4/5] az aks get-credentials',
+      `[3/6] synth: write the manifests bound to the deployed values in ${join(cwd, 'outputs.json')}`,
+      '[4/6] verify: check the pair for apply: no placeholder left, client ids equal to the outputs',
+      '[5/6] az aks get-credentials',
       '$ az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --overwrite-existing',
-      '[5/5] kubectl apply',
+      '[6/6] kubectl apply',
       '$ kubectl apply -f dist/',
     ]);
     expect(existsSync(join(cwd, 'dist'))).toBe(false);
@@ -53,9 +54,11 @@ describe('deploy', () => {
     expect(run.stdout).toContain(
       `$ ARM_SUBSCRIPTION_ID=${SUBSCRIPTION} WI_CONFIG=${join(cwd, 'my.yaml')} cdktf deploy workload-identity --auto-approve`,
     );
-    expect(run.stdout).toMatch(/\[3\/5\] verify: done in \d+s/);
-    expect(run.stdout).toContain('verify: all 17 checks passed'); // secret-value runs too: the TF_VAR_secret_* are set
-    expect(run.stdout).toMatch(/\[5\/5\] kubectl apply: done in \d+s/);
+    expect(run.stdout).toMatch(/\[4\/6\] verify: done in \d+s/);
+    // Before cdktf deploy: every check but those that need the outputs or --for-apply; secret-value runs too
+    expect(run.stdout).toContain('verify: all 17 checks passed');
+    expect(run.stdout).toContain('verify: all 20 checks passed');
+    expect(run.stdout).toMatch(/\[6\/6\] kubectl apply: done in \d+s/);
     // AND the applied manifests carry the deployed values, not placeholders, and no secret value
     const manifests = readFileSync(join(cwd, 'dist', 'workload-identity.k8s.yaml'), 'utf8');
     expect(manifests).toContain(
@@ -75,7 +78,7 @@ describe('deploy', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('kubectl: simulated failure');
     expect(run.stderr.trim().split('\n').at(-1)).toBe(
-      'deploy: step 5/5 "kubectl apply" failed (exit 1); steps 1-4 are done and left in place',
+      'deploy: step 6/6 "kubectl apply" failed (exit 1); steps 1-5 are done and left in place',
     );
     expect(run.calls.at(-1)).toBe('kubectl apply -f dist/');
     expect(existsSync(join(cwd, 'outputs.json'))).toBe(true);
@@ -88,7 +91,7 @@ describe('deploy', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(
-      /^deploy: step 2\/5 "synth" failed \(.*outputs\.json was not written by cdktf deploy\); step 1 is done and left in place$/m,
+      /^deploy: step 3\/6 "synth" failed \(.*outputs\.json was not written by cdktf deploy\); steps 1-2 are done and left in place$/m,
     );
     expect(run.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
       'az account',
@@ -102,9 +105,31 @@ describe('deploy', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      'deploy: step 1/5 "cdktf deploy" failed (exit 1); no step before it was done',
+      'deploy: step 2/6 "cdktf deploy" failed (exit 1); step 1 is done and left in place',
     );
     expect(run.calls).toHaveLength(2);
+  });
+
+  it('fails when a secret value is a value of a synthesized file, before cdktf deploy changes anything', () => {
+    // GIVEN a secret whose value is the namespace's name, which the manifests hold as a whole value
+    const run = runCli(['deploy', '--yes'], {
+      env: { ...SECRET_VARIABLES, TF_VAR_secret_username: 'workload-id-test' },
+    });
+    // THEN the first step stops the deploy: cdktf never ran
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('error  secret-value  ');
+    expect(run.stderr.trim()).toBe(
+      'deploy: step 1/6 "check" failed (2 verify errors; nothing was changed); no step before it was done',
+    );
+    expect(run.calls).toEqual(['az account show --output json']);
+  });
+
+  it('deploys when an ordinary secret value such as "test" is only a fragment of the files', () => {
+    const run = runCli(['deploy', '--yes'], {
+      env: { ...SECRET_VARIABLES, TF_VAR_secret_username: 'test', TF_VAR_secret_password: 'user' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('fails when a secret variable is not set, naming it, before running anything', () => {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { synthBoth } from '../cli/synth-command';
 import { formatVerifyReport, type VerifyOptions, verifyPair } from '../cli/verify-command';
-import { CHECKS } from '../verify/checks';
+import { CHECKS } from '../verify/check-pair';
 import { DEPLOYED, runCli } from './cli-helpers';
 import { ROOT, tempDir } from './helpers';
 
@@ -79,9 +79,9 @@ describe('verify command output', () => {
     );
     expect(text).toContain('bindings not compared (no outputs file)');
     expect(text).toContain(
-      'skipped: secret-value (no TF_VAR_secret_* set), placeholders (without --for-apply)',
+      'skipped: client-id-deployed (no outputs file), placeholders (without --for-apply), secret-value (no TF_VAR_secret_* set), vault-url (no outputs file)',
     );
-    expect(text.split('\n').at(-1)).toBe('verify: all 15 checks passed');
+    expect(text.split('\n').at(-1)).toBe('verify: all 16 checks passed');
   });
 
   const subjectPod = 'Pod workload-id-test/demo-pod';
@@ -185,7 +185,7 @@ describe('verify command output', () => {
       block(
         'credential-serialized',
         'azurerm_user_assigned_identity.Identity-workload-id-mi_5720ECCA',
-        '2 federated credentials are not chained with depends_on',
+        '2 federated credentials are not chained with depends_on: azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7 and azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7_other can be written at the same time',
       ),
     ],
     [
@@ -243,7 +243,7 @@ describe('verify command output', () => {
     expect(text).toContain(`bindings from ${join(dir, 'outputs.json')}`);
     expect(text).toContain(
       block(
-        'client-id-annotation',
+        'client-id-deployed',
         subjectAccount,
         'client id 22222222-2222-2222-2222-222222222222 is not the client id of any deployed workload identity (expected the one of workload-id-mi)',
       ),
@@ -309,7 +309,7 @@ describe('verify command line', () => {
     );
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout.trim().split('\n').at(-1)).toBe('verify: all 16 checks passed');
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('verify: all 17 checks passed');
   });
 
   it('exits 1 on a broken pair, with --json printing a document of the findings', () => {
@@ -343,9 +343,11 @@ describe('verify command line', () => {
       'credential-audience',
     ]);
     expect(report.skipped.map((s: any) => s.id)).toEqual([
-      'secret-value',
-      'placeholders',
+      'client-id-deployed',
       'kubernetes-stack',
+      'placeholders',
+      'secret-value',
+      'vault-url',
     ]);
   });
 

@@ -9,7 +9,7 @@ import { PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { AzureStack } from '../constructs/stacks/azure-stack';
 import { KubernetesStack } from '../constructs/stacks/kubernetes-stack';
-import { checkPair } from '../verify/checks';
+import { checkPair } from '../verify/check-pair';
 import { resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
 import { defaultConfigData, ROOT, tempDir } from './helpers';
 
@@ -84,7 +84,7 @@ describe('KubernetesStack', () => {
       d.toJS(),
     );
     const fromTerraform = resourcesOf(pair.kubernetesTerraform!, 'kubernetes_manifest').map(
-      (r) => r.values.manifest,
+      (r) => r.values.manifest as any,
     );
     // THEN same kinds, names, namespaces, labels, annotations and specs; the bindings are references to each workload's outputs
     const workloadIn = (namespace: string | undefined) =>
@@ -148,7 +148,7 @@ describe('KubernetesStack', () => {
       'kubernetes_manifest',
     );
     const named = (name: string) =>
-      manifests.find((m) => m.values.manifest.metadata.name === name)!;
+      manifests.find((m) => (m.values.manifest as any).metadata.name === name)!;
     expect(named('workload-id-test').values.depends_on).toBeUndefined();
     expect(named('workload-id-sa').values.depends_on).toEqual([
       'kubernetes_manifest.Namespace-workload-id-test',
@@ -157,7 +157,7 @@ describe('KubernetesStack', () => {
       'kubernetes_manifest.Namespace-workload-id-test',
       'kubernetes_manifest.ServiceAccount-workload-id-test-workload-id-sa',
     ]);
-    expect(named('second-pod').values.manifest.kind).toBe('Deployment');
+    expect((named('second-pod').values.manifest as any).kind).toBe('Deployment');
     expect(named('second-pod').values.depends_on).toEqual([
       'kubernetes_manifest.Namespace-second-ns',
       'kubernetes_manifest.ServiceAccount-second-ns-second-sa',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
 import { startLab } from '../local-cloud/lab';
-import { checkPair } from '../verify/checks';
+import { checkPair } from '../verify/check-pair';
 import { resourcesOf } from '../verify/synthesized-pair';
 import { labFor } from './lab-helpers';
 
@@ -145,13 +145,13 @@ describe('existing resources on the local cloud', () => {
       name: 'workload-id-aks',
       resource_group_name: 'platform-rg',
     });
-    expect(cluster.values.lifecycle.postcondition[0]).toEqual({
+    expect((cluster.values.lifecycle as any).postcondition[0]).toEqual({
       condition: '${self.oidc_issuer_enabled && self.oidc_issuer_url != ""}',
       error_message:
         'AKS cluster workload-id-aks has no OIDC issuer: run "az aks update -g platform-rg -n workload-id-aks --enable-oidc-issuer --enable-workload-identity" first.',
     });
     const [vault] = resourcesOf(tf, 'data.azurerm_key_vault');
-    expect(vault.values.lifecycle.postcondition[0].condition).toBe(
+    expect((vault.values.lifecycle as any).postcondition[0].condition).toBe(
       '${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}',
     );
     expect(tf.output.resource_group_name.value).toBe('platform-rg');

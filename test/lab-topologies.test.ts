@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
 import { startLab } from '../local-cloud/lab';
-import { checkPair } from '../verify/checks';
+import { checkPair } from '../verify/check-pair';
 import { labFor } from './lab-helpers';
 
 describe('topologies on the local cloud', () => {

@@ -8,7 +8,7 @@ import { parseConfig } from '../config/load-config';
 import { PLACEHOLDER_BINDINGS } from '../config/outputs';
 import { WorkloadChart } from '../constructs/kubernetes/workload-chart';
 import { AzureStack } from '../constructs/stacks/azure-stack';
-import { checkPair } from '../verify/checks';
+import { checkPair } from '../verify/check-pair';
 import { defaultConfigData, ROOT } from './helpers';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

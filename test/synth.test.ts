@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synthBoth } from '../cli/synth-command';
-import { checkPair } from '../verify/checks';
+import { checkPair } from '../verify/check-pair';
 import { CLI, defaultConfigData, tempDir } from './helpers';
 
 function filesUnder(dir: string): Map<string, string> {

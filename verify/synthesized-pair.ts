@@ -1,7 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isMap, isSeq, parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../config/kubernetes-object';
 import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME } from '../config/outputs';
+import { listDirectory, readTextFile } from '../config/read-file';
+
+export type { KubeObject } from '../config/kubernetes-object';
 
 /** A Terraform JSON document as cdktf writes it. */
 export interface TerraformJson {
@@ -12,26 +16,12 @@ export interface TerraformJson {
   readonly [key: string]: unknown;
 }
 
-/** A Kubernetes object as parsed from YAML. */
-export interface KubeObject {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Record<string, string>;
-    readonly annotations?: Record<string, string>;
-  };
-  readonly spec?: any;
-  readonly [key: string]: unknown;
-}
-
 /** One resource of a Terraform document with its address (`type.name`). */
 export interface TerraformResource {
   readonly type: string;
   readonly name: string;
   readonly address: string;
-  readonly values: Record<string, any>;
+  readonly values: Readonly<Record<string, unknown>>;
 }
 
 /** The two halves of one synthesis: the Azure side's Terraform and the Kubernetes side's objects. */
@@ -67,24 +57,29 @@ export function locatePair(cdktfOut = 'cdktf.out', manifestsDir = 'dist'): PairL
   };
 }
 
-/** Read a synthesized pair from disk; throws naming the file that cannot be read. */
+// A synthesized file of hundreds of workloads stays well under this; anything larger is not ours.
+const MAX_FILE_BYTES = 32 * 1024 * 1024;
+const RUN_SYNTH = 'run "npm run synth" first';
+
+/** Read a synthesized pair from disk; throws one line naming the file that cannot be read, and why. */
 export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
   const texts = new Map<string, string>();
-  const read = (file: string) => {
-    try {
-      texts.set(file, readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new Error(`cannot read ${file}: ${(err as Error).message} (run "npm run synth" first)`);
-    }
-    return texts.get(file)!;
+  const read = (file: string): string => {
+    const text = readTextFile(file, { maxBytes: MAX_FILE_BYTES, hint: RUN_SYNTH });
+    texts.set(file, text);
+    return text;
   };
   const json = (file: string): TerraformJson => {
     const text = read(file);
+    let parsed: unknown;
     try {
-      return JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch (err) {
       throw new Error(`cannot read ${file}: ${(err as Error).message}`);
     }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new Error(`cannot read ${file}: not a Terraform JSON document (an object)`);
+    return parsed as TerraformJson;
   };
   const terraform = json(location.terraformFile);
   const kubernetes = location.kubernetesTerraformFile
@@ -93,27 +88,13 @@ export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
         kubernetesTerraform: json(location.kubernetesTerraformFile),
       }
     : {};
-  let manifestNames: string[];
-  try {
-    manifestNames = readdirSync(location.manifestsDir);
-  } catch (err) {
-    throw new Error(
-      `cannot read ${location.manifestsDir}: ${(err as Error).message} (run "npm run synth" first)`,
-    );
-  }
-  const manifestFiles = manifestNames
+  const manifestFiles = listDirectory(location.manifestsDir, RUN_SYNTH)
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
     .sort()
     .map((f) => join(location.manifestsDir, f));
   if (manifestFiles.length === 0)
-    throw new Error(`no YAML manifests in ${location.manifestsDir}: run "npm run synth" first`);
-  const objects = manifestFiles.flatMap((file) =>
-    parseAllDocuments(read(file)).flatMap((doc) => {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
-      const value = doc.toJS() as KubeObject | null;
-      return value ? [value] : [];
-    }),
-  );
+    throw new Error(`no YAML manifests in ${location.manifestsDir}: ${RUN_SYNTH}`);
+  const objects = manifestFiles.flatMap((file) => kubeObjectsOf(file, read(file)));
   return {
     terraformFile: location.terraformFile,
     terraform,
@@ -123,6 +104,51 @@ export function readSynthesizedPair(location: PairLocation): SynthesizedPair {
     ...kubernetes,
   };
 }
+
+/**
+ * The Kubernetes objects of one YAML file; throws naming the file and the document that is not one.
+ *
+ * Aliases are refused: cdk8s never writes them, and expanding them is how a small file becomes a huge one.
+ */
+export function kubeObjectsOf(file: string, text: string): KubeObject[] {
+  const documents = parseAllDocuments(text, { prettyErrors: false });
+  if (!Array.isArray(documents))
+    throw new Error(`cannot read ${file}: not a YAML stream of Kubernetes objects`);
+  return documents.flatMap((doc, index) => {
+    const where = `${file}, document ${index + 1}`;
+    if (doc.errors.length > 0)
+      throw new Error(`cannot read ${where}: ${firstLine(doc.errors[0].message)}`);
+    if (doc.contents === null) return [];
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 0 });
+    } catch (err) {
+      throw new Error(`cannot read ${where}: ${firstLine((err as Error).message)}`);
+    }
+    if (value === null || value === undefined) return [];
+    const problem = notAKubeObject(value, isMap(doc.contents), isSeq(doc.contents));
+    if (problem) throw new Error(`cannot read ${where}: ${problem}`);
+    return [value as KubeObject];
+  });
+}
+
+/** Why a parsed YAML value is not a Kubernetes object, or undefined when it is one. */
+function notAKubeObject(value: unknown, isMapping: boolean, isList: boolean): string | undefined {
+  if (isList || Array.isArray(value)) return 'a list, not a Kubernetes object';
+  if (!isMapping || typeof value !== 'object' || value === null)
+    return `a ${typeof value} (${cap(JSON.stringify(value))}), not a Kubernetes object`;
+  const object = value as Record<string, unknown>;
+  const metadata = object.metadata as Record<string, unknown> | undefined;
+  if (typeof object.kind !== 'string' || typeof object.apiVersion !== 'string')
+    return 'an object without kind or apiVersion, not a Kubernetes object';
+  if (typeof metadata !== 'object' || metadata === null || typeof metadata.name !== 'string')
+    return `${cap(object.kind)} without metadata.name, not a Kubernetes object`;
+  return undefined;
+}
+
+const firstLine = (text: string) => cap(text.split('\n')[0]);
+const cap = (text: string, max = 120) =>
+  text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
 
 /** Every resource of one type (or data source with `data.` prefix). */
 export function resourcesOf(terraform: TerraformJson, type: string): TerraformResource[] {
