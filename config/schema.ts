@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { NameRule } from './rules';
 import * as rules from './rules';
-import { SAMPLES, type SampleName } from './samples';
+import { SAMPLES, type Sample, type SampleName } from './samples';
 
 /** Microsoft Entra accepts at most this many federated credentials on one identity. */
 export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
@@ -171,6 +171,21 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['workloads', i, 'image'],
           message: `set exactly one of image and sample (got ${w.image === undefined ? 'neither' : 'both'})`,
+        });
+      }
+      const sample: Sample | undefined = w.sample ? SAMPLES[w.sample] : undefined;
+      if (sample?.broken) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'sample'],
+          message: `${JSON.stringify(w.sample)} is refused: ${sample.broken}`,
+        });
+      }
+      if (sample?.linuxOnly && w.os === 'windows') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'os'],
+          message: `"windows" cannot run sample ${w.sample}: its image is published for Linux only (msal-net and msal-go have Windows images)`,
         });
       }
       if (w.sample && SAMPLES[w.sample].runsOnce && w.kind === 'Deployment') {

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../config/load-config';
+import { SAMPLES } from '../config/samples';
 import { defaultConfigData, tempDir } from './helpers';
 
 function problemsOf(edit: (data: any) => void): string[] {
@@ -238,15 +239,51 @@ describe('config validation', () => {
   });
 
   it('fails when both image and sample are set', () => {
-    expect(problemsOf((d) => (d.workloads[0].sample = 'msal-go'))).toEqual([
+    expect(problemsOf((d) => (d.workloads[0].image = 'registry.example/app:1'))).toEqual([
       'workloads[0].image: set exactly one of image and sample (got both)',
     ]);
+  });
+
+  it('runs the pinned msal-net sample by default, which pulls on a fresh subscription', () => {
+    const workload = loadConfig().workloads[0];
+    expect(workload.sample).toBe('msal-net');
+    expect(workload.image).toBeUndefined();
+    expect(SAMPLES['msal-net'].image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0');
+    for (const sample of Object.values(SAMPLES)) expect(sample.image).toMatch(/:v\d+\.\d+\.\d+$/);
+  });
+
+  it('fails when the sample is msal-node, which cannot start at v1.6.0, saying why', () => {
+    expect(problemsOf((d) => (d.workloads[0].sample = 'msal-node'))).toEqual([
+      'workloads[0].sample: "msal-node" is refused: the upstream examples/msal-node at v1.6.0 cannot start: its index.js imports a default export that @azure/msal-node 2 does not have, so it fails before reading anything; use msal-net or msal-go, or image',
+    ]);
+  });
+
+  it.each(['msal-java', 'msal-python'])(
+    'fails when the Linux-only sample %s runs on Windows',
+    (sample) => {
+      expect(
+        problemsOf((d) => {
+          d.cluster.windowsNodePool = {};
+          Object.assign(d.workloads[0], { sample, os: 'windows' });
+        }),
+      ).toEqual([
+        `workloads[0].os: "windows" cannot run sample ${sample}: its image is published for Linux only (msal-net and msal-go have Windows images)`,
+      ]);
+    },
+  );
+
+  it('accepts msal-net and msal-go on Windows', () => {
+    for (const sample of ['msal-net', 'msal-go']) {
+      const data = defaultConfigData();
+      data.cluster.windowsNodePool = {};
+      Object.assign(data.workloads[0], { sample, os: 'windows' });
+      expect(parseConfig(data).workloads[0]).toMatchObject({ sample, os: 'windows' });
+    }
   });
 
   it('fails when a run-once sample would run as a Deployment', () => {
     expect(
       problemsOf((d) => {
-        delete d.workloads[0].image;
         Object.assign(d.workloads[0], { sample: 'msal-python', kind: 'Deployment' });
       }),
     ).toEqual([
@@ -257,7 +294,6 @@ describe('config validation', () => {
   it('fails when the sample is unknown', () => {
     expect(
       problemsOf((d) => {
-        delete d.workloads[0].image;
         d.workloads[0].sample = 'msal-rust';
       })[0],
     ).toMatch(
@@ -312,6 +348,7 @@ describe('config validation', () => {
     const problems = problemsOf((d) => {
       d.location = 'West Europe';
       d.keyVault.name = 'x';
+      delete d.workloads[0].sample;
       d.workloads[0].image = 'has space';
     });
     expect(problems).toHaveLength(3);

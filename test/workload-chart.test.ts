@@ -47,9 +47,37 @@ describe('WorkloadChart', () => {
     expect(pod.spec.serviceAccountName).toBe('workload-id-sa');
     expect(pod.spec.containers[0].env).toEqual([
       { name: 'KEYVAULT_URL', value: deployed.vaultUrl },
+      { name: 'KEYVAULT_NAME', value: 'workload-id-kv-demo' },
       { name: 'SECRET_NAME', value: 'username' },
       { name: 'SHOW_SECRET', value: 'true' },
     ]);
+  });
+
+  it('runs the pinned msal-net sample by default, with a writable /tmp on the read-only root filesystem', () => {
+    const pod = synth().find((o) => o.kind === 'Pod');
+    const container = pod.spec.containers[0];
+    expect(container.image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0');
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(container.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'writable-0' }]);
+    expect(pod.spec.volumes).toEqual([{ name: 'writable-0', emptyDir: {} }]);
+  });
+
+  it('gives the project program, and each sample, the memory it needs', () => {
+    const memoryOf = (edit: (w: any) => void) => {
+      const data = defaultConfigData();
+      edit(data.workloads[0]);
+      const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
+      return pod.spec.containers[0].resources.limits.memory;
+    };
+    expect(memoryOf(() => {})).toBe('256Mi');
+    expect(memoryOf((w) => (w.sample = 'msal-go'))).toBe('64Mi');
+    expect(memoryOf((w) => (w.sample = 'msal-java'))).toBe('512Mi');
+    expect(
+      memoryOf((w) => {
+        delete w.sample;
+        w.image = 'registry.example/app:1';
+      }),
+    ).toBe('128Mi');
   });
 
   it('runs the pod non-root, read-only, with small explicit resources', () => {
@@ -63,8 +91,8 @@ describe('WorkloadChart', () => {
       privileged: false,
     });
     expect(container.resources).toEqual({
-      requests: { cpu: '50m', memory: '64Mi' },
-      limits: { cpu: '200m', memory: '128Mi' },
+      requests: { cpu: '50m', memory: '128Mi' },
+      limits: { cpu: '200m', memory: '256Mi' },
     });
   });
 
@@ -123,10 +151,11 @@ describe('WorkloadChart', () => {
 
   it('runs an upstream sample with the variables it reads, restarting a run-once sample only on failure', () => {
     const data = defaultConfigData();
-    delete data.workloads[0].image;
     data.workloads[0].sample = 'msal-java';
     const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
-    expect(pod.spec.containers[0].image).toBe('ghcr.io/azure/azure-workload-identity/msal-java');
+    expect(pod.spec.containers[0].image).toBe(
+      'ghcr.io/azure/azure-workload-identity/msal-java:v1.6.0',
+    );
     expect(pod.spec.restartPolicy).toBe('OnFailure');
     expect(pod.spec.containers[0].env).toEqual([
       { name: 'KEYVAULT_URL', value: deployed.vaultUrl },

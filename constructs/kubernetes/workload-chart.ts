@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import type { WorkloadBindings } from '../../config/outputs';
-import { SAMPLES } from '../../config/samples';
+import { SAMPLES, type Sample } from '../../config/samples';
 import type { Config } from '../../config/schema';
 import { Workload } from './workload';
 import { WorkloadServiceAccount } from './workload-service-account';
@@ -46,13 +46,16 @@ export class WorkloadChart extends Chart {
         });
         accounts.set(key, account);
       }
+      const sample: Sample | undefined = workload.sample ? SAMPLES[workload.sample] : undefined;
       new Workload(this, `Workload-${workload.name}`, {
         name: workload.pod,
         serviceAccount: account,
         // biome-ignore lint/style/noNonNullAssertion: the schema sets exactly one of image and sample
-        image: workload.image ?? SAMPLES[workload.sample!].image,
-        vaultName: workload.sample ? props.config.keyVault.name : undefined,
-        runsOnce: workload.sample ? SAMPLES[workload.sample].runsOnce : false,
+        image: workload.image ?? sample!.image,
+        vaultName: sample ? props.config.keyVault.name : undefined,
+        runsOnce: sample?.runsOnce ?? false,
+        memory: sample?.memory,
+        writablePaths: sample?.writablePaths,
         os: workload.os,
         injectProxySidecar: workload.injectProxySidecar,
         vaultUrl: bindings.vaultUrl,

@@ -2,6 +2,7 @@ import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dns1123Label, dns1123Subdomain } from '../../config/rules';
+import { type MemoryResources, PROGRAM_MEMORY } from '../../config/samples';
 import {
   INJECT_PROXY_SIDECAR_ANNOTATION,
   SKIP_CONTAINERS_ANNOTATION,
@@ -43,6 +44,10 @@ export interface WorkloadProps {
   readonly os?: 'linux' | 'windows';
   /** Ask the webhook for its token proxy sidecar (Linux only). @default false - the program's SDK exchanges the token itself */
   readonly injectProxySidecar?: boolean;
+  /** Memory request and limit of the container. @default - the project's workload program's (64 and 128 MiB) */
+  readonly memory?: MemoryResources;
+  /** Paths the program writes to, each an `emptyDir` (the root filesystem is read-only). @default - none */
+  readonly writablePaths?: readonly string[];
 }
 
 /**
@@ -94,6 +99,11 @@ export class Workload extends Construct {
       labels: { [USE_WORKLOAD_IDENTITY_LABEL]: 'true' },
       ...(Object.keys(annotations).length ? { annotations } : {}),
     };
+    const memory = props.memory ?? PROGRAM_MEMORY;
+    const volumeMounts = (props.writablePaths ?? []).map((path, index) => ({
+      path,
+      volume: kplus.Volume.fromEmptyDir(this, `Writable${index}`, `writable-${index}`),
+    }));
     const pod: kplus.AbstractPodProps = {
       serviceAccount: account,
       securityContext: {
@@ -116,8 +126,12 @@ export class Workload extends Construct {
           },
           resources: {
             cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(200) },
-            memory: { request: Size.mebibytes(64), limit: Size.mebibytes(128) },
+            memory: {
+              request: Size.mebibytes(memory.requestMiB),
+              limit: Size.mebibytes(memory.limitMiB),
+            },
           },
+          ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
           securityContext: {
             ensureNonRoot: true,
             user: WORKLOAD_UID,
