@@ -6,13 +6,6 @@ const logger = createClientLogger('workload-id-app');
 // Re-read at the latest after this long, and this long before the token's own expiry.
 const MAX_AGE_MS = 5 * 60_000;
 
-let reads = 0;
-
-/** How many times any `FederatedTokenFile` has read its file in this process (for tests and benchmarks). */
-export function tokenFileReads(): number {
-  return reads;
-}
-
 /**
  * The projected service-account token that the workload presents to Entra as its client assertion.
  *
@@ -49,7 +42,6 @@ export class FederatedTokenFile {
       return cached.token;
     }
     const token = (await readFile(this.path, 'utf8')).trim();
-    reads++;
     logger.verbose(`Read the federated token file ${this.path} (${size} bytes)`);
     if (!token) throw new Error(`The federated token file ${this.path} is empty`);
     this.cached = { token, mtimeMs, size, readAtMs: now, expiresAtMs: jwtExpiresAtMs(token) };

@@ -33,19 +33,42 @@ const MAX_SUMMARY_LENGTH = 400;
 export function errorSummary(err: unknown): string {
   const { name, code, statusCode, message } = errorFields(err);
   // Entra appends trace and correlation ids and a timestamp on further lines: useful in a ticket, noise here.
-  let text = message
+  let text = withoutBodies(err, message)
     .split(/\s+Trace ID:/)[0]
     .replace(/\s+/g, ' ')
     .trim();
   const aadsts = /AADSTS\d+/.exec(text);
   if (aadsts) {
     text = text.slice(aadsts.index);
+  } else if (OWN_ERRORS.has(name)) {
+    // The program's own errors already say what happened in the line's words.
   } else if (name === 'RestError' && statusCode !== undefined) {
     text = `${statusCode}${code ? ` ${code}` : ''}: ${text}`;
   } else {
     text = `${name}: ${text}`;
   }
   return text.length > MAX_SUMMARY_LENGTH ? `${text.slice(0, MAX_SUMMARY_LENGTH - 3)}...` : text;
+}
+
+// Errors of read-secret.ts, by name (errors are read by their fields, see errorFields).
+const OWN_ERRORS = new Set(['ReadTimeoutError', 'UnexpectedAnswerError']);
+
+// core-client's parse error quotes the whole body, and on newer Node its SyntaxError a piece of it too.
+const PARSE_ERROR = /occurred (while parsing the response body|in deserializing the responseBody)/;
+// @azure/identity's AuthenticationError quotes an answer that is not JSON after these words.
+const QUOTED_BODY = /(Response body:|The service indicated that the request was invalid\.)[\s\S]*$/;
+const BODY_NOT_SHOWN = '(body not shown)';
+
+/** `message` without any response body it quotes: a cut-off body can hold the secret or a token. */
+function withoutBodies(err: unknown, message: string): string {
+  if (PARSE_ERROR.test(message)) return `the answer could not be parsed ${BODY_NOT_SHOWN}`;
+  let text = message.replace(QUOTED_BODY, `$1 ${BODY_NOT_SHOWN}`);
+  // Also where another layer pasted the body of the response the error carries.
+  const body = (err as { response?: { bodyAsText?: unknown } } | null)?.response?.bodyAsText;
+  if (typeof body === 'string' && body.trim().length >= 8) {
+    text = text.split(body.trim()).join(BODY_NOT_SHOWN);
+  }
+  return text;
 }
 
 /** Entra error codes and their usual cause in a workload identity setup. */
@@ -74,6 +97,14 @@ export function errorHint(err: unknown): string | undefined {
   if (aadsts && AADSTS_HINTS[aadsts]) return AADSTS_HINTS[aadsts];
   if (message.includes('AdditionallyAllowedTenants')) {
     return "the vault is in another tenant than AZURE_TENANT_ID: annotate the service account's azure.workload.identity/tenant-id with the vault's tenant";
+  }
+  if (name === 'ReadTimeoutError') {
+    return 'is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit';
+  }
+  if (name === 'UnexpectedAnswerError') {
+    if (statusCode === 429 || (statusCode !== undefined && statusCode >= 500))
+      return 'Key Vault is throttling or unavailable, or a proxy answers in its place';
+    return "KEYVAULT_URL must be the vault's URL (https://<vault>.vault.azure.net/); a proxy, firewall or captive portal may answer in the vault's place";
   }
   if (name === 'CredentialUnavailableError') {
     return 'workload identity is not configured: the pod needs the label azure.workload.identity/use: "true" and its service account the client-id annotation';

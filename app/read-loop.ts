@@ -1,12 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { GetSecretOptions, KeyVaultSecret } from '@azure/keyvault-secrets';
 import { formatFailureLine, formatSecretLine } from './output';
+import { readSecret, type SecretGetter } from './read-secret';
 
-/** The part of `SecretClient` the loop uses. */
-export interface SecretGetter {
-  /** Reads the latest version of a secret. */
-  getSecret(name: string, options?: GetSecretOptions): Promise<KeyVaultSecret>;
-}
+export type { SecretGetter } from './read-secret';
 
 /** Options of {@link runReadLoop}; the durations and flags come from `AppSettings`. */
 export interface ReadLoopOptions {
@@ -18,11 +14,13 @@ export interface ReadLoopOptions {
   readonly retryMinInMs: number;
   /** Upper bound of the pause after a failed read. */
   readonly retryMaxInMs: number;
+  /** Limit of one read, token exchange and the SDK's retries included; a read that takes longer failed. */
+  readonly readTimeoutInMs: number;
   /** Read once and return instead of looping. */
   readonly runOnce: boolean;
   /** Print the value instead of a mask. */
   readonly showSecret: boolean;
-  /** Ends the loop, also during a read or a pause. */
+  /** Ends the loop at once, also during a read (even one whose credential ignores it) or a pause. */
   readonly abortSignal: AbortSignal;
 }
 
@@ -31,7 +29,8 @@ export interface ReadLoopOptions {
  *
  * A failed read prints one line to stderr and is retried with exponential backoff, reset by the
  * next success: a new federated credential or role assignment takes minutes to propagate, so
- * early failures are expected. Throttling and 5xx are retried inside the SDK first.
+ * early failures are expected. Throttling and 5xx are retried inside the SDK first. A read that
+ * outlasts `readTimeoutInMs` is a failure like any other: retried in a loop, exit 1 with `runOnce`.
  * @returns the exit code: 0 when aborted or when a single read succeeded, 1 when a single read failed
  */
 export async function runReadLoop(client: SecretGetter, options: ReadLoopOptions): Promise<number> {
@@ -40,8 +39,11 @@ export async function runReadLoop(client: SecretGetter, options: ReadLoopOptions
   while (!abortSignal.aborted) {
     let pauseInMs: number;
     try {
-      const secret = await client.getSecret(secretName, { abortSignal });
-      console.log(formatSecretLine(secret.value, options.showSecret));
+      const value = await readSecret(client, secretName, {
+        abortSignal,
+        timeoutInMs: options.readTimeoutInMs,
+      });
+      console.log(formatSecretLine(value, options.showSecret));
       if (options.runOnce) return 0;
       failures = 0;
       pauseInMs = options.readIntervalInMs;

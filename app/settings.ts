@@ -33,7 +33,7 @@ export type CredentialSettings =
 
 /** Everything the program reads from its environment, checked. */
 export interface AppSettings {
-  /** `KEYVAULT_URL`, e.g. `https://my-vault.vault.azure.net/`. */
+  /** `KEYVAULT_URL`, e.g. `https://my-vault.vault.azure.net/`: https, no path, query, fragment or credentials. */
   readonly vaultUrl: string;
   /** `SECRET_NAME`. */
   readonly secretName: string;
@@ -45,6 +45,8 @@ export interface AppSettings {
   readonly retryMinInMs: number;
   /** `RETRY_MAX_MS`: upper bound of the pause after a failed read. */
   readonly retryMaxInMs: number;
+  /** `READ_TIMEOUT_MS`: limit of one read, token exchange and the SDK's own retries included. */
+  readonly readTimeoutInMs: number;
   /** `RUN_ONCE`: read once, then exit 0 on success or 1 on failure. */
   readonly runOnce: boolean;
   /** `SHOW_SECRET`: print the value instead of a mask. */
@@ -71,6 +73,18 @@ export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com/';
 // setTimeout fires at once (with a warning) for delays above 2^31-1 ms, about 24.8 days.
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
+/** Default of `READ_TIMEOUT_MS`: room for a token exchange and the SDK's retries of 429/5xx. */
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+
+// An echoed value is cut: a variable can be large, and the message must stay one readable line.
+const MAX_ECHO_LENGTH = 200;
+
+/** `value` for an error message: cut when long, and without the password part of a URL. */
+function echo(value: string): string {
+  const shown = value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@');
+  return shown.length > MAX_ECHO_LENGTH ? `${shown.slice(0, MAX_ECHO_LENGTH)}...` : shown;
+}
+
 /**
  * Reads and checks the program's environment once.
  *
@@ -83,7 +97,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     if (value === undefined) throw new SettingsError(name, `${name} is not set: ${why}`);
     return value;
   };
-  const httpsUrl = (name: string, value: string): string => {
+  const httpsUrl = (name: string, value: string): URL => {
     let url: URL | undefined;
     try {
       url = new URL(value);
@@ -91,7 +105,24 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
       // reported below with the rule
     }
     if (url?.protocol !== 'https:')
-      throw new SettingsError(name, `${name} "${value}" must be an https:// URL`);
+      throw new SettingsError(name, `${name} "${echo(value)}" must be an https:// URL`);
+    return url;
+  };
+  // Key Vault answers a URL with a path or query with a permanent 400: retrying it for ever helps nobody.
+  const vaultUrl = (name: string, value: string): string => {
+    const url = httpsUrl(name, value);
+    if (url.username || url.password) {
+      throw new SettingsError(
+        name,
+        `${name} "${echo(value)}" must not carry credentials: the program signs in with its workload identity`,
+      );
+    }
+    if (url.pathname !== '/' || url.search || url.hash) {
+      throw new SettingsError(
+        name,
+        `${name} "${echo(value)}" must be the vault's URL alone, without a path, query or fragment, e.g. https://my-vault.vault.azure.net/`,
+      );
+    }
     return value;
   };
   const duration = (name: string, fallback: number): number => {
@@ -101,7 +132,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     if (!/^\d+$/.test(value) || n < 1 || n > MAX_DELAY_MS) {
       throw new SettingsError(
         name,
-        `${name} "${value}" must be a whole number of milliseconds from 1 to ${MAX_DELAY_MS}`,
+        `${name} "${echo(value)}" must be a whole number of milliseconds from 1 to ${MAX_DELAY_MS}`,
       );
     }
     return n;
@@ -110,10 +141,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     const value = get(name);
     if (value === undefined || value === 'false') return false;
     if (value === 'true') return true;
-    throw new SettingsError(name, `${name} "${value}" must be "true" or "false"`);
+    throw new SettingsError(name, `${name} "${echo(value)}" must be "true" or "false"`);
   };
 
-  const vaultUrl = httpsUrl(
+  const keyVaultUrl = vaultUrl(
     'KEYVAULT_URL',
     required('KEYVAULT_URL', 'the vault URL, e.g. https://my-vault.vault.azure.net/'),
   );
@@ -121,7 +152,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
   if (!/^[0-9A-Za-z-]{1,127}$/.test(secretName)) {
     throw new SettingsError(
       'SECRET_NAME',
-      `SECRET_NAME "${secretName}" must be 1-127 letters, digits and "-"`,
+      `SECRET_NAME "${echo(secretName)}" must be 1-127 letters, digits and "-"`,
     );
   }
 
@@ -129,7 +160,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
   if (!CREDENTIAL_MODES.includes(mode as CredentialMode)) {
     throw new SettingsError(
       'CREDENTIAL_MODE',
-      `CREDENTIAL_MODE "${mode}" must be one of: ${CREDENTIAL_MODES.join(', ')}`,
+      `CREDENTIAL_MODE "${echo(mode)}" must be one of: ${CREDENTIAL_MODES.join(', ')}`,
     );
   }
   const credential: CredentialSettings =
@@ -150,12 +181,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
   }
 
   return {
-    vaultUrl,
+    vaultUrl: keyVaultUrl,
     secretName,
     credential,
     readIntervalInMs: duration('READ_INTERVAL_MS', 600_000),
     retryMinInMs,
     retryMaxInMs,
+    readTimeoutInMs: duration('READ_TIMEOUT_MS', DEFAULT_READ_TIMEOUT_MS),
     runOnce: flag('RUN_ONCE'),
     showSecret: flag('SHOW_SECRET'),
     podName: get('HOSTNAME') ?? hostname(),
@@ -170,14 +202,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
     if (!/^[0-9A-Za-z.-]+$/.test(tenantId)) {
       throw new SettingsError(
         'AZURE_TENANT_ID',
-        `AZURE_TENANT_ID "${tenantId}" must be a tenant GUID or domain: letters, digits, "-" and "."`,
+        `AZURE_TENANT_ID "${echo(tenantId)}" must be a tenant GUID or domain: letters, digits, "-" and "."`,
       );
     }
     const tokenFilePath = required('AZURE_FEDERATED_TOKEN_FILE', why);
-    const host = httpsUrl(
-      'AZURE_AUTHORITY_HOST',
-      get('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST,
-    );
+    const host = get('AZURE_AUTHORITY_HOST') ?? DEFAULT_AUTHORITY_HOST;
+    httpsUrl('AZURE_AUTHORITY_HOST', host);
     return {
       clientId,
       tenantId,

@@ -1,33 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, test } from 'vitest';
-
-const ROOT = new URL('..', import.meta.url).pathname;
-
-/** Starts app/main.ts with only `env` (plus PATH): the program must need nothing else. */
-function start(env: Record<string, string>): {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exit: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exit };
-}
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import {
+  killRunningApps,
+  removeVaultCertificates,
+  startApp as start,
+  startVaultStandIn,
+  type VaultAnswer,
+  type VaultStandIn,
+} from './app-helpers';
 
 let proxy: Server | undefined;
 const tunnels: Socket[] = [];
 
 afterEach(async () => {
+  killRunningApps();
   // Tunnel sockets are no longer the server's: close them, or close() waits for them.
   for (const socket of tunnels.splice(0)) socket.destroy();
   if (proxy) await new Promise((resolve) => proxy!.close(resolve));
@@ -74,4 +61,132 @@ describe('app/main.ts', () => {
     expect(Date.now() - stoppedAt).toBeLessThan(3000);
     expect(run.stderr()).toBe('');
   }, 15_000);
+});
+
+describe('app/main.ts against a stand-in vault', () => {
+  const SECRET = 'hunter2-s3cr3t';
+  const base = { KEYVAULT_URL: 'https://my-vault.vault.azure.net/', SECRET_NAME: 'username' };
+  let vault: VaultStandIn;
+
+  beforeAll(async () => {
+    vault = await startVaultStandIn();
+  });
+  afterAll(async () => {
+    await vault?.close();
+    await removeVaultCertificates();
+  });
+
+  test('reads the secret the stand-in answers (the harness works)', async () => {
+    vault.answer({
+      status: 200,
+      contentType: 'application/json; charset=utf-8',
+      body: JSON.stringify({
+        value: SECRET,
+        id: 'https://my-vault.vault.azure.net/secrets/username/0123456789abcdef',
+      }),
+    });
+    const run = start({ ...base, ...vault.env, RUN_ONCE: 'true', SHOW_SECRET: 'true' });
+
+    expect(await run.exit).toBe(0);
+    expect(run.stdout()).toMatch(/\nYour secret is hunter2-s3cr3t\n$/);
+  }, 20_000);
+
+  test.each<[string, VaultAnswer, RegExp]>([
+    [
+      'is a 200 whose JSON is cut off in the middle of the secret',
+      {
+        status: 200,
+        contentType: 'application/json; charset=utf-8',
+        body: `{"value":"${SECRET}","id":"https://my-vault.vault.azure.net/secrets/username/01`,
+      },
+      /^Key Vault answered 200 \(application\/json, \d+ bytes\) with a body that is not valid JSON$/,
+    ],
+    [
+      'is an HTML page that holds the secret',
+      {
+        status: 200,
+        contentType: 'text/html',
+        body: `<html><body>Sign in to continue ${SECRET}</body></html>`,
+      },
+      /^Key Vault answered 200 \(text\/html, \d+ bytes\) with something that is not a secret$/,
+    ],
+    [
+      'is JSON without a value',
+      {
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ id: `https://my-vault.vault.azure.net/secrets/username/${SECRET}` }),
+      },
+      /^Key Vault answered 200 \(application\/json, \d+ bytes\) without a secret value$/,
+    ],
+  ])(
+    'fails when the answer %s: one line with a hint, no body, exit 1',
+    async (_, answer, summary) => {
+      vault.answer(answer);
+      const run = start({ ...base, ...vault.env, RUN_ONCE: 'true', SHOW_SECRET: 'false' });
+
+      expect(await run.exit).toBe(1);
+      const lines = run.stderr().split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      const [, text, hint] =
+        /^Failed to read secret "username": (.*) \(hint: (.*)\)$/.exec(lines[0]!) ?? [];
+      expect(text).toMatch(summary);
+      expect(hint).toBeTruthy();
+      expect(run.stdout() + run.stderr()).not.toContain(SECRET);
+      expect(run.stderr()).not.toMatch(/TypeError|SyntaxError|<html>/);
+    },
+    30_000,
+  );
+
+  test('fails when the vault never answers a RUN_ONCE read: one line, exit 1, within READ_TIMEOUT_MS', async () => {
+    vault.answer('never');
+    const started = Date.now();
+    const run = start({ ...base, ...vault.env, RUN_ONCE: 'true', READ_TIMEOUT_MS: '1500' });
+
+    expect(await run.exit).toBe(1);
+    expect(run.stderr()).toBe(
+      'Failed to read secret "username": no answer from Key Vault within 1.5s (READ_TIMEOUT_MS) (hint: is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit)\n',
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  test('fails when the vault never answers in loop mode: the read is retried after the timeout', async () => {
+    vault.answer('never');
+    const before = vault.requests;
+    const run = start({
+      ...base,
+      ...vault.env,
+      READ_TIMEOUT_MS: '500',
+      RETRY_MIN_MS: '10',
+      RETRY_MAX_MS: '10',
+    });
+
+    await expect
+      .poll(() => run.stderr().split('\n').filter(Boolean).length, { timeout: 15_000 })
+      .toBeGreaterThanOrEqual(2);
+    run.child.kill('SIGTERM');
+    expect(await run.exit).toBe(0);
+    expect(run.stderr().split('\n')[0]).toBe(
+      'Failed to read secret "username": no answer from Key Vault within 500ms (READ_TIMEOUT_MS) (hint: is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit) - retrying in 10ms',
+    );
+    expect(vault.requests - before).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+
+  test.each([
+    ['a path', 'https://my-vault.vault.azure.net/secrets/username'],
+    ['a query', 'https://my-vault.vault.azure.net/?api-version=7.5'],
+  ])(
+    'fails at start with exit 2 when KEYVAULT_URL has %s, before any request',
+    async (_, url) => {
+      const before = vault.requests;
+      const run = start({ ...base, ...vault.env, KEYVAULT_URL: url });
+
+      expect(await run.exit).toBe(2);
+      expect(run.stderr()).toBe(
+        `KEYVAULT_URL "${url}" must be the vault's URL alone, without a path, query or fragment, e.g. https://my-vault.vault.azure.net/\n`,
+      );
+      expect(vault.requests).toBe(before);
+    },
+    20_000,
+  );
 });

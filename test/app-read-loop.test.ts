@@ -43,6 +43,7 @@ function options(overrides: Partial<ReadLoopOptions> = {}): ReadLoopOptions {
     readIntervalInMs: 1,
     retryMinInMs: 1,
     retryMaxInMs: 4,
+    readTimeoutInMs: 5_000,
     runOnce: false,
     showSecret: false,
     abortSignal: controller.signal,
@@ -103,6 +104,72 @@ describe('runReadLoop', () => {
     expect(
       stderr.mock.calls.map(([line]) => /retrying in (\S+)$/.exec(line as string)?.[1]),
     ).toEqual(['1ms', '2ms', '4ms', '4ms']);
+  });
+
+  test('fails when the backoff does not reset after a success: fail, fail, success, fail waits 1, 2, 1', async () => {
+    // GIVEN two failures, a success, a failure, and one more read that ends the script
+    const client = scripted([forbidden, forbidden, 's3cr3t', forbidden, 'last'], controller);
+
+    // WHEN the loop runs until the script aborts it
+    await runReadLoop(client, options({ retryMinInMs: 1, retryMaxInMs: 1000 }));
+
+    // THEN the pause after the third failure is the first pause again, not the third
+    expect(
+      stderr.mock.calls.map(([line]) => /retrying in (\S+)$/.exec(line as string)?.[1]),
+    ).toEqual(['1ms', '2ms', '1ms']);
+    expect(client.calls).toBe(5);
+  });
+
+  test('fails when a read outlasts READ_TIMEOUT_MS: one line, and the read is retried', async () => {
+    // GIVEN a vault that never answers the first read, then answers
+    let calls = 0;
+    const client: SecretGetter = {
+      getSecret: () => {
+        calls++;
+        if (calls === 1) return new Promise(() => {});
+        controller.abort();
+        return Promise.resolve(secret('s3cr3t'));
+      },
+    };
+
+    // WHEN the loop runs with a short timeout
+    const code = await runReadLoop(client, options({ readTimeoutInMs: 50, showSecret: true }));
+
+    // THEN the hung read failed with the timeout and the next one was made
+    expect(code).toBe(0);
+    expect(calls).toBe(2);
+    expect(stderr.mock.calls.map(([line]) => line)).toEqual([
+      expect.stringMatching(
+        /^Failed to read secret "username": no answer from Key Vault within 50ms \(READ_TIMEOUT_MS\) \(hint: .*\) - retrying in 1ms$/,
+      ),
+    ]);
+  });
+
+  test('fails when RUN_ONCE meets a vault that never answers: one line and exit code 1', async () => {
+    const client: SecretGetter = { getSecret: () => new Promise(() => {}) };
+
+    const code = await runReadLoop(client, options({ runOnce: true, readTimeoutInMs: 50 }));
+
+    expect(code).toBe(1);
+    expect(stderr.mock.calls).toEqual([
+      [
+        expect.stringMatching(
+          /^Failed to read secret "username": no answer from Key Vault within 50ms/,
+        ),
+      ],
+    ]);
+  });
+
+  test('fails when the read ignores the abort: the loop still returns 0 at once', async () => {
+    // GIVEN a read that never settles and ignores the signal, as a credential stuck in MSAL would
+    const client: SecretGetter = { getSecret: () => new Promise(() => {}) };
+    setTimeout(() => controller.abort(), 20);
+    const started = Date.now();
+
+    // WHEN SIGTERM aborts the loop, THEN it ends within a second, without a failure line
+    expect(await runReadLoop(client, options({ readTimeoutInMs: 600_000 }))).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(stderr).not.toHaveBeenCalled();
   });
 
   test('a read cut short by the abort is not a failure', async () => {

@@ -28,6 +28,7 @@ describe('readSettings', () => {
       readIntervalInMs: 600_000,
       retryMinInMs: 1_000,
       retryMaxInMs: 60_000,
+      readTimeoutInMs: 60_000,
       runOnce: false,
       showSecret: false,
       podName: 'workload-7d9f',
@@ -68,8 +69,10 @@ describe('readSettings', () => {
       READ_INTERVAL_MS: '5000',
       RETRY_MIN_MS: '',
       RETRY_MAX_MS: '2000',
+      READ_TIMEOUT_MS: '15000',
     });
     expect(settings).toMatchObject({
+      readTimeoutInMs: 15_000,
       runOnce: true,
       showSecret: true,
       readIntervalInMs: 5000,
@@ -96,6 +99,36 @@ describe('readSettings', () => {
       { ...minimal, KEYVAULT_URL: 'my-vault' },
       'KEYVAULT_URL',
       'KEYVAULT_URL "my-vault" must be an https:// URL',
+    ],
+    [
+      'KEYVAULT_URL has a path',
+      { ...minimal, KEYVAULT_URL: 'https://my-vault.vault.azure.net/secrets/username' },
+      'KEYVAULT_URL',
+      `KEYVAULT_URL "https://my-vault.vault.azure.net/secrets/username" must be the vault's URL alone, without a path, query or fragment, e.g. https://my-vault.vault.azure.net/`,
+    ],
+    [
+      'KEYVAULT_URL has a path without a trailing slash',
+      { ...minimal, KEYVAULT_URL: 'https://my-vault.vault.azure.net/keys' },
+      'KEYVAULT_URL',
+      "must be the vault's URL alone, without a path, query or fragment",
+    ],
+    [
+      'KEYVAULT_URL has a query',
+      { ...minimal, KEYVAULT_URL: 'https://my-vault.vault.azure.net/?api-version=7.5' },
+      'KEYVAULT_URL',
+      'KEYVAULT_URL "https://my-vault.vault.azure.net/?api-version=7.5" must be the vault\'s URL alone',
+    ],
+    [
+      'KEYVAULT_URL has a fragment',
+      { ...minimal, KEYVAULT_URL: 'https://my-vault.vault.azure.net/#secrets' },
+      'KEYVAULT_URL',
+      'without a path, query or fragment',
+    ],
+    [
+      'KEYVAULT_URL is very long',
+      { ...minimal, KEYVAULT_URL: `https://my-vault.vault.azure.net/${'x'.repeat(5_000_000)}` },
+      'KEYVAULT_URL',
+      `KEYVAULT_URL "https://my-vault.vault.azure.net/${'x'.repeat(167)}..." must be the vault's URL alone`,
     ],
     [
       'SECRET_NAME is missing',
@@ -196,11 +229,34 @@ describe('readSettings', () => {
       'AZURE_AUTHORITY_HOST',
       'must be an https:// URL',
     ],
+    [
+      'READ_TIMEOUT_MS is 0',
+      { ...minimal, READ_TIMEOUT_MS: '0' },
+      'READ_TIMEOUT_MS',
+      'READ_TIMEOUT_MS "0" must be a whole number of milliseconds from 1 to 2147483647',
+    ],
   ])('fails when %s', (_, env, variable, message) => {
     const err = failure(env as Record<string, string>);
     expect(err.variable).toBe(variable);
     expect(err.message).toContain(message);
     expect(err.message.startsWith(variable)).toBe(true);
     expect(err.message).not.toContain('\n');
+  });
+
+  test('fails when KEYVAULT_URL carries credentials, without echoing the password', () => {
+    const err = failure({
+      ...minimal,
+      KEYVAULT_URL: 'https://admin:hunter2@my-vault.vault.azure.net/',
+    });
+    expect(err.variable).toBe('KEYVAULT_URL');
+    expect(err.message).toBe(
+      'KEYVAULT_URL "https://***@my-vault.vault.azure.net/" must not carry credentials: the program signs in with its workload identity',
+    );
+  });
+
+  test('accepts the vault URL with or without its trailing slash', () => {
+    for (const url of ['https://my-vault.vault.azure.net', 'https://my-vault.vault.azure.net/']) {
+      expect(readSettings({ ...minimal, KEYVAULT_URL: url }).vaultUrl).toBe(url);
+    }
   });
 });

@@ -1,0 +1,200 @@
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import {
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { describe, expect, test } from 'vitest';
+import { errorHint, formatFailureLine } from '../app/output';
+import { readSecret } from '../app/read-secret';
+
+const SECRET = 'hunter2-s3cr3t';
+const VAULT = 'https://my-vault.vault.azure.net/';
+const credential: TokenCredential = {
+  getToken: async (): Promise<AccessToken> => ({
+    token: 'access-token',
+    expiresOnTimestamp: Date.now() + 3_600_000,
+  }),
+};
+
+/** The real SecretClient over an HTTP client that gives `answer` to every request. */
+function vaultAnswering(
+  answer: (request: PipelineRequest) => Promise<Omit<PipelineResponse, 'request'>>,
+  tokens: TokenCredential = credential,
+): SecretClient {
+  const httpClient: HttpClient = {
+    sendRequest: async (request) => ({ request, ...(await answer(request)) }),
+  };
+  return new SecretClient(VAULT, tokens, { httpClient, retryOptions: { maxRetries: 0 } });
+}
+
+const answer = (status: number, contentType: string, body: string) => async () => ({
+  status,
+  headers: createHttpHeaders({ 'content-type': contentType }),
+  bodyAsText: body,
+});
+
+/** The failure line the program would print for a read of `client`, and the error behind it. */
+async function failureOf(client: SecretClient): Promise<{ line: string; err: unknown }> {
+  const err = await readSecret(client, 'username', {
+    abortSignal: new AbortController().signal,
+    timeoutInMs: 5_000,
+  }).then(
+    () => {
+      throw new Error('the read succeeded');
+    },
+    (e: unknown) => e,
+  );
+  return { line: formatFailureLine('username', err), err };
+}
+
+describe('readSecret', () => {
+  test('returns the value of a well-formed answer', async () => {
+    const client = vaultAnswering(
+      answer(200, 'application/json', JSON.stringify({ value: SECRET, id: `${VAULT}secrets/u/1` })),
+    );
+    expect(
+      await readSecret(client, 'username', {
+        abortSignal: new AbortController().signal,
+        timeoutInMs: 5_000,
+      }),
+    ).toBe(SECRET);
+  });
+
+  test.each([
+    [
+      'a 200 is cut off inside the secret',
+      answer(200, 'application/json; charset=utf-8', `{"value":"${SECRET}","id":"${VAULT}secr`),
+      'Key Vault answered 200 (application/json, 69 bytes) with a body that is not valid JSON',
+    ],
+    [
+      'a 200 is an HTML page',
+      answer(200, 'text/html', `<html><body>${SECRET}</body></html>`),
+      'Key Vault answered 200 (text/html, 40 bytes) with something that is not a secret',
+    ],
+    [
+      'a 200 is JSON without value',
+      answer(200, 'application/json', JSON.stringify({ id: `${VAULT}secrets/${SECRET}/1` })),
+      'Key Vault answered 200 (application/json, 66 bytes) without a secret value',
+    ],
+    [
+      'a 200 is JSON null',
+      answer(200, 'application/json', 'null'),
+      'Key Vault answered 200 (application/json, 4 bytes) with something that is not a secret',
+    ],
+    [
+      'a 200 has a number for value',
+      answer(200, 'application/json', '{"value":42}'),
+      'Key Vault answered 200 (application/json, 12 bytes) with something that is not a secret',
+    ],
+    [
+      'a 200 is empty',
+      answer(200, 'text/plain', ''),
+      'Key Vault answered 200 (text/plain, 0 bytes) with something that is not a secret',
+    ],
+    [
+      'a 502 is cut off JSON',
+      answer(502, 'application/json', `{"error":{"message":"${SECRET}`),
+      'Key Vault answered 502 (application/json, 35 bytes) with a body that is not valid JSON',
+    ],
+  ])('fails when %s: one line with a hint, never the body', async (_, respond, summary) => {
+    const { line, err } = await failureOf(vaultAnswering(respond));
+
+    expect(line).toBe(`Failed to read secret "username": ${summary} (hint: ${errorHint(err)})`);
+    expect(errorHint(err)).toBeTruthy();
+    expect(line).not.toContain(SECRET);
+    expect(line).not.toMatch(/TypeError|SyntaxError/);
+  });
+
+  test("fails when the answer's content type is hostile: it is cut to a media type", async () => {
+    const { line } = await failureOf(
+      vaultAnswering(answer(200, `text/html; x=${SECRET}${'a'.repeat(500)}`, '<p>')),
+    );
+    expect(line).toMatch(/answered 200 \(text\/html, 3 bytes\)/);
+    expect(line).not.toContain(SECRET);
+  });
+
+  test('fails when the vault never answers: a ReadTimeoutError after timeoutInMs', async () => {
+    const client = vaultAnswering(() => new Promise(() => {}));
+    const started = Date.now();
+
+    const err = await readSecret(client, 'username', {
+      abortSignal: new AbortController().signal,
+      timeoutInMs: 200,
+    }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({
+      name: 'ReadTimeoutError',
+      message: 'no answer from Key Vault within 200ms (READ_TIMEOUT_MS)',
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(formatFailureLine('username', err)).toBe(
+      'Failed to read secret "username": no answer from Key Vault within 200ms (READ_TIMEOUT_MS) (hint: is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit)',
+    );
+  });
+
+  test('fails when the credential ignores the abort signal: the read still ends at once on abort', async () => {
+    // GIVEN a vault that asks for a token, and a credential whose getToken never settles and ignores the signal
+    const challenge = answer(401, 'application/json', '{"error":{"code":"Unauthorized"}}');
+    const client = vaultAnswering(
+      async () => ({
+        ...(await challenge()),
+        headers: createHttpHeaders({
+          'www-authenticate':
+            'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000002", resource="https://vault.azure.net"',
+        }),
+      }),
+      { getToken: () => new Promise<AccessToken>(() => {}) },
+    );
+    const controller = new AbortController();
+
+    // WHEN SIGTERM aborts the read while the credential hangs
+    const read = readSecret(client, 'username', {
+      abortSignal: controller.signal,
+      timeoutInMs: 600_000,
+    }).catch((e: unknown) => e);
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+
+    // THEN the read ends with the abort at once
+    expect(await read).toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('formatFailureLine', () => {
+  test.each([
+    [
+      "core-client's parse error",
+      {
+        name: 'RestError',
+        code: 'PARSE_ERROR',
+        statusCode: 200,
+        message: `Error "SyntaxError: Unexpected token 'h', "${SECRET}"... is not valid JSON" occurred while parsing the response body - {"value":"${SECRET}`,
+      },
+    ],
+    [
+      "@azure/identity's error for a token answer that is not JSON",
+      {
+        name: 'AuthenticationError',
+        statusCode: 500,
+        message: `unknown_error Status code: 500\nMore details:\nAn unknown error has occurred. Response body:\n\n{"access_token":"${SECRET}`,
+      },
+    ],
+    [
+      'an error quoting the body of the response it carries',
+      {
+        name: 'RestError',
+        statusCode: 400,
+        message: `Bad answer: {"x":"${SECRET}"}`,
+        response: { bodyAsText: `{"x":"${SECRET}"}` },
+      },
+    ],
+  ])('fails when the SDK quotes a body (%s): the body is not shown', (_, err) => {
+    const line = formatFailureLine('username', err);
+    expect(line).not.toContain(SECRET);
+    expect(line).toContain('(body not shown)');
+  });
+});
