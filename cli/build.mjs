@@ -1,38 +1,72 @@
-// Compile the command line to build/main.mjs (project code bundled, packages left in node_modules): it then starts
-// in plain Node.js, without a TypeScript loader, which is most of the start-up time (see README, Performance).
+// Compile the command line to build/main.mjs, with its packages (cdktf, cdk8s, the provider bindings it uses) bundled
+// in: it then starts in plain Node.js, loads one file per command instead of hundreds of modules, and runs from a
+// production install (`npm prune --omit=dev`) with no TypeScript loader and no bundler. The workload program that
+// the local cloud's pods run is compiled beside it (build/app/main.mjs), so the demo needs no bundler either.
 // npm runs it before `npm start`, `npm run synth` and `npm run cli`; it takes a fraction of a second.
+//
+// Two builds, or a build and a running command, may overlap (two `npm start` at once): every file is written under
+// a temporary name and renamed into place, chunks before the entries that load them, and chunk names carry their
+// content's hash, so a running command never finds a chunk of its own build missing or changed.
 
-import { rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Chunk names carry a content hash: clear the old ones so build/ holds one build.
-rmSync(new URL('../build', import.meta.url), { recursive: true, force: true });
+const outdir = join(root, 'build');
+// Unreferenced chunks of older builds go once no command can still be running from them.
+const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: ['cli/main.ts'],
-  outdir: 'build',
-  outExtension: { '.js': '.mjs' },
   bundle: true,
-  // Commands import their heavy parts (cdktf, cdk8s, the local cloud) when run: keep those in chunks loaded on demand.
-  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  packages: 'external',
+  outExtension: { '.js': '.mjs' },
   logLevel: 'warning',
-  plugins: [
-    {
-      // Provider bindings are imported by deep path; Node's ES module loader needs the file, not the folder.
-      name: 'provider-deep-imports',
-      setup(b) {
-        b.onResolve({ filter: /^@cdktf\/provider-[a-z]+\/lib\/[^/]+$/ }, (args) => ({
-          path: `${args.path}/index.js`,
-          external: true,
-        }));
-      },
-    },
-  ],
-});
+  metafile: true,
+  // Some bundled packages are CommonJS and call require(): give the ES module bundle one.
+  banner: {
+    js: "import { createRequire as __wiCreateRequire } from 'node:module'; const require = __wiCreateRequire(import.meta.url);",
+  },
+};
+
+const staging = join(outdir, `.staging-${process.pid}-${Date.now()}`);
+mkdirSync(staging, { recursive: true });
+try {
+  const results = await Promise.all([
+    build({
+      ...common,
+      entryPoints: { main: 'cli/main.ts' },
+      outdir: staging,
+      // Commands import their heavy parts (cdktf, cdk8s, the local cloud) when run: those stay in chunks loaded on demand.
+      splitting: true,
+      // Beside main.mjs, so that paths relative to a module (the default config, the project root) stay the same.
+      chunkNames: '[name]-[hash]',
+      entryNames: '[name]',
+    }),
+    build({ ...common, entryPoints: { 'app/main': 'app/main.ts' }, outdir: staging }),
+  ]);
+  const written = results
+    .flatMap((r) => Object.keys(r.metafile.outputs))
+    .map((f) => relative(staging, join(root, f)));
+  // Chunks first, entries last: an entry is in place only once everything it imports is.
+  const entries = new Set(['main.mjs', join('app', 'main.mjs')]);
+  for (const file of [...written.filter((f) => !entries.has(f)), ...entries]) {
+    mkdirSync(dirname(join(outdir, file)), { recursive: true });
+    renameSync(join(staging, file), join(outdir, file));
+  }
+  removeStaleChunks(new Set(written));
+} finally {
+  rmSync(staging, { recursive: true, force: true });
+}
+
+function removeStaleChunks(current) {
+  for (const name of readdirSync(outdir)) {
+    if (!name.endsWith('.mjs') || current.has(name)) continue;
+    const file = join(outdir, name);
+    if (Date.now() - statSync(file).mtimeMs > STALE_AFTER_MS) rmSync(file, { force: true });
+  }
+}
