@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config';
 import {
   AZURE_STACK_NAME,
@@ -34,7 +35,12 @@ export interface SynthResult {
   readonly secretVariables: readonly string[];
 }
 
-/** Validate the config, then write both sides; nothing is written when the config is bad. */
+/**
+ * Validate the config, then write both sides; nothing is written when the config is bad.
+ *
+ * Both sides are synthesized into a staging folder beside `cdktfOut`, then each file is renamed into place: two
+ * synths at once (two `npm start`, an editor's watcher) never read or publish a half-written file.
+ */
 export function synthBoth(options: SynthOptions = {}): SynthResult {
   const config = loadConfig(options.config);
   const bindings = options.placeholders
@@ -42,8 +48,15 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
     : loadBindings(config, options.outputs);
   const cdktfOut = options.cdktfOut ?? 'cdktf.out';
   const dist = options.dist ?? 'dist';
-  synthStacks(config, cdktfOut);
-  synthManifests(config, bindings.byWorkload, dist);
+  const staging = mkdtempSync(join(dirname(resolve(cdktfOut)), '.synth-'));
+  try {
+    synthStacks(config, join(staging, 'cdktf.out'));
+    synthManifests(config, bindings.byWorkload, join(staging, 'dist'));
+    publish(join(staging, 'cdktf.out'), cdktfOut);
+    publish(join(staging, 'dist'), dist);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   const pair = readSynthesizedPair(locatePair(cdktfOut, dist));
   return {
     pair,
@@ -51,6 +64,17 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
     outputsFile: bindings.file,
     secretVariables: secretEnvironmentVariables(config),
   };
+}
+
+/** Move every file under `from` to the same place under `to`; each rename replaces one file whole. */
+function publish(from: string, to: string): void {
+  for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const source = join(entry.parentPath, entry.name);
+    const target = join(to, relative(from, source));
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(source, target);
+  }
 }
 
 /** A few lines a person reads after synth: what was written, where, and what to do next. */
