@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { secretVariableName } from '../config/outputs';
 import { parseReference, resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
 import { secretValueRefusal } from './key-vault-rules';
-import type { CloudModel } from './model';
+import type { CloudImage, CloudModel } from './model';
 
 /** What `terraform apply` would leave behind: the model the local cloud serves and the stack's outputs. */
 export interface LocalDeployment {
@@ -19,6 +19,8 @@ export interface DeployOptions {
   readonly tenantId?: string;
   /** Secrets already in the vaults the stack only reads (`data.azurerm_key_vault`), by secret name. */
   readonly existingSecrets?: Readonly<Record<string, string>>;
+  /** Images pushed to the stack's registries once they exist (`az acr build`), by login server. @default - none */
+  readonly images?: Readonly<Record<string, readonly CloudImage[]>>;
 }
 
 /** Deterministic GUID from a seed: the same Terraform always deploys to the same ids. */
@@ -68,12 +70,18 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
           throw new Error(`${where}: variable ${name} has no value: set TF_VAR_${name}`);
         return variable;
       }
-      const reference = parseReference(`\${${expression}}`);
+      // A nested block's attribute (`kubelet_identity[0].object_id`) is read from the list the resource computed.
+      const nested = /^((?:data\.)?[\w-]+\.[\w-]+)\.(\w+)\[(\d+)\]\.(\w+)$/.exec(expression);
+      const reference = nested
+        ? { address: nested[1], attribute: `${nested[2]}[${nested[3]}].${nested[4]}` }
+        : parseReference(`\${${expression}}`);
       if (!reference)
         throw new Error(`${where}: the local cloud cannot evaluate \${${expression}}`);
       const target = state.get(reference.address);
       if (!target) throw new NotYet();
-      const attribute = target[reference.attribute];
+      const attribute = nested
+        ? target[nested[2]]?.[Number(nested[3])]?.[nested[4]]
+        : target[reference.attribute];
       if (attribute === undefined)
         throw new Error(
           `${where}: ${reference.address} has no attribute ${reference.attribute} in the local cloud`,
@@ -122,7 +130,11 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
     tenantId,
     subscriptionId,
     clusters: [...all('azurerm_kubernetes_cluster'), ...all('data.azurerm_kubernetes_cluster')].map(
-      (c) => ({ name: c.name, oidcIssuerUrl: c.oidc_issuer_url }),
+      (c) => ({
+        name: c.name,
+        oidcIssuerUrl: c.oidc_issuer_url,
+        kubeletPrincipalId: c.kubelet_identity[0].object_id,
+      }),
     ),
     identities: [
       ...[...state.entries()]
@@ -194,6 +206,14 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
               .map((s) => [s.name, s.value_wo ?? s.value]),
           ),
     })),
+    registries: [
+      ...all('azurerm_container_registry'),
+      ...all('data.azurerm_container_registry'),
+    ].map((r) => ({
+      id: r.id,
+      loginServer: r.login_server,
+      images: options.images?.[r.login_server] ?? [],
+    })),
   };
   const outputs = Object.fromEntries(
     Object.entries(terraform.output ?? {}).map(([name, o]) => [
@@ -257,6 +277,19 @@ function computed(
         oidc_issuer_enabled: true,
         id: `${group(v.resource_group_name)}/providers/Microsoft.ContainerService/managedClusters/${v.name}`,
         oidc_issuer_url: `https://${v.location ?? 'westeurope'}.oic.prod-aks.azure.com/${tenantId}/${guidFrom(address)}/`,
+        // AKS makes the kubelet identity in the node resource group; it is what pulls images.
+        kubelet_identity: [
+          {
+            client_id: guidFrom(`${address}/kubelet/client`),
+            object_id: guidFrom(`${address}/kubelet/principal`),
+            user_assigned_identity_id: `${group(`MC_${v.resource_group_name}_${v.name}_${v.location ?? 'westeurope'}`)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${v.name}-agentpool`,
+          },
+        ],
+      };
+    case 'azurerm_container_registry':
+      return {
+        id: `${group(v.resource_group_name)}/providers/Microsoft.ContainerRegistry/registries/${v.name}`,
+        login_server: `${String(v.name).toLowerCase()}.azurecr.io`,
       };
     case 'azurerm_user_assigned_identity':
       return {

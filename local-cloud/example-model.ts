@@ -1,6 +1,7 @@
 /**
  * A small hand-written world for tests and demos of the local cloud: one tenant, one AKS cluster, one identity
- * federated with one service account, and one vault whose `username` secret that identity may read.
+ * federated with one service account, one vault whose `username` secret that identity may read, and one container
+ * registry holding the project's image, which the cluster's kubelet identity may pull.
  */
 import type { Pod, ServiceAccount } from './kubernetes';
 import type { CloudModel } from './model';
@@ -19,6 +20,15 @@ export const EXAMPLE = {
   vaultUrl: 'https://kv-wi-demo-7f3a.vault.azure.net/',
   vaultId:
     '/subscriptions/5c1d2b6e-0000-4000-8000-000000000002/resourceGroups/rg-wi-demo/providers/Microsoft.KeyVault/vaults/kv-wi-demo-7f3a',
+  /** Object id of the cluster's kubelet identity, which pulls images. */
+  kubeletPrincipalId: '7e6d5c4b-0000-4000-8000-000000000006',
+  registryId:
+    '/subscriptions/5c1d2b6e-0000-4000-8000-000000000002/resourceGroups/rg-wi-demo/providers/Microsoft.ContainerRegistry/registries/acrwidemo7f3a',
+  /** The project's program, as `az acr build` pushed it to the example registry. */
+  appImage: 'acrwidemo7f3a.azurecr.io/workload-id-app:0.1.0',
+  appImageDigest: `sha256:${'5e'.repeat(32)}`,
+  /** A public image every cluster can pull: the workload identity project's Go sample. */
+  sampleImage: 'ghcr.io/azure/azure-workload-identity/msal-go:v1.6.0',
 } as const;
 
 /**
@@ -30,7 +40,13 @@ export function exampleModel(overrides: Partial<CloudModel> = {}): CloudModel {
   return {
     tenantId: EXAMPLE.tenantId,
     subscriptionId: EXAMPLE.subscriptionId,
-    clusters: [{ name: 'aks-wi-demo', oidcIssuerUrl: EXAMPLE.oidcIssuerUrl }],
+    clusters: [
+      {
+        name: 'aks-wi-demo',
+        oidcIssuerUrl: EXAMPLE.oidcIssuerUrl,
+        kubeletPrincipalId: EXAMPLE.kubeletPrincipalId,
+      },
+    ],
     identities: [
       {
         address: 'azurerm_user_assigned_identity.workload_Resource_1A2B3C4D',
@@ -55,6 +71,11 @@ export function exampleModel(overrides: Partial<CloudModel> = {}): CloudModel {
         roleDefinitionName: 'Key Vault Secrets User',
         scope: `${EXAMPLE.vaultId}/secrets/username`,
       },
+      {
+        principalId: EXAMPLE.kubeletPrincipalId,
+        roleDefinitionName: 'AcrPull',
+        scope: EXAMPLE.registryId,
+      },
     ],
     keyVaults: [
       {
@@ -66,6 +87,13 @@ export function exampleModel(overrides: Partial<CloudModel> = {}): CloudModel {
           ['username', 'admin'],
           ['password', 'not-for-this-identity'],
         ]),
+      },
+    ],
+    registries: [
+      {
+        id: EXAMPLE.registryId,
+        loginServer: 'acrwidemo7f3a.azurecr.io',
+        images: [{ repository: 'workload-id-app', tag: '0.1.0', digest: EXAMPLE.appImageDigest }],
       },
     ],
     ...overrides,
@@ -85,8 +113,15 @@ export function exampleServiceAccount(name: string = EXAMPLE.serviceAccountName)
   };
 }
 
-/** A pod of the example's namespace that opts in to workload identity, running as `serviceAccountName`. */
-export function examplePod(serviceAccountName: string = EXAMPLE.serviceAccountName): Pod {
+/**
+ * A pod of the example's namespace that opts in to workload identity, running as `serviceAccountName`.
+ *
+ * @param image - @default the project's image in the example registry, pulled with the kubelet identity's AcrPull
+ */
+export function examplePod(
+  serviceAccountName: string = EXAMPLE.serviceAccountName,
+  image: string = EXAMPLE.appImage,
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -95,6 +130,6 @@ export function examplePod(serviceAccountName: string = EXAMPLE.serviceAccountNa
       namespace: EXAMPLE.namespace,
       labels: { 'azure.workload.identity/use': 'true' },
     },
-    spec: { serviceAccountName, containers: [{ name: 'app', image: 'workload-id-app:local' }] },
+    spec: { serviceAccountName, containers: [{ name: 'app', image }] },
   };
 }

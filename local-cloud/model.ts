@@ -50,6 +50,29 @@ export interface CloudCluster {
   readonly name: string;
   /** Ends with `/`, as AKS's does. */
   readonly oidcIssuerUrl: string;
+  /**
+   * Object id of the kubelet identity (`kubelet_identity[0].object_id`): who pulls the pods' images.
+   * @default - none: the cluster pulls only public images
+   */
+  readonly kubeletPrincipalId?: string;
+}
+
+/** An image pushed to a registry (`az acr build`, `docker push`). */
+export interface CloudImage {
+  /** e.g. `workload-id-app` */
+  readonly repository: string;
+  readonly tag: string;
+  /** `sha256:<hex>` */
+  readonly digest: string;
+}
+
+/** An Azure Container Registry with the images pushed to it. */
+export interface CloudRegistry {
+  /** Azure resource id: an `AcrPull` assignment at it, or above it, lets a principal pull. */
+  readonly id: string;
+  /** `<name>.azurecr.io`, lower case. */
+  readonly loginServer: string;
+  readonly images: readonly CloudImage[];
 }
 
 /** Everything the local cloud serves. */
@@ -61,4 +84,9 @@ export interface CloudModel {
   readonly federatedCredentials: readonly CloudFederatedCredential[];
   readonly roleAssignments: readonly CloudRoleAssignment[];
   readonly keyVaults: readonly CloudKeyVault[];
+  /**
+   * Azure Container Registries the kubelets may pull from (with `AcrPull`).
+   * @default - none: pods run only the public images the local cloud knows
+   */
+  readonly registries?: readonly CloudRegistry[];
 }

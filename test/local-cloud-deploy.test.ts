@@ -20,6 +20,7 @@ describe("deployTerraform (the local cloud's terraform apply)", () => {
         oidcIssuerUrl: expect.stringMatching(
           /^https:\/\/westeurope\.oic\.prod-aks\.azure\.com\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/$/,
         ),
+        kubeletPrincipalId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       },
     ]);
     expect(model.federatedCredentials).toEqual([
@@ -76,6 +77,52 @@ describe("deployTerraform (the local cloud's terraform apply)", () => {
         variables: { ...variables, secret_password: 'z'.repeat(25 * 1024) },
       }),
     ).not.toThrow();
+  });
+
+  it("serves a registry with its pushed images, pulled with AcrPull for the cluster's kubelet identity", () => {
+    // GIVEN the stack plus a registry and AcrPull for the kubelet identity, as a registry option would add them
+    const withRegistry = structuredClone(terraform) as any;
+    const cluster = Object.keys(withRegistry.resource.azurerm_kubernetes_cluster)[0];
+    const group = withRegistry.resource.azurerm_kubernetes_cluster[cluster].resource_group_name;
+    withRegistry.resource.azurerm_container_registry = {
+      acr: {
+        name: 'acrWorkloadId',
+        resource_group_name: group,
+        location: 'westeurope',
+        sku: 'Basic',
+      },
+    };
+    withRegistry.resource.azurerm_role_assignment.acr_pull = {
+      scope: '${azurerm_container_registry.acr.id}',
+      role_definition_name: 'AcrPull',
+      principal_id: `\${azurerm_kubernetes_cluster.${cluster}.kubelet_identity[0].object_id}`,
+    };
+    const image = {
+      repository: 'workload-id-app',
+      tag: '0.1.0',
+      digest: `sha256:${'1f'.repeat(32)}`,
+    };
+
+    // WHEN it is deployed and the image pushed
+    const { model } = deployTerraform(withRegistry, {
+      variables,
+      images: { 'acrworkloadid.azurecr.io': [image] },
+    });
+
+    // THEN the registry holds the image and the kubelet identity may pull from it
+    const [registry] = model.registries ?? [];
+    expect(registry).toEqual({
+      id: expect.stringMatching(
+        /\/providers\/Microsoft\.ContainerRegistry\/registries\/acrWorkloadId$/,
+      ),
+      loginServer: 'acrworkloadid.azurecr.io',
+      images: [image],
+    });
+    expect(model.roleAssignments).toContainEqual({
+      principalId: model.clusters[0].kubeletPrincipalId,
+      roleDefinitionName: 'AcrPull',
+      scope: registry.id,
+    });
   });
 
   it('fails when a reference points at nothing', () => {

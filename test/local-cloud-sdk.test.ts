@@ -175,6 +175,7 @@ describe('the Azure SDKs against the local cloud', () => {
     // GIVEN the identity may read every secret of the vault, so authorization passes
     const vaultWide = exampleModel({
       roleAssignments: [
+        ...exampleModel().roleAssignments.filter((a) => a.principalId !== EXAMPLE.principalId),
         {
           principalId: EXAMPLE.principalId,
           roleDefinitionName: 'Key Vault Secrets User',
