@@ -1,15 +1,8 @@
 import { hostname } from 'node:os';
 
-/** How the program authenticates to Key Vault: one of the lab's variants. */
-export type CredentialMode = 'default' | 'chained' | 'workload-identity' | 'client-assertion';
+import { CREDENTIAL_MODES, type CredentialMode } from './credential-modes';
 
-/** The credential modes accepted by `CREDENTIAL_MODE`, the default first. */
-export const CREDENTIAL_MODES: readonly CredentialMode[] = [
-  'default',
-  'chained',
-  'workload-identity',
-  'client-assertion',
-];
+export { CREDENTIAL_MODES, type CredentialMode } from './credential-modes';
 
 /** What the workload identity webhook injects into the pod. */
 export interface WorkloadIdentitySettings {

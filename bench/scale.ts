@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG_PATH } from '../config/load-config';
-import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/schema';
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../config/rules';
 import { median, ROOT, runChild, TSX } from './child';
 import { medians, type SynthSeries, synthChildSeries } from './synth';
 import type { Figure } from './table';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line: `npm run cli -- <command>` in this repository, `npx workload-id <command>` where it is installed.
 import { Command, Option } from 'commander';
+import { CREDENTIAL_MODES } from '../config/credential-modes';
 import { deployCommand } from './deploy-command';
 import { destroyCommand } from './destroy-command';
 import { logsCommand } from './logs-command';
@@ -47,12 +48,9 @@ program
   )
   .option('--work-dir <dir>', 'where the demo writes its files', '.local-cloud')
   .addOption(
-    new Option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program').choices([
-      'default',
-      'chained',
-      'workload-identity',
-      'client-assertion',
-    ]),
+    new Option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program').choices(
+      CREDENTIAL_MODES,
+    ),
   )
   .addHelpText(
     'after',

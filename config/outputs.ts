@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { GUID_PATTERN } from './rules';
 import type { Config, WorkloadConfig } from './schema';
 
 /** Name of the cdktf stack that holds the Azure side. */
@@ -85,8 +86,8 @@ export interface LoadedBindings {
 }
 
 const checks: Record<keyof WorkloadBindings, [RegExp, string]> = {
-  clientId: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'],
-  tenantId: [/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a GUID'],
+  clientId: [GUID_PATTERN, 'a GUID'],
+  tenantId: [GUID_PATTERN, 'a GUID'],
   vaultUrl: [/^https:\/\/[^/\s]+\/$/, 'an https URL ending with "/"'],
   oidcIssuerUrl: [
     /^https:\/\/[^\s]+\/$/,

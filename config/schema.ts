@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import type { NameRule } from './rules';
+import { WORKLOAD_KINDS } from './kubernetes-object';
 import * as rules from './rules';
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY, type NameRule } from './rules';
 import { SAMPLES, type Sample, type SampleName } from './samples';
-
-/** Microsoft Entra accepts at most this many federated credentials on one identity. */
-export const MAX_FEDERATED_CREDENTIALS_PER_IDENTITY = 20;
 
 const named = (rule: NameRule) =>
   z.string().refine(rule.test, {
@@ -42,9 +40,7 @@ const ClusterSchema = z.strictObject({
     .optional(),
 });
 
-const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, {
-  error: (i) => `${JSON.stringify(i.input)} must be a GUID`,
-});
+const guid = named(rules.guid);
 
 const KeyVaultSchema = z.strictObject({
   name: named(rules.keyVaultName),
@@ -85,11 +81,15 @@ const WorkloadSchema = z.strictObject({
   /** Print the secret's value in the log, as the lab's demo does; masked otherwise. */
   showSecret: z.boolean().default(false),
   /** `Pod` as in the lab, or a `Deployment` (the label goes on its pod template). */
-  kind: z.enum(['Pod', 'Deployment']).default('Pod'),
+  kind: z.enum(WORKLOAD_KINDS).default('Pod'),
   /** Replicas of a Deployment; refused for a Pod. */
   replicas: z.int().min(1).max(100).optional(),
   /** Lifetime of the projected service-account token; the webhook accepts 3600..86400 (default 3600). */
-  tokenExpirationSeconds: z.int().min(3600).max(86400).optional(),
+  tokenExpirationSeconds: z
+    .int()
+    .min(rules.TOKEN_EXPIRATION_SECONDS.min)
+    .max(rules.TOKEN_EXPIRATION_SECONDS.max)
+    .optional(),
   /** Inject the webhook's proxy sidecar, for programs whose SDK predates workload identity (Linux pods only). */
   injectProxySidecar: z.boolean().default(false),
   /** Sidecar containers the webhook must leave alone (pod annotation `skip-containers`); never the workload's own `app`. */

@@ -1,6 +1,6 @@
 import type { TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../../config/schema';
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from '../../config/rules';
 import { TOKEN_AUDIENCE } from '../../config/webhook';
 import type { Cluster } from './cluster';
 

@@ -1,7 +1,8 @@
 import { ApiObject, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { dns1123Label, dns1123Subdomain } from '../../config/rules';
+import type { WorkloadKind } from '../../config/kubernetes-object';
+import { dns1123Label, dns1123Subdomain, tokenExpirationSeconds } from '../../config/rules';
 import { type MemoryResources, PROGRAM_MEMORY } from '../../config/samples';
 import {
   INJECT_PROXY_SIDECAR_ANNOTATION,
@@ -29,7 +30,7 @@ export interface WorkloadProps {
   /** `SHOW_SECRET`: print the value, as the lab's demo does. @default false - masked */
   readonly showSecret?: boolean;
   /** @default "Pod" - the lab's bare pod; a Deployment keeps it running across node failures */
-  readonly kind?: 'Pod' | 'Deployment';
+  readonly kind?: WorkloadKind;
   /** Replicas of a Deployment. @default 1 */
   readonly replicas?: number;
   /** Lifetime of the projected token. @default - the service account's, else the webhook's 3600 */
@@ -68,12 +69,9 @@ export class Workload extends Construct {
       );
     }
     const tokenExpiration = props.tokenExpirationSeconds;
-    if (
-      tokenExpiration !== undefined &&
-      !(Number.isInteger(tokenExpiration) && tokenExpiration >= 3600 && tokenExpiration <= 86400)
-    ) {
+    if (tokenExpiration !== undefined && !tokenExpirationSeconds.test(tokenExpiration)) {
       throw new Error(
-        `tokenExpirationSeconds ${tokenExpiration} must be a whole number of seconds from 3600 to 86400 (the webhook refuses others)`,
+        `tokenExpirationSeconds ${tokenExpiration} must be ${tokenExpirationSeconds.description}`,
       );
     }
     if (props.injectProxySidecar && props.os === 'windows') {

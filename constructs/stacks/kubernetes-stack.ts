@@ -5,6 +5,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
 import { Fn, LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
 import { outputName, type WorkloadBindings } from '../../config/outputs';
 import type { Config } from '../../config/schema';
 import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
@@ -16,19 +17,6 @@ export interface KubernetesStackProps {
   /** The stack that creates the cluster, the identities and the vault: this one reads its outputs and deploys after it. */
   readonly azureStack: AzureStack;
 }
-
-/** A Kubernetes object as cdk8s renders it. */
-type KubeObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  // biome-ignore lint/suspicious/noExplicitAny: cdk8s's toJson() is untyped JSON
-  spec?: any;
-  // biome-ignore lint/suspicious/noExplicitAny: cdk8s's toJson() is untyped JSON
-  [key: string]: any;
-};
-
-const POD_KINDS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet']);
 
 /**
  * The Kubernetes side applied by Terraform: the objects of `WorkloadChart`, one `kubernetes_manifest` each.
@@ -122,8 +110,8 @@ function prerequisitesOf(object: KubeObject): string[] {
   const namespace = object.metadata.namespace;
   if (!namespace) return [];
   const keys = [objectKey('Namespace', undefined, namespace)];
-  const spec = object.kind === 'Pod' ? object.spec : object.spec?.template?.spec;
-  if (POD_KINDS.has(object.kind) && spec?.serviceAccountName)
+  const spec = podTemplateOf(object)?.spec;
+  if (spec?.serviceAccountName)
     keys.push(objectKey('ServiceAccount', namespace, spec.serviceAccountName));
   return keys;
 }
@@ -137,7 +125,7 @@ function prerequisitesOf(object: KubeObject): string[] {
  */
 function computedFieldsOf(object: KubeObject): string[] | undefined {
   if (object.kind !== 'Pod') return undefined;
-  const containers: { env?: unknown[] }[] = object.spec?.containers ?? [];
+  const containers = object.spec?.containers ?? [];
   return [
     'metadata.annotations',
     'metadata.labels',
