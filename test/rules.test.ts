@@ -107,7 +107,10 @@ const CASES: [string, (data: any, value: any) => void, unknown, string, unknown]
   ],
   [
     'imageReference',
-    (d, v) => (d.workloads[0].image = v),
+    (d, v) => {
+      delete d.workloads[0].sample;
+      d.workloads[0].image = v;
+    },
     'MyApp:1.0',
     'workloads[0].image: "MyApp:1.0" must be a container image reference',
     'registry.example.io/team/app@sha256:0a1b2c',
