@@ -1,7 +1,8 @@
 // Compile the command line to build/main.mjs, with its packages (cdktf, cdk8s, the provider bindings it uses) bundled
 // in: it then starts in plain Node.js, loads one file per command instead of hundreds of modules, and runs from a
 // production install (`npm prune --omit=dev`) with no TypeScript loader and no bundler. The workload program that
-// the local cloud's pods run is compiled beside it (build/app/main.mjs), so the demo needs no bundler either.
+// the local cloud's pods run is compiled beside it (build/app/main.mjs), so the demo needs no bundler either, and so
+// is the local cloud's Terraform provider server (build/terraform-provider.mjs), which Terraform starts.
 // npm runs it before `npm start`, `npm run synth` and `npm run cli`; it takes a fraction of a second.
 //
 // Two builds, or a build and a running command, may overlap (two `npm start` at once): every file is written under
@@ -48,12 +49,15 @@ try {
       entryNames: '[name]',
     }),
     build({ ...common, entryPoints: { 'app/main': 'app/main.ts' }, outdir: staging }),
+    // The local cloud's Terraform provider server, which Terraform starts for every command it runs: one file,
+    // minified, so that a provider process is up well within its start budget of 300 ms.
+    build({ ...common, entryPoints: { 'terraform-provider': 'local-cloud/terraform/provider-main.ts' }, outdir: staging, minify: true }),
   ]);
   const written = results
     .flatMap((r) => Object.keys(r.metafile.outputs))
     .map((f) => relative(staging, join(root, f)));
   // Chunks first, entries last: an entry is in place only once everything it imports is.
-  const entries = new Set(['main.mjs', join('app', 'main.mjs')]);
+  const entries = new Set(['main.mjs', join('app', 'main.mjs'), 'terraform-provider.mjs']);
   for (const file of [...written.filter((f) => !entries.has(f)), ...entries]) {
     mkdirSync(dirname(join(outdir, file)), { recursive: true });
     renameSync(join(staging, file), join(outdir, file));

@@ -1,0 +1,75 @@
+/**
+ * hashicorp/time's `time_sleep`: waits `create_duration` after creation and `destroy_duration` before destruction,
+ * so that what depends on it starts only once something eventual (e.g. an RBAC grant) has had time to settle.
+ * The wait is real, on the local cloud's scaled clock (see time-scale.ts).
+ */
+import { AzureError, type Attributes, type ResourceHandler, UNKNOWN, type Value } from '../handler';
+import { sleepAzureSeconds } from '../time-scale';
+
+const UNIT_SECONDS: { [unit: string]: number } = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Seconds in a Go duration string (`30s`, `1m30s`, `1.5h`), as the time provider accepts them; throws otherwise. */
+export function parseGoDuration(text: string, attribute: string): number {
+  const invalid = () =>
+    new AzureError('InvalidDuration', `Invalid Attribute Value: ${attribute} must be a string containing a Go time duration (e.g. "30s", "1m30s"), got "${text}"`, [attribute]);
+  const match = /^([-+]?)(.*)$/.exec(text);
+  const body = match?.[2] ?? '';
+  if (body === '0') return 0;
+  if (body === '') throw invalid();
+  let seconds = 0;
+  let rest = body;
+  while (rest !== '') {
+    const part = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
+    if (!part) throw invalid();
+    seconds += Number(part[1]) * (UNIT_SECONDS[part[2] as string] as number);
+    rest = rest.slice(part[0].length);
+  }
+  if (match?.[1] === '-') throw new AzureError('InvalidDuration', `Invalid Attribute Value: ${attribute} must not be negative, got "${text}"`, [attribute]);
+  return seconds;
+}
+
+function durationSeconds(attributes: Attributes, name: 'create_duration' | 'destroy_duration'): number {
+  const value = attributes[name];
+  return typeof value === 'string' ? parseGoDuration(value, name) : 0;
+}
+
+export const timeSleep: ResourceHandler = {
+  plan({ prior, proposed, config }) {
+    if (config.create_duration === null && config.destroy_duration === null) {
+      throw new AzureError('InvalidAttributeCombination', 'Invalid Attribute Combination: at least one attribute out of [create_duration,destroy_duration] must be specified', ['create_duration']);
+    }
+    for (const name of ['create_duration', 'destroy_duration'] as const) if (config[name] !== UNKNOWN) durationSeconds(config, name);
+    if (prior === null) return { planned: { ...proposed, id: UNKNOWN } };
+    // Only a change of triggers replaces the sleep (and so sleeps again); new durations apply to later waits.
+    return { planned: { ...proposed, id: prior.id as Value }, requiresReplace: sameValue(prior.triggers, proposed.triggers) ? [] : [['triggers']] };
+  },
+  async create({ planned }) {
+    await sleepAzureSeconds(durationSeconds(planned, 'create_duration'));
+    // The time provider's id is the moment the wait ended, RFC 3339 in UTC, to the second.
+    return { ...planned, id: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+  },
+  async read({ state }) {
+    return state;
+  },
+  async update({ planned }) {
+    return planned;
+  },
+  async delete({ state }) {
+    await sleepAzureSeconds(durationSeconds(state, 'destroy_duration'));
+  },
+  async importState({ id }) {
+    // `terraform import time_sleep.x <create_duration>,<destroy_duration>`, either side may be empty.
+    const [create = '', destroy = '', ...extra] = id.split(',');
+    if (extra.length > 0 || (create === '' && destroy === '')) {
+      throw new AzureError('InvalidImportId', `Unexpected Format of ID: expected "<create_duration>,<destroy_duration>" with at least one set, got "${id}"`);
+    }
+    const attributes: Attributes = { create_duration: create || null, destroy_duration: destroy || null, triggers: null, id: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    durationSeconds(attributes, 'create_duration');
+    durationSeconds(attributes, 'destroy_duration');
+    return attributes;
+  },
+};
+
+function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}

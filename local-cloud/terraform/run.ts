@@ -1,0 +1,168 @@
+/**
+ * Run the real `terraform` against the local providers: the demo, the tests and `workload-id tflocal` go through here.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { installLocalProviders } from './install';
+
+/** Terraform 1.11 is the first with write-only attributes, which the product's Key Vault secrets use. */
+export const MINIMUM_TERRAFORM = '1.11.0';
+
+export interface TerraformRunOptions {
+  /** The local cloud's work directory: the provider mirror and CLI config go under `<workDir>/terraform/`. */
+  workDir: string;
+  /** Extra environment for Terraform and so for the providers it starts (e.g. `TF_VAR_secret_*`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface TerraformResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Terraform's result lines, e.g. `Apply complete! Resources: 10 added, 0 changed, 0 destroyed.` */
+  summary: string[];
+}
+
+/** Terraform failed: the message holds the command and Terraform's error diagnostics in full. */
+export class TerraformError extends Error {
+  constructor(
+    message: string,
+    readonly result: TerraformResult,
+  ) {
+    super(message);
+    this.name = 'TerraformError';
+  }
+}
+
+const run = promisify(execFile);
+let checked: Promise<string> | undefined;
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/** The version of `terraform` on PATH; throws one line naming the prerequisite when it is missing or too old. */
+export function checkTerraform(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  // Asked once per process for the process's own PATH.
+  if (env !== process.env) return findTerraform(env);
+  checked ??= findTerraform(env);
+  checked.catch(() => {
+    checked = undefined;
+  });
+  return checked;
+}
+
+async function findTerraform(env: NodeJS.ProcessEnv): Promise<string> {
+  let stdout: string;
+  try {
+    ({ stdout } = await run('terraform', ['version', '-json'], { env: { ...env, CHECKPOINT_DISABLE: '1' } }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`terraform not found on PATH: the local cloud deploys with the real Terraform, ${MINIMUM_TERRAFORM} or later; install it`);
+    }
+    throw new Error(`terraform version failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+  }
+  const version = (JSON.parse(stdout) as { terraform_version?: string }).terraform_version ?? '';
+  if (!/^\d+\.\d+\.\d+/.test(version) || compareVersions(version, MINIMUM_TERRAFORM) < 0) {
+    throw new Error(`terraform ${version || '(unknown version)'} on PATH is too old: the local cloud needs ${MINIMUM_TERRAFORM} or later (write-only attributes)`);
+  }
+  return version;
+}
+
+/** The environment Terraform runs with: the local CLI config, no prompts, no network checks. */
+export function terraformEnv(options: TerraformRunOptions): NodeJS.ProcessEnv {
+  const { cliConfigFile } = installLocalProviders(options.workDir);
+  return {
+    ...process.env,
+    ...options.env,
+    TF_CLI_CONFIG_FILE: cliConfigFile,
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    // The providers' handlers find the local cloud's store here.
+    WI_LOCAL_CLOUD_WORK_DIR: options.workDir,
+  };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** The lines that say what a command did, not how. */
+const RESULT_LINE =
+  /^(Apply complete!|Destroy complete!|Plan: \d|No changes\.|Terraform has been successfully initialized!|Success! The configuration is valid|Terraform initialized in an empty directory|Import successful!|Warning: )/;
+
+/** Terraform's result lines, without colours; error diagnostics are kept whole. */
+export function condenseOutput(stdout: string, stderr = ''): string[] {
+  const lines = stdout.replace(ANSI, '').split('\n').map((l) => l.replace(/^[\s│╷╵]+/, '').trimEnd());
+  const summary = lines.filter((l) => RESULT_LINE.test(l));
+  const errors = errorDiagnostics(`${stdout}\n${stderr}`);
+  return errors ? [...summary, errors] : summary;
+}
+
+/** Every `Error:` diagnostic box of Terraform's output, whole, without its frame and colours. */
+export function errorDiagnostics(output: string): string {
+  const text = output.replace(ANSI, '');
+  const blocks: string[] = [];
+  let current: string[] | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/^[│╷╵]\s?/, '').trimEnd();
+    if (line.startsWith('Error: ')) {
+      if (current) blocks.push(current.join('\n').trim());
+      current = [line];
+    } else if (current && (raw.startsWith('╵') || line.startsWith('Warning: '))) {
+      blocks.push(current.join('\n').trim());
+      current = undefined;
+    } else if (current) {
+      current.push(line);
+    }
+  }
+  if (current) blocks.push(current.join('\n').trim());
+  return blocks.join('\n\n');
+}
+
+/**
+ * Run `terraform <args>` in the stack directory `dir` against the local providers, and collect its output.
+ * Throws a TerraformError (command, exit code, error diagnostics) when it fails.
+ */
+export async function runTerraform(dir: string, args: readonly string[], options: TerraformRunOptions): Promise<TerraformResult> {
+  await checkTerraform();
+  const env = terraformEnv(options);
+  const child = spawn('terraform', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const exitCode = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  // Captured output is for reading and matching: without Terraform's colours.
+  stdout = stdout.replace(ANSI, '');
+  stderr = stderr.replace(ANSI, '');
+  const result: TerraformResult = { exitCode, stdout, stderr, summary: condenseOutput(stdout, stderr) };
+  if (exitCode !== 0) {
+    const diagnostics = errorDiagnostics(`${stderr}\n${stdout}`) || stderr.trim() || stdout.trim().split('\n').slice(-5).join('\n');
+    throw new TerraformError(`terraform ${args.join(' ')} failed in ${dir} (exit ${exitCode}):\n${diagnostics}`, result);
+  }
+  return result;
+}
+
+/** `terraform output -json` in cdktf's outputs-file shape: `{ <stack>: { <output>: value } }` (sensitive ones left out, as cdktf does by default). */
+export async function terraformOutputsAsCdktf(
+  dir: string,
+  stackName: string,
+  options: TerraformRunOptions & { includeSensitive?: boolean },
+): Promise<{ [stack: string]: { [output: string]: unknown } }> {
+  const { stdout } = await runTerraform(dir, ['output', '-json'], options);
+  const outputs = JSON.parse(stdout || '{}') as { [name: string]: { value: unknown; sensitive?: boolean } };
+  const values: { [output: string]: unknown } = {};
+  for (const [name, output] of Object.entries(outputs)) if (!output.sensitive || options.includeSensitive) values[name] = output.value;
+  return { [stackName]: values };
+}
