@@ -51,7 +51,12 @@ try {
     build({ ...common, entryPoints: { 'app/main': 'app/main.ts' }, outdir: staging }),
     // The local cloud's Terraform provider server, which Terraform starts for every command it runs: one file,
     // minified, so that a provider process is up well within its start budget of 300 ms.
-    build({ ...common, entryPoints: { 'terraform-provider': 'local-cloud/terraform/provider-main.ts' }, outdir: staging, minify: true }),
+    build({
+      ...common,
+      entryPoints: { 'terraform-provider': 'local-cloud/terraform/provider-main.ts' },
+      outdir: staging,
+      minify: true,
+    }),
   ]);
   const written = results
     .flatMap((r) => Object.keys(r.metafile.outputs))

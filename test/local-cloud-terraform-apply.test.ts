@@ -5,7 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTerraform, runTerraform, TerraformError, terraformOutputsAsCdktf } from '../local-cloud/terraform/run';
+import {
+  checkTerraform,
+  runTerraform,
+  TerraformError,
+  terraformOutputsAsCdktf,
+} from '../local-cloud/terraform/run';
 
 const root = mkdtempSync(join(tmpdir(), 'wi-tf-apply-'));
 const workDir = join(root, 'work');
@@ -19,13 +24,20 @@ function stack(name: string, config: object): string {
   return dir;
 }
 
-const timeProvider = { required_providers: { time: { source: 'hashicorp/time', version: '0.13.1' } } };
+const timeProvider = {
+  required_providers: { time: { source: 'hashicorp/time', version: '0.13.1' } },
+};
 
 function sleepStack(triggers: Record<string, string>) {
   return {
     terraform: timeProvider,
-    resource: { time_sleep: { rbac: { create_duration: '15s', destroy_duration: '1s', triggers } } },
-    output: { sleep_id: { value: '${time_sleep.rbac.id}' }, sleep_for: { value: '${time_sleep.rbac.create_duration}' } },
+    resource: {
+      time_sleep: { rbac: { create_duration: '15s', destroy_duration: '1s', triggers } },
+    },
+    output: {
+      sleep_id: { value: '${time_sleep.rbac.id}' },
+      sleep_for: { value: '${time_sleep.rbac.create_duration}' },
+    },
   };
 }
 
@@ -41,7 +53,9 @@ describe('real terraform against the local providers', () => {
     expect(init.summary).toContain('Terraform has been successfully initialized!');
     expect(`${init.stdout}${init.stderr}`).not.toMatch(/development overrides|dev_overrides/i);
     expect(init.stdout).toContain('Installing hashicorp/time v0.13.1');
-    expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toMatch(/provider "registry.terraform.io\/hashicorp\/time"[\s\S]*version\s*=\s*"0.13.1"[\s\S]*"h1:/);
+    expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toMatch(
+      /provider "registry.terraform.io\/hashicorp\/time"[\s\S]*version\s*=\s*"0.13.1"[\s\S]*"h1:/,
+    );
 
     const validate = await runTerraform(dir, ['validate'], { workDir, env });
     expect(validate.summary).toContain('Success! The configuration is valid.');
@@ -50,23 +64,39 @@ describe('real terraform against the local providers', () => {
     expect(plan.summary).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(plan.stdout).toMatch(/id\s+= \(known after apply\)/);
 
-    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], { workDir, env });
+    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], {
+      workDir,
+      env,
+    });
     expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
-    expect(apply.stdout).toMatch(/time_sleep\.rbac: Creation complete after 1s \[id=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]/);
+    expect(apply.stdout).toMatch(
+      /time_sleep\.rbac: Creation complete after 1s \[id=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]/,
+    );
 
     const outputs = await terraformOutputsAsCdktf(dir, 'sleepy', { workDir, env });
-    expect(outputs).toEqual({ sleepy: { sleep_id: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), sleep_for: '15s' } });
+    expect(outputs).toEqual({
+      sleepy: { sleep_id: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), sleep_for: '15s' },
+    });
 
     // Nothing changed: Terraform's own consistency checks hold for what the server planned and applied.
-    const again = await runTerraform(dir, ['plan', '-input=false', '-detailed-exitcode'], { workDir, env });
+    const again = await runTerraform(dir, ['plan', '-input=false', '-detailed-exitcode'], {
+      workDir,
+      env,
+    });
     expect(again.summary).toContain('No changes. Your infrastructure matches the configuration.');
 
-    writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(sleepStack({ role: 'Key Vault Secrets Officer' })));
+    writeFileSync(
+      join(dir, 'main.tf.json'),
+      JSON.stringify(sleepStack({ role: 'Key Vault Secrets Officer' })),
+    );
     const replace = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
     expect(replace.stdout).toMatch(/# time_sleep\.rbac must be replaced/);
     expect(replace.summary).toContain('Plan: 1 to add, 0 to change, 1 to destroy.');
 
-    const destroy = await runTerraform(dir, ['destroy', '-auto-approve', '-input=false'], { workDir, env });
+    const destroy = await runTerraform(dir, ['destroy', '-auto-approve', '-input=false'], {
+      workDir,
+      env,
+    });
     expect(destroy.summary).toContain('Destroy complete! Resources: 1 destroyed.');
     const list = await runTerraform(dir, ['state', 'list'], { workDir, env });
     expect(list.stdout.trim()).toBe('');
@@ -78,10 +108,14 @@ describe('real terraform against the local providers', () => {
       resource: { time_sleep: { bad: { create_duration: 'thirty seconds' } } },
     });
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
-    const failure = await runTerraform(dir, ['plan', '-input=false'], { workDir, env }).catch((err: unknown) => err);
+    const failure = await runTerraform(dir, ['plan', '-input=false'], { workDir, env }).catch(
+      (err: unknown) => err,
+    );
     expect(failure).toBeInstanceOf(TerraformError);
     expect((failure as Error).message).toContain('terraform plan -input=false failed');
-    expect((failure as Error).message).toContain('Error: Invalid Attribute Value: create_duration must be a string containing a Go time duration (e.g. "30s", "1m30s"), got "thirty seconds"');
+    expect((failure as Error).message).toContain(
+      'Error: Invalid Attribute Value: create_duration must be a string containing a Go time duration (e.g. "30s", "1m30s"), got "thirty seconds"',
+    );
     expect((failure as Error).message).toContain('with time_sleep.bad');
   }, 30_000);
 });

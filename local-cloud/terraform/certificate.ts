@@ -17,14 +17,20 @@ export interface ServerCertificate {
 // DER: tag, length, contents.
 function tlv(tag: number, contents: Buffer): Buffer {
   const n = contents.length;
-  const length = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  const length =
+    n < 0x80
+      ? Buffer.from([n])
+      : n < 0x100
+        ? Buffer.from([0x81, n])
+        : Buffer.from([0x82, n >> 8, n & 0xff]);
   return Buffer.concat([Buffer.from([tag]), length, contents]);
 }
 const sequence = (...items: Buffer[]) => tlv(0x30, Buffer.concat(items));
 const set = (...items: Buffer[]) => tlv(0x31, Buffer.concat(items));
 const explicit = (n: number, item: Buffer) => tlv(0xa0 + n, item);
 const octets = (contents: Buffer) => tlv(0x04, contents);
-const bits = (contents: Buffer, unusedBits = 0) => tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), contents]));
+const bits = (contents: Buffer, unusedBits = 0) =>
+  tlv(0x03, Buffer.concat([Buffer.from([unusedBits]), contents]));
 const bool = (value: boolean) => tlv(0x01, Buffer.from([value ? 0xff : 0]));
 const utf8 = (text: string) => tlv(0x0c, Buffer.from(text, 'utf8'));
 
@@ -70,7 +76,11 @@ export function createServerCertificate(now = new Date()): ServerCertificate {
     extension('2.5.29.15', true, bits(Buffer.from([0x84]), 2)),
     extension('2.5.29.37', false, sequence(oid('1.3.6.1.5.5.7.3.1'), oid('1.3.6.1.5.5.7.3.2'))),
     // Terraform connects with server name "localhost".
-    extension('2.5.29.17', false, sequence(tlv(0x82, Buffer.from('localhost')), tlv(0x87, Buffer.from([127, 0, 0, 1])))),
+    extension(
+      '2.5.29.17',
+      false,
+      sequence(tlv(0x82, Buffer.from('localhost')), tlv(0x87, Buffer.from([127, 0, 0, 1]))),
+    ),
   );
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),

@@ -4,7 +4,7 @@
  * msgpack carries no cty type, so decoding needs the type the value has (the block's implied type); the one place
  * the encoding carries its own type is the dynamic pseudo-type, sent as a pair [type as JSON, value].
  */
-import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
+import { decode, ExtensionCodec, encode } from '@msgpack/msgpack';
 import { UNKNOWN, type Value } from './handler';
 import type { CtyType } from './schema';
 
@@ -41,7 +41,10 @@ export function fromJson(json: unknown, type: CtyType): Value {
 
 /** A human path for errors: `default_node_pool[0].name`. */
 function pathText(path: readonly (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(root)';
+  return (
+    path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') ||
+    '(root)'
+  );
 }
 
 function typeText(type: CtyType): string {
@@ -52,14 +55,17 @@ function fromWire(raw: unknown, type: CtyType, path: (string | number)[], json =
   if (raw === UNKNOWN) return UNKNOWN;
   if (raw === null || raw === undefined) return null;
   const fail = (): never => {
-    throw new Error(`cty value at ${pathText(path)} is not a ${typeText(type)}: ${JSON.stringify(raw)?.slice(0, 80)}`);
+    throw new Error(
+      `cty value at ${pathText(path)} is not a ${typeText(type)}: ${JSON.stringify(raw)?.slice(0, 80)}`,
+    );
   };
   if (type === 'string') return typeof raw === 'string' ? raw : fail();
   if (type === 'bool') return typeof raw === 'boolean' ? raw : fail();
   if (type === 'number') {
     if (typeof raw === 'number') return raw;
     // cty sends numbers beyond float64's exact range as strings.
-    if (typeof raw === 'string' && raw.trim() !== '' && !Number.isNaN(Number(raw))) return Number(raw);
+    if (typeof raw === 'string' && raw.trim() !== '' && !Number.isNaN(Number(raw)))
+      return Number(raw);
     if (typeof raw === 'bigint') return Number(raw);
     return fail();
   }
@@ -72,7 +78,9 @@ function fromWire(raw: unknown, type: CtyType, path: (string | number)[], json =
     }
     if (!Array.isArray(raw) || raw.length !== 2) return fail();
     const [typeJson, inner] = raw as [Uint8Array | string, unknown];
-    const actual = JSON.parse(typeof typeJson === 'string' ? typeJson : new TextDecoder().decode(typeJson)) as CtyType;
+    const actual = JSON.parse(
+      typeof typeJson === 'string' ? typeJson : new TextDecoder().decode(typeJson),
+    ) as CtyType;
     return withType(fromWire(inner, actual, path), actual);
   }
   const [kind, element] = type;
@@ -88,15 +96,18 @@ function fromWire(raw: unknown, type: CtyType, path: (string | number)[], json =
   const entries = raw as { [key: string]: unknown };
   const result: { [key: string]: Value } = {};
   if (kind === 'map') {
-    for (const [key, item] of Object.entries(entries)) result[key] = fromWire(item, element, [...path, key], json);
+    for (const [key, item] of Object.entries(entries))
+      result[key] = fromWire(item, element, [...path, key], json);
   } else {
-    for (const [name, attributeType] of Object.entries(element)) result[name] = fromWire(entries[name], attributeType, [...path, name], json);
+    for (const [name, attributeType] of Object.entries(element))
+      result[name] = fromWire(entries[name], attributeType, [...path, name], json);
   }
   return result;
 }
 
 function withType(value: Value, type: CtyType): Value {
-  if (value !== null && typeof value === 'object') Object.defineProperty(value, DECODED_TYPE, { value: type, enumerable: false });
+  if (value !== null && typeof value === 'object')
+    Object.defineProperty(value, DECODED_TYPE, { value: type, enumerable: false });
   return value;
 }
 
@@ -104,11 +115,14 @@ function toWire(value: Value, type: CtyType, path: (string | number)[]): unknown
   if (value === UNKNOWN) return UNKNOWN;
   if (value === null || value === undefined) return null;
   const fail = (): never => {
-    throw new Error(`value at ${pathText(path)} is not a ${typeText(type)}: ${JSON.stringify(value)?.slice(0, 80)}`);
+    throw new Error(
+      `value at ${pathText(path)} is not a ${typeText(type)}: ${JSON.stringify(value)?.slice(0, 80)}`,
+    );
   };
   if (type === 'string') return typeof value === 'string' ? value : fail();
   if (type === 'bool') return typeof value === 'boolean' ? value : fail();
-  if (type === 'number') return typeof value === 'number' && Number.isFinite(value) ? value : fail();
+  if (type === 'number')
+    return typeof value === 'number' && Number.isFinite(value) ? value : fail();
   if (type === 'dynamic') {
     // Re-use the type the value arrived with when it still fits, else describe the value as it is now.
     const decoded = (value as { [DECODED_TYPE]?: CtyType })[DECODED_TYPE];
@@ -135,15 +149,20 @@ function toWire(value: Value, type: CtyType, path: (string | number)[]): unknown
   if (typeof value !== 'object' || Array.isArray(value)) return fail();
   const result: { [key: string]: unknown } = {};
   if (kind === 'map') {
-    for (const [key, item] of Object.entries(value)) result[key] = toWire(item, element, [...path, key]);
+    for (const [key, item] of Object.entries(value))
+      result[key] = toWire(item, element, [...path, key]);
     return result;
   }
   const attributes = element as { [name: string]: CtyType };
   for (const name of Object.keys(value)) {
-    if (!(name in attributes)) throw new Error(`value at ${pathText(path)} has attribute "${name}", which its type ${typeText(type)} does not`);
+    if (!(name in attributes))
+      throw new Error(
+        `value at ${pathText(path)} has attribute "${name}", which its type ${typeText(type)} does not`,
+      );
   }
   // An object value carries every attribute of its type, null when unset.
-  for (const [name, attributeType] of Object.entries(attributes)) result[name] = toWire(value[name] ?? null, attributeType, [...path, name]);
+  for (const [name, attributeType] of Object.entries(attributes))
+    result[name] = toWire(value[name] ?? null, attributeType, [...path, name]);
   return result;
 }
 

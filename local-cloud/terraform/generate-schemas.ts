@@ -16,7 +16,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AttributeSchema, BlockSchema, CtyType, NestedBlockSchema, ProviderSchema, ResourceSchema } from './schema';
+import type {
+  AttributeSchema,
+  BlockSchema,
+  CtyType,
+  NestedBlockSchema,
+  ProviderSchema,
+  ResourceSchema,
+} from './schema';
 
 /** The providers served, the resources and data sources the project deploys, and how the real provider answers. */
 export const SERVED: readonly {
@@ -42,13 +49,23 @@ export const SERVED: readonly {
       'azurerm_role_assignment',
       'azurerm_container_registry',
     ],
-    dataSources: ['azurerm_client_config', 'azurerm_kubernetes_cluster', 'azurerm_key_vault', 'azurerm_resource_group', 'azurerm_user_assigned_identity'],
+    dataSources: [
+      'azurerm_client_config',
+      'azurerm_kubernetes_cluster',
+      'azurerm_key_vault',
+      'azurerm_resource_group',
+      'azurerm_user_assigned_identity',
+    ],
   },
   {
     name: 'azuread',
     package: '@cdktf/provider-azuread',
     legacy: true,
-    resources: ['azuread_application', 'azuread_service_principal', 'azuread_application_federated_identity_credential'],
+    resources: [
+      'azuread_application',
+      'azuread_service_principal',
+      'azuread_application_federated_identity_credential',
+    ],
     dataSources: ['azuread_client_config'],
   },
   {
@@ -59,7 +76,13 @@ export const SERVED: readonly {
     resources: ['kubernetes_manifest'],
     dataSources: [],
   },
-  { name: 'time', package: '@cdktf/provider-time', legacy: false, resources: ['time_sleep'], dataSources: [] },
+  {
+    name: 'time',
+    package: '@cdktf/provider-time',
+    legacy: false,
+    resources: ['time_sleep'],
+    dataSources: [],
+  },
 ];
 
 /**
@@ -73,8 +96,20 @@ export const SCHEMA_FACTS: {
   notLegacy: readonly string[];
 } = {
   sensitive: {
-    'provider:azurerm': ['client_secret', 'client_certificate', 'client_certificate_password', 'oidc_request_token', 'oidc_token'],
-    'provider:azuread': ['client_secret', 'client_certificate', 'client_certificate_password', 'oidc_request_token', 'oidc_token'],
+    'provider:azurerm': [
+      'client_secret',
+      'client_certificate',
+      'client_certificate_password',
+      'oidc_request_token',
+      'oidc_token',
+    ],
+    'provider:azuread': [
+      'client_secret',
+      'client_certificate',
+      'client_certificate_password',
+      'oidc_request_token',
+      'oidc_token',
+    ],
     'provider:kubernetes': ['password', 'token'],
     azurerm_key_vault_secret: ['value'],
     azurerm_kubernetes_cluster: [
@@ -85,16 +120,31 @@ export const SCHEMA_FACTS: {
       'service_principal.client_secret',
       'windows_profile.admin_password',
     ],
-    'data.azurerm_kubernetes_cluster': ['kube_config_raw', 'kube_admin_config_raw', 'kube_config', 'kube_admin_config'],
+    'data.azurerm_kubernetes_cluster': [
+      'kube_config_raw',
+      'kube_admin_config_raw',
+      'kube_config',
+      'kube_admin_config',
+    ],
     'data.azurerm_key_vault': [],
     azurerm_container_registry: ['admin_password'],
     azuread_application: ['password.value'],
   },
   optionalComputed: {
     kubernetes_manifest: ['object'],
-    azurerm_kubernetes_cluster: ['node_resource_group', 'kubernetes_version', 'private_dns_zone_id'],
+    azurerm_kubernetes_cluster: [
+      'node_resource_group',
+      'kubernetes_version',
+      'private_dns_zone_id',
+    ],
     azurerm_key_vault: ['access_policy', 'rbac_authorization_enabled'],
-    azurerm_role_assignment: ['name', 'role_definition_id', 'role_definition_name', 'principal_type', 'skip_service_principal_aad_check'],
+    azurerm_role_assignment: [
+      'name',
+      'role_definition_id',
+      'role_definition_name',
+      'principal_type',
+      'skip_service_principal_aad_check',
+    ],
     azuread_application: ['client_id'],
     azuread_service_principal: ['client_id'],
   },
@@ -140,11 +190,18 @@ class ProviderPackage {
     readonly root: string,
     readonly version: string,
   ) {
-    const jsii = JSON.parse(readFileSync(join(root, '.jsii'), 'utf8')) as { types: { [fqn: string]: JsiiClass } };
+    const jsii = JSON.parse(readFileSync(join(root, '.jsii'), 'utf8')) as {
+      types: { [fqn: string]: JsiiClass };
+    };
     this.types = jsii.types;
     for (const type of Object.values(this.types)) {
-      const match = type.kind === 'class' && /Represents a \{@link \S+\/docs\/(resources|data-sources)\/\S+ (\w+)\}/.exec(type.docs?.summary ?? '');
-      if (match) this.byTerraformType.set(`${match[1] === 'data-sources' ? 'data.' : ''}${match[2]}`, type);
+      const match =
+        type.kind === 'class' &&
+        /Represents a \{@link \S+\/docs\/(resources|data-sources)\/\S+ (\w+)\}/.exec(
+          type.docs?.summary ?? '',
+        );
+      if (match)
+        this.byTerraformType.set(`${match[1] === 'data-sources' ? 'data.' : ''}${match[2]}`, type);
     }
   }
 
@@ -178,11 +235,16 @@ function classBody(source: string, name: string): string | undefined {
 /** Parse the `const attrs = { ... }` of a `synthesizeHclAttributes` method or a `...ToHclTerraform` function. */
 function hclEntries(text: string): Map<string, HclEntry> {
   const entries = new Map<string, HclEntry>();
-  const pattern = /(\w+): \{\s*value: ([^\n]*),\s*isBlock: (true|false),\s*type: "(\w+)",\s*storageClassType: "\w+",?\s*\}/g;
+  const pattern =
+    /(\w+): \{\s*value: ([^\n]*),\s*isBlock: (true|false),\s*type: "(\w+)",\s*storageClassType: "\w+",?\s*\}/g;
   for (const m of text.matchAll(pattern)) {
     const property = /(?:this\._|struct\??\.|struct!\.)(\w+)/.exec(m[2] ?? '');
     if (!property?.[1]) throw new Error(`cannot read the property of argument ${m[1]} in: ${m[2]}`);
-    entries.set(property[1], { name: m[1] as string, isBlock: m[3] === 'true', kind: m[4] as string });
+    entries.set(property[1], {
+      name: m[1] as string,
+      isBlock: m[3] === 'true',
+      kind: m[4] as string,
+    });
   }
   return entries;
 }
@@ -195,8 +257,16 @@ function hclFunction(source: string, structName: string): Map<string, HclEntry> 
 }
 
 /** A computed getter in a compiled class: its Terraform name and type. */
-function computedGetter(body: string, property: string, pkg: ProviderPackage, namespace: string, path: string): { name: string; type: CtyType } {
-  const simple = new RegExp(`get ${property}\\(\\) \\{\\s*return (?:cdktf\\.Fn\\.tolist\\()?this\\.get(\\w+)Attribute\\('(\\w+)'\\)`).exec(body);
+function computedGetter(
+  body: string,
+  property: string,
+  pkg: ProviderPackage,
+  namespace: string,
+  path: string,
+): { name: string; type: CtyType } {
+  const simple = new RegExp(
+    `get ${property}\\(\\) \\{\\s*return (?:cdktf\\.Fn\\.tolist\\()?this\\.get(\\w+)Attribute\\('(\\w+)'\\)`,
+  ).exec(body);
   if (simple) {
     const kinds: { [kind: string]: CtyType } = {
       String: 'string',
@@ -213,10 +283,16 @@ function computedGetter(body: string, property: string, pkg: ProviderPackage, na
     let type = kinds[simple[1] as string];
     if (!type) throw new Error(`${path}: unknown attribute kind get${simple[1]}Attribute`);
     // Sets of strings are read through tolist().
-    if (body.includes(`get ${property}() {\n        return cdktf.Fn.tolist(`) && Array.isArray(type)) type = ['set', type[1]] as CtyType;
+    if (
+      body.includes(`get ${property}() {\n        return cdktf.Fn.tolist(`) &&
+      Array.isArray(type)
+    )
+      type = ['set', type[1]] as CtyType;
     return { name: simple[2] as string, type };
   }
-  const complex = new RegExp(`this\\._${property} = new ([\\w.]+)\\(this, "(\\w+)"(?:, (true|false))?\\)`).exec(body);
+  const complex = new RegExp(
+    `this\\._${property} = new ([\\w.]+)\\(this, "(\\w+)"(?:, (true|false))?\\)`,
+  ).exec(body);
   if (!complex) throw new Error(`${path}: cannot find the Terraform name of getter ${property}`);
   const [, className = '', name = '', wrapsSet] = complex;
   const maps: { [cls: string]: CtyType } = {
@@ -229,10 +305,15 @@ function computedGetter(body: string, property: string, pkg: ProviderPackage, na
   const map = maps[className];
   if (map) return { name, type: map };
   if (className.endsWith('List')) {
-    const element = computedObject(pkg, `${namespace}.${className.replace(/List$/, 'OutputReference')}`, `${path}.${name}`);
+    const element = computedObject(
+      pkg,
+      `${namespace}.${className.replace(/List$/, 'OutputReference')}`,
+      `${path}.${name}`,
+    );
     return { name, type: [wrapsSet === 'true' ? 'set' : 'list', element] };
   }
-  if (className.endsWith('OutputReference')) return { name, type: computedObject(pkg, `${namespace}.${className}`, `${path}.${name}`) };
+  if (className.endsWith('OutputReference'))
+    return { name, type: computedObject(pkg, `${namespace}.${className}`, `${path}.${name}`) };
   throw new Error(`${path}: unknown complex getter class ${className}`);
 }
 
@@ -262,7 +343,12 @@ function elementFqn(type: JsiiType): { fqn: string; many: boolean } | undefined 
 }
 
 /** The cty type of a configurable argument. */
-function argumentType(pkg: ProviderPackage, type: JsiiType, hcl: HclEntry | undefined, path: string): CtyType {
+function argumentType(
+  pkg: ProviderPackage,
+  type: JsiiType,
+  hcl: HclEntry | undefined,
+  path: string,
+): CtyType {
   if (type.primitive === 'string') return 'string';
   if (type.primitive === 'number') return 'number';
   if (type.primitive === 'boolean') return 'bool';
@@ -271,7 +357,10 @@ function argumentType(pkg: ProviderPackage, type: JsiiType, hcl: HclEntry | unde
   if (type.collection) {
     const element = type.collection.elementtype;
     // A map of anything is how the bindings type a dynamic value (kubernetes_manifest's manifest and object).
-    if (type.collection.kind === 'map') return element.primitive === 'any' ? 'dynamic' : ['map', argumentType(pkg, element, undefined, path)];
+    if (type.collection.kind === 'map')
+      return element.primitive === 'any'
+        ? 'dynamic'
+        : ['map', argumentType(pkg, element, undefined, path)];
     return [hcl?.kind === 'set' ? 'set' : 'list', argumentType(pkg, element, undefined, path)];
   }
   const struct = elementFqn(type);
@@ -286,14 +375,21 @@ function argumentType(pkg: ProviderPackage, type: JsiiType, hcl: HclEntry | unde
 function blockToObject(block: BlockSchema): CtyType {
   const attributes: { [name: string]: CtyType } = {};
   for (const [name, a] of Object.entries(block.attributes)) attributes[name] = a.type;
-  for (const [name, b] of Object.entries(block.blocks)) attributes[name] = b.nesting === 'single' ? blockToObject(b.block) : [b.nesting, blockToObject(b.block)];
+  for (const [name, b] of Object.entries(block.blocks))
+    attributes[name] =
+      b.nesting === 'single' ? blockToObject(b.block) : [b.nesting, blockToObject(b.block)];
   return ['object', attributes];
 }
 
 /** Arguments (from a config struct and its binding) plus computed getters (from the class that reads it back). */
 function buildBlock(
   pkg: ProviderPackage,
-  args: { props: JsiiProperty[]; hcl: Map<string, HclEntry>; reader?: JsiiClass; skip?: readonly string[] },
+  args: {
+    props: JsiiProperty[];
+    hcl: Map<string, HclEntry>;
+    reader?: JsiiClass;
+    skip?: readonly string[];
+  },
   path: string,
   factsKey: string,
   prefix: string,
@@ -326,9 +422,23 @@ function buildBlock(
   if (args.reader) {
     const body = classBody(pkg.source(args.reader), args.reader.name) ?? '';
     for (const p of args.reader.properties ?? []) {
-      if (p.static || !p.immutable || p.name.endsWith('Input') || argumentNames.has(p.name) || args.skip?.includes(p.name)) continue;
-      if (['internalValue', 'fqn', 'friendlyUniqueName', 'terraformResourceType'].includes(p.name)) continue;
-      const { name, type } = computedGetter(body, p.name, pkg, namespaceOf(args.reader.fqn), `${path}.${p.name}`);
+      if (
+        p.static ||
+        !p.immutable ||
+        p.name.endsWith('Input') ||
+        argumentNames.has(p.name) ||
+        args.skip?.includes(p.name)
+      )
+        continue;
+      if (['internalValue', 'fqn', 'friendlyUniqueName', 'terraformResourceType'].includes(p.name))
+        continue;
+      const { name, type } = computedGetter(
+        body,
+        p.name,
+        pkg,
+        namespaceOf(args.reader.fqn),
+        `${path}.${p.name}`,
+      );
       // A block's getter (e.g. `timeouts`) is read-only too, but it is an argument, already listed.
       if (name in block.blocks || name in block.attributes) continue;
       block.attributes[name] = { type, computed: true };
@@ -339,7 +449,8 @@ function buildBlock(
   for (const [name, attribute] of Object.entries(block.attributes)) {
     const full = `${prefix}${name}`;
     // The legacy SDK adds `id` to every resource as optional and computed.
-    if (attribute.optional && (optionalComputed.has(full) || (prefix === '' && name === 'id'))) attribute.computed = true;
+    if (attribute.optional && (optionalComputed.has(full) || (prefix === '' && name === 'id')))
+      attribute.computed = true;
     if (sensitive.has(full)) attribute.sensitive = true;
     if (name.endsWith('_wo')) attribute.writeOnly = true;
   }
@@ -347,21 +458,41 @@ function buildBlock(
     // An optional block that the provider also fills in is an attribute to Terraform (e.g. key vault access_policy).
     if (optionalComputed.has(`${prefix}${name}`)) {
       delete block.blocks[name];
-      block.attributes[name] = { type: nested.nesting === 'single' ? blockToObject(nested.block) : [nested.nesting, blockToObject(nested.block)], optional: true, computed: true };
+      block.attributes[name] = {
+        type:
+          nested.nesting === 'single'
+            ? blockToObject(nested.block)
+            : [nested.nesting, blockToObject(nested.block)],
+        optional: true,
+        computed: true,
+      };
     }
   }
   return sortBlock(block);
 }
 
-function structBlock(pkg: ProviderPackage, fqn: string, path: string, factsKey: string, prefix = ''): BlockSchema {
+function structBlock(
+  pkg: ProviderPackage,
+  fqn: string,
+  path: string,
+  factsKey: string,
+  prefix = '',
+): BlockSchema {
   const struct = pkg.type(fqn);
   const source = pkg.source(struct);
   const reader = pkg.types[`${fqn}OutputReference`];
-  return buildBlock(pkg, { props: struct.properties ?? [], hcl: hclFunction(source, struct.name), reader }, path, factsKey, prefix);
+  return buildBlock(
+    pkg,
+    { props: struct.properties ?? [], hcl: hclFunction(source, struct.name), reader },
+    path,
+    factsKey,
+    prefix,
+  );
 }
 
 function sortBlock(block: BlockSchema): BlockSchema {
-  const sorted = <T>(o: { [k: string]: T }) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = <T>(o: { [k: string]: T }) =>
+    Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
   return { attributes: sorted(block.attributes), blocks: sorted(block.blocks) };
 }
 
@@ -373,7 +504,13 @@ function resourceSchema(pkg: ProviderPackage, key: string, legacy: boolean): Res
   const config = pkg.type(configFqn);
   const body = classBody(pkg.source(cls), cls.name) ?? '';
   const synth = body.slice(body.indexOf('synthesizeHclAttributes() {'));
-  const block = buildBlock(pkg, { props: config.properties ?? [], hcl: hclEntries(synth), reader: cls }, key, key, '');
+  const block = buildBlock(
+    pkg,
+    { props: config.properties ?? [], hcl: hclEntries(synth), reader: cls },
+    key,
+    key,
+    '',
+  );
   const schema: ResourceSchema = { block };
   const type = key.replace(/^data\./, '');
   if (legacy && !SCHEMA_FACTS.notLegacy.includes(type)) schema.legacyTypeSystem = true;
@@ -381,13 +518,23 @@ function resourceSchema(pkg: ProviderPackage, key: string, legacy: boolean): Res
 }
 
 function providerBlock(pkg: ProviderPackage, name: string): BlockSchema {
-  const cls = Object.values(pkg.types).find((t) => t.kind === 'class' && t.fqn.endsWith('.provider.' + `${name[0]?.toUpperCase()}${name.slice(1)}Provider`));
+  const cls = Object.values(pkg.types).find(
+    (t) =>
+      t.kind === 'class' &&
+      t.fqn.endsWith(`.provider.${name[0]?.toUpperCase()}${name.slice(1)}Provider`),
+  );
   if (!cls) throw new Error(`${pkg.root} has no provider class`);
   const config = pkg.type(`${cls.fqn}Config`);
   const body = classBody(pkg.source(cls), cls.name) ?? '';
   const synth = body.slice(body.indexOf('synthesizeHclAttributes() {'));
   // `alias` is Terraform's meta-argument, not the provider's.
-  return buildBlock(pkg, { props: config.properties ?? [], hcl: hclEntries(synth), skip: ['alias'] }, `provider.${name}`, `provider:${name}`, '');
+  return buildBlock(
+    pkg,
+    { props: config.properties ?? [], hcl: hclEntries(synth), skip: ['alias'] },
+    `provider.${name}`,
+    `provider:${name}`,
+    '',
+  );
 }
 
 /** The version of the real provider a package was generated from (what its bindings pin). */
@@ -408,7 +555,8 @@ export function generateSchemas(): { [name: string]: ProviderSchema } {
     const resources: { [type: string]: ResourceSchema } = {};
     for (const type of served.resources) resources[type] = resourceSchema(pkg, type, served.legacy);
     const dataSources: { [type: string]: ResourceSchema } = {};
-    for (const type of served.dataSources) dataSources[type] = resourceSchema(pkg, `data.${type}`, served.legacy);
+    for (const type of served.dataSources)
+      dataSources[type] = resourceSchema(pkg, `data.${type}`, served.legacy);
     result[served.name] = {
       name: served.name,
       source: `registry.terraform.io/hashicorp/${served.name}`,
@@ -432,6 +580,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const [name, schema] of Object.entries(generateSchemas())) {
     const file = join(SCHEMA_DIR, `${name}.json`);
     writeFileSync(file, schemaFileContent(schema));
-    console.log(`${file}: ${Object.keys(schema.resources).length} resources, ${Object.keys(schema.dataSources).length} data sources (${schema.source} ${schema.version})`);
+    console.log(
+      `${file}: ${Object.keys(schema.resources).length} resources, ${Object.keys(schema.dataSources).length} data sources (${schema.source} ${schema.version})`,
+    );
   }
 }

@@ -25,9 +25,16 @@ function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'entra-workload-id-aks') return dir;
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'entra-workload-id-aks'
+    )
+      return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the project's package.json above ${fileURLToPath(import.meta.url)}`);
+    if (parent === dir)
+      throw new Error(
+        `cannot find the project's package.json above ${fileURLToPath(import.meta.url)}`,
+      );
     dir = parent;
   }
 }
@@ -35,7 +42,10 @@ function projectRoot(): string {
 /** The compiled provider server; `npm run build` (cli/build.mjs) writes it. */
 export function providerBundle(): string {
   const bundle = join(projectRoot(), 'build', 'terraform-provider.mjs');
-  if (!existsSync(bundle)) throw new Error(`${bundle} not found: run \`npm run build\` first (it compiles the local provider server)`);
+  if (!existsSync(bundle))
+    throw new Error(
+      `${bundle} not found: run \`npm run build\` first (it compiles the local provider server)`,
+    );
   return bundle;
 }
 
@@ -66,7 +76,15 @@ export function installLocalProviders(workDir: string): LocalProviders {
   const providers: LocalProviders['providers'] = [];
   for (const schema of Object.values(PROVIDER_SCHEMAS)) {
     const [host, namespace, type] = schema.source.split('/') as [string, string, string];
-    const executable = join(mirrorDir, host, namespace, type, schema.version, terraformPlatform(), `terraform-provider-${type}_v${schema.version}`);
+    const executable = join(
+      mirrorDir,
+      host,
+      namespace,
+      type,
+      schema.version,
+      terraformPlatform(),
+      `terraform-provider-${type}_v${schema.version}`,
+    );
     // The same node that runs the local cloud runs its providers.
     const script = [
       '#!/bin/sh',

@@ -3,13 +3,18 @@
  * numbers of Terraform's plugin protocol 6.8 (`tfplugin6`, the version Terraform 1.11 speaks) and of go-plugin's
  * controller, stdio and health services. Fields the server never reads or sets are left out: protobuf skips them.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs/light.js';
 
 type Fields = { [name: string]: { type: string; id: number; rule?: 'repeated'; keyType?: string } };
-const message = (fields: Fields, nested?: { [name: string]: protobuf.AnyNestedObject }): protobuf.AnyNestedObject =>
+const message = (
+  fields: Fields,
+  nested?: { [name: string]: protobuf.AnyNestedObject },
+): protobuf.AnyNestedObject =>
   ({ fields, ...(nested ? { nested } : {}) }) as protobuf.AnyNestedObject;
-const diagnostics = (id: number) => ({ diagnostics: { type: 'tfplugin6.Diagnostic', id, rule: 'repeated' as const } });
+const diagnostics = (id: number) => ({
+  diagnostics: { type: 'tfplugin6.Diagnostic', id, rule: 'repeated' as const },
+});
 const empty = message({});
 
 const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
@@ -27,7 +32,9 @@ const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
     { steps: { type: 'Step', id: 1, rule: 'repeated' } },
     {
       Step: {
-        oneofs: { selector: { oneof: ['attribute_name', 'element_key_string', 'element_key_int'] } },
+        oneofs: {
+          selector: { oneof: ['attribute_name', 'element_key_string', 'element_key_int'] },
+        },
         fields: {
           attribute_name: { type: 'string', id: 1 },
           element_key_string: { type: 'string', id: 2 },
@@ -36,7 +43,10 @@ const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
       },
     },
   ),
-  RawState: message({ json: { type: 'bytes', id: 1 }, flatmap: { type: 'string', keyType: 'string', id: 2 } }),
+  RawState: message({
+    json: { type: 'bytes', id: 1 },
+    flatmap: { type: 'string', keyType: 'string', id: 2 },
+  }),
   StringKind: { values: { PLAIN: 0, MARKDOWN: 1 } },
   Schema: message(
     { version: { type: 'int64', id: 1 }, block: { type: 'Block', id: 2 } },
@@ -108,7 +118,10 @@ const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
   ),
   ValidateProviderConfig: message(
     {},
-    { Request: message({ config: { type: 'tfplugin6.DynamicValue', id: 1 } }), Response: message(diagnostics(2)) },
+    {
+      Request: message({ config: { type: 'tfplugin6.DynamicValue', id: 1 } }),
+      Response: message(diagnostics(2)),
+    },
   ),
   ValidateResourceConfig: message(
     {},
@@ -124,14 +137,20 @@ const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
   ValidateDataResourceConfig: message(
     {},
     {
-      Request: message({ type_name: { type: 'string', id: 1 }, config: { type: 'tfplugin6.DynamicValue', id: 2 } }),
+      Request: message({
+        type_name: { type: 'string', id: 1 },
+        config: { type: 'tfplugin6.DynamicValue', id: 2 },
+      }),
       Response: message(diagnostics(1)),
     },
   ),
   ValidateEphemeralResourceConfig: message(
     {},
     {
-      Request: message({ type_name: { type: 'string', id: 1 }, config: { type: 'tfplugin6.DynamicValue', id: 2 } }),
+      Request: message({
+        type_name: { type: 'string', id: 1 },
+        config: { type: 'tfplugin6.DynamicValue', id: 2 },
+      }),
       Response: message(diagnostics(1)),
     },
   ),
@@ -143,7 +162,10 @@ const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
         version: { type: 'int64', id: 2 },
         raw_state: { type: 'tfplugin6.RawState', id: 3 },
       }),
-      Response: message({ upgraded_state: { type: 'tfplugin6.DynamicValue', id: 1 }, ...diagnostics(2) }),
+      Response: message({
+        upgraded_state: { type: 'tfplugin6.DynamicValue', id: 1 },
+        ...diagnostics(2),
+      }),
     },
   ),
   ConfigureProvider: message(
@@ -218,23 +240,38 @@ const tfplugin6: { [name: string]: protobuf.AnyNestedObject } = {
         state: { type: 'tfplugin6.DynamicValue', id: 2 },
         private: { type: 'bytes', id: 3 },
       }),
-      Response: message({ imported_resources: { type: 'ImportedResource', id: 1, rule: 'repeated' }, ...diagnostics(2) }),
+      Response: message({
+        imported_resources: { type: 'ImportedResource', id: 1, rule: 'repeated' },
+        ...diagnostics(2),
+      }),
     },
   ),
   MoveResourceState: message(
     {},
-    { Request: message({ source_type_name: { type: 'string', id: 2 }, target_type_name: { type: 'string', id: 5 } }), Response: message(diagnostics(2)) },
+    {
+      Request: message({
+        source_type_name: { type: 'string', id: 2 },
+        target_type_name: { type: 'string', id: 5 },
+      }),
+      Response: message(diagnostics(2)),
+    },
   ),
   ReadDataSource: message(
     {},
     {
-      Request: message({ type_name: { type: 'string', id: 1 }, config: { type: 'tfplugin6.DynamicValue', id: 2 } }),
+      Request: message({
+        type_name: { type: 'string', id: 1 },
+        config: { type: 'tfplugin6.DynamicValue', id: 2 },
+      }),
       Response: message({ state: { type: 'tfplugin6.DynamicValue', id: 1 }, ...diagnostics(2) }),
     },
   ),
   // No provider functions: the response's functions map stays empty.
   GetFunctions: message({}, { Request: empty, Response: message(diagnostics(2)) }),
-  StopProvider: message({}, { Request: empty, Response: message({ Error: { type: 'string', id: 1 } }) }),
+  StopProvider: message(
+    {},
+    { Request: empty, Response: message({ Error: { type: 'string', id: 1 } }) },
+  ),
 };
 
 const root = protobuf.Root.fromJSON({
@@ -271,12 +308,24 @@ function codec(name: string) {
   const type = root.lookupType(name);
   return {
     serialize: (value: Message) => Buffer.from(type.encode(type.fromObject(value)).finish()),
-    deserialize: (bytes: Buffer): Message => type.toObject(type.decode(bytes), { longs: Number, enums: String, defaults: false, oneofs: true }),
+    deserialize: (bytes: Buffer): Message =>
+      type.toObject(type.decode(bytes), {
+        longs: Number,
+        enums: String,
+        defaults: false,
+        oneofs: true,
+      }),
   };
 }
 
 /** A gRPC method definition; `stream` marks a server-streaming response. */
-function method(service: string, name: string, request: string, response: string, stream = false): grpc.MethodDefinition<Message, Message> {
+function method(
+  service: string,
+  name: string,
+  request: string,
+  response: string,
+  stream = false,
+): grpc.MethodDefinition<Message, Message> {
   const req = codec(request);
   const res = codec(response);
   return {
@@ -312,7 +361,10 @@ export const PROVIDER_CALLS = [
 export type ProviderCall = (typeof PROVIDER_CALLS)[number];
 
 export const providerService: grpc.ServiceDefinition = Object.fromEntries(
-  PROVIDER_CALLS.map((call) => [call, method('tfplugin6.Provider', call, `tfplugin6.${call}.Request`, `tfplugin6.${call}.Response`)]),
+  PROVIDER_CALLS.map((call) => [
+    call,
+    method('tfplugin6.Provider', call, `tfplugin6.${call}.Request`, `tfplugin6.${call}.Response`),
+  ]),
 );
 
 /** go-plugin's controller: Terraform asks the plugin to exit with Shutdown. */
@@ -327,5 +379,10 @@ export const stdioService: grpc.ServiceDefinition = {
 
 /** The gRPC health service go-plugin pings (service name "plugin"). */
 export const healthService: grpc.ServiceDefinition = {
-  Check: method('grpc.health.v1.Health', 'Check', 'grpc.health.v1.HealthCheckRequest', 'grpc.health.v1.HealthCheckResponse'),
+  Check: method(
+    'grpc.health.v1.Health',
+    'Check',
+    'grpc.health.v1.HealthCheckRequest',
+    'grpc.health.v1.HealthCheckResponse',
+  ),
 };

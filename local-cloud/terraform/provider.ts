@@ -6,9 +6,20 @@ import { decodeValue, encodeValue, fromJson } from './cty';
 import { type Attributes, AzureError, type HandlerContext, UNKNOWN, type Value } from './handler';
 import type { ProviderHandlers } from './handlers/index';
 import type { Message, ProviderCall } from './protocol';
-import { type BlockSchema, blockType, type CtyType, type ProviderSchema, type ResourceSchema } from './schema';
+import {
+  type BlockSchema,
+  blockType,
+  type CtyType,
+  type ProviderSchema,
+  type ResourceSchema,
+} from './schema';
 
-type Diagnostic = { severity: 'ERROR' | 'WARNING'; summary: string; detail?: string; attribute?: { steps: { attribute_name: string }[] } };
+type Diagnostic = {
+  severity: 'ERROR' | 'WARNING';
+  summary: string;
+  detail?: string;
+  attribute?: { steps: { attribute_name: string }[] };
+};
 
 /** A call's failure as Terraform shows it: an error diagnostic. */
 class DiagnosticError extends Error {
@@ -18,7 +29,9 @@ class DiagnosticError extends Error {
 }
 
 function attributePath(names: readonly string[] | undefined) {
-  return names && names.length > 0 ? { steps: names.map((attribute_name) => ({ attribute_name })) } : undefined;
+  return names && names.length > 0
+    ? { steps: names.map((attribute_name) => ({ attribute_name })) }
+    : undefined;
 }
 
 /** What a handler's exception becomes: Azure's refusal reads as the real provider's error, anything else as a bug. */
@@ -28,17 +41,24 @@ function toDiagnostic(err: unknown, what: string): Diagnostic {
     const summary = err.message.includes(err.code) ? err.message : `${err.message} (${err.code})`;
     return { severity: 'ERROR', summary, attribute: attributePath(err.attribute) };
   }
-  return { severity: 'ERROR', summary: `local provider failed to ${what}`, detail: (err as Error)?.stack ?? String(err) };
+  return {
+    severity: 'ERROR',
+    summary: `local provider failed to ${what}`,
+    detail: (err as Error)?.stack ?? String(err),
+  };
 }
 
 /** Set every write-only attribute to null: Terraform refuses a plan or state that holds one. */
 export function withoutWriteOnly(value: Value, block: BlockSchema): Value {
-  if (value === null || value === UNKNOWN || typeof value !== 'object' || Array.isArray(value)) return value;
+  if (value === null || value === UNKNOWN || typeof value !== 'object' || Array.isArray(value))
+    return value;
   const result: Attributes = { ...value };
-  for (const [name, attribute] of Object.entries(block.attributes)) if (attribute.writeOnly) result[name] = null;
+  for (const [name, attribute] of Object.entries(block.attributes))
+    if (attribute.writeOnly) result[name] = null;
   for (const [name, nested] of Object.entries(block.blocks)) {
     const item = result[name];
-    if (Array.isArray(item)) result[name] = item.map((element) => withoutWriteOnly(element, nested.block));
+    if (Array.isArray(item))
+      result[name] = item.map((element) => withoutWriteOnly(element, nested.block));
     else if (item !== undefined) result[name] = withoutWriteOnly(item, nested.block);
   }
   return result;
@@ -46,17 +66,37 @@ export function withoutWriteOnly(value: Value, block: BlockSchema): Value {
 
 /** Planned values for a create: every computed attribute the configuration leaves unset is known only after apply. */
 export function unknownComputed(proposed: Value, config: Value, block: BlockSchema): Value {
-  if (proposed === null || proposed === UNKNOWN || typeof proposed !== 'object' || Array.isArray(proposed)) return proposed;
-  const configured = config !== null && config !== UNKNOWN && typeof config === 'object' && !Array.isArray(config) ? config : {};
+  if (
+    proposed === null ||
+    proposed === UNKNOWN ||
+    typeof proposed !== 'object' ||
+    Array.isArray(proposed)
+  )
+    return proposed;
+  const configured =
+    config !== null && config !== UNKNOWN && typeof config === 'object' && !Array.isArray(config)
+      ? config
+      : {};
   const result: Attributes = { ...proposed };
   for (const [name, attribute] of Object.entries(block.attributes)) {
-    if (attribute.computed && (configured[name] ?? null) === null && (result[name] ?? null) === null) result[name] = UNKNOWN;
+    if (
+      attribute.computed &&
+      (configured[name] ?? null) === null &&
+      (result[name] ?? null) === null
+    )
+      result[name] = UNKNOWN;
   }
   for (const [name, nested] of Object.entries(block.blocks)) {
     const item = result[name];
     const configItem = configured[name] ?? null;
     if (Array.isArray(item)) {
-      result[name] = item.map((element, i) => unknownComputed(element, Array.isArray(configItem) ? (configItem[i] ?? null) : null, nested.block));
+      result[name] = item.map((element, i) =>
+        unknownComputed(
+          element,
+          Array.isArray(configItem) ? (configItem[i] ?? null) : null,
+          nested.block,
+        ),
+      );
     } else if (item !== undefined) {
       result[name] = unknownComputed(item, configItem, nested.block);
     }
@@ -85,7 +125,8 @@ function schemaMessage(block: BlockSchema): Message {
   };
 }
 
-const isObject = (value: Value): value is Attributes => value !== null && value !== UNKNOWN && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: Value): value is Attributes =>
+  value !== null && value !== UNKNOWN && typeof value === 'object' && !Array.isArray(value);
 
 export class LocalProvider {
   private providerConfig: Attributes = {};
@@ -103,20 +144,29 @@ export class LocalProvider {
 
   private resource(type: string): ResourceSchema {
     const schema = this.schema.resources[type];
-    if (!schema) throw new DiagnosticError({ severity: 'ERROR', summary: `Invalid resource type: the ${this.schema.name} provider does not serve ${type}` });
+    if (!schema)
+      throw new DiagnosticError({
+        severity: 'ERROR',
+        summary: `Invalid resource type: the ${this.schema.name} provider does not serve ${type}`,
+      });
     return schema;
   }
 
   private dataSource(type: string): ResourceSchema {
     const schema = this.schema.dataSources[type];
-    if (!schema) throw new DiagnosticError({ severity: 'ERROR', summary: `Invalid data source: the ${this.schema.name} provider does not serve ${type}` });
+    if (!schema)
+      throw new DiagnosticError({
+        severity: 'ERROR',
+        summary: `Invalid data source: the ${this.schema.name} provider does not serve ${type}`,
+      });
     return schema;
   }
 
   private decode(dynamic: Message | undefined, type: CtyType): Value {
     if (!dynamic) return null;
     if (dynamic.msgpack && dynamic.msgpack.length > 0) return decodeValue(dynamic.msgpack, type);
-    if (dynamic.json && dynamic.json.length > 0) return fromJson(JSON.parse(Buffer.from(dynamic.json).toString('utf8')), type);
+    if (dynamic.json && dynamic.json.length > 0)
+      return fromJson(JSON.parse(Buffer.from(dynamic.json).toString('utf8')), type);
     return null;
   }
 
@@ -126,7 +176,11 @@ export class LocalProvider {
 
   private resourceHandler(type: string) {
     const handler = this.handlers.resources[type];
-    if (!handler) throw new DiagnosticError({ severity: 'ERROR', summary: `The local cloud does not model ${type} (no handler registered for it in local-cloud/terraform/handlers)` });
+    if (!handler)
+      throw new DiagnosticError({
+        severity: 'ERROR',
+        summary: `The local cloud does not model ${type} (no handler registered for it in local-cloud/terraform/handlers)`,
+      });
     return handler;
   }
 
@@ -150,7 +204,12 @@ export class LocalProvider {
         };
       case 'GetProviderSchema': {
         const schemas = (all: { [type: string]: ResourceSchema }) =>
-          Object.fromEntries(Object.entries(all).map(([type, s]) => [type, { version: 0, block: schemaMessage(s.block) }]));
+          Object.fromEntries(
+            Object.entries(all).map(([type, s]) => [
+              type,
+              { version: 0, block: schemaMessage(s.block) },
+            ]),
+          );
         return {
           provider: { version: 0, block: schemaMessage(this.schema.provider) },
           resource_schemas: schemas(this.schema.resources),
@@ -171,7 +230,10 @@ export class LocalProvider {
         this.decode(request.config, blockType(this.dataSource(request.type_name).block));
         return {};
       case 'ValidateEphemeralResourceConfig':
-        throw new DiagnosticError({ severity: 'ERROR', summary: `The ${this.schema.name} provider serves no ephemeral resource ${request.type_name}` });
+        throw new DiagnosticError({
+          severity: 'ERROR',
+          summary: `The ${this.schema.name} provider serves no ephemeral resource ${request.type_name}`,
+        });
       case 'ConfigureProvider': {
         const config = this.decode(request.config, blockType(this.schema.provider));
         this.providerConfig = isObject(config) ? config : {};
@@ -180,7 +242,10 @@ export class LocalProvider {
       case 'StopProvider':
         return { Error: '' };
       case 'MoveResourceState':
-        throw new DiagnosticError({ severity: 'ERROR', summary: `Unsupported Resource Move: the local ${this.schema.name} provider moves no state into ${request.target_type_name}` });
+        throw new DiagnosticError({
+          severity: 'ERROR',
+          summary: `Unsupported Resource Move: the local ${this.schema.name} provider moves no state into ${request.target_type_name}`,
+        });
       case 'UpgradeResourceState':
         return this.upgrade(request);
       case 'PlanResourceChange':
@@ -203,8 +268,14 @@ export class LocalProvider {
   private upgrade(request: Message): Message {
     const schema = this.resource(request.type_name);
     const type = blockType(schema.block);
-    const raw = request.raw_state?.json ? JSON.parse(Buffer.from(request.raw_state.json).toString('utf8')) : null;
-    if (raw === null) throw new DiagnosticError({ severity: 'ERROR', summary: `state of ${request.type_name} is not JSON (flatmap state of Terraform < 0.12 is not supported)` });
+    const raw = request.raw_state?.json
+      ? JSON.parse(Buffer.from(request.raw_state.json).toString('utf8'))
+      : null;
+    if (raw === null)
+      throw new DiagnosticError({
+        severity: 'ERROR',
+        summary: `state of ${request.type_name} is not JSON (flatmap state of Terraform < 0.12 is not supported)`,
+      });
     // Attributes that the schema no longer has are dropped, as the legacy SDK does.
     return { upgraded_state: this.encode(fromJson(raw, type), type) };
   }
@@ -215,12 +286,23 @@ export class LocalProvider {
     const prior = this.decode(request.prior_state, type);
     const proposed = this.decode(request.proposed_new_state, type);
     const config = this.decode(request.config, type);
-    const response: Message = { planned_private: request.prior_private, legacy_type_system: this.legacy(schema) };
+    const response: Message = {
+      planned_private: request.prior_private,
+      legacy_type_system: this.legacy(schema),
+    };
     if (!isObject(proposed)) return { ...response, planned_state: this.encode(null, type) };
     const handler = this.resourceHandler(request.type_name);
     const priorState = isObject(prior) ? prior : null;
-    const result = handler.plan?.({ prior: priorState, proposed, config: isObject(config) ? config : {}, context: this.context }) ?? {};
-    const planned = result.planned ?? (priorState === null ? unknownComputed(proposed, config, schema.block) : proposed);
+    const result =
+      handler.plan?.({
+        prior: priorState,
+        proposed,
+        config: isObject(config) ? config : {},
+        context: this.context,
+      }) ?? {};
+    const planned =
+      result.planned ??
+      (priorState === null ? unknownComputed(proposed, config, schema.block) : proposed);
     return {
       ...response,
       planned_state: this.encode(withoutWriteOnly(planned, schema.block), type),
@@ -235,7 +317,10 @@ export class LocalProvider {
     const planned = this.decode(request.planned_state, type);
     const config = this.decode(request.config, type);
     const handler = this.resourceHandler(request.type_name);
-    const response: Message = { private: request.planned_private, legacy_type_system: this.legacy(schema) };
+    const response: Message = {
+      private: request.planned_private,
+      legacy_type_system: this.legacy(schema),
+    };
     const configuration = isObject(config) ? config : {};
     let state: Value;
     if (!isObject(planned)) {
@@ -244,7 +329,12 @@ export class LocalProvider {
     } else if (!isObject(prior)) {
       state = await handler.create({ planned, config: configuration, context: this.context });
     } else {
-      state = await handler.update({ prior, planned, config: configuration, context: this.context });
+      state = await handler.update({
+        prior,
+        planned,
+        config: configuration,
+        context: this.context,
+      });
     }
     return { ...response, new_state: this.encode(withoutWriteOnly(state, schema.block), type) };
   }
@@ -254,19 +344,33 @@ export class LocalProvider {
     const type = blockType(schema.block);
     const current = this.decode(request.current_state, type);
     if (!isObject(current)) return { new_state: this.encode(null, type), private: request.private };
-    const state = await this.resourceHandler(request.type_name).read({ state: current, context: this.context });
-    return { new_state: this.encode(withoutWriteOnly(state, schema.block), type), private: request.private };
+    const state = await this.resourceHandler(request.type_name).read({
+      state: current,
+      context: this.context,
+    });
+    return {
+      new_state: this.encode(withoutWriteOnly(state, schema.block), type),
+      private: request.private,
+    };
   }
 
   private async importState(request: Message): Promise<Message> {
     const schema = this.resource(request.type_name);
     const handler = this.resourceHandler(request.type_name);
     if (!handler.importState) {
-      throw new DiagnosticError({ severity: 'ERROR', summary: `Resource Import Not Implemented: the local cloud cannot import ${request.type_name}` });
+      throw new DiagnosticError({
+        severity: 'ERROR',
+        summary: `Resource Import Not Implemented: the local cloud cannot import ${request.type_name}`,
+      });
     }
     const state = await handler.importState({ id: request.id, context: this.context });
     return {
-      imported_resources: [{ type_name: request.type_name, state: this.encode(withoutWriteOnly(state, schema.block), blockType(schema.block)) }],
+      imported_resources: [
+        {
+          type_name: request.type_name,
+          state: this.encode(withoutWriteOnly(state, schema.block), blockType(schema.block)),
+        },
+      ],
     };
   }
 
@@ -275,10 +379,16 @@ export class LocalProvider {
     const type = blockType(schema.block);
     const config = this.decode(request.config, type);
     const handler = this.handlers.dataSources[request.type_name];
-    if (!handler) throw new DiagnosticError({ severity: 'ERROR', summary: `The local cloud does not model data source ${request.type_name} (no handler registered for it in local-cloud/terraform/handlers)` });
+    if (!handler)
+      throw new DiagnosticError({
+        severity: 'ERROR',
+        summary: `The local cloud does not model data source ${request.type_name} (no handler registered for it in local-cloud/terraform/handlers)`,
+      });
     const configuration = isObject(config) ? config : {};
     const state = await handler.read({ config: configuration, context: this.context });
     // What the configuration set stays as set; the handler fills in the rest.
-    return { state: this.encode(withoutWriteOnly({ ...configuration, ...state }, schema.block), type) };
+    return {
+      state: this.encode(withoutWriteOnly({ ...configuration, ...state }, schema.block), type),
+    };
   }
 }

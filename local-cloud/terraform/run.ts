@@ -58,16 +58,24 @@ export function checkTerraform(env: NodeJS.ProcessEnv = process.env): Promise<st
 async function findTerraform(env: NodeJS.ProcessEnv): Promise<string> {
   let stdout: string;
   try {
-    ({ stdout } = await run('terraform', ['version', '-json'], { env: { ...env, CHECKPOINT_DISABLE: '1' } }));
+    ({ stdout } = await run('terraform', ['version', '-json'], {
+      env: { ...env, CHECKPOINT_DISABLE: '1' },
+    }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`terraform not found on PATH: the local cloud deploys with the real Terraform, ${MINIMUM_TERRAFORM} or later; install it`);
+      throw new Error(
+        `terraform not found on PATH: the local cloud deploys with the real Terraform, ${MINIMUM_TERRAFORM} or later; install it`,
+      );
     }
-    throw new Error(`terraform version failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`);
+    throw new Error(
+      `terraform version failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
+    );
   }
   const version = (JSON.parse(stdout) as { terraform_version?: string }).terraform_version ?? '';
   if (!/^\d+\.\d+\.\d+/.test(version) || compareVersions(version, MINIMUM_TERRAFORM) < 0) {
-    throw new Error(`terraform ${version || '(unknown version)'} on PATH is too old: the local cloud needs ${MINIMUM_TERRAFORM} or later (write-only attributes)`);
+    throw new Error(
+      `terraform ${version || '(unknown version)'} on PATH is too old: the local cloud needs ${MINIMUM_TERRAFORM} or later (write-only attributes)`,
+    );
   }
   return version;
 }
@@ -96,7 +104,10 @@ const RESULT_LINE =
 
 /** Terraform's result lines, without colours; error diagnostics are kept whole. */
 export function condenseOutput(stdout: string, stderr = ''): string[] {
-  const lines = stdout.replace(ANSI, '').split('\n').map((l) => l.replace(/^[\s│╷╵]+/, '').trimEnd());
+  const lines = stdout
+    .replace(ANSI, '')
+    .split('\n')
+    .map((l) => l.replace(/^[\s│╷╵]+/, '').trimEnd());
   const summary = lines.filter((l) => RESULT_LINE.test(l));
   const errors = errorDiagnostics(`${stdout}\n${stderr}`);
   return errors ? [...summary, errors] : summary;
@@ -127,7 +138,11 @@ export function errorDiagnostics(output: string): string {
  * Run `terraform <args>` in the stack directory `dir` against the local providers, and collect its output.
  * Throws a TerraformError (command, exit code, error diagnostics) when it fails.
  */
-export async function runTerraform(dir: string, args: readonly string[], options: TerraformRunOptions): Promise<TerraformResult> {
+export async function runTerraform(
+  dir: string,
+  args: readonly string[],
+  options: TerraformRunOptions,
+): Promise<TerraformResult> {
   await checkTerraform();
   const env = terraformEnv(options);
   const child = spawn('terraform', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -146,10 +161,21 @@ export async function runTerraform(dir: string, args: readonly string[], options
   // Captured output is for reading and matching: without Terraform's colours.
   stdout = stdout.replace(ANSI, '');
   stderr = stderr.replace(ANSI, '');
-  const result: TerraformResult = { exitCode, stdout, stderr, summary: condenseOutput(stdout, stderr) };
+  const result: TerraformResult = {
+    exitCode,
+    stdout,
+    stderr,
+    summary: condenseOutput(stdout, stderr),
+  };
   if (exitCode !== 0) {
-    const diagnostics = errorDiagnostics(`${stderr}\n${stdout}`) || stderr.trim() || stdout.trim().split('\n').slice(-5).join('\n');
-    throw new TerraformError(`terraform ${args.join(' ')} failed in ${dir} (exit ${exitCode}):\n${diagnostics}`, result);
+    const diagnostics =
+      errorDiagnostics(`${stderr}\n${stdout}`) ||
+      stderr.trim() ||
+      stdout.trim().split('\n').slice(-5).join('\n');
+    throw new TerraformError(
+      `terraform ${args.join(' ')} failed in ${dir} (exit ${exitCode}):\n${diagnostics}`,
+      result,
+    );
   }
   return result;
 }
@@ -161,8 +187,11 @@ export async function terraformOutputsAsCdktf(
   options: TerraformRunOptions & { includeSensitive?: boolean },
 ): Promise<{ [stack: string]: { [output: string]: unknown } }> {
   const { stdout } = await runTerraform(dir, ['output', '-json'], options);
-  const outputs = JSON.parse(stdout || '{}') as { [name: string]: { value: unknown; sensitive?: boolean } };
+  const outputs = JSON.parse(stdout || '{}') as {
+    [name: string]: { value: unknown; sensitive?: boolean };
+  };
   const values: { [output: string]: unknown } = {};
-  for (const [name, output] of Object.entries(outputs)) if (!output.sensitive || options.includeSensitive) values[name] = output.value;
+  for (const [name, output] of Object.entries(outputs))
+    if (!output.sensitive || options.includeSensitive) values[name] = output.value;
   return { [stackName]: values };
 }

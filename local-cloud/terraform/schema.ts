@@ -2,8 +2,9 @@
  * The provider schemas the local provider server serves, in the compact form the generator writes
  * (`schemas/<provider>.json`, made by `generate-schemas.ts` from the prebuilt provider packages).
  */
-import azurerm from './schemas/azurerm.json';
+
 import azuread from './schemas/azuread.json';
+import azurerm from './schemas/azurerm.json';
 import kubernetes from './schemas/kubernetes.json';
 import time from './schemas/time.json';
 
@@ -67,7 +68,8 @@ export const PROVIDER_SCHEMAS: { readonly [name: string]: ProviderSchema } = {
 /** The cty object type of a block: its attributes, and its nested blocks as objects, lists or sets of objects. */
 export function blockType(block: BlockSchema): CtyType {
   const attributes: { [name: string]: CtyType } = {};
-  for (const [name, attribute] of Object.entries(block.attributes)) attributes[name] = attribute.type;
+  for (const [name, attribute] of Object.entries(block.attributes))
+    attributes[name] = attribute.type;
   for (const [name, nested] of Object.entries(block.blocks)) {
     const element = blockType(nested.block);
     attributes[name] = nested.nesting === 'single' ? element : [nested.nesting, element];

@@ -11,7 +11,10 @@ export function timeScale(env: NodeJS.ProcessEnv = process.env): number {
   const text = env[TIME_SCALE_VARIABLE];
   if (text === undefined || text.trim() === '') return DEFAULT_TIME_SCALE;
   const scale = Number(text);
-  if (!Number.isFinite(scale) || scale < 0) throw new Error(`${TIME_SCALE_VARIABLE}=${text} must be a number >= 0 (1 = Azure's own timing, 0.01 = 100 times faster)`);
+  if (!Number.isFinite(scale) || scale < 0)
+    throw new Error(
+      `${TIME_SCALE_VARIABLE}=${text} must be a number >= 0 (1 = Azure's own timing, 0.01 = 100 times faster)`,
+    );
   return scale;
 }
 
@@ -21,7 +24,10 @@ export function localMilliseconds(seconds: number, env: NodeJS.ProcessEnv = proc
 }
 
 /** Wait `seconds` of Azure time, scaled. */
-export function sleepAzureSeconds(seconds: number, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export function sleepAzureSeconds(
+  seconds: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const ms = localMilliseconds(seconds, env);
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

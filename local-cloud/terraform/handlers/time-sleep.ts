@@ -3,15 +3,28 @@
  * so that what depends on it starts only once something eventual (e.g. an RBAC grant) has had time to settle.
  * The wait is real, on the local cloud's scaled clock (see time-scale.ts).
  */
-import { AzureError, type Attributes, type ResourceHandler, UNKNOWN, type Value } from '../handler';
+import { type Attributes, AzureError, type ResourceHandler, UNKNOWN, type Value } from '../handler';
 import { sleepAzureSeconds } from '../time-scale';
 
-const UNIT_SECONDS: { [unit: string]: number } = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const UNIT_SECONDS: { [unit: string]: number } = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  μs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
 
 /** Seconds in a Go duration string (`30s`, `1m30s`, `1.5h`), as the time provider accepts them; throws otherwise. */
 export function parseGoDuration(text: string, attribute: string): number {
   const invalid = () =>
-    new AzureError('InvalidDuration', `Invalid Attribute Value: ${attribute} must be a string containing a Go time duration (e.g. "30s", "1m30s"), got "${text}"`, [attribute]);
+    new AzureError(
+      'InvalidDuration',
+      `Invalid Attribute Value: ${attribute} must be a string containing a Go time duration (e.g. "30s", "1m30s"), got "${text}"`,
+      [attribute],
+    );
   const match = /^([-+]?)(.*)$/.exec(text);
   const body = match?.[2] ?? '';
   if (body === '0') return 0;
@@ -24,11 +37,19 @@ export function parseGoDuration(text: string, attribute: string): number {
     seconds += Number(part[1]) * (UNIT_SECONDS[part[2] as string] as number);
     rest = rest.slice(part[0].length);
   }
-  if (match?.[1] === '-') throw new AzureError('InvalidDuration', `Invalid Attribute Value: ${attribute} must not be negative, got "${text}"`, [attribute]);
+  if (match?.[1] === '-')
+    throw new AzureError(
+      'InvalidDuration',
+      `Invalid Attribute Value: ${attribute} must not be negative, got "${text}"`,
+      [attribute],
+    );
   return seconds;
 }
 
-function durationSeconds(attributes: Attributes, name: 'create_duration' | 'destroy_duration'): number {
+function durationSeconds(
+  attributes: Attributes,
+  name: 'create_duration' | 'destroy_duration',
+): number {
   const value = attributes[name];
   return typeof value === 'string' ? parseGoDuration(value, name) : 0;
 }
@@ -36,12 +57,20 @@ function durationSeconds(attributes: Attributes, name: 'create_duration' | 'dest
 export const timeSleep: ResourceHandler = {
   plan({ prior, proposed, config }) {
     if (config.create_duration === null && config.destroy_duration === null) {
-      throw new AzureError('InvalidAttributeCombination', 'Invalid Attribute Combination: at least one attribute out of [create_duration,destroy_duration] must be specified', ['create_duration']);
+      throw new AzureError(
+        'InvalidAttributeCombination',
+        'Invalid Attribute Combination: at least one attribute out of [create_duration,destroy_duration] must be specified',
+        ['create_duration'],
+      );
     }
-    for (const name of ['create_duration', 'destroy_duration'] as const) if (config[name] !== UNKNOWN) durationSeconds(config, name);
+    for (const name of ['create_duration', 'destroy_duration'] as const)
+      if (config[name] !== UNKNOWN) durationSeconds(config, name);
     if (prior === null) return { planned: { ...proposed, id: UNKNOWN } };
     // Only a change of triggers replaces the sleep (and so sleeps again); new durations apply to later waits.
-    return { planned: { ...proposed, id: prior.id as Value }, requiresReplace: sameValue(prior.triggers, proposed.triggers) ? [] : [['triggers']] };
+    return {
+      planned: { ...proposed, id: prior.id as Value },
+      requiresReplace: sameValue(prior.triggers, proposed.triggers) ? [] : [['triggers']],
+    };
   },
   async create({ planned }) {
     await sleepAzureSeconds(durationSeconds(planned, 'create_duration'));
@@ -61,9 +90,17 @@ export const timeSleep: ResourceHandler = {
     // `terraform import time_sleep.x <create_duration>,<destroy_duration>`, either side may be empty.
     const [create = '', destroy = '', ...extra] = id.split(',');
     if (extra.length > 0 || (create === '' && destroy === '')) {
-      throw new AzureError('InvalidImportId', `Unexpected Format of ID: expected "<create_duration>,<destroy_duration>" with at least one set, got "${id}"`);
+      throw new AzureError(
+        'InvalidImportId',
+        `Unexpected Format of ID: expected "<create_duration>,<destroy_duration>" with at least one set, got "${id}"`,
+      );
     }
-    const attributes: Attributes = { create_duration: create || null, destroy_duration: destroy || null, triggers: null, id: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    const attributes: Attributes = {
+      create_duration: create || null,
+      destroy_duration: destroy || null,
+      triggers: null,
+      id: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
     durationSeconds(attributes, 'create_duration');
     durationSeconds(attributes, 'destroy_duration');
     return attributes;
