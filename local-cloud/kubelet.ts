@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import type { OidcIssuer } from './issuer';
 import type { Container, ServiceAccountTokenProjection, Workload } from './kubernetes';
 import { podTemplateOf } from './kubernetes';
+import type { PullResult } from './registries';
 
 /** kubelet refreshes a projected token once it is this old, relative to its lifetime. */
 export const TOKEN_REFRESH_FRACTION = 0.8;
@@ -43,6 +44,54 @@ export interface KubeletOptions {
   readonly dir: string;
   /** `HTTPS_PROXY` and `NODE_EXTRA_CA_CERTS`: how the process reaches the local cloud. */
   readonly clientEnv: Readonly<Record<string, string>>;
+  /** Pull one image as the node's container runtime would, with the kubelet identity's rights. */
+  readonly pull: (image: string) => PullResult;
+}
+
+/** An event of a pod, as `kubectl describe pod` lists it. */
+export interface PodEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * A pod whose image cannot be pulled: it stays `Pending`, its container waiting in `ImagePullBackOff` (kubelet retries
+ * with a growing back-off, and fails the same way until the image or the right to pull it exists).
+ */
+export class ImagePullError extends Error {
+  override readonly name = 'ImagePullError';
+  /** The container's waiting reason, as `kubectl get pod` shows it in STATUS. */
+  readonly reason: 'ImagePullBackOff' | 'InvalidImageName';
+  /** The pull's events, in order, as `kubectl describe pod` lists them. */
+  readonly events: readonly PodEvent[];
+
+  constructor(
+    readonly pod: string,
+    readonly namespace: string,
+    readonly container: string,
+    readonly image: string,
+    failure: Extract<PullResult, { pulled: false }>,
+  ) {
+    const reason = failure.reason === 'InvalidImageName' ? 'InvalidImageName' : 'ImagePullBackOff';
+    super(
+      `pod ${namespace}/${pod} is Pending: container "${container}" is waiting (${reason}): ${failure.message}`,
+    );
+    this.reason = reason;
+    this.events =
+      failure.reason === 'InvalidImageName'
+        ? [
+            { type: 'Warning', reason: 'InspectFailed', message: failure.message },
+            { type: 'Warning', reason: 'Failed', message: 'Error: InvalidImageName' },
+          ]
+        : [
+            { type: 'Normal', reason: 'Pulling', message: `Pulling image "${image}"` },
+            { type: 'Warning', reason: 'Failed', message: failure.message },
+            { type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' },
+            { type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${image}"` },
+            { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' },
+          ];
+  }
 }
 
 /** A projected token file on the local disk. */
@@ -254,6 +303,13 @@ export async function runPod(options: RunPodOptions, kubelet: KubeletOptions): P
   }
   const name = podName(options.pod);
   const namespace = metadata.namespace ?? options.pod.metadata.namespace ?? 'default';
+  // kubelet pulls every image, init containers first, before it starts anything: one that fails holds the pod.
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    const pulled = kubelet.pull(c.image ?? '');
+    if (!pulled.pulled) {
+      throw new ImagePullError(name, namespace, c.name, c.image ?? '', pulled);
+    }
+  }
   const uid = randomUUID();
   // Keyed by uid, as kubelet's own pod directories are: two runs of one pod name never share a token.
   const podDir = join(kubelet.dir, uid);

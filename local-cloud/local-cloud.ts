@@ -19,6 +19,7 @@ import type { ServiceAccount, Workload } from './kubernetes';
 import type { CloudModel } from './model';
 import type { Route } from './proxy';
 import { startProxy } from './proxy';
+import { pullImage } from './registries';
 import type { LocalCloudStats } from './stats';
 import { createStats } from './stats';
 import type { MutationResult } from './webhook';
@@ -58,7 +59,12 @@ export interface LocalCloud {
   readonly faults: Faults;
   /** Admit a Pod or Deployment through the workload identity webhook (default tenant: the model's). */
   mutatePod<T extends Workload>(workload: T, serviceAccount: ServiceAccount): MutationResult<T>;
-  /** Run an admitted pod's first container as a local process; `close()` stops it. */
+  /**
+   * Run an admitted pod's first container as a local process, once its images pull; `close()` stops it.
+   *
+   * Rejects with an `ImagePullError` (`ImagePullBackOff`) when an image is in no registry the local cloud knows, or
+   * in an Azure Container Registry the cluster's kubelet identity may not pull from.
+   */
   runPod(options: LocalRunPodOptions): Promise<RunningPod>;
   /** A copy of the counters. */
   stats(): LocalCloudStats;
@@ -146,6 +152,13 @@ export async function startLocalCloud(
           issuer: issuerList[index],
           dir: join(dir, 'pods'),
           clientEnv,
+          // Read from the model at each pull: a registry, image or role added since start counts, as on Azure.
+          pull: (image) =>
+            pullImage(image, {
+              registries: model.registries ?? [],
+              roleAssignments: model.roleAssignments,
+              kubeletPrincipalId: model.clusters[index].kubeletPrincipalId,
+            }),
         });
         pods.add(pod);
         void pod.exited.then(() => pods.delete(pod));

@@ -80,6 +80,18 @@ describe('the lab on the local cloud', () => {
     },
   );
 
+  it("pulls the default pod's image, the lab's msal-net sample at v1.6.0, on a cluster with no registry", async () => {
+    const pod = lab.pair.objects.find((o) => o.kind === 'Pod') as any;
+    expect(pod.spec.containers.map((c: any) => c.image)).toEqual([
+      'ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0',
+    ]);
+
+    const running = await lab.runPod(once());
+
+    expect(await running.exited).toBe(0);
+    expect(running.stdout.at(-1)).toBe('Your secret is admin');
+  });
+
   it('uses the environment the webhook injected, from the synthesized service account', async () => {
     const admitted = lab.cloud.mutatePod(
       lab.pair.objects.find((o) => o.kind === 'Pod') as any,
@@ -159,6 +171,32 @@ describe('the lab on the local cloud', () => {
 });
 
 describe.concurrent('the lab fails the way Azure does when the synthesized files are wrong', () => {
+  it("fails when the pod's image is workload-id-app:0.1.0, which Docker Hub does not hold: ImagePullBackOff", async () => {
+    const files = editedLab({
+      manifests: (objects) =>
+        (objects.find((o) => o.kind === 'Pod').spec.containers[0].image = 'workload-id-app:0.1.0'),
+    });
+    const lab = await startLab(files);
+    try {
+      const err = await lab.runPod(once()).then(
+        () => expect.fail('the pod should not start'),
+        (e: unknown) => e as any,
+      );
+
+      expect(err).toMatchObject({ name: 'ImagePullError', reason: 'ImagePullBackOff' });
+      expect(err.message).toBe(
+        'pod workload-id-test/demo-pod is Pending: container "app" is waiting (ImagePullBackOff): ' +
+          'Failed to pull image "workload-id-app:0.1.0": failed to pull and unpack image "docker.io/library/workload-id-app:0.1.0": ' +
+          'failed to resolve reference "docker.io/library/workload-id-app:0.1.0": pull access denied, repository does not exist ' +
+          'or may require authorization: server message: insufficient_scope: authorization failed',
+      );
+      // Nothing ran: no token was asked for.
+      expect(lab.cloud.stats().tokenRequests).toBe(0);
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('fails when the credential subject names another service account: AADSTS700213', async () => {
     const { code, logs } = await runOnce(
       editedLab({

@@ -65,7 +65,8 @@ describe('topologies on the local cloud', () => {
         serviceAccount: `sa-${i}`,
         managedIdentity: i % 2 ? 'reader-odd' : 'reader-even',
         pod: `pod-${i}`,
-        image: 'workload-id-app:0.1.0',
+        // A public image every cluster pulls; the workload program stands in for it.
+        sample: 'msal-go',
         secret: i % 2 ? 'password' : 'username',
         showSecret: true,
       }));

@@ -10,6 +10,7 @@ import {
   examplePod,
   exampleServiceAccount,
 } from '../local-cloud/example-model';
+import { ImagePullError } from '../local-cloud/kubelet';
 import type { Deployment, Pod } from '../local-cloud/kubernetes';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
@@ -174,12 +175,124 @@ describe('runPod', () => {
       ...pod,
       spec: {
         ...pod.spec,
-        containers: [{ name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: {} } }] }],
+        containers: [
+          {
+            name: 'app',
+            image: EXAMPLE.appImage,
+            env: [{ name: 'X', valueFrom: { secretKeyRef: {} } }],
+          },
+        ],
       },
     };
 
     await expect(cloud.runPod({ pod: withSecretRef, command: process.execPath })).rejects.toThrow(
       'env X uses valueFrom',
+    );
+  });
+});
+
+describe('image pulls', () => {
+  /** Run the example pod with `image`, in `model` (default: the example's), the way the lab runs a container. */
+  async function runWithImage(image: string, model = exampleModel()) {
+    const own = await startLocalCloud(model);
+    try {
+      const pod = await own.runPod({
+        pod: own.mutatePod(examplePod(EXAMPLE.serviceAccountName, image), exampleServiceAccount())
+          .object,
+        command: process.execPath,
+        args: ['--eval', 'console.log("running")'],
+      });
+      await pod.exited;
+      return pod.stdout;
+    } finally {
+      await own.close();
+    }
+  }
+
+  /** The error the kubelet rejects with, when the pull fails. */
+  async function pullFailure(image: string, model = exampleModel()): Promise<ImagePullError> {
+    const err = await runWithImage(image, model).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImagePullError);
+    return err as ImagePullError;
+  }
+
+  it('fails when the image is workload-id-app:0.1.0, which resolves to Docker Hub: ImagePullBackOff', async () => {
+    const err = await pullFailure('workload-id-app:0.1.0');
+
+    expect(err.reason).toBe('ImagePullBackOff');
+    expect(err.message).toBe(
+      'pod workload-id-test/workload-id-app is Pending: container "app" is waiting (ImagePullBackOff): ' +
+        'Failed to pull image "workload-id-app:0.1.0": failed to pull and unpack image "docker.io/library/workload-id-app:0.1.0": ' +
+        'failed to resolve reference "docker.io/library/workload-id-app:0.1.0": pull access denied, repository does not exist or ' +
+        'may require authorization: server message: insufficient_scope: authorization failed',
+    );
+    // What `kubectl describe pod` lists under Events.
+    expect(err.events.map((e) => `${e.type} ${e.reason}: ${e.message.split(':')[0]}`)).toEqual([
+      'Normal Pulling: Pulling image "workload-id-app',
+      'Warning Failed: Failed to pull image "workload-id-app',
+      'Warning Failed: Error',
+      'Normal BackOff: Back-off pulling image "workload-id-app',
+      'Warning Failed: Error',
+    ]);
+    expect(err.events.at(-1)?.message).toBe('Error: ImagePullBackOff');
+  });
+
+  it("runs the lab's sample image, pinned to the webhook's release, with the stand-in program", async () => {
+    expect(await runWithImage('ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0')).toEqual([
+      'running',
+    ]);
+  });
+
+  it('fails when the sample image names a tag the project never published: not found', async () => {
+    const err = await pullFailure('ghcr.io/azure/azure-workload-identity/msal-net:v9.9.9');
+
+    expect(err.message).toMatch(
+      /: ghcr\.io\/azure\/azure-workload-identity\/msal-net:v9\.9\.9: not found$/,
+    );
+  });
+
+  it('runs the image of an Azure Container Registry the kubelet identity holds AcrPull on, by tag or digest', async () => {
+    expect(await runWithImage(EXAMPLE.appImage)).toEqual(['running']);
+    expect(
+      await runWithImage(`acrwidemo7f3a.azurecr.io/workload-id-app@${EXAMPLE.appImageDigest}`),
+    ).toEqual(['running']);
+  });
+
+  it('fails when the kubelet identity lacks AcrPull on the registry: 401 Unauthorized', async () => {
+    const withoutAcrPull = exampleModel({
+      roleAssignments: exampleModel().roleAssignments.filter(
+        (a) => a.roleDefinitionName !== 'AcrPull',
+      ),
+    });
+
+    const err = await pullFailure(EXAMPLE.appImage, withoutAcrPull);
+
+    expect(err.reason).toBe('ImagePullBackOff');
+    expect(err.message).toContain(
+      'Failed to pull image "acrwidemo7f3a.azurecr.io/workload-id-app:0.1.0": failed to pull and unpack image ' +
+        '"acrwidemo7f3a.azurecr.io/workload-id-app:0.1.0": failed to resolve reference "acrwidemo7f3a.azurecr.io/workload-id-app:0.1.0": ' +
+        'failed to authorize: failed to fetch anonymous token: unexpected status from GET request to ' +
+        'https://acrwidemo7f3a.azurecr.io/oauth2/token?scope=repository%3Aworkload-id-app%3Apull&service=acrwidemo7f3a.azurecr.io: 401 Unauthorized',
+    );
+  });
+
+  it('fails when the AcrPull assignment names another principal than the kubelet identity', async () => {
+    const toWorkload = exampleModel({
+      roleAssignments: exampleModel().roleAssignments.map((a) =>
+        a.roleDefinitionName === 'AcrPull' ? { ...a, principalId: EXAMPLE.principalId } : a,
+      ),
+    });
+
+    expect((await pullFailure(EXAMPLE.appImage, toWorkload)).message).toMatch(
+      /: 401 Unauthorized$/,
+    );
+  });
+
+  it('fails when the tag was never pushed to the registry: not found', async () => {
+    const err = await pullFailure('acrwidemo7f3a.azurecr.io/workload-id-app:0.2.0');
+
+    expect(err.message).toMatch(
+      /: acrwidemo7f3a\.azurecr\.io\/workload-id-app:0\.2\.0: not found$/,
     );
   });
 });
