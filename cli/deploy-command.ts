@@ -9,6 +9,8 @@ import {
   readClusterOutputs,
 } from '../config/outputs';
 import type { Config } from '../config/schema';
+import { applyManifests, describeApply } from './apply-manifests';
+import { getCredentials, kubeTargetOf } from './kubectl';
 import { preflight } from './preflight';
 import { type ExternalCommand, PROJECT_ROOT, runSteps, type Step } from './run-step';
 import { formatVerifyReport, verifyPair } from './verify-command';
@@ -54,8 +56,8 @@ export function configForCdktf(config: string | undefined): string | undefined {
     : undefined;
 }
 
-/** The steps of a deploy, in order; `subscription` becomes cdktf's `ARM_SUBSCRIPTION_ID`. */
-export function deploySteps(options: DeployOptions, config: Config, subscription?: string): Step[] {
+/** The steps of a deploy, in order; `subscription` becomes cdktf's `ARM_SUBSCRIPTION_ID` and every az call's `--subscription`. */
+export function deploySteps(options: DeployOptions, config: Config, subscription: string): Step[] {
   const outputs = resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
   const cdktfConfig = configForCdktf(options.config);
   const print = (text: string) => console.log(text);
@@ -146,23 +148,14 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
     },
     {
       title: 'az aks get-credentials',
-      command: () => {
-        const { clusterName, resourceGroupName } = cluster();
-        return {
-          program: 'az',
-          args: [
-            'aks',
-            'get-credentials',
-            '--resource-group',
-            resourceGroupName,
-            '--name',
-            clusterName,
-            '--overwrite-existing',
-          ],
-        };
-      },
+      command: () => getCredentials(cluster(), subscription, kubeTargetOf(cluster())),
     },
-    { title: 'kubectl apply', command: { program: 'kubectl', args: ['apply', '-f', `${DIST}/`] } },
+    {
+      title: 'kubectl apply',
+      // The context is named after the cluster: kubectl never acts on whatever context is current.
+      describe: describeApply({ context: config.cluster.name }, `${DIST}/`),
+      run: () => applyManifests({ target: kubeTargetOf(cluster()), dist: `${DIST}/`, print }),
+    },
   ];
 }
 

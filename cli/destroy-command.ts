@@ -1,11 +1,21 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { MANAGED_BY_SELECTOR } from '../config/cluster-objects';
+import type { KubeObject } from '../config/kubernetes-object';
 import { loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, DEFAULT_OUTPUTS_FILE } from '../config/outputs';
+import {
+  AZURE_STACK_NAME,
+  DEFAULT_OUTPUTS_FILE,
+  PLACEHOLDER_BINDINGS,
+  readClusterOutputs,
+} from '../config/outputs';
+import type { Config } from '../config/schema';
 import { cdktfCommand, configForCdktf } from './deploy-command';
+import { getCredentials, type KubeTarget, kubectl, kubeTargetOf } from './kubectl';
 import { preflight } from './preflight';
-import { runSteps, type Step } from './run-step';
+import { type ExternalCommand, runSteps, type Step } from './run-step';
 
 /** Options of the `destroy` command. */
 export interface DestroyOptions {
@@ -19,8 +29,45 @@ export interface DestroyOptions {
   readonly yes?: boolean;
 }
 
-/** The steps of a destroy: the reverse of a deploy; `subscription` becomes cdktf's `ARM_SUBSCRIPTION_ID`. */
-export function destroySteps(options: DestroyOptions, subscription?: string): Step[] {
+/** The objects the chart makes for a config, as `deploy` applied them (cdk8s loaded only when needed). */
+export async function chartObjects(config: Config): Promise<KubeObject[]> {
+  const { App } = await import('cdk8s');
+  const { CHART_NAME, WorkloadChart } = await import('../constructs/kubernetes/workload-chart');
+  const bindings = new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS]));
+  return new WorkloadChart(new App(), CHART_NAME, { config, bindings }).toJson() as KubeObject[];
+}
+
+/**
+ * `kubectl delete <kind> --selector managed-by=workload-id --field-selector metadata.name=<name>`: the object of
+ * that name only when deploy made it (an object of the same name someone else made stays).
+ */
+export function deleteCommand(target: KubeTarget, object: KubeObject): ExternalCommand {
+  return kubectl(target, [
+    'delete',
+    object.kind.toLowerCase(),
+    ...(object.kind === 'Namespace' ? [] : ['--namespace', object.metadata.namespace ?? 'default']),
+    '--selector',
+    MANAGED_BY_SELECTOR,
+    '--field-selector',
+    `metadata.name=${object.metadata.name}`,
+    '--ignore-not-found',
+  ]);
+}
+
+/**
+ * The steps of a destroy, the reverse of a deploy, in `subscription` (cdktf's `ARM_SUBSCRIPTION_ID`, every az
+ * call's `--subscription`).
+ *
+ * The cluster's credentials go to `kubeconfig`, a file of this command's own, and every kubectl names it and the
+ * cluster's context. Only the objects the chart makes are deleted, each by name and only when it carries deploy's
+ * label: a namespace deploy did not make (default, or one that existed) and whatever else is in it stay.
+ */
+export async function destroySteps(
+  options: DestroyOptions,
+  config: Config,
+  subscription: string,
+  kubeconfig: string,
+): Promise<Step[]> {
   const cdktfConfig = configForCdktf(options.config);
   if (options.single)
     return [
@@ -30,21 +77,27 @@ export function destroySteps(options: DestroyOptions, subscription?: string): St
       },
     ];
   const outputs = resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
+  const cluster = existsSync(outputs)
+    ? readClusterOutputs(outputs)
+    : {
+        clusterName: config.cluster.name,
+        resourceGroupName: config.cluster.resourceGroup ?? config.resourceGroup,
+      };
+  const target = kubeTargetOf(cluster, kubeconfig);
+  const objects = await chartObjects(config);
+  // Workloads first, their service accounts next, the namespaces last.
+  const order = (o: KubeObject) =>
+    o.kind === 'Namespace' ? 2 : o.kind === 'ServiceAccount' ? 1 : 0;
+  const deletions = [...objects].sort((a, b) => order(a) - order(b));
   return [
     {
-      title: 'synth',
-      describe:
-        'write the manifests of the config again, so that dist/ names the objects to delete',
-      run: async () =>
-        void (await import('./synth-command')).synthBoth({
-          config: options.config,
-          outputs: existsSync(outputs) ? outputs : undefined,
-        }),
+      title: 'az aks get-credentials',
+      command: getCredentials(cluster, subscription, target),
     },
-    {
-      title: 'kubectl delete',
-      command: { program: 'kubectl', args: ['delete', '-f', 'dist/', '--ignore-not-found'] },
-    },
+    ...deletions.map((object) => ({
+      title: `kubectl delete ${object.kind.toLowerCase()} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`,
+      command: deleteCommand(target, object),
+    })),
     // The Kubernetes stack depends on the Azure stack; on this path it was never deployed, so cdktf may leave it out.
     {
       title: 'cdktf destroy',
@@ -57,10 +110,25 @@ export function destroySteps(options: DestroyOptions, subscription?: string): St
   ];
 }
 
+/** What destroy does to the vault, in one line: the azurerm `key_vault` features the Azure stack sets. */
+export function vaultFate(config: Config, subscription: string): string {
+  const vault = config.keyVault;
+  const name: string | undefined = vault.name;
+  if (vault.existing)
+    return `destroy: Key Vault ${name}: left as it is (an existing vault is only read; its secrets stay)`;
+  const label = name ?? '(the name in the outputs file)';
+  const days = vault.softDeleteRetentionDays;
+  const free = vault.purgeProtection
+    ? `purge protection is on: the name is free only after the ${days} days`
+    : `to free the name at once: az keyvault purge --name ${name ?? '<vault name>'} --location ${config.location} --subscription ${vault.subscriptionId ?? subscription} (needs Microsoft.KeyVault/locations/deletedVaults/purge/action)`;
+  return `destroy: Key Vault ${label} is not purged: it and its secrets stay soft-deleted for ${days} days (keyVault.softDeleteRetentionDays), then Azure purges them; a deploy of this config in the same subscription and location before then recovers the vault and its secrets under the same name; ${free}`;
+}
+
 /**
- * Delete what `deploy` created: the Kubernetes objects, then the Azure side (resource group, cluster, vault, identities).
+ * Delete what `deploy` created: the Kubernetes objects it made, then the Azure side (resource group, cluster,
+ * vault, identities).
  *
- * The vault stays soft-deleted for `softDeleteRetentionDays`.
+ * The vault is not purged: it stays soft-deleted for `softDeleteRetentionDays` (see `vaultFate`).
  */
 export async function destroy(options: DestroyOptions): Promise<void> {
   const config = loadConfig(options.config);
@@ -75,18 +143,26 @@ export async function destroy(options: DestroyOptions): Promise<void> {
     dryRun: options.dryRun,
     yes: options.yes,
   });
-  const steps = destroySteps(options, subscription);
-  console.log(
-    `destroy: ${steps.length} step${steps.length === 1 ? '' : 's'}${options.dryRun ? ' (dry run: nothing is run)' : ''}`,
-  );
-  await runSteps(steps, { name: 'destroy', dryRun: options.dryRun });
+  // The cluster's credentials go to a file of destroy's own, removed at the end: the user's contexts stay as they are.
+  const dir = options.dryRun ? undefined : mkdtempSync(join(tmpdir(), 'workload-id-destroy-'));
+  try {
+    const kubeconfig = dir ? join(dir, 'kubeconfig') : '<temp dir>/kubeconfig';
+    const steps = await destroySteps(options, config, subscription, kubeconfig);
+    console.log(
+      `destroy: ${steps.length} step${steps.length === 1 ? '' : 's'}${options.dryRun ? ' (dry run: nothing is run)' : ''}`,
+    );
+    console.log(vaultFate(config, subscription));
+    await runSteps(steps, { name: 'destroy', dryRun: options.dryRun });
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** `destroy`: the reverse of `deploy`. */
 export function destroyCommand(): Command {
   return new Command('destroy')
     .description(
-      'Delete what deploy created: kubectl delete -f dist/ --ignore-not-found, then cdktf destroy (asks first unless --yes)',
+      'Delete what deploy created: az aks get-credentials (a kubeconfig of its own), kubectl delete of the objects deploy made (by label and name), then cdktf destroy (asks first unless --yes)',
     )
     .option(
       '-c, --config <file>',
@@ -104,7 +180,7 @@ export function destroyCommand(): Command {
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .addHelpText(
       'after',
-      '\nThe Key Vault stays soft-deleted for keyVault.softDeleteRetentionDays; its name cannot be reused before.',
+      '\nThe Key Vault is not purged: it stays soft-deleted for keyVault.softDeleteRetentionDays, and a deploy of the same config in the same subscription and location recovers it; "az keyvault purge" frees the name at once (needs the purge right).\nA namespace deploy did not make (default, or one that existed) is never deleted, nor anything in it that deploy did not make.',
     )
     .action((options: DestroyOptions) => destroy(options));
 }

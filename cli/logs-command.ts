@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config';
 import type { Config, WorkloadConfig } from '../config/schema';
+import { kubectl } from './kubectl';
 import { requireTools } from './preflight';
 import { CommandError, type ExternalCommand, formatCommand, runCommand } from './run-step';
 
@@ -25,21 +26,26 @@ export function workloadNamed(config: Config, name: string | undefined): Workloa
   return workload;
 }
 
-/** `kubectl logs -n <namespace> <pod>`, with `-f` to follow. */
+/** `kubectl --context <cluster> logs -n <namespace> <pod>`, with `-f` to follow: the context deploy wrote. */
 export function logsCommandLine(
+  config: Config,
   workload: WorkloadConfig,
   follow: boolean | undefined,
 ): ExternalCommand {
-  return {
-    program: 'kubectl',
-    args: ['logs', '-n', workload.namespace, workload.pod, ...(follow ? ['-f'] : [])],
-  };
+  return kubectl({ context: config.cluster.name }, [
+    'logs',
+    '-n',
+    workload.namespace,
+    workload.pod,
+    ...(follow ? ['-f'] : []),
+  ]);
 }
 
 /** The lab's 03-list-secret.sh: print the workload pod's logs. */
 export async function logs(options: LogsOptions): Promise<void> {
-  const workload = workloadNamed(loadConfig(options.config), options.workload);
-  const command = logsCommandLine(workload, options.follow);
+  const config = loadConfig(options.config);
+  const workload = workloadNamed(config, options.workload);
+  const command = logsCommandLine(config, workload, options.follow);
   if (!options.dryRun) requireTools('logs', ['kubectl']);
   console.log(`Reading logs from [${workload.pod}] pod...`);
   console.log(formatCommand(command));
@@ -47,7 +53,7 @@ export async function logs(options: LogsOptions): Promise<void> {
   const { code } = await runCommand(command);
   if (code !== 0)
     throw new CommandError(
-      `logs: "kubectl logs" failed (exit ${code}): is the pod deployed (npm run cli -- deploy) and kubectl's context the cluster (az aks get-credentials)?`,
+      `logs: "kubectl logs" failed (exit ${code}): is the pod deployed (npm run cli -- deploy, which also writes kubectl's context ${config.cluster.name})?`,
       code,
     );
 }
@@ -56,7 +62,7 @@ export async function logs(options: LogsOptions): Promise<void> {
 export function logsCommand(): Command {
   return new Command('logs')
     .description(
-      "Print the logs of a workload pod (kubectl logs -n <namespace> <pod>), as the lab's 03-list-secret.sh",
+      "Print the logs of a workload pod (kubectl --context <cluster> logs -n <namespace> <pod>), as the lab's 03-list-secret.sh",
     )
     .option(
       '-c, --config <file>',

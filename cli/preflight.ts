@@ -64,19 +64,38 @@ export interface AzureAccount {
   readonly id: string;
 }
 
-/** The command that tells whether `az` is logged in. */
-export const AZ_ACCOUNT_SHOW: ExternalCommand = {
-  program: 'az',
-  args: ['account', 'show', '--output', 'json'],
-};
+/** Placeholder for the subscription in `--dry-run` output when `ARM_SUBSCRIPTION_ID` is not set. */
+export const SUBSCRIPTION_PLACEHOLDER = '<subscription of az account show>';
 
-/** Run `az account show`; throw one line saying to log in when it fails. */
+/**
+ * `az account show`: whether `az` is logged in, and to which subscription; with `subscription`, whether it can
+ * reach that one.
+ */
+export function azAccountShow(subscription?: string): ExternalCommand {
+  return {
+    program: 'az',
+    args: [
+      'account',
+      'show',
+      ...(subscription ? ['--subscription', subscription] : []),
+      '--output',
+      'json',
+    ],
+  };
+}
+
+/**
+ * Resolve, once, the subscription cdktf deploys to and every `az` call names: `ARM_SUBSCRIPTION_ID` when set
+ * (azurerm reads it), else the one `az` is on. Throws one line saying to log in when `az account show` fails.
+ */
 export async function requireAzureLogin(
   name: string,
   print: (line: string) => void,
+  fromEnv: string | undefined = process.env.ARM_SUBSCRIPTION_ID || undefined,
 ): Promise<AzureAccount> {
-  print(formatCommand(AZ_ACCOUNT_SHOW));
-  const { code, stdout } = await runCommand(AZ_ACCOUNT_SHOW, { capture: true });
+  const command = azAccountShow(fromEnv);
+  print(formatCommand(command));
+  const { code, stdout } = await runCommand(command, { capture: true });
   let account: Partial<AzureAccount> = {};
   try {
     account = JSON.parse(stdout);
@@ -85,10 +104,14 @@ export async function requireAzureLogin(
   }
   if (code !== 0 || !account.id) {
     throw new CommandError(
-      `${name}: not logged in to Azure ("az account show" failed): run "az login", then "az account set --subscription <id>"`,
+      fromEnv
+        ? `${name}: az cannot reach subscription ${fromEnv} of ARM_SUBSCRIPTION_ID ("az account show --subscription" failed): run "az login" with an account that has access to it, or unset ARM_SUBSCRIPTION_ID`
+        : `${name}: not logged in to Azure ("az account show" failed): run "az login", then "az account set --subscription <id>"`,
     );
   }
-  print(`Azure subscription: ${account.name ?? '?'} (${account.id})`);
+  print(
+    `Azure subscription: ${account.name ?? '?'} (${account.id}), from ${fromEnv ? 'ARM_SUBSCRIPTION_ID' : 'az account show'}: cdktf and every az call use it`,
+  );
   return { name: account.name ?? '', id: account.id };
 }
 
@@ -133,32 +156,29 @@ export interface PreflightOptions {
 /**
  * The checks before deploy or destroy, in one place: secret variables, tools, Azure login, then the confirmation.
  *
- * Returns the subscription `cdktf` must be given as `ARM_SUBSCRIPTION_ID` (the one `az` is on, which the user
- * confirmed; azurerm 4 does not take it from `az` by itself), or undefined when the environment already sets it
- * or nothing runs.
+ * Returns the subscription every later step runs in: cdktf's `ARM_SUBSCRIPTION_ID` (azurerm 4 does not take it
+ * from `az` by itself) and every `az` call's `--subscription`. A dry run returns `ARM_SUBSCRIPTION_ID`, or a
+ * placeholder, and runs nothing.
  */
-export async function preflight(
-  name: string,
-  options: PreflightOptions,
-): Promise<string | undefined> {
+export async function preflight(name: string, options: PreflightOptions): Promise<string> {
+  const fromEnv = process.env.ARM_SUBSCRIPTION_ID || undefined;
   if (options.dryRun) {
     const variables = secretEnvironmentVariables(options.config);
     const missing = [...missingSecretVariables(options.config), ...missingTools(options.tools)];
     console.log(
-      `preflight: ${variables.length > 0 ? `${variables.join(', ')} set; ` : ''}${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription):`,
+      `preflight: ${variables.length > 0 ? `${variables.join(', ')} set; ` : ''}${options.tools.join(', ')} on PATH; az logged in (cdktf then runs with ARM_SUBSCRIPTION_ID of that subscription, and every az call with --subscription):`,
     );
-    console.log(formatCommand(AZ_ACCOUNT_SHOW));
+    console.log(formatCommand(azAccountShow(fromEnv)));
     if (missing.length > 0) console.log(`preflight: missing now: ${missing.join(', ')}`);
-    return undefined;
+    return fromEnv ?? SUBSCRIPTION_PLACEHOLDER;
   }
   requireSecretVariables(name, options.config, options.secretHint);
   requireTools(name, options.tools);
-  const account = await requireAzureLogin(name, (line) => console.log(line));
-  const fromEnv = process.env.ARM_SUBSCRIPTION_ID;
-  const where =
-    fromEnv && fromEnv !== account.id
-      ? `subscription ${fromEnv} (from ARM_SUBSCRIPTION_ID; az is on ${account.id})`
-      : `subscription ${account.name} (${account.id})`;
-  await confirm(name, options.question(where), options.yes);
-  return fromEnv ? undefined : account.id;
+  const account = await requireAzureLogin(name, (line) => console.log(line), fromEnv);
+  await confirm(
+    name,
+    options.question(`subscription ${account.name} (${account.id})`),
+    options.yes,
+  );
+  return account.id;
 }

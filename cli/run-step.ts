@@ -72,14 +72,20 @@ export interface CommandResult {
  */
 export function runCommand(
   command: ExternalCommand,
-  options: { readonly capture?: boolean } = {},
+  options: {
+    readonly capture?: boolean;
+    /** With `capture`: let the program's errors through to this process' stderr. @default false */
+    readonly showErrors?: boolean;
+  } = {},
 ): Promise<CommandResult> {
   const path = findProgram(command.program) ?? command.program;
   return new Promise((resolve) => {
     const child = spawn(path, command.args, {
       cwd: command.cwd,
       env: { ...process.env, ...command.env },
-      stdio: options.capture ? ['ignore', 'pipe', 'ignore'] : 'inherit',
+      stdio: options.capture
+        ? ['ignore', 'pipe', options.showErrors ? 'inherit' : 'ignore']
+        : 'inherit',
     });
     let stdout = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { DEPLOYED, runCli, SECRET_VARIABLES, SUBSCRIPTION, standIns } from './cli-helpers';
 import { defaultConfigData, tempDir } from './helpers';
 
@@ -21,13 +22,12 @@ describe('deploy', () => {
       '$ az account show --output json',
       '[1/6] check: synthesize and run every check that needs no outputs, before anything changes (the deployed values are not known yet)',
       '[2/6] cdktf deploy',
-      `$ cdktf deploy workload-identity --auto-approve --outputs-file ${join(cwd, 'outputs.json')}`,
+      `$ ARM_SUBSCRIPTION_ID='<subscription of az account show>' cdktf deploy workload-identity --auto-approve --outputs-file ${join(cwd, 'outputs.json')}`,
       `[3/6] synth: write the manifests bound to the deployed values in ${join(cwd, 'outputs.json')}`,
       '[4/6] verify: check the pair for apply: no placeholder left, client ids equal to the outputs',
       '[5/6] az aks get-credentials',
-      '$ az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --overwrite-existing',
-      '[6/6] kubectl apply',
-      '$ kubectl apply -f dist/',
+      "$ az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --context workload-id-aks --overwrite-existing --subscription '<subscription of az account show>'",
+      '[6/6] kubectl apply: kubectl --context workload-id-aks apply -f dist/, leaving out namespaces that exist and were not made by deploy, after deleting the Pods whose spec or identity changed (pods are immutable)',
     ]);
     expect(existsSync(join(cwd, 'dist'))).toBe(false);
   });
@@ -45,11 +45,12 @@ describe('deploy', () => {
     expect(run.calls).toEqual([
       'az account show --output json',
       `cdktf deploy workload-identity --auto-approve --outputs-file ${join(cwd, 'outputs.json')} ${env}`,
-      'az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --overwrite-existing',
-      'kubectl apply -f dist/',
+      `az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --context workload-id-aks --overwrite-existing --subscription ${SUBSCRIPTION}`,
+      'kubectl --context workload-id-aks get namespaces workload-id-test --ignore-not-found --output json',
+      'kubectl --context workload-id-aks apply -f dist/',
     ]);
     expect(run.stdout).toContain(
-      'Azure subscription: Stand-in subscription (00000000-0000-0000-0000-000000000001)',
+      'Azure subscription: Stand-in subscription (00000000-0000-0000-0000-000000000001), from az account show: cdktf and every az call use it',
     );
     expect(run.stdout).toContain(
       `$ ARM_SUBSCRIPTION_ID=${SUBSCRIPTION} WI_CONFIG=${join(cwd, 'my.yaml')} cdktf deploy workload-identity --auto-approve`,
@@ -78,9 +79,11 @@ describe('deploy', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('kubectl: simulated failure');
     expect(run.stderr.trim().split('\n').at(-1)).toBe(
-      'deploy: step 6/6 "kubectl apply" failed (exit 1); steps 1-5 are done and left in place',
+      'deploy: step 6/6 "kubectl apply" failed ("kubectl get namespaces" failed (exit 1): can the credentials of context workload-id-aks read the cluster?); steps 1-5 are done and left in place',
     );
-    expect(run.calls.at(-1)).toBe('kubectl apply -f dist/');
+    expect(run.calls.at(-1)).toBe(
+      'kubectl --context workload-id-aks get namespaces workload-id-test --ignore-not-found --output json',
+    );
     expect(existsSync(join(cwd, 'outputs.json'))).toBe(true);
     expect(existsSync(join(cwd, 'dist', 'workload-identity.k8s.yaml'))).toBe(true);
   });
@@ -185,5 +188,162 @@ describe('deploy', () => {
     expect(run.stdout).toContain('deploy: 3 steps, both stacks with one cdktf deploy');
     expect(run.stdout).toContain('cdktf.out/stacks/workload-identity-k8s/cdk.tf.json');
     expect(run.stdout).toMatch(/verify: all \d+ checks passed/);
+  });
+});
+
+describe('deploy to the cluster', () => {
+  const context = '--context workload-id-aks';
+  const deployed = DEPLOYED['workload-identity'];
+
+  /** The Pod deploy applies, read back from dist/ after a first deploy. */
+  function appliedPod(cwd: string): any {
+    const text = readFileSync(join(cwd, 'dist', 'workload-identity.k8s.yaml'), 'utf8');
+    return parseAllDocuments(text)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'Pod');
+  }
+
+  /** The Pod as the API server returns it: what was applied, the webhook's variables, the defaults. */
+  function running(pod: any, changes: { image?: string; clientId?: string } = {}): any {
+    const applied = structuredClone(pod);
+    if (changes.image) applied.spec.containers[0].image = changes.image;
+    const live = structuredClone(applied);
+    live.metadata.annotations = {
+      'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied),
+    };
+    live.spec.containers[0].env.push(
+      { name: 'AZURE_CLIENT_ID', value: changes.clientId ?? deployed.demo_client_id },
+      { name: 'AZURE_TENANT_ID', value: deployed.demo_tenant_id },
+      { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/wi/token/x' },
+    );
+    live.spec.nodeName = 'aks-system-0';
+    return live;
+  }
+
+  const ours = JSON.stringify({
+    kind: 'Namespace',
+    apiVersion: 'v1',
+    metadata: {
+      name: 'workload-id-test',
+      labels: { 'app.kubernetes.io/managed-by': 'workload-id' },
+    },
+  });
+
+  it('names the subscription of ARM_SUBSCRIPTION_ID in every az call, whatever az is on', () => {
+    const other = '00000000-0000-0000-0000-0000000000bb';
+    const run = runCli(['deploy', '--yes'], {
+      env: { ...SECRET_VARIABLES, ARM_SUBSCRIPTION_ID: other },
+    });
+    expect(run.status).toBe(0);
+    const az = run.calls.filter((call) => call.startsWith('az '));
+    expect(az).toHaveLength(2);
+    expect(az[0]).toMatch(new RegExp(`^az account show --subscription ${other} `));
+    for (const call of az) expect(call).toContain(`--subscription ${other}`);
+    for (const call of run.calls.filter((c) => c.startsWith('kubectl ')))
+      expect(call).toMatch(/^kubectl --context workload-id-aks /);
+  });
+
+  it('leaves out a namespace that exists and was not made by deploy, so it is never adopted', () => {
+    // GIVEN the namespace exists, made by someone else (no managed-by label)
+    const cwd = tempDir();
+    const theirs = JSON.stringify({
+      kind: 'Namespace',
+      apiVersion: 'v1',
+      metadata: { name: 'workload-id-test', labels: { team: 'platform' } },
+    });
+    const run = runCli(['deploy', '--yes'], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_KUBECTL_NAMESPACES: theirs },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    // THEN the objects applied are the manifests without that Namespace
+    expect(run.stdout).toContain(
+      'kubectl apply: namespace workload-id-test exists and was not made by deploy: used as it is, not applied (destroy leaves it)',
+    );
+    const apply = run.calls.at(-1) as string;
+    expect(apply).toMatch(/^kubectl --context workload-id-aks apply -f \S+\/objects\.yaml$/);
+    const applied = readFileSync(join(run.bin, '..', 'applied.yaml'), 'utf8');
+    expect(
+      parseAllDocuments(applied)
+        .map((d) => d.toJS().kind)
+        .sort(),
+    ).toEqual(['Pod', 'ServiceAccount']);
+  });
+
+  it('leaves a running Pod alone when nothing of it changed', () => {
+    const cwd = tempDir();
+    expect(runCli(['deploy', '--yes'], { cwd, env: SECRET_VARIABLES }).status).toBe(0);
+    const run = runCli(['deploy', '--yes'], {
+      cwd,
+      env: {
+        ...SECRET_VARIABLES,
+        STANDIN_KUBECTL_NAMESPACES: ours,
+        STANDIN_KUBECTL_PODS: JSON.stringify(running(appliedPod(cwd))),
+      },
+    });
+    expect(run.status).toBe(0);
+    expect(run.calls.filter((c) => c.startsWith('kubectl '))).toEqual([
+      `kubectl ${context} get namespaces workload-id-test --ignore-not-found --output json`,
+      `kubectl ${context} get pods --namespace workload-id-test demo-pod --ignore-not-found --output json`,
+      `kubectl ${context} apply -f dist/`,
+    ]);
+  });
+
+  it.each([
+    [
+      'image',
+      { image: 'ghcr.io/azure/azure-workload-identity/msal-go:v1.6.0' },
+      'spec.containers[0].image',
+    ],
+    [
+      'identity',
+      { clientId: '99999999-2222-3333-4444-555555555555' },
+      'AZURE_CLIENT_ID "99999999-2222-3333-4444-555555555555" was injected at creation',
+    ],
+  ])(
+    'deletes a running Pod whose %s changed before applying, since pods are immutable',
+    (_what, changes, reason) => {
+      const cwd = tempDir();
+      expect(runCli(['deploy', '--yes'], { cwd, env: SECRET_VARIABLES }).status).toBe(0);
+      const run = runCli(['deploy', '--yes'], {
+        cwd,
+        env: {
+          ...SECRET_VARIABLES,
+          STANDIN_KUBECTL_NAMESPACES: ours,
+          STANDIN_KUBECTL_PODS: JSON.stringify(running(appliedPod(cwd), changes)),
+        },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(run.calls.filter((c) => c.startsWith('kubectl ')).slice(-2)).toEqual([
+        `kubectl ${context} delete pod --namespace workload-id-test demo-pod --wait=true`,
+        `kubectl ${context} apply -f dist/`,
+      ]);
+      expect(run.stdout).toContain(
+        'kubectl apply: pod workload-id-test/demo-pod is created again (pods are immutable): ',
+      );
+      expect(run.stdout).toContain(reason);
+    },
+  );
+
+  it('fails when a changed Pod of the same name was not made by deploy, deleting nothing', () => {
+    const cwd = tempDir();
+    expect(runCli(['deploy', '--yes'], { cwd, env: SECRET_VARIABLES }).status).toBe(0);
+    const theirs = running(appliedPod(cwd), { image: 'someone/else:1' });
+    delete theirs.metadata.labels['app.kubernetes.io/managed-by'];
+    const run = runCli(['deploy', '--yes'], {
+      cwd,
+      env: {
+        ...SECRET_VARIABLES,
+        STANDIN_KUBECTL_NAMESPACES: ours,
+        STANDIN_KUBECTL_PODS: JSON.stringify(theirs),
+      },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      "pod workload-id-test/demo-pod exists and was not made by deploy (no app.kubernetes.io/managed-by=workload-id label): rename the workload's pod, or delete that pod yourself",
+    );
+    expect(run.calls.some((c) => c.includes(' delete ') || c.includes(' apply '))).toBe(false);
   });
 });

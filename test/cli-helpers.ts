@@ -47,11 +47,22 @@ done
   az: `
 if [ "$1 $2" = "account show" ]; then
   if [ -n "$STANDIN_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
-  printf '%s\\n' '{"name":"Stand-in subscription","id":"00000000-0000-0000-0000-000000000001","user":{"name":"someone"}}'
+  id=00000000-0000-0000-0000-000000000001
+  [ "$3" = "--subscription" ] && id="$4"
+  printf '{"name":"Stand-in subscription","id":"%s","user":{"name":"someone"}}\\n' "$id"
 fi
 `,
+  // Global flags first (--kubeconfig, --context), then the verb; "get" answers from STANDIN_KUBECTL_<KIND> (JSON),
+  // "apply -f <file>" keeps a copy of the file as applied.yaml beside the log.
   kubectl: `
+while [ "\${1#--}" != "$1" ]; do shift 2; done
 [ "$1" = "logs" ] && printf 'START 11/28/2026 17:01:36 (demo-pod)\\nYour secret is admin\\n'
+[ "$1 $2" = "get namespaces" ] && printf '%s' "$STANDIN_KUBECTL_NAMESPACES"
+[ "$1 $2" = "get pods" ] && printf '%s' "$STANDIN_KUBECTL_PODS"
+# Only shell built-ins: PATH holds the stand-ins alone.
+if [ "$1 $2" = "apply -f" ] && [ -f "$3" ]; then
+  while IFS= read -r line; do printf '%s\\n' "$line"; done < "$3" > "\${STANDIN_LOG%/*}/applied.yaml"
+fi
 `,
 };
 
@@ -81,6 +92,8 @@ export interface CliRun {
   readonly stdout: string;
   readonly stderr: string;
   readonly calls: string[];
+  /** The folder of the stand-ins (`applied.yaml` is written beside it). */
+  readonly bin: string;
 }
 
 /** Options of `runCli`. */
@@ -113,7 +126,7 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
   });
   const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
   writeFileSync(log, '');
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls };
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls, bin };
 }
 
 /** The subscription the stand-in `az` is logged in to. */

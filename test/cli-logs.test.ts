@@ -23,7 +23,7 @@ describe('logs', () => {
     const run = runCli(['logs', '--dry-run']);
     expect(run.status).toBe(0);
     expect(run.stdout).toBe(
-      'Reading logs from [demo-pod] pod...\n$ kubectl logs -n workload-id-test demo-pod\n',
+      'Reading logs from [demo-pod] pod...\n$ kubectl --context workload-id-aks logs -n workload-id-test demo-pod\n',
     );
     expect(run.calls).toEqual([]);
   });
@@ -31,7 +31,9 @@ describe('logs', () => {
   it('reads the logs of the first workload, as 03-list-secret.sh', () => {
     const run = runCli(['logs']);
     expect(run.status).toBe(0);
-    expect(run.calls).toEqual(['kubectl logs -n workload-id-test demo-pod']);
+    expect(run.calls).toEqual([
+      'kubectl --context workload-id-aks logs -n workload-id-test demo-pod',
+    ]);
     expect(run.stdout).toContain('Reading logs from [demo-pod] pod...\n');
     expect(run.stdout).toContain('Your secret is admin');
   });
@@ -39,7 +41,9 @@ describe('logs', () => {
   it('follows the workload named with --workload', () => {
     const run = runCli(['logs', '--config', twoWorkloads(), '--workload', 'second', '--follow']);
     expect(run.status).toBe(0);
-    expect(run.calls).toEqual(['kubectl logs -n second-ns second-pod -f']);
+    expect(run.calls).toEqual([
+      'kubectl --context workload-id-aks logs -n second-ns second-pod -f',
+    ]);
   });
 
   it('fails when the workload is not in the config, naming those that are', () => {

@@ -33,6 +33,7 @@ describe('WorkloadChart', () => {
     expect(account.metadata).toEqual({
       name: 'workload-id-sa',
       namespace: 'workload-id-test',
+      labels: { 'app.kubernetes.io/managed-by': 'workload-id' },
       annotations: {
         'azure.workload.identity/client-id': deployed.clientId,
         'azure.workload.identity/tenant-id': deployed.tenantId,
@@ -94,6 +95,21 @@ describe('WorkloadChart', () => {
       requests: { cpu: '50m', memory: '128Mi' },
       limits: { cpu: '200m', memory: '256Mi' },
     });
+  });
+
+  it('marks every object it makes as managed by workload-id, so destroy deletes only those', () => {
+    const objects = synth();
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Namespace', 'Pod', 'ServiceAccount']);
+    for (const o of objects)
+      expect(o.metadata.labels['app.kubernetes.io/managed-by']).toBe('workload-id');
+  });
+
+  it('does not create a namespace every cluster already has (default)', () => {
+    const data = defaultConfigData();
+    data.workloads[0].namespace = 'default';
+    const objects = synth(deployed, parseConfig(data));
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Pod', 'ServiceAccount']);
+    expect(objects.every((o) => o.metadata.namespace === 'default')).toBe(true);
   });
 
   it('fails when a workload has no bindings', () => {

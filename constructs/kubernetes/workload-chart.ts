@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
+import { BUILT_IN_NAMESPACES, MANAGED_BY, MANAGED_BY_LABEL } from '../../config/cluster-objects';
 import type { WorkloadBindings } from '../../config/outputs';
 import { SAMPLES, type Sample } from '../../config/samples';
 import type { Config } from '../../config/schema';
@@ -20,7 +21,11 @@ export interface WorkloadChartProps {
 /** The Kubernetes side of the lab: namespaces, annotated service accounts and the labelled workloads (pods or Deployments). */
 export class WorkloadChart extends Chart {
   constructor(scope: Construct, id: string, props: WorkloadChartProps) {
-    super(scope, id, { disableResourceNameHashes: true });
+    // The label lets destroy delete only what deploy made, and tells a namespace deploy made from one it found.
+    super(scope, id, {
+      disableResourceNameHashes: true,
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY },
+    });
     const namespaces = new Set<string>();
     const accounts = new Map<string, WorkloadServiceAccount>();
     for (const workload of props.config.workloads) {
@@ -29,7 +34,8 @@ export class WorkloadChart extends Chart {
         throw new Error(
           `no bindings for workload ${JSON.stringify(workload.name)}: the outputs do not match the config`,
         );
-      if (!namespaces.has(workload.namespace)) {
+      // A namespace every cluster has is used, never created: applying it would adopt it, destroying it would empty it.
+      if (!namespaces.has(workload.namespace) && !BUILT_IN_NAMESPACES.has(workload.namespace)) {
         namespaces.add(workload.namespace);
         new kplus.Namespace(this, `Namespace-${workload.namespace}`, {
           metadata: { name: workload.namespace },
