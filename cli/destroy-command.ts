@@ -31,10 +31,9 @@ export interface DestroyOptions {
 
 /** The objects the chart makes for a config, as `deploy` applied them (cdk8s loaded only when needed). */
 export async function chartObjects(config: Config): Promise<KubeObject[]> {
-  const { App } = await import('cdk8s');
-  const { CHART_NAME, WorkloadChart } = await import('../constructs/kubernetes/workload-chart');
+  const { manifestObjects } = await import('../manifests/synth-manifests');
   const bindings = new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS]));
-  return new WorkloadChart(new App(), CHART_NAME, { config, bindings }).toJson() as KubeObject[];
+  return manifestObjects(config, bindings) as KubeObject[];
 }
 
 /**

@@ -16,3 +16,11 @@ export function synthManifests(
   app.synth();
   return chart;
 }
+
+/** The chart's objects for a config, in memory: nothing is written (destroy names what to delete with them). */
+export function manifestObjects(
+  config: Config,
+  bindings: ReadonlyMap<string, WorkloadBindings>,
+): unknown[] {
+  return new WorkloadChart(new App(), CHART_NAME, { config, bindings }).toJson();
+}
