@@ -16,12 +16,14 @@ export interface VerifyChildReport {
 const [outdir = 'bench-out', configFile] = process.argv.slice(2);
 const { synthManifests, synthStacks } = await import('../synth');
 const { loadConfig } = await import('../config/load-config');
+const { generatedKeyVaultName } = await import('../config/key-vault-name');
 const { locatePair, readSynthesizedPair } = await import('../verify/synthesized-pair');
 const { checkPair } = await import('../verify/check-pair');
 
 const config = loadConfig(configFile);
 const guid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const clientIds = new Map<string, string>();
+const vaultName = config.keyVault.name ?? generatedKeyVaultName(guid(1), config.resourceGroup);
 const bindings = new Map<string, WorkloadBindings>(
   config.workloads.map((w) => {
     const clientId = clientIds.get(w.managedIdentity) ?? guid(clientIds.size + 1);
@@ -31,7 +33,8 @@ const bindings = new Map<string, WorkloadBindings>(
       {
         clientId,
         tenantId: guid(0),
-        vaultUrl: `https://${config.keyVault.name}.vault.azure.net/`,
+        vaultUrl: `https://${vaultName}.vault.azure.net/`,
+        vaultName,
         oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/tenant/issuer/',
       },
     ];

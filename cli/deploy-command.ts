@@ -172,7 +172,7 @@ export async function deploy(options: DeployOptions): Promise<void> {
     secretHint:
       'export each with the value of its Key Vault secret (written with value_wo: never stored in a file or in state)',
     question: (where) =>
-      `Deploy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name}) to ${where}?`,
+      `Deploy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name ?? 'named from the subscription'}) to ${where}?`,
     dryRun: options.dryRun,
     yes: options.yes,
   });

@@ -138,7 +138,7 @@ export async function destroy(options: DestroyOptions): Promise<void> {
     secretHint:
       'Terraform asks for every variable, even to destroy; any value will do (e.g. export TF_VAR_secret_<name>=unused)',
     question: (where) =>
-      `Destroy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name}) in ${where}?`,
+      `Destroy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name ?? 'named from the subscription'}) in ${where}?`,
     dryRun: options.dryRun,
     yes: options.yes,
   });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { GUID_PATTERN } from './rules';
+import { GUID_PATTERN, keyVaultName } from './rules';
 import type { Config, WorkloadConfig } from './schema';
 
 /** Name of the cdktf stack that holds the Azure side. */
@@ -32,6 +32,8 @@ export interface WorkloadBindings {
   readonly tenantId: string;
   /** `https://<vault>.vault.azure.net/` */
   readonly vaultUrl: string;
+  /** The vault's name, known only after deploy when Terraform generates it: `KEYVAULT_NAME` of the upstream samples. */
+  readonly vaultName: string;
   /** The cluster's OIDC issuer URL, with its trailing `/`. */
   readonly oidcIssuerUrl: string;
 }
@@ -42,6 +44,7 @@ export function outputName(workload: string, binding: keyof WorkloadBindings): s
     clientId: 'client_id',
     tenantId: 'tenant_id',
     vaultUrl: 'vault_url',
+    vaultName: 'vault_name',
     oidcIssuerUrl: 'oidc_issuer_url',
   }[binding];
   return `${workload}_${suffix}`;
@@ -64,6 +67,7 @@ export const PLACEHOLDER_BINDINGS: WorkloadBindings = Object.freeze({
   clientId: 'placeholder-client-id',
   tenantId: 'placeholder-tenant-id',
   vaultUrl: 'https://placeholder-vault.invalid/',
+  vaultName: 'placeholder-vault',
   oidcIssuerUrl: 'https://placeholder-issuer.invalid/',
 });
 
@@ -85,10 +89,14 @@ export interface LoadedBindings {
   readonly byWorkload: ReadonlyMap<string, WorkloadBindings>;
 }
 
-const checks: Record<keyof WorkloadBindings, [RegExp, string]> = {
+const checks: Record<
+  keyof WorkloadBindings,
+  [{ readonly test: (value: string) => boolean }, string]
+> = {
   clientId: [GUID_PATTERN, 'a GUID'],
   tenantId: [GUID_PATTERN, 'a GUID'],
   vaultUrl: [/^https:\/\/[^/\s]+\/$/, 'an https URL ending with "/"'],
+  vaultName: [keyVaultName, keyVaultName.description],
   oidcIssuerUrl: [
     /^https:\/\/[^\s]+\/$/,
     'an https URL ending with "/" (AKS issuer URLs keep their trailing slash)',
@@ -166,6 +174,7 @@ function bindingsOf(
     clientId: read('clientId'),
     tenantId: read('tenantId'),
     vaultUrl: read('vaultUrl'),
+    vaultName: read('vaultName'),
     oidcIssuerUrl: read('oidcIssuerUrl'),
   };
 }

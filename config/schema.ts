@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { windows2022VersionProblem } from './aks';
 import { WORKLOAD_KINDS } from './kubernetes-object';
 import * as rules from './rules';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY, type NameRule } from './rules';
 import { SAMPLES, type Sample, type SampleName } from './samples';
+import { workloadName } from './terraform-names';
 
 const named = (rule: NameRule) =>
   z.string().refine(rule.test, {
@@ -25,13 +27,13 @@ const ClusterSchema = z.strictObject({
   name: named(rules.aksClusterName),
   /** Read an existing cluster instead of creating one; its OIDC issuer must be on (checked at plan). */
   existing: z.boolean().default(false),
-  /** Resource group of an existing cluster. @default - the top-level resourceGroup */
+  /** Resource group of the cluster: where an existing one lives, or where a new one is created. @default - the top-level resourceGroup */
   resourceGroup: named(rules.resourceGroupName).optional(),
   nodeCount: z.int().min(1).max(100).default(1),
   vmSize: named(rules.vmSize).default('Standard_D2s_v5'),
-  /** Omitted: AKS picks its current default version. */
   /** A Windows node pool beside the Linux system pool, for workloads with `os: windows`. */
   windowsNodePool: WindowsNodePoolSchema.optional(),
+  /** The version a new cluster is created with; AKS's patch channel upgrades it afterwards. Omitted: AKS's current default. */
   kubernetesVersion: z
     .string()
     .regex(/^\d+\.\d+(\.\d+)?$/, {
@@ -43,7 +45,11 @@ const ClusterSchema = z.strictObject({
 const guid = named(rules.guid);
 
 const KeyVaultSchema = z.strictObject({
-  name: named(rules.keyVaultName),
+  /**
+   * Globally unique: set it to a name of your own, or leave it out and the deploy names the vault
+   * `wi-kv-<16 hex digits>` from the subscription and the resource group (config/key-vault-name.ts).
+   */
+  name: named(rules.keyVaultName).optional(),
   /** Read an existing RBAC vault instead of creating one; its secrets must exist and are not managed here. */
   existing: z.boolean().default(false),
   /** Cross-tenant: the tenant that holds the vault, when it is not the cluster's. Needs subscriptionId and resourceGroup. */
@@ -61,7 +67,7 @@ const KeyVaultSchema = z.strictObject({
 
 const WorkloadSchema = z.strictObject({
   /** Names the workload's Terraform outputs; unique. */
-  name: named(rules.dns1123Label),
+  name: named(workloadName),
   namespace: named(rules.dns1123Label),
   serviceAccount: named(rules.dns1123Subdomain),
   /** Name of the identity: the managed identity's name, or the application's display name. */
@@ -151,6 +157,23 @@ export const ConfigSchema = z
         path: ['keyVault', 'tenantId'],
         message:
           'a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too',
+      });
+    }
+    if (vault.existing && vault.name === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keyVault', 'name'],
+        message: 'an existing vault needs its name (keyVault.existing is true)',
+      });
+    }
+    const version = config.cluster.kubernetesVersion;
+    const windowsProblem =
+      config.cluster.windowsNodePool && version ? windows2022VersionProblem(version) : undefined;
+    if (windowsProblem) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'kubernetesVersion'],
+        message: windowsProblem,
       });
     }
     if (config.cluster.existing && config.cluster.windowsNodePool) {

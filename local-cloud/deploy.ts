@@ -3,6 +3,7 @@ import { secretVariableName } from '../config/outputs';
 import { parseReference, resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
 import { secretValueRefusal } from './key-vault-rules';
 import type { CloudImage, CloudModel } from './model';
+import { evaluateExpression } from './terraform-expression';
 
 /** What `terraform apply` would leave behind: the model the local cloud serves and the stack's outputs. */
 export interface LocalDeployment {
@@ -75,8 +76,7 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
       const reference = nested
         ? { address: nested[1], attribute: `${nested[2]}[${nested[3]}].${nested[4]}` }
         : parseReference(`\${${expression}}`);
-      if (!reference)
-        throw new Error(`${where}: the local cloud cannot evaluate \${${expression}}`);
+      if (!reference) return String(evaluateExpression(expression, attributeOf(where)));
       const target = state.get(reference.address);
       if (!target) throw new NotYet();
       const attribute = nested
@@ -88,6 +88,22 @@ export function deployTerraform(terraform: TerraformJson, options: DeployOptions
         );
       return String(attribute);
     });
+  };
+
+  // A reference inside a function call: `type.name.attribute` or `data.type.name.attribute`.
+  const attributeOf = (where: string) => (path: string) => {
+    const parts = path.split('.');
+    const cut = parts[0] === 'data' ? 3 : 2;
+    const address = parts.slice(0, cut).join('.');
+    const attribute = parts.slice(cut).join('.');
+    const target = state.get(address);
+    if (!target) {
+      if (pending.some((r) => r.address === address)) throw new NotYet();
+      throw new Error(`${where}: ${path} names no resource of the stack`);
+    }
+    if (target[attribute] === undefined)
+      throw new Error(`${where}: ${address} has no attribute ${attribute} in the local cloud`);
+    return target[attribute];
   };
 
   while (pending.length > 0) {
@@ -267,6 +283,12 @@ function computed(
         tenant_id: tenantId,
         subscription_id: subscriptionId,
         object_id: guidFrom(`deployer`),
+        client_id: guidFrom('deployer-app'),
+      };
+    case 'azuread_client_config':
+      return {
+        tenant_id: tenantId,
+        object_id: guidFrom('deployer'),
         client_id: guidFrom('deployer-app'),
       };
     case 'azurerm_resource_group':

@@ -86,8 +86,14 @@ describe('AzureStack', () => {
       principal_id: '${data.azurerm_client_config.Deployer.object_id}',
       scope: `\${${vault.address}.id}`,
     });
+    // Every secret waits for the deployer's role to reach the data plane: azurerm does not retry a 403.
+    const wait = one(tf, 'time_sleep');
+    expect(wait.values).toEqual({
+      create_duration: '120s',
+      triggers: { role_assignment_id: `\${${officer.address}.id}` },
+    });
     for (const secret of resourcesOf(tf, 'azurerm_key_vault_secret'))
-      expect(secret.values.depends_on).toEqual([officer.address]);
+      expect(secret.values.depends_on).toEqual([wait.address]);
   });
 
   it('writes secret values only through ephemeral sensitive variables and value_wo', () => {
@@ -112,6 +118,7 @@ describe('AzureStack', () => {
       'demo_client_id',
       'demo_oidc_issuer_url',
       'demo_tenant_id',
+      'demo_vault_name',
       'demo_vault_url',
       'resource_group_name',
     ]);
@@ -178,5 +185,255 @@ describe('AzureStack', () => {
       issuer: expect.stringMatching(/oidc_issuer_url\}$/),
       audiences: ['api://AzureADTokenExchange'],
     });
+  });
+});
+
+/**
+ * Rough Azure durations in seconds of creating each kind (data sources: a read). Upper estimates on the side of
+ * the wait, the lower end of AKS's 5-10 minutes for the cluster: the claim must hold in the worst case.
+ */
+const ESTIMATED_SECONDS: Record<string, number> = {
+  azurerm_resource_group: 10,
+  azurerm_key_vault: 90,
+  azurerm_role_assignment: 20,
+  time_sleep: 120,
+  azurerm_key_vault_secret: 10,
+  azurerm_kubernetes_cluster: 300,
+  azurerm_kubernetes_cluster_node_pool: 300,
+  azurerm_user_assigned_identity: 15,
+  azurerm_federated_identity_credential: 10,
+};
+
+/** The stack as a graph: each resource and data source with what it waits for (references and depends_on). */
+function dependencyGraph(tf: TerraformJson): Map<string, Set<string>> {
+  const nodes = [
+    ...Object.keys(tf.resource ?? {}).flatMap((type) => resourcesOf(tf, type)),
+    ...Object.keys(tf.data ?? {}).flatMap((type) => resourcesOf(tf, `data.${type}`)),
+  ];
+  const addresses = new Set(nodes.map((n) => n.address));
+  const graph = new Map<string, Set<string>>();
+  for (const node of nodes) {
+    const text = JSON.stringify(node.values);
+    const referenced = [...text.matchAll(/\b(?:data\.)?[a-z][\w]*\.[\w-]+/g)]
+      .map((m) => m[0])
+      .filter((a) => addresses.has(a) && a !== node.address);
+    graph.set(
+      node.address,
+      new Set([...referenced, ...((node.values.depends_on as string[] | undefined) ?? [])]),
+    );
+  }
+  return graph;
+}
+
+/** The longest estimated time from the start until each node is done. */
+function finishTimes(graph: Map<string, Set<string>>): Map<string, number> {
+  const done = new Map<string, number>();
+  const finish = (address: string): number => {
+    const known = done.get(address);
+    if (known !== undefined) return known;
+    const type = address.startsWith('data.') ? 'data' : address.split('.')[0];
+    const own = type === 'data' ? 2 : (ESTIMATED_SECONDS[type] ?? 10);
+    const start = Math.max(0, ...[...(graph.get(address) ?? [])].map(finish));
+    done.set(address, start + own);
+    return start + own;
+  };
+  for (const address of graph.keys()) finish(address);
+  return done;
+}
+
+/** Whether `from` waits, directly or not, for `to`. */
+function waitsFor(graph: Map<string, Set<string>>, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const visit = (a: string): boolean => {
+    if (a === to) return true;
+    if (seen.has(a)) return false;
+    seen.add(a);
+    return [...(graph.get(a) ?? [])].some(visit);
+  };
+  return visit(from);
+}
+
+describe('AzureStack: the RBAC wait does not lengthen the deploy', () => {
+  it.each([
+    ['the default config', () => defaultConfigData()],
+    [
+      'a Windows pool and two identities',
+      () => {
+        const data = defaultConfigData();
+        data.cluster.windowsNodePool = {};
+        data.workloads.push({
+          ...data.workloads[0],
+          name: 'second',
+          serviceAccount: 'second-sa',
+          managedIdentity: 'second-mi',
+          pod: 'second-pod',
+          roleScope: 'vault',
+        });
+        return data;
+      },
+    ],
+  ])(
+    'runs beside the cluster, and no path through it is longer than the path through the cluster: %s',
+    (_case, data) => {
+      const tf = synth(parseConfig(data()));
+      const graph = dependencyGraph(tf);
+      const wait = one(tf, 'time_sleep').address;
+      const cluster = one(tf, 'azurerm_kubernetes_cluster').address;
+      // GIVEN the secrets wait for the role's propagation, and nothing between them and the cluster
+      const secrets = resourcesOf(tf, 'azurerm_key_vault_secret').map((s) => s.address);
+      for (const secret of secrets) {
+        expect(waitsFor(graph, secret, wait)).toBe(true);
+        expect(waitsFor(graph, secret, cluster)).toBe(false);
+        expect(waitsFor(graph, cluster, secret)).toBe(false);
+      }
+      expect(waitsFor(graph, cluster, wait)).toBe(false);
+      // WHEN the longest path through each is estimated
+      const times = finishTimes(graph);
+      const through = (node: string) =>
+        Math.max(
+          ...[...graph.keys()]
+            .filter((a) => a === node || waitsFor(graph, a, node))
+            .map((a) => times.get(a) ?? 0),
+        );
+      // THEN the cluster's path is the longer one: the deploy takes as long as without the wait
+      expect(through(wait)).toBeLessThan(through(cluster));
+      expect(Math.max(...times.values())).toBe(through(cluster));
+    },
+  );
+});
+
+describe('AzureStack: resource groups', () => {
+  const groups = (tf: TerraformJson) =>
+    resourcesOf(tf, 'azurerm_resource_group').map((g) => g.values.name);
+
+  it('creates no group an existing cluster lives in (the top-level one), and puts new resources in it', () => {
+    const data = defaultConfigData();
+    data.cluster.existing = true;
+    const tf = synth(parseConfig(data));
+    expect(groups(tf)).toEqual([]);
+    expect(one(tf, 'azurerm_key_vault').values.resource_group_name).toBe('workload-id-rg');
+    expect(one(tf, 'azurerm_user_assigned_identity').values.resource_group_name).toBe(
+      'workload-id-rg',
+    );
+    expect(tf.output?.resource_group_name.value).toBe('workload-id-rg');
+  });
+
+  it('creates no group an existing vault lives in (the top-level one)', () => {
+    const data = defaultConfigData();
+    Object.assign(data.keyVault, { existing: true, name: 'team-kv' });
+    const tf = synth(parseConfig(data));
+    expect(groups(tf)).toEqual([]);
+    expect(one(tf, 'azurerm_kubernetes_cluster').values.resource_group_name).toBe('workload-id-rg');
+  });
+
+  it("puts managed identities in the stack's group, not in an existing vault's group", () => {
+    const data = defaultConfigData();
+    Object.assign(data.cluster, { existing: true, resourceGroup: 'platform-rg' });
+    Object.assign(data.keyVault, { existing: true, name: 'team-kv', resourceGroup: 'secrets-rg' });
+    const tf = synth(parseConfig(data));
+    expect(groups(tf)).toEqual(['workload-id-rg']);
+    expect(one(tf, 'azurerm_user_assigned_identity').values.resource_group_name).toBe(
+      '${azurerm_resource_group.ResourceGroup.name}',
+    );
+    expect(one(tf, 'data.azurerm_key_vault').values.resource_group_name).toBe('secrets-rg');
+  });
+
+  it('creates no group at all when only existing resources and applications are used', () => {
+    const data = defaultConfigData();
+    Object.assign(data.cluster, { existing: true, resourceGroup: 'platform-rg' });
+    Object.assign(data.keyVault, { existing: true, name: 'team-kv', resourceGroup: 'secrets-rg' });
+    data.workloads[0].identity = 'application';
+    expect(groups(synth(parseConfig(data)))).toEqual([]);
+  });
+
+  it('creates a new cluster in cluster.resourceGroup and outputs that group', () => {
+    const data = defaultConfigData();
+    data.cluster.resourceGroup = 'aks-rg';
+    const tf = synth(parseConfig(data));
+    expect(groups(tf).sort()).toEqual(['aks-rg', 'workload-id-rg']);
+    expect(one(tf, 'azurerm_kubernetes_cluster').values.resource_group_name).toBe(
+      '${azurerm_resource_group.ClusterResourceGroup.name}',
+    );
+    expect(tf.output?.resource_group_name.value).toBe(
+      '${azurerm_resource_group.ClusterResourceGroup.name}',
+    );
+  });
+
+  it("puts a cross-tenant vault's identities in a group of the stack's name in the vault's tenant", () => {
+    const data = defaultConfigData();
+    Object.assign(data.keyVault, {
+      existing: true,
+      name: 'partner-kv',
+      tenantId: 'bbbbbbbb-0000-4000-a000-000000000002',
+      subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
+      resourceGroup: 'partner-rg',
+    });
+    const tf = synth(parseConfig(data));
+    const identityGroup = resourcesOf(tf, 'azurerm_resource_group').find(
+      (g) => g.values.provider === 'azurerm.resources',
+    )!;
+    expect(identityGroup.values.name).toBe('workload-id-rg');
+    expect(one(tf, 'azurerm_user_assigned_identity').values).toMatchObject({
+      resource_group_name: `\${${identityGroup.address}.name}`,
+      provider: 'azurerm.resources',
+    });
+  });
+});
+
+describe('AzureStack: names and destroy', () => {
+  it('names the vault from the subscription when the config names none, and outputs that name', () => {
+    const tf = synth();
+    const vault = one(tf, 'azurerm_key_vault');
+    expect(vault.values.name).toMatch(
+      /^wi-kv-\$\{substr\(sha1\(lower\(join\("\/", \[data\.azurerm_client_config\.Deployer\.subscription_id, azurerm_resource_group\.ResourceGroup\.name\]\)\)\), 0, 16\)\}$/,
+    );
+    expect(tf.output?.demo_vault_name.value).toBe(`\${${vault.address}.name}`);
+    expect(tf.output?.demo_vault_url.value).toBe(`\${${vault.address}.vault_uri}`);
+  });
+
+  it('leaves a destroyed vault soft-deleted (no purge right needed) and recovers it on the next deploy', () => {
+    const features = {
+      purge_soft_delete_on_destroy: false,
+      purge_soft_deleted_secrets_on_destroy: false,
+      recover_soft_deleted_key_vaults: true,
+      recover_soft_deleted_secrets: true,
+    };
+    expect((synth().provider as any).azurerm).toEqual([{ features: [{ key_vault: [features] }] }]);
+  });
+
+  it('fails when a workload name would start a Terraform output name with a digit', () => {
+    const config = loadConfig();
+    const bad: Config = { ...config, workloads: [{ ...config.workloads[0], name: '1demo' }] };
+    expect(() => synth(bad)).toThrow(
+      'workload name "1demo" gives the output name "1demo_client_id", which must be a Terraform name: letters, digits, "_" and "-", starting with a letter or "_"',
+    );
+  });
+
+  it('hands out its identities read-only, by name', () => {
+    const stack = new AzureStack(Testing.app(), 'workload-identity', { config: loadConfig() });
+    expect(stack.identity('workload-id-mi').identityName).toBe('workload-id-mi');
+    expect(() => stack.identity('nobody')).toThrow(
+      'no workload of the config has managedIdentity "nobody"',
+    );
+  });
+
+  it('gives one identity two credentials for one service account name in two namespaces', () => {
+    const data = defaultConfigData();
+    data.workloads.push({
+      ...data.workloads[0],
+      name: 'other',
+      namespace: 'other-ns',
+      pod: 'other-pod',
+    });
+    const tf = synth(parseConfig(data));
+    expect(
+      resourcesOf(tf, 'azurerm_federated_identity_credential').map((c) => c.values.subject),
+    ).toEqual(
+      expect.arrayContaining([
+        'system:serviceaccount:workload-id-test:workload-id-sa',
+        'system:serviceaccount:other-ns:workload-id-sa',
+      ]),
+    );
+    expect(resourcesOf(tf, 'azurerm_federated_identity_credential')).toHaveLength(2);
   });
 });

@@ -20,6 +20,7 @@ export const DEPLOYED = {
     demo_client_id: '11111111-2222-3333-4444-555555555555',
     demo_tenant_id: '66666666-7777-8888-9999-000000000000',
     demo_vault_url: 'https://workload-id-kv-demo.vault.azure.net/',
+    demo_vault_name: 'workload-id-kv-demo',
     demo_oidc_issuer_url:
       'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
     cluster_name: 'workload-id-aks',

@@ -106,7 +106,7 @@ describe('verify command output', () => {
         ]),
       block(
         'credential-audience',
-        'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
+        'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test_workload-id-sa_D3B6F5B3',
         'audience is ["api://AzureADTokenExchange/"], not ["api://AzureADTokenExchange"]',
       ),
     ],
@@ -117,7 +117,7 @@ describe('verify command output', () => {
           'https://westeurope.oic.prod-aks.azure.com/t/c'),
       block(
         'credential-issuer',
-        'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
+        'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test_workload-id-sa_D3B6F5B3',
         'issuer "https://westeurope.oic.prod-aks.azure.com/t/c" is a literal without the trailing "/"',
       ),
     ],
@@ -332,7 +332,7 @@ describe('verify command line', () => {
         check: 'credential-audience',
         severity: 'error',
         subject:
-          'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7',
+          'azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test_workload-id-sa_D3B6F5B3',
         message: 'audience is ["api://other"], not ["api://AzureADTokenExchange"]',
         prevents:
           "AADSTS700212 (older Entra: AADSTS70021): the token's audience matches no credential",

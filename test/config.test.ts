@@ -358,4 +358,37 @@ describe('config validation', () => {
       'workloads[0].image',
     ]);
   });
+
+  it('leaves the default vault unnamed: the deploy names it per subscription', () => {
+    expect(loadConfig().keyVault.name).toBeUndefined();
+  });
+
+  it('fails when an existing vault has no name', () => {
+    expect(problemsOf((d) => (d.keyVault.existing = true))).toEqual([
+      'keyVault.name: an existing vault needs its name (keyVault.existing is true)',
+    ]);
+  });
+
+  it('fails when a workload name starts with a digit (Terraform output names cannot)', () => {
+    expect(problemsOf((d) => (d.workloads[0].name = '1demo'))).toEqual([
+      'workloads[0].name: "1demo" must be a DNS-1123 label that starts with a letter (it also starts Terraform output names): 1-63 lowercase letters, digits and "-", ending with a letter or digit',
+    ]);
+  });
+
+  it('fails when a Windows Server 2022 pool is asked for with Kubernetes 1.37 or later', () => {
+    expect(
+      problemsOf((d) => {
+        d.cluster.windowsNodePool = {};
+        d.cluster.kubernetesVersion = '1.37';
+      }),
+    ).toEqual([
+      'cluster.kubernetesVersion: Kubernetes 1.37 has no Windows Server 2022 nodes (AKS supports them up to 1.36), and azurerm 4.55 offers no newer Windows node image: pin kubernetesVersion to 1.36 or lower, or drop windowsNodePool',
+    ]);
+  });
+
+  it('accepts a Windows Server 2022 pool with Kubernetes 1.36', () => {
+    const data = defaultConfigData();
+    Object.assign(data.cluster, { windowsNodePool: {}, kubernetesVersion: '1.36' });
+    expect(parseConfig(data).cluster.kubernetesVersion).toBe('1.36');
+  });
 });

@@ -48,6 +48,7 @@ function asReferenced(object: unknown, workloadOf: (value: string) => string): u
     clientId: 'client_id',
     tenantId: 'tenant_id',
     vaultUrl: 'vault_url',
+    vaultName: 'vault_name',
     oidcIssuerUrl: 'oidc_issuer_url',
   };
   const placeholder = new Map(
@@ -114,9 +115,11 @@ describe('KubernetesStack', () => {
         cluster_ca_certificate: `\${base64decode(${cluster}.cluster_ca_certificate)}`,
       },
     ]);
+    // The cluster the Azure stack built, where it lives: its outputs, not names re-derived from the config.
     expect(resourcesOf(tf, 'data.azurerm_kubernetes_cluster')[0].values).toMatchObject({
-      name: 'workload-id-aks',
-      resource_group_name: 'workload-id-rg',
+      name: '${data.terraform_remote_state.AzureOutputs.outputs.cluster_name}',
+      resource_group_name:
+        '${data.terraform_remote_state.AzureOutputs.outputs.resource_group_name}',
     });
     expect(tf.output).toBeUndefined();
     // The Azure stack gains no cross-stack output: the kube config never reaches an outputs file.
@@ -125,9 +128,28 @@ describe('KubernetesStack', () => {
       'demo_client_id',
       'demo_oidc_issuer_url',
       'demo_tenant_id',
+      'demo_vault_name',
       'demo_vault_url',
       'resource_group_name',
     ]);
+  });
+
+  it("looks for a new cluster in the group it is created in (cluster.resourceGroup), through the Azure stack's output", () => {
+    // GIVEN a new cluster in a group of its own
+    const data = defaultConfigData();
+    data.cluster.resourceGroup = 'aks-rg';
+    const { tf, azure } = stacks(parseConfig(data));
+    // THEN the Azure stack creates the cluster in that group and outputs it
+    const [cluster] = resourcesOf(azure, 'azurerm_kubernetes_cluster');
+    expect(cluster.values.resource_group_name).toBe(
+      '${azurerm_resource_group.ClusterResourceGroup.name}',
+    );
+    expect(azure.output?.resource_group_name.value).toBe(cluster.values.resource_group_name);
+    expect((azure.resource as any).azurerm_resource_group.ClusterResourceGroup.name).toBe('aks-rg');
+    // AND the Kubernetes stack reads the cluster from that output
+    expect(resourcesOf(tf, 'data.azurerm_kubernetes_cluster')[0].values.resource_group_name).toBe(
+      '${data.terraform_remote_state.AzureOutputs.outputs.resource_group_name}',
+    );
   });
 
   it("reads the Azure stack's outputs from its state, and deploys after it", () => {

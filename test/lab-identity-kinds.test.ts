@@ -131,7 +131,11 @@ describe('existing resources on the local cloud', () => {
   it('reads an existing cluster and vault, with plan-time checks of their settings', async () => {
     const files = labFor((d) => {
       Object.assign(d.cluster, { existing: true, resourceGroup: 'platform-rg' });
-      Object.assign(d.keyVault, { existing: true, resourceGroup: 'secrets-rg' });
+      Object.assign(d.keyVault, {
+        existing: true,
+        name: 'secrets-kv',
+        resourceGroup: 'secrets-rg',
+      });
     });
     const { code, last, pair } = await runDemoPod(files);
     expect([code, last]).toEqual([0, 'Your secret is admin']);
@@ -152,7 +156,7 @@ describe('existing resources on the local cloud', () => {
     });
     const [vault] = resourcesOf(tf, 'data.azurerm_key_vault');
     expect((vault.values.lifecycle as any).postcondition[0].condition).toBe(
-      '${coalesce(self.rbac_authorization_enabled, self.enable_rbac_authorization, false)}',
+      '${self.rbac_authorization_enabled}',
     );
     expect(tf.output.resource_group_name.value).toBe('platform-rg');
     const grant = resourcesOf(tf, 'azurerm_role_assignment')[0];

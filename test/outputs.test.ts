@@ -15,6 +15,7 @@ const good = {
   demo_client_id: '11111111-2222-3333-4444-555555555555',
   demo_tenant_id: '66666666-7777-8888-9999-000000000000',
   demo_vault_url: 'https://workload-id-kv-demo.vault.azure.net/',
+  demo_vault_name: 'workload-id-kv-demo',
   demo_oidc_issuer_url: 'https://westeurope.oic.prod-aks.azure.com/6666/abc/',
 };
 
@@ -31,6 +32,7 @@ describe('outputs contract', () => {
       clientId: good.demo_client_id,
       tenantId: good.demo_tenant_id,
       vaultUrl: good.demo_vault_url,
+      vaultName: good.demo_vault_name,
       oidcIssuerUrl: good.demo_oidc_issuer_url,
     });
   });
@@ -79,7 +81,7 @@ describe('outputs contract', () => {
       'TF_VAR_secret_password',
     ]);
     const data = defaultConfigData();
-    data.keyVault.existing = true;
+    Object.assign(data.keyVault, { existing: true, name: 'team-vault' });
     expect(secretEnvironmentVariables(parseConfig(data))).toEqual([]);
   });
 });

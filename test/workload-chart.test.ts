@@ -10,6 +10,7 @@ const deployed: WorkloadBindings = {
   clientId: '11111111-2222-3333-4444-555555555555',
   tenantId: '66666666-7777-8888-9999-000000000000',
   vaultUrl: 'https://workload-id-kv-demo.vault.azure.net/',
+  vaultName: 'workload-id-kv-demo',
   oidcIssuerUrl:
     'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
 };

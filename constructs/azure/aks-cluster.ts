@@ -1,25 +1,50 @@
 import { KubernetesCluster } from '@cdktf/provider-azurerm/lib/kubernetes-cluster';
 import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernetes-cluster-node-pool';
-import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { aksDnsPrefix, windows2022VersionProblem } from '../../config/aks';
 import { aksClusterName } from '../../config/rules';
 import type { Cluster } from './cluster';
+import type { ResourceGroupReference } from './resource-group-reference';
+
+/** Properties of the Windows node pool of an `AksCluster`. */
+export interface WindowsNodePoolProps {
+  /** @default "Standard_D4s_v5" - Windows nodes need more memory than the Linux system pool */
+  readonly vmSize?: string;
+  /** @default 1 */
+  readonly nodeCount?: number;
+}
 
 /** Properties of an `AksCluster`. */
 export interface AksClusterProps {
-  /** Cluster name; also its DNS prefix. */
+  /** The cluster's name. */
   readonly name: string;
-  readonly resourceGroup: ResourceGroup;
+  /** The group the cluster lives in. */
+  readonly resourceGroup: ResourceGroupReference;
+  /**
+   * First label of the API server's host name.
+   * @default - the cluster name with "_" as "-", cut to 54 characters (the rule azurerm checks)
+   */
+  readonly dnsPrefix?: string;
   /** @default 1 - the lab's single system node */
   readonly nodeCount?: number;
-  /** @default "Standard_D2s_v5" */
+  /** Changing it replaces the nodes through a temporary pool, not the cluster. @default "Standard_D2s_v5" */
   readonly vmSize?: string;
-  /** @default - AKS's current default version */
+  /**
+   * The version the cluster is created with. The patch channel upgrades it afterwards, so Terraform ignores the
+   * difference that follows: a minor upgrade is `az aks upgrade`.
+   * @default - AKS's current default version
+   */
   readonly kubernetesVersion?: string;
-  /** Add a Windows node pool for Windows workloads. @default - Linux nodes only */
-  readonly windowsNodePool?: { readonly vmSize?: string; readonly nodeCount?: number };
+  /** Add a Windows Server 2022 node pool for Windows workloads. @default - Linux nodes only */
+  readonly windowsNodePool?: WindowsNodePoolProps;
 }
+
+/** Temporary pool names while a pool's VM size changes: lowercase letters and digits, at most 12 (6 on Windows). */
+const ROTATION_POOL_NAME = 'systemtmp';
+const WINDOWS_ROTATION_POOL_NAME = 'wintmp';
+/** The surge AKS sets itself when none is given: stating it keeps plans free of a diff after every upgrade. */
+const MAX_SURGE = '10%';
 
 /**
  * An AKS cluster that issues service-account tokens Microsoft Entra can trust.
@@ -30,10 +55,11 @@ export interface AksClusterProps {
 export class AksCluster extends Construct implements Cluster {
   /** The `azurerm_kubernetes_cluster` resource. */
   readonly resource: KubernetesCluster;
-  /** The issuer URL, with its trailing `/`, that federated credentials must name exactly. */
   readonly oidcIssuerUrl: string;
-  /** The cluster's name. */
   readonly clusterName: string;
+  readonly resourceGroup: ResourceGroupReference;
+  /** The API server's DNS prefix. */
+  readonly dnsPrefix: string;
   /** The Windows node pool, when asked for. */
   readonly windowsNodePool?: KubernetesClusterNodePool;
 
@@ -44,13 +70,26 @@ export class AksCluster extends Construct implements Cluster {
         `cluster name ${JSON.stringify(props.name)} must be ${aksClusterName.description}`,
       );
     }
+    this.dnsPrefix = props.dnsPrefix ?? dnsPrefixOf(props.name);
+    if (!Token.isUnresolved(this.dnsPrefix) && !aksDnsPrefix.test(this.dnsPrefix)) {
+      throw new Error(
+        `dnsPrefix ${JSON.stringify(this.dnsPrefix)} must be ${aksDnsPrefix.description}`,
+      );
+    }
+    const version = props.kubernetesVersion;
+    const windowsProblem =
+      props.windowsNodePool && version !== undefined && !Token.isUnresolved(version)
+        ? windows2022VersionProblem(version)
+        : undefined;
+    if (windowsProblem) throw new Error(`windowsNodePool: ${windowsProblem}`);
     this.clusterName = props.name;
+    this.resourceGroup = props.resourceGroup;
     this.resource = new KubernetesCluster(this, 'Resource', {
       name: props.name,
       location: props.resourceGroup.location,
       resourceGroupName: props.resourceGroup.name,
-      dnsPrefix: props.name,
-      kubernetesVersion: props.kubernetesVersion,
+      dnsPrefix: this.dnsPrefix,
+      kubernetesVersion: version,
       oidcIssuerEnabled: true,
       workloadIdentityEnabled: true,
       roleBasedAccessControlEnabled: true,
@@ -63,11 +102,16 @@ export class AksCluster extends Construct implements Cluster {
         name: 'system',
         nodeCount: props.nodeCount ?? 1,
         vmSize: props.vmSize ?? 'Standard_D2s_v5',
+        // A new VM size moves the system pool through a temporary one instead of failing the update.
+        temporaryNameForRotation: ROTATION_POOL_NAME,
         osDiskType: 'Managed',
-        upgradeSettings: { maxSurge: '10%' },
+        upgradeSettings: { maxSurge: MAX_SURGE },
       },
       identity: { type: 'SystemAssigned' },
       networkProfile: { networkPlugin: 'azure', networkPolicy: 'azure' },
+      // The patch channel moves a pinned version forward: without this, every plan after an upgrade would try to
+      // set it back, which AKS refuses (no downgrades).
+      lifecycle: version === undefined ? undefined : { ignoreChanges: ['kubernetes_version'] },
     });
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
     if (props.windowsNodePool) {
@@ -79,7 +123,17 @@ export class AksCluster extends Construct implements Cluster {
         osSku: 'Windows2022',
         vmSize: props.windowsNodePool.vmSize ?? 'Standard_D4s_v5',
         nodeCount: props.windowsNodePool.nodeCount ?? 1,
+        temporaryNameForRotation: WINDOWS_ROTATION_POOL_NAME,
+        upgradeSettings: { maxSurge: MAX_SURGE },
       });
     }
   }
+}
+
+/** A DNS prefix from a cluster name, which may hold "_" and 63 characters where the prefix may not. */
+function dnsPrefixOf(clusterName: string): string {
+  if (Token.isUnresolved(clusterName)) return clusterName;
+  const prefix = clusterName.replaceAll('_', '-').slice(0, 54).replace(/-+$/, '');
+  // A one-character cluster name: the prefix needs two.
+  return prefix.length < 2 ? `${prefix}-aks` : prefix;
 }

@@ -1,5 +1,6 @@
 import { Application } from '@cdktf/provider-azuread/lib/application';
 import { ApplicationFederatedIdentityCredential } from '@cdktf/provider-azuread/lib/application-federated-identity-credential';
+import type { DataAzureadClientConfig } from '@cdktf/provider-azuread/lib/data-azuread-client-config';
 import type { AzureadProvider } from '@cdktf/provider-azuread/lib/provider';
 import { ServicePrincipal } from '@cdktf/provider-azuread/lib/service-principal';
 import type { Construct } from 'constructs';
@@ -10,11 +11,28 @@ export interface ApplicationIdentityProps {
   /** Display name of the Entra application. */
   readonly displayName: string;
   /**
+   * The deploying principal, made owner of the application and of the service principal.
+   *
+   * Without owners azuread adds the caller as owner and then removes it: afterwards only a tenant-wide
+   * administrator could add the service principal or the federated credentials.
+   */
+  readonly deployer: DataAzureadClientConfig;
+  /**
    * Register the application as multi-tenant and create its service principal in another tenant, where the
    * resources are (cross-tenant access).
    * @default - single tenant: the application and its service principal live in the deployer's tenant
    */
-  readonly resourceTenant?: { readonly tenantId: string; readonly provider: AzureadProvider };
+  readonly resourceTenant?: ResourceTenant;
+}
+
+/** The tenant that holds the resources, for an `ApplicationIdentity` used across tenants. */
+export interface ResourceTenant {
+  /** The tenant's id: the workload asks it for its tokens. */
+  readonly tenantId: string;
+  /** The azuread provider signed in to that tenant. */
+  readonly provider: AzureadProvider;
+  /** The deploying principal in that tenant: owner of the service principal created there. */
+  readonly deployer: DataAzureadClientConfig;
 }
 
 /**
@@ -39,10 +57,12 @@ export class ApplicationIdentity extends FederatedIdentity {
     this.application = new Application(this, 'Resource', {
       displayName: props.displayName,
       signInAudience: props.resourceTenant ? 'AzureADMultipleOrgs' : 'AzureADMyOrg',
+      owners: [props.deployer.objectId],
     });
     this.servicePrincipal = new ServicePrincipal(this, 'ServicePrincipal', {
       clientId: this.application.clientId,
       provider: props.resourceTenant?.provider,
+      owners: [(props.resourceTenant?.deployer ?? props.deployer).objectId],
     });
     this.clientId = this.application.clientId;
     this.principalId = this.servicePrincipal.objectId;

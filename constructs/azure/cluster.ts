@@ -1,7 +1,11 @@
-/** What federated credentials and outputs need of a cluster, new or existing. */
+import type { ResourceGroupReference } from './resource-group-reference';
+
+/** What federated credentials, outputs and the Kubernetes side need of a cluster, new or existing. */
 export interface Cluster {
   /** The issuer URL, with its trailing `/`, that federated credentials must name exactly. */
   readonly oidcIssuerUrl: string;
   /** The cluster's name. */
   readonly clusterName: string;
+  /** The resource group the cluster lives in: what `az aks get-credentials` and a cluster data source need. */
+  readonly resourceGroup: ResourceGroupReference;
 }

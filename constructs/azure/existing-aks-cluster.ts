@@ -1,11 +1,14 @@
 import { DataAzurermKubernetesCluster } from '@cdktf/provider-azurerm/lib/data-azurerm-kubernetes-cluster';
 import { Construct } from 'constructs';
 import type { Cluster } from './cluster';
+import type { ResourceGroupReference } from './resource-group-reference';
 
 /** Properties of an `ExistingAksCluster`. */
 export interface ExistingAksClusterProps {
+  /** The cluster's name. */
   readonly name: string;
-  readonly resourceGroupName: string;
+  /** The group the cluster lives in. */
+  readonly resourceGroup: ResourceGroupReference;
 }
 
 /**
@@ -21,18 +24,21 @@ export class ExistingAksCluster extends Construct implements Cluster {
   readonly resource: DataAzurermKubernetesCluster;
   readonly oidcIssuerUrl: string;
   readonly clusterName: string;
+  readonly resourceGroup: ResourceGroupReference;
 
   constructor(scope: Construct, id: string, props: ExistingAksClusterProps) {
     super(scope, id);
     this.clusterName = props.name;
+    this.resourceGroup = props.resourceGroup;
+    const group = props.resourceGroup.name;
     this.resource = new DataAzurermKubernetesCluster(this, 'Resource', {
       name: props.name,
-      resourceGroupName: props.resourceGroupName,
+      resourceGroupName: group,
       lifecycle: {
         postcondition: [
           {
             condition: '${self.oidc_issuer_enabled && self.oidc_issuer_url != ""}',
-            errorMessage: `AKS cluster ${props.name} has no OIDC issuer: run "az aks update -g ${props.resourceGroupName} -n ${props.name} --enable-oidc-issuer --enable-workload-identity" first.`,
+            errorMessage: `AKS cluster ${props.name} has no OIDC issuer: run "az aks update -g ${group} -n ${props.name} --enable-oidc-issuer --enable-workload-identity" first.`,
           },
         ],
       },

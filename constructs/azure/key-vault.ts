@@ -1,33 +1,44 @@
 import type { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
 import { KeyVault as KeyVaultResource } from '@cdktf/provider-azurerm/lib/key-vault';
-import { KeyVaultSecret } from '@cdktf/provider-azurerm/lib/key-vault-secret';
-import type { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
-import { type TerraformProvider, TerraformVariable, Token } from 'cdktf';
+import { Sleep } from '@cdktf/provider-time/lib/sleep';
+import { Fn, type TerraformProvider, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { secretVariableName } from '../../config/outputs';
-import { keyVaultName, keyVaultSecretName } from '../../config/rules';
+import {
+  GENERATED_KEY_VAULT_NAME_HASH_LENGTH,
+  GENERATED_KEY_VAULT_NAME_PREFIX,
+} from '../../config/key-vault-name';
+import { keyVaultName } from '../../config/rules';
 import type { FederatedIdentity } from './federated-identity';
+import type { ResourceGroupReference } from './resource-group-reference';
+import { SECRETS_OFFICER_ROLE, SECRETS_USER_ROLE, type SecretVault } from './secret-vault';
+import { VaultSecret } from './vault-secret';
 
-/** Role that reads secret values. */
-export const SECRETS_USER_ROLE = 'Key Vault Secrets User';
-/** Role that writes secrets into an RBAC vault. */
-export const SECRETS_OFFICER_ROLE = 'Key Vault Secrets Officer';
-
-/** A vault that can let an identity read its secrets: new (`KeyVault`) or existing (`ExistingKeyVault`). */
-export interface SecretReadGrant {
-  /** `https://<name>.vault.azure.net/` */
-  readonly vaultUrl: string;
-  /** `Key Vault Secrets User` on one secret, by name (least privilege), or on the whole vault when omitted. */
-  grantSecretRead(identity: FederatedIdentity, secretName?: string): RoleAssignment;
-}
+/**
+ * How long secrets wait after the deployer's `Key Vault Secrets Officer` assignment is created.
+ *
+ * A new assignment can take minutes to reach Key Vault's data plane; until then writes get `403 ForbiddenByRbac`,
+ * which azurerm does not retry (its data-plane client retries 408, 429 and 5xx only). Two minutes covers the
+ * delays reported for new assignments, and costs nothing: the wait runs while the cluster, which takes longer, is
+ * being created.
+ * @see https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected
+ */
+export const RBAC_PROPAGATION_DELAY = '120s';
 
 /** Properties of a `KeyVault`. */
 export interface KeyVaultProps {
-  /** Globally unique vault name: the first label of its URL. */
-  readonly name: string;
-  readonly resourceGroup: ResourceGroup;
-  /** The deploying principal: its tenant owns the vault and it is granted the right to write the secrets. */
+  /**
+   * Globally unique vault name: the first label of its URL.
+   * @default - "wi-kv-" and 16 hex digits of the SHA-1 of the deployer's subscription id and the resource group's
+   * name, computed by Terraform at plan time: different in every subscription, the same on every re-deploy
+   */
+  readonly name?: string;
+  /** The group the vault lives in. */
+  readonly resourceGroup: ResourceGroupReference;
+  /**
+   * The deploying principal: its tenant owns the vault, its subscription names a generated vault, and it is
+   * granted the right to write the secrets.
+   */
   readonly deployer: DataAzurermClientConfig;
   /** @default "standard" */
   readonly skuName?: string;
@@ -48,30 +59,33 @@ export interface SecretOptions {
 /**
  * A Key Vault in RBAC mode whose secret values never reach Terraform state.
  *
- * Each value enters through an ephemeral, sensitive variable (`TF_VAR_secret_<name>`) and the write-only `value_wo`.
+ * Needs the `hashicorp/time` provider in the stack: the secrets wait for the deployer's role to propagate.
  * @see https://learn.microsoft.com/azure/key-vault/general/rbac-guide
  */
-export class KeyVault extends Construct implements SecretReadGrant {
+export class KeyVault extends Construct implements SecretVault {
   /** The `azurerm_key_vault` resource. */
   readonly resource: KeyVaultResource;
-  /** `https://<name>.vault.azure.net/` */
   readonly vaultUrl: string;
-  /** The vault's name. */
   readonly vaultName: string;
-  /** The deployer's `Key Vault Secrets Officer` assignment; secrets wait for it. */
+  /** The deployer's `Key Vault Secrets Officer` assignment. */
   readonly deployerAccess: RoleAssignment;
-  private readonly secrets = new Map<string, KeyVaultSecret>();
+  /** The wait, started by `deployerAccess`, that every secret's write follows. */
+  readonly rbacPropagation: Sleep;
+  private readonly secrets = new Map<string, VaultSecret>();
 
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
-    if (!Token.isUnresolved(props.name) && !keyVaultName.test(props.name)) {
+    if (
+      props.name !== undefined &&
+      !Token.isUnresolved(props.name) &&
+      !keyVaultName.test(props.name)
+    ) {
       throw new Error(
         `Key Vault name ${JSON.stringify(props.name)} must be ${keyVaultName.description}`,
       );
     }
-    this.vaultName = props.name;
     this.resource = new KeyVaultResource(this, 'Resource', {
-      name: props.name,
+      name: props.name ?? generatedName(props.deployer, props.resourceGroup),
       location: props.resourceGroup.location,
       resourceGroupName: props.resourceGroup.name,
       tenantId: props.deployer.tenantId,
@@ -81,6 +95,7 @@ export class KeyVault extends Construct implements SecretReadGrant {
       purgeProtectionEnabled: props.purgeProtectionEnabled ?? false,
       provider: props.provider,
     });
+    this.vaultName = this.resource.name;
     this.vaultUrl = this.resource.vaultUri;
     this.deployerAccess = new RoleAssignment(this, 'DeployerAccess', {
       scope: this.resource.id,
@@ -88,64 +103,50 @@ export class KeyVault extends Construct implements SecretReadGrant {
       principalId: props.deployer.objectId,
       provider: props.provider,
     });
+    // A new assignment (its id changes) waits again; an unchanged one does not on re-deploy.
+    this.rbacPropagation = new Sleep(this, 'RbacPropagation', {
+      createDuration: RBAC_PROPAGATION_DELAY,
+      triggers: { role_assignment_id: this.deployerAccess.id },
+    });
   }
 
   /** Add a secret whose value is read from `TF_VAR_secret_<name>` at deploy time and never stored in state. */
-  addSecret(name: string, options: SecretOptions = {}): KeyVaultSecret {
-    if (!keyVaultSecretName.test(name)) {
-      throw new Error(
-        `secret name ${JSON.stringify(name)} must be ${keyVaultSecretName.description}`,
-      );
-    }
-    const value = new TerraformVariable(this, `Value-${name}`, {
-      type: 'string',
-      sensitive: true,
-      nullable: false,
-      description: `Value of Key Vault secret "${name}" (write-only: never stored in state)`,
-    });
-    value.overrideLogicalId(secretVariableName(name));
-    // Ephemeral: Terraform keeps the value out of plan files too; only write-only arguments may use it.
-    value.addOverride('ephemeral', true);
-    const secret = new KeyVaultSecret(this, `Secret-${name}`, {
-      name,
-      keyVaultId: this.resource.id,
-      valueWo: value.stringValue,
-      valueWoVersion: options.version ?? 1,
-      provider: this.resource.provider,
-      // Writing needs the deployer's role first; RBAC may take a minute more, which the provider retries.
-      dependsOn: [this.deployerAccess],
+  addSecret(name: string, options: SecretOptions = {}): VaultSecret {
+    if (this.secrets.has(name))
+      throw new Error(`Key Vault ${this.node.path} already has a secret ${JSON.stringify(name)}`);
+    const secret = new VaultSecret(this, `Secret-${name}`, {
+      keyVault: this,
+      secretName: name,
+      version: options.version,
+      dependsOn: [this.rbacPropagation],
     });
     this.secrets.set(name, secret);
     return secret;
   }
 
   /** The secret added under this name; throws when there is none. */
-  secret(name: string): KeyVaultSecret {
+  secret(name: string): VaultSecret {
     const secret = this.secrets.get(name);
     if (!secret)
       throw new Error(
-        `Key Vault ${JSON.stringify(this.vaultName)} has no secret ${JSON.stringify(name)}: add it with addSecret() first`,
+        `Key Vault ${this.node.path} has no secret ${JSON.stringify(name)}: add it with addSecret() first`,
       );
     return secret;
   }
 
-  /**
-   * Let an identity read secret values: `Key Vault Secrets User` on one secret, or on the whole vault.
-   *
-   * @param secretName - the only secret it may read (added with addSecret); omit for every secret (vault scope)
-   */
-  grantSecretRead(identity: FederatedIdentity, secretName?: string): RoleAssignment {
-    const secret = secretName === undefined ? undefined : this.secret(secretName);
-    return new RoleAssignment(
-      this,
-      `SecretsUser-${identity.node.id}-${secret ? secret.node.id : 'Vault'}`,
-      {
-        scope: secret ? secret.resourceVersionlessId : this.resource.id,
-        roleDefinitionName: SECRETS_USER_ROLE,
-        principalId: identity.principalId,
-        principalType: 'ServicePrincipal',
-        provider: this.resource.provider,
-      },
-    );
+  grantReadAllSecrets(identity: FederatedIdentity): RoleAssignment {
+    return new RoleAssignment(this, `SecretsUser-${identity.node.id}-Vault`, {
+      scope: this.resource.id,
+      roleDefinitionName: SECRETS_USER_ROLE,
+      principalId: identity.principalId,
+      principalType: 'ServicePrincipal',
+      provider: this.resource.provider,
+    });
   }
+}
+
+/** `wi-kv-<hash>`, computed by Terraform: the subscription is known only at plan time. */
+function generatedName(deployer: DataAzurermClientConfig, group: ResourceGroupReference): string {
+  const seed = Fn.lower(Fn.join('/', [deployer.subscriptionId, group.name]));
+  return `${GENERATED_KEY_VAULT_NAME_PREFIX}${Fn.substr(Fn.sha1(seed), 0, GENERATED_KEY_VAULT_NAME_HASH_LENGTH)}`;
 }

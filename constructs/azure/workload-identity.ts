@@ -4,6 +4,7 @@ import { type TerraformProvider, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { managedIdentityName } from '../../config/rules';
 import { type CredentialSpec, FederatedIdentity } from './federated-identity';
+import type { ResourceGroupReference } from './resource-group-reference';
 
 export { type FederatedCredentialOptions, serviceAccountSubject } from './federated-identity';
 
@@ -11,8 +12,8 @@ export { type FederatedCredentialOptions, serviceAccountSubject } from './federa
 export interface WorkloadIdentityProps {
   /** Name of the user-assigned managed identity. */
   readonly name: string;
-  /** Where the identity lives: its resource group's name and location. */
-  readonly resourceGroup: { readonly name: string; readonly location: string };
+  /** The group the identity lives in. */
+  readonly resourceGroup: ResourceGroupReference;
   /** The azurerm provider of the tenant the identity lives in. @default - the stack's default provider */
   readonly provider?: TerraformProvider;
 }

@@ -58,7 +58,7 @@ export class WorkloadChart extends Chart {
         serviceAccount: account,
         // biome-ignore lint/style/noNonNullAssertion: the schema sets exactly one of image and sample
         image: workload.image ?? sample!.image,
-        vaultName: sample ? props.config.keyVault.name : undefined,
+        vaultName: sample ? bindings.vaultName : undefined,
         runsOnce: sample?.runsOnce ?? false,
         memory: sample?.memory,
         writablePaths: sample?.writablePaths,

@@ -1,7 +1,12 @@
+import { DataAzureadClientConfig } from '@cdktf/provider-azuread/lib/data-azuread-client-config';
 import { AzureadProvider } from '@cdktf/provider-azuread/lib/provider';
 import { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
+import {
+  AzurermProvider,
+  type AzurermProviderFeatures,
+} from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
+import { TimeProvider } from '@cdktf/provider-time/lib/provider';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
@@ -11,23 +16,51 @@ import {
   type WorkloadBindings,
 } from '../../config/outputs';
 import type { Config, WorkloadConfig } from '../../config/schema';
+import { terraformIdentifier } from '../../config/terraform-names';
 import { AksCluster } from '../azure/aks-cluster';
-import { ApplicationIdentity } from '../azure/application-identity';
+import { ApplicationIdentity, type ResourceTenant } from '../azure/application-identity';
 import type { Cluster } from '../azure/cluster';
 import { ExistingAksCluster } from '../azure/existing-aks-cluster';
 import { ExistingKeyVault } from '../azure/existing-key-vault';
 import type { FederatedIdentity } from '../azure/federated-identity';
-import { KeyVault, type SecretReadGrant } from '../azure/key-vault';
+import { KeyVault } from '../azure/key-vault';
+import type { ResourceGroupReference } from '../azure/resource-group-reference';
+import type { SecretVault } from '../azure/secret-vault';
 import { WorkloadIdentity } from '../azure/workload-identity';
 
 /** Properties of an `AzureStack`. */
 export interface AzureStackProps {
+  /** The validated config. */
   readonly config: Config;
 }
 
 /**
- * The Azure side of the lab: resource group, AKS, Key Vault and secrets, one identity per `managedIdentity` name,
- * its federated credentials and roles, and the outputs the Kubernetes side reads.
+ * What `terraform destroy` does to a vault, chosen so that it needs no right beyond the deploy's own.
+ *
+ * azurerm's default purges the vault on destroy, which needs `Microsoft.KeyVault/locations/deletedVaults/purge/action`
+ * at subscription scope. Here destroy leaves the vault and its secrets soft-deleted for `softDeleteRetentionDays`
+ * (Azure purges them then), and a deploy of the same config in the same subscription and region recovers them
+ * under the same name (the generated name depends on the subscription and the group only).
+ * @see https://registry.terraform.io/providers/hashicorp/azurerm/latest/docs/guides/features-block
+ */
+const FEATURES: AzurermProviderFeatures = {
+  keyVault: [
+    {
+      purgeSoftDeleteOnDestroy: false,
+      purgeSoftDeletedSecretsOnDestroy: false,
+      recoverSoftDeletedKeyVaults: true,
+      recoverSoftDeletedSecrets: true,
+    },
+  ],
+};
+
+/**
+ * The Azure side of the lab: AKS, Key Vault and secrets, one identity per `managedIdentity` name, its federated
+ * credentials and roles, the resource groups they need, and the outputs the Kubernetes side reads.
+ *
+ * A resource group is created only when something this stack creates lives in it and nothing that exists already
+ * does: an existing cluster or vault names a group that exists. Managed identities live in the group named
+ * `resourceGroup`, in the vault's tenant.
  *
  * With `keyVault.tenantId` the vault, its resource group and the identities' service principals live in that other
  * tenant (through aliased providers), and the workloads ask that tenant for their tokens.
@@ -37,11 +70,11 @@ export class AzureStack extends TerraformStack {
   /** The cluster, new or existing. */
   readonly cluster: Cluster;
   /** The vault, new or existing. */
-  readonly keyVault: SecretReadGrant;
-  /** Identities by `managedIdentity` name. */
-  readonly identities = new Map<string, FederatedIdentity>();
+  readonly keyVault: SecretVault;
   /** Where this stack keeps its state; other stacks read its outputs through it. */
   readonly backend: LocalBackend;
+  private readonly identities = new Map<string, FederatedIdentity>();
+  private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
@@ -50,85 +83,82 @@ export class AzureStack extends TerraformStack {
     this.backend = new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     // value_wo needs Terraform 1.11.
     this.addOverride('terraform.required_version', '>= 1.11.0');
-    new AzurermProvider(this, 'azurerm', { features: [{}] });
+    new AzurermProvider(this, 'azurerm', { features: [FEATURES] });
 
-    const resourceGroup = new ResourceGroup(this, 'ResourceGroup', {
-      name: config.resourceGroup,
-      location: config.location,
-    });
     const vault = config.keyVault;
+    const cluster = config.cluster;
     // The tenant that holds the vault, when it is not the deployer's default one.
     const resources = vault.tenantId
       ? new AzurermProvider(this, 'azurerm-resources', {
           alias: 'resources',
-          features: [{}],
+          features: [FEATURES],
           tenantId: vault.tenantId,
           subscriptionId: vault.subscriptionId,
         })
       : undefined;
-    // A group of its own for a new vault named elsewhere, or living in the other tenant (even under the same name).
-    const vaultGroup =
-      !vault.existing &&
-      vault.resourceGroup &&
-      (resources || vault.resourceGroup !== config.resourceGroup)
-        ? new ResourceGroup(this, 'VaultResourceGroup', {
-            name: vault.resourceGroup,
-            location: config.location,
-            provider: resources,
-          })
-        : resourceGroup;
-    const deployer = new DataAzurermClientConfig(this, 'Deployer');
-    const vaultDeployer = resources
-      ? new DataAzurermClientConfig(this, 'VaultDeployer', { provider: resources })
-      : deployer;
-    const applications = config.workloads.some((w) => w.identity === 'application');
-    if (applications) new AzureadProvider(this, 'azuread', {});
-    const applicationTenant =
-      applications && vault.tenantId
-        ? {
-            tenantId: vault.tenantId,
-            provider: new AzureadProvider(this, 'azuread-resources', {
-              alias: 'resources',
-              tenantId: vault.tenantId,
-            }),
-          }
-        : undefined;
-    this.newIdentity = (workload) =>
-      workload.identity === 'application'
-        ? new ApplicationIdentity(this, `Application-${workload.managedIdentity}`, {
-            displayName: workload.managedIdentity,
-            resourceTenant: applicationTenant,
-          })
-        : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, {
-            // Beside the vault in its tenant; an existing vault's group exists already.
-            resourceGroup:
-              vault.existing && vault.resourceGroup
-                ? { name: vault.resourceGroup, location: config.location }
-                : vaultGroup,
-            name: workload.managedIdentity,
-            provider: resources,
-          });
-    const cluster = config.cluster;
+    const groupOf = this.resourceGroups(config, resources);
+    const clusterGroup = cluster.resourceGroup ?? config.resourceGroup;
+    const vaultGroup = vault.resourceGroup ?? config.resourceGroup;
+
     this.cluster = cluster.existing
       ? new ExistingAksCluster(this, 'Cluster', {
           name: cluster.name,
-          resourceGroupName: cluster.resourceGroup ?? config.resourceGroup,
+          resourceGroup: groupOf(clusterGroup, 'Cluster'),
         })
       : new AksCluster(this, 'Cluster', {
           name: cluster.name,
-          resourceGroup,
+          resourceGroup: groupOf(clusterGroup, 'Cluster'),
           nodeCount: cluster.nodeCount,
           vmSize: cluster.vmSize,
           kubernetesVersion: cluster.kubernetesVersion,
           windowsNodePool: cluster.windowsNodePool,
         });
-    this.keyVault = vault.existing
-      ? new ExistingKeyVault(this, 'KeyVault', {
-          name: vault.name,
-          resourceGroupName: vault.resourceGroup ?? config.resourceGroup,
-          provider: resources,
-        })
-      : this.newKeyVault(config, vaultGroup, vaultDeployer, resources);
+
+    const deployer = new DataAzurermClientConfig(this, 'Deployer');
+    if (vault.existing) {
+      if (vault.name === undefined)
+        throw new Error('keyVault.name is required with keyVault.existing: which vault to read?');
+      this.keyVault = new ExistingKeyVault(this, 'KeyVault', {
+        name: vault.name,
+        resourceGroup: groupOf(vaultGroup, 'Vault', resources),
+        provider: resources,
+      });
+    } else {
+      new TimeProvider(this, 'time');
+      const keyVault = new KeyVault(this, 'KeyVault', {
+        name: vault.name,
+        resourceGroup: groupOf(vaultGroup, 'Vault', resources),
+        deployer: resources
+          ? new DataAzurermClientConfig(this, 'VaultDeployer', { provider: resources })
+          : deployer,
+        provider: resources,
+        skuName: vault.sku,
+        softDeleteRetentionDays: vault.softDeleteRetentionDays,
+        purgeProtectionEnabled: vault.purgeProtection,
+      });
+      for (const secret of vault.secrets)
+        keyVault.addSecret(secret.name, { version: secret.version });
+      this.keyVault = keyVault;
+    }
+
+    const applications = config.workloads.some((w) => w.identity === 'application');
+    const applicationDeployer = applications ? this.applicationDeployer() : undefined;
+    const applicationTenant: ResourceTenant | undefined =
+      applications && vault.tenantId ? this.resourceTenant(vault.tenantId) : undefined;
+    this.newIdentity = (workload) =>
+      workload.identity === 'application'
+        ? new ApplicationIdentity(this, `Application-${workload.managedIdentity}`, {
+            displayName: workload.managedIdentity,
+            // biome-ignore lint/style/noNonNullAssertion: created above whenever a workload has identity: application
+            deployer: applicationDeployer!,
+            resourceTenant: applicationTenant,
+          })
+        : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, {
+            name: workload.managedIdentity,
+            // The stack's own group, in the vault's tenant: a managed identity can be used only in its own tenant.
+            resourceGroup: groupOf(config.resourceGroup, 'Identity', resources),
+            provider: resources,
+          });
 
     const trusted = new Set<string>();
     const granted = new Set<string>();
@@ -147,47 +177,84 @@ export class AzureStack extends TerraformStack {
       const grant = `${workload.managedIdentity}|${secret ?? '(vault)'}`;
       if (!granted.has(grant)) {
         granted.add(grant);
-        this.keyVault.grantSecretRead(identity, secret);
+        if (secret === undefined) this.keyVault.grantReadAllSecrets(identity);
+        else this.keyVault.secret(secret).grantRead(identity);
       }
       this.addBindingOutputs(workload.name, {
         clientId: identity.clientId,
         tenantId: identity.tenantId,
         vaultUrl: this.keyVault.vaultUrl,
+        vaultName: this.keyVault.vaultName,
         oidcIssuerUrl: this.cluster.oidcIssuerUrl,
       });
     }
     new TerraformOutput(this, CLUSTER_NAME_OUTPUT, {
       value: this.cluster.clusterName,
     }).overrideLogicalId(CLUSTER_NAME_OUTPUT);
-    // The cluster's group (az aks get-credentials): an existing cluster may live in another one.
-    const clusterGroup = cluster.existing
-      ? (cluster.resourceGroup ?? config.resourceGroup)
-      : resourceGroup.name;
-    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, { value: clusterGroup }).overrideLogicalId(
-      RESOURCE_GROUP_OUTPUT,
-    );
+    // What `az aks get-credentials` and the Kubernetes stack need: the group the cluster really lives in.
+    new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, {
+      value: this.cluster.resourceGroup.name,
+    }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
   }
 
-  private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;
+  /** The identity of this `managedIdentity` name; throws when no workload of the config names it. */
+  identity(name: string): FederatedIdentity {
+    const identity = this.identities.get(name);
+    if (!identity)
+      throw new Error(`no workload of the config has managedIdentity ${JSON.stringify(name)}`);
+    return identity;
+  }
 
-  private newKeyVault(
+  /**
+   * A function that gives the group of a name in a tenant: created on first use (construct id `ResourceGroup` for
+   * the top-level group, `<role>ResourceGroup` for the others), or only referenced when an existing cluster or vault
+   * says it exists already.
+   */
+  private resourceGroups(
     config: Config,
-    resourceGroup: ResourceGroup,
-    deployer: DataAzurermClientConfig,
-    provider?: AzurermProvider,
-  ): KeyVault {
-    const vault = new KeyVault(this, 'KeyVault', {
-      name: config.keyVault.name,
-      resourceGroup,
-      deployer,
-      provider,
-      skuName: config.keyVault.sku,
-      softDeleteRetentionDays: config.keyVault.softDeleteRetentionDays,
-      purgeProtectionEnabled: config.keyVault.purgeProtection,
+    resources: AzurermProvider | undefined,
+  ): (name: string, role: string, provider?: AzurermProvider) => ResourceGroupReference {
+    const keyOf = (name: string, provider?: AzurermProvider) =>
+      `${provider ? 'resources' : 'home'}/${name.toLowerCase()}`;
+    const existing = new Set<string>();
+    if (config.cluster.existing)
+      existing.add(keyOf(config.cluster.resourceGroup ?? config.resourceGroup));
+    if (config.keyVault.existing)
+      existing.add(keyOf(config.keyVault.resourceGroup ?? config.resourceGroup, resources));
+    const groups = new Map<string, ResourceGroupReference>();
+    return (name, role, provider) => {
+      const key = keyOf(name, provider);
+      const known = groups.get(key);
+      if (known) return known;
+      const group: ResourceGroupReference = existing.has(key)
+        ? { name, location: config.location }
+        : new ResourceGroup(
+            this,
+            !provider && name === config.resourceGroup ? 'ResourceGroup' : `${role}ResourceGroup`,
+            { name, location: config.location, provider },
+          );
+      groups.set(key, group);
+      return group;
+    };
+  }
+
+  /** The azuread provider and the deploying principal it signs in as: the owner of the applications. */
+  private applicationDeployer(): DataAzureadClientConfig {
+    new AzureadProvider(this, 'azuread', {});
+    return new DataAzureadClientConfig(this, 'ApplicationDeployer');
+  }
+
+  /** The tenant of a cross-tenant vault, for the service principals of applications. */
+  private resourceTenant(tenantId: string): ResourceTenant {
+    const provider = new AzureadProvider(this, 'azuread-resources', {
+      alias: 'resources',
+      tenantId,
     });
-    for (const secret of config.keyVault.secrets)
-      vault.addSecret(secret.name, { version: secret.version });
-    return vault;
+    return {
+      tenantId,
+      provider,
+      deployer: new DataAzureadClientConfig(this, 'ResourceTenantDeployer', { provider }),
+    };
   }
 
   private identityOf(workload: WorkloadConfig): FederatedIdentity {
@@ -199,6 +266,10 @@ export class AzureStack extends TerraformStack {
   private addBindingOutputs(workload: string, bindings: WorkloadBindings): void {
     for (const key of Object.keys(bindings) as (keyof WorkloadBindings)[]) {
       const name = outputName(workload, key);
+      if (!terraformIdentifier.test(name))
+        throw new Error(
+          `workload name ${JSON.stringify(workload)} gives the output name ${JSON.stringify(name)}, which must be ${terraformIdentifier.description}`,
+        );
       new TerraformOutput(this, name, {
         value: bindings[key],
         description: `${key} for workload "${workload}"`,

@@ -6,13 +6,19 @@ import { App as Cdk8sApp } from 'cdk8s';
 import { Fn, LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
-import { outputName, type WorkloadBindings } from '../../config/outputs';
+import {
+  CLUSTER_NAME_OUTPUT,
+  outputName,
+  RESOURCE_GROUP_OUTPUT,
+  type WorkloadBindings,
+} from '../../config/outputs';
 import type { Config } from '../../config/schema';
 import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
 import type { AzureStack } from './azure-stack';
 
 /** Properties of a `KubernetesStack`. */
 export interface KubernetesStackProps {
+  /** The validated config: the workloads whose objects this stack applies. */
   readonly config: Config;
   /** The stack that creates the cluster, the identities and the vault: this one reads its outputs and deploys after it. */
   readonly azureStack: AzureStack;
@@ -47,9 +53,10 @@ export class KubernetesStack extends TerraformStack {
       azureStack.node.id,
     );
     new AzurermProvider(this, 'azurerm', { features: [{}] });
+    // The cluster the Azure stack built or read, where it really lives: its outputs, never names re-derived from the config.
     const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', {
-      name: config.cluster.name,
-      resourceGroupName: config.cluster.resourceGroup ?? config.resourceGroup,
+      name: azure.getString(CLUSTER_NAME_OUTPUT),
+      resourceGroupName: azure.getString(RESOURCE_GROUP_OUTPUT),
     });
     const kubeConfig = cluster.kubeConfig.get(0);
     new KubernetesProvider(this, 'kubernetes', {
@@ -68,6 +75,7 @@ export class KubernetesStack extends TerraformStack {
             clientId: output('clientId'),
             tenantId: output('tenantId'),
             vaultUrl: output('vaultUrl'),
+            vaultName: output('vaultName'),
             oidcIssuerUrl: output('oidcIssuerUrl'),
           },
         ];
