@@ -185,7 +185,7 @@ describe('verify command output', () => {
       block(
         'credential-serialized',
         'azurerm_user_assigned_identity.Identity-workload-id-mi_5720ECCA',
-        '2 federated credentials are not chained with depends_on: azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7 and azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test-workload-id-sa_EE9225D7_other can be written at the same time',
+        '2 federated credentials are not chained with depends_on: azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test_workload-id-sa_D3B6F5B3 and azurerm_federated_identity_credential.Identity-workload-id-mi_Credential-workload-id-test_workload-id-sa_D3B6F5B3_other can be written at the same time',
       ),
     ],
     [

@@ -9,8 +9,8 @@ import { defaultConfigData } from './helpers';
 const deployed: WorkloadBindings = {
   clientId: '11111111-2222-3333-4444-555555555555',
   tenantId: '66666666-7777-8888-9999-000000000000',
-  vaultUrl: 'https://workload-id-kv-demo.vault.azure.net/',
-  vaultName: 'workload-id-kv-demo',
+  vaultUrl: 'https://wi-kv-0123456789abcdef.vault.azure.net/',
+  vaultName: 'wi-kv-0123456789abcdef',
   oidcIssuerUrl:
     'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
 };
@@ -49,7 +49,8 @@ describe('WorkloadChart', () => {
     expect(pod.spec.serviceAccountName).toBe('workload-id-sa');
     expect(pod.spec.containers[0].env).toEqual([
       { name: 'KEYVAULT_URL', value: deployed.vaultUrl },
-      { name: 'KEYVAULT_NAME', value: 'workload-id-kv-demo' },
+      // The deployed name, from the outputs: the config names none (a generated name is known only after deploy).
+      { name: 'KEYVAULT_NAME', value: deployed.vaultName },
       { name: 'SECRET_NAME', value: 'username' },
       { name: 'SHOW_SECRET', value: 'true' },
     ]);
@@ -176,7 +177,7 @@ describe('WorkloadChart', () => {
     expect(pod.spec.restartPolicy).toBe('OnFailure');
     expect(pod.spec.containers[0].env).toEqual([
       { name: 'KEYVAULT_URL', value: deployed.vaultUrl },
-      { name: 'KEYVAULT_NAME', value: 'workload-id-kv-demo' },
+      { name: 'KEYVAULT_NAME', value: deployed.vaultName },
       { name: 'SECRET_NAME', value: 'username' },
       { name: 'SHOW_SECRET', value: 'true' },
     ]);
