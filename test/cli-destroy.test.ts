@@ -26,7 +26,8 @@ describe('destroy', () => {
   it('says what happens to the vault: not purged, soft-deleted for its retention days, recovered by a deploy', () => {
     const run = runCli(['destroy', '--dry-run']);
     expect(run.stdout).toContain(
-      'destroy: Key Vault workload-id-kv-demo is not purged: it and its secrets stay soft-deleted for 7 days (keyVault.softDeleteRetentionDays), then Azure purges them; a deploy of this config in the same subscription and location before then recovers the vault and its secrets under the same name; to free the name at once: az keyvault purge --name workload-id-kv-demo --location westeurope',
+      // The default config names no vault: Terraform generates the name, which the outputs file holds.
+      'destroy: Key Vault (the name in the outputs file) is not purged: it and its secrets stay soft-deleted for 7 days (keyVault.softDeleteRetentionDays), then Azure purges them; a deploy of this config in the same subscription and location before then recovers the vault and its secrets under the same name; to free the name at once: az keyvault purge --name <vault name> --location westeurope',
     );
   });
 
@@ -104,7 +105,7 @@ describe('destroy', () => {
       'az account show --output json',
       `cdktf destroy --all --auto-approve (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
     ]);
-    expect(run.stdout).toContain('destroy: Key Vault workload-id-kv-demo is not purged');
+    expect(run.stdout).toContain('destroy: Key Vault (the name in the outputs file) is not purged');
     const failed = runCli(['destroy', '--single', '--yes'], {
       env: { ...SECRET_VARIABLES, STANDIN_FAIL: 'cdktf' },
     });
