@@ -6,7 +6,8 @@
  */
 import { SecretClient } from '@azure/keyvault-secrets';
 import { createCredential } from './credential';
-import { formatStartLine } from './output';
+import { keepAliveProxyPolicy } from './keep-alive-proxy';
+import { errorSummary, formatStartLine } from './output';
 import { runReadLoop } from './read-loop';
 import { type AppSettings, readSettings } from './settings';
 
@@ -27,10 +28,19 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-const client = new SecretClient(settings.vaultUrl, createCredential(settings.credential));
 console.log(formatStartLine(new Date(), settings.podName));
 // Exit explicitly: an idle keep-alive socket or SDK timer must not keep a RUN_ONCE job alive.
-// No top-level await: the image runs this file compiled to CommonJS.
-void runReadLoop(client, { ...settings, abortSignal: controller.signal }).then((code) =>
-  process.exit(code),
-);
+void createCredential(settings.credential)
+  .then((credential) => {
+    const client = new SecretClient(settings.vaultUrl, credential, {
+      additionalPolicies: [{ policy: keepAliveProxyPolicy(), position: 'perRetry' }],
+    });
+    return runReadLoop(client, { ...settings, abortSignal: controller.signal });
+  })
+  .then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`Failed to start: ${errorSummary(err)}`);
+      process.exit(1);
+    },
+  );

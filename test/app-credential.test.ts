@@ -15,7 +15,7 @@ describe('createCredential', () => {
     [{ mode: 'chained', workloadIdentity }, 'ChainedTokenCredential'],
     [{ mode: 'workload-identity', workloadIdentity }, 'WorkloadIdentityCredential'],
     [{ mode: 'client-assertion', workloadIdentity }, 'ClientAssertionCredential'],
-  ])('builds %o as %s', (settings, className) => {
-    expect(createCredential(settings).constructor.name).toBe(className);
+  ])('builds %o as %s', async (settings, className) => {
+    expect((await createCredential(settings)).constructor.name).toBe(className);
   });
 });

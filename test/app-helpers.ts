@@ -74,6 +74,8 @@ export interface VaultStandIn {
   answer(...answers: VaultAnswer[]): void;
   /** How many requests reached the vault. */
   readonly requests: number;
+  /** How many CONNECT tunnels the proxy opened. */
+  readonly connects: number;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startVaultStandIn(): Promise<VaultStandIn> {
   const { certs } = await certificates;
   let answers: VaultAnswer[] = [{ status: 500, contentType: 'text/plain', body: 'no answer set' }];
   let requests = 0;
+  let connects = 0;
   const held = new Set<Socket>();
   const vault: HttpsServer = createHttpsServer(
     { cert: certs.certPem, key: certs.keyPem },
@@ -105,6 +108,7 @@ export async function startVaultStandIn(): Promise<VaultStandIn> {
     socket.on('close', () => held.delete(socket));
   });
   const proxy: HttpServer = createHttpServer().on('connect', (_req, client: Socket) => {
+    connects++;
     const upstream = connect((vault.address() as AddressInfo).port, '127.0.0.1', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.pipe(client).pipe(upstream);
@@ -127,6 +131,9 @@ export async function startVaultStandIn(): Promise<VaultStandIn> {
     },
     get requests() {
       return requests;
+    },
+    get connects() {
+      return connects;
     },
     async close() {
       for (const socket of held) socket.destroy();
