@@ -77,7 +77,12 @@ function cliSeries(
   warmups: number,
 ): SynthSeries & { outdir: string } {
   // WI_OUTPUTS names a file that does not exist: placeholders, whatever outputs.json the project folder holds.
-  const env = { WI_OUTPUTS: join(workdir, 'no-outputs.json') };
+  // Neither CLI asks a server anything: no telemetry for cdktf, no update check for cdk8s.
+  const env = {
+    WI_OUTPUTS: join(workdir, 'no-outputs.json'),
+    CHECKPOINT_DISABLE: '1',
+    CDK8S_CHECK_UPGRADE: 'false',
+  };
   let outdir = '';
   const run = () => {
     outdir = mkdtempSync(join(workdir, 'cli-'));

@@ -1,6 +1,6 @@
 // What deploy, destroy and logs check before they start, each failure explained in one line.
 import { createInterface } from 'node:readline/promises';
-import { secretEnvironmentVariables } from '../config/outputs';
+import { secretEnvironmentVariables, secretFromEnv } from '../config/outputs';
 import type { Config } from '../config/schema';
 import {
   CommandError,
@@ -44,7 +44,9 @@ export function missingSecretVariables(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
 ): string[] {
-  return secretEnvironmentVariables(config).filter((name) => !env[name]);
+  return secretEnvironmentVariables(config).filter(
+    (name) => secretFromEnv(name, env) === undefined,
+  );
 }
 
 /** Throw one line naming the unset `TF_VAR_secret_*` variables; `why` says what to put in them. */

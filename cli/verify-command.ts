@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import { loadConfig } from '../config/load-config';
-import { DEFAULT_OUTPUTS_FILE, readOutputs, type WorkloadBindings } from '../config/outputs';
+import {
+  DEFAULT_OUTPUTS_FILE,
+  readOutputs,
+  secretFromEnv,
+  type WorkloadBindings,
+} from '../config/outputs';
 import {
   CHECKS,
   type Check,
@@ -51,9 +56,10 @@ export const VERIFY_UNREADABLE_EXIT_CODE = 2;
 
 /** The values of every `TF_VAR_secret_*` variable: none of them may appear in a synthesized file. */
 export function secretValuesFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return Object.entries(env).flatMap(([name, value]) =>
-    name.startsWith('TF_VAR_secret_') && value ? [value] : [],
-  );
+  return Object.keys(env).flatMap((name) => {
+    const value = name.startsWith('TF_VAR_secret_') ? secretFromEnv(name, env) : undefined;
+    return value === undefined ? [] : [value];
+  });
 }
 
 /** Read the synthesized pair and run every check on it (`checkPair`), with the outputs and secret values at hand. */

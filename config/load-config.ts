@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { echo } from './echo';
+import { readTextFile } from './read-file';
 import { type Config, ConfigSchema } from './schema';
 
 /** The config used when neither `--config` nor `WI_CONFIG` names another (found from here, or from build/). */
@@ -30,18 +32,42 @@ export function configPath(path?: string): string {
   return path ?? process.env.WI_CONFIG ?? DEFAULT_CONFIG_PATH;
 }
 
-/** Read, validate and freeze a config file; throws `ConfigError` listing every problem. */
+/** A config of hundreds of workloads stays well under this; a larger file is refused before it is parsed. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+// YAML anchors may share settings, but each alias copies a subtree: a few nested ones are how a small file expands
+// into gigabytes (an alias bomb).
+const MAX_ALIASES = 100;
+
+/** Read, validate and freeze a config file; throws `ConfigError` listing every problem, each naming the file. */
 export function loadConfig(path?: string): Config {
   const file = configPath(path);
-  if (!existsSync(file))
-    throw new ConfigError(file, [`file not found (set WI_CONFIG or --config to a YAML file)`]);
-  const document = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
+  let text: string;
+  try {
+    text = readTextFile(file, { maxBytes: MAX_CONFIG_BYTES });
+  } catch (err) {
+    const why = (err as Error).message.replace(`cannot read ${file}: `, '');
+    throw new ConfigError(file, [
+      why === 'not found'
+        ? 'file not found (set WI_CONFIG or --config to a YAML file)'
+        : `cannot read the file: ${why}`,
+    ]);
+  }
+  const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0)
     throw new ConfigError(
       file,
-      document.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`),
+      document.errors.slice(0, 5).map((e) => `YAML: ${cap(e.message.split('\n')[0])}`),
     );
-  return parseConfig(document.toJS(), file);
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: MAX_ALIASES });
+  } catch (err) {
+    throw new ConfigError(file, [
+      `YAML: ${cap((err as Error).message.split('\n')[0])} (at most ${MAX_ALIASES} aliases)`,
+    ]);
+  }
+  return parseConfig(data, file);
 }
 
 /** Validate an already parsed config object; throws `ConfigError` listing every problem. */
@@ -60,9 +86,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const showsValue = issue.code === 'custom' || issue.code === 'unrecognized_keys';
   const value =
     !showsValue && 'input' in issue && issue.input !== undefined
-      ? ` (got ${JSON.stringify(issue.input)})`
+      ? ` (got ${echo(issue.input)})`
       : '';
-  return `${path || '<root>'}: ${issue.message}${value}`;
+  return cap(`${cap(path) || '<root>'}: ${cap(issue.message, 300)}${value}`, 500);
+}
+
+/** A piece of a message cut to `max` characters: keys and messages can carry what the file holds. */
+function cap(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
 }
 
 function deepFreeze<T>(value: T): T {

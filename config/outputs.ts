@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { echo } from './echo';
+import { readTextFile } from './read-file';
 import { GUID_PATTERN, keyVaultName } from './rules';
 import type { Config, WorkloadConfig } from './schema';
 
@@ -53,6 +55,21 @@ export function outputName(workload: string, binding: keyof WorkloadBindings): s
 /** The Terraform variable that carries a secret's value; set it as `TF_VAR_<name>`. */
 export function secretVariableName(secret: string): string {
   return `secret_${secret.replaceAll('-', '_')}`;
+}
+
+/**
+ * The value of an environment variable that carries a secret value (`TF_VAR_secret_*`), or undefined when it is unset
+ * or empty.
+ *
+ * The one place that says what an empty value means: not set. Deploy's preflight, verify and the demo ask here, so
+ * they agree (an empty secret is never written, nor looked for in files).
+ */
+export function secretFromEnv(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** The `TF_VAR_*` environment variables a deploy needs: one per secret of a vault this stack creates (none for an existing vault). */
@@ -110,7 +127,7 @@ const checks: Record<
  */
 export function readOutputs(file: string, config: Config): ReadonlyMap<string, WorkloadBindings> {
   const outputs = readStackOutputs(file);
-  return new Map(config.workloads.map((w) => [w.name, bindingsOf(w, outputs, file)]));
+  return new Map(config.workloads.map((w) => [w.name, bindingsOf(w, outputs, file, config)]));
 }
 
 /** Where the deployed cluster is: what `az aks get-credentials` needs. */
@@ -126,20 +143,24 @@ export function readClusterOutputs(file: string): ClusterOutputs {
     const value = outputs[name];
     if (typeof value !== 'string' || value === '')
       throw new OutputsError(
-        `outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)} (was the stack deployed with this version?)`,
+        `outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : echo(value)} (was the stack deployed with this version?)`,
       );
     return value;
   };
   return { clusterName: read(CLUSTER_NAME_OUTPUT), resourceGroupName: read(RESOURCE_GROUP_OUTPUT) };
 }
 
+// The outputs of hundreds of workloads stay well under this; a larger file is refused before it is parsed.
+const MAX_OUTPUTS_BYTES = 4 * 1024 * 1024;
+
 /** The Azure stack's outputs in an outputs file. */
 function readStackOutputs(file: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(readTextFile(file, { maxBytes: MAX_OUTPUTS_BYTES }));
   } catch (err) {
-    throw new OutputsError(`cannot read outputs file ${file}: ${(err as Error).message}`);
+    const why = (err as Error).message.replace(`cannot read ${file}: `, '').slice(0, 200);
+    throw new OutputsError(`cannot read outputs file ${file}: ${why}`);
   }
   const outputs = (parsed as Record<string, Record<string, unknown>> | null)?.[AZURE_STACK_NAME];
   if (!outputs || typeof outputs !== 'object') {
@@ -154,6 +175,7 @@ function bindingsOf(
   workload: WorkloadConfig,
   outputs: Record<string, unknown>,
   file: string,
+  config: Config,
 ): WorkloadBindings {
   const read = (key: keyof WorkloadBindings) => {
     const name = outputName(workload.name, key);
@@ -165,18 +187,52 @@ function bindingsOf(
       );
     if (typeof value !== 'string' || !pattern.test(value)) {
       throw new OutputsError(
-        `outputs file ${file}: output "${name}" is ${JSON.stringify(value)}, must be ${rule}`,
+        `outputs file ${file}: output "${name}" is ${echo(value)}, must be ${rule}`,
       );
     }
     return value;
   };
+  const vaultUrl = read('vaultUrl');
+  const vaultName = read('vaultName');
+  const wrongVault = vaultUrlProblem(vaultUrl, config, vaultName);
+  if (wrongVault)
+    throw new OutputsError(
+      `outputs file ${file}: output "${outputName(workload.name, 'vaultUrl')}" is ${echo(vaultUrl)}, ${wrongVault}`,
+    );
   return {
     clientId: read('clientId'),
     tenantId: read('tenantId'),
-    vaultUrl: read('vaultUrl'),
-    vaultName: read('vaultName'),
+    vaultUrl,
+    vaultName,
     oidcIssuerUrl: read('oidcIssuerUrl'),
   };
+}
+
+/**
+ * Why a deployed vault URL is not the config's vault, or undefined when it is: `https://<keyVault.name>.vault.azure.net/`
+ * exactly; when the name is generated at deploy time, the URL of the deployed vault name, or without it that form with
+ * a valid vault name. Anything else (another host or vault, credentials, a port, a path, a query, http) would send the
+ * workload's token elsewhere.
+ */
+export function vaultUrlProblem(
+  url: string,
+  config: Config,
+  deployedName?: string,
+): string | undefined {
+  const configured: string | undefined = config.keyVault.name;
+  const name = configured ?? deployedName;
+  if (name !== undefined) {
+    const expected = keyVaultUrl(name);
+    const whose =
+      configured !== undefined
+        ? `keyVault.name ${JSON.stringify(name)}`
+        : `the deployed vault ${JSON.stringify(name)}`;
+    return url === expected ? undefined : `must be ${expected}, the URL of ${whose}`;
+  }
+  const label = url.startsWith('https://') ? url.slice(8).split(KEY_VAULT_DNS_SUFFIX)[0] : '';
+  return url === keyVaultUrl(label) && label === label.toLowerCase() && keyVaultName.test(label)
+    ? undefined
+    : `must be https://<vault name>${KEY_VAULT_DNS_SUFFIX}/ with ${keyVaultName.description}`;
 }
 
 /** Bindings from the outputs file (`file`, else `WI_OUTPUTS`, else `outputs.json`) or, when it does not exist, placeholders. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { windows2022VersionProblem } from './aks';
+import { echo } from './echo';
 import { WORKLOAD_KINDS } from './kubernetes-object';
 import * as rules from './rules';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY, type NameRule } from './rules';
@@ -8,7 +9,7 @@ import { workloadName } from './terraform-names';
 
 const named = (rule: NameRule) =>
   z.string().refine(rule.test, {
-    error: (issue) => `${JSON.stringify(issue.input)} must be ${rule.description}`,
+    error: (issue) => `${echo(issue.input)} must be ${rule.description}`,
   });
 
 const SecretSchema = z.strictObject({
@@ -37,7 +38,7 @@ const ClusterSchema = z.strictObject({
   kubernetesVersion: z
     .string()
     .regex(/^\d+\.\d+(\.\d+)?$/, {
-      error: (i) => `${JSON.stringify(i.input)} must be a Kubernetes version such as "1.33"`,
+      error: (i) => `${echo(i.input)} must be a Kubernetes version such as "1.33"`,
     })
     .optional(),
 });

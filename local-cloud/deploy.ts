@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { secretVariableName } from '../config/outputs';
+import { secretFromEnv, secretVariableName } from '../config/outputs';
 import { parseReference, resourcesOf, type TerraformJson } from '../verify/synthesized-pair';
 import { secretValueRefusal } from './key-vault-rules';
 import type { CloudImage, CloudModel } from './model';
@@ -249,9 +249,11 @@ export function variablesFromEnv(
   const values: Record<string, string> = {};
   const fromFallback: string[] = [];
   for (const name of names) {
-    const value = env[`TF_VAR_${name}`] ?? fallback[name];
+    // An empty value counts as not set, as for a real deploy's preflight (secretFromEnv decides for both).
+    const given = secretFromEnv(`TF_VAR_${name}`, env);
+    const value = given ?? fallback[name];
     if (value === undefined) throw new Error(`variable ${name} has no value: set TF_VAR_${name}`);
-    if (env[`TF_VAR_${name}`] === undefined) fromFallback.push(`TF_VAR_${name}`);
+    if (given === undefined) fromFallback.push(`TF_VAR_${name}`);
     values[name] = value;
   }
   return { values, fromFallback };

@@ -1,9 +1,15 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import type { CommandError } from '../cli/run-step';
 import { synthBoth } from '../cli/synth-command';
-import { formatVerifyReport, type VerifyOptions, verifyPair } from '../cli/verify-command';
+import {
+  formatVerifyReport,
+  VERIFY_UNREADABLE_EXIT_CODE,
+  type VerifyOptions,
+  verifyPair,
+} from '../cli/verify-command';
 import { CHECKS } from '../verify/check-pair';
 import { DEPLOYED, runCli } from './cli-helpers';
 import { ROOT, tempDir } from './helpers';
@@ -358,5 +364,65 @@ describe('verify command line', () => {
     const unreadable = runCli(['verify', '--outputs', 'missing.json'], { cwd: good });
     expect(unreadable.status).toBe(2);
     expect(unreadable.stderr.trim()).toBe('verify: outputs file missing.json not found');
+  });
+});
+
+describe('verify on files that are not a synthesized pair', () => {
+  /** A copy of the good pair whose manifests file holds `yaml` instead. */
+  const withManifests = (yaml: string) => {
+    const dir = tempDir('wi-stray-');
+    cpSync(good, dir, { recursive: true });
+    writeFileSync(join(dir, MANIFESTS), yaml);
+    return dir;
+  };
+  const unreadable = (dir: string) => {
+    try {
+      verifyText(dir);
+    } catch (err) {
+      expect((err as CommandError).exitCode).toBe(VERIFY_UNREADABLE_EXIT_CODE);
+      return (err as Error).message;
+    }
+    throw new Error('verify read the pair');
+  };
+
+  it.each([
+    ['a scalar', 'just a string\n', 'a string ("just a string"), not a Kubernetes object'],
+    ['a list', '- a\n- b\n', 'a list, not a Kubernetes object'],
+    [
+      'an object without kind',
+      'apiVersion: v1\nmetadata:\n  name: x\n',
+      'an object without kind or apiVersion, not a Kubernetes object',
+    ],
+    [
+      'an object without metadata',
+      'apiVersion: v1\nkind: Pod\nspec: {}\n',
+      'a Pod without metadata.name',
+    ],
+    [
+      'an alias bomb',
+      'a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n',
+      'it uses YAML aliases, which synthesized manifests never do',
+    ],
+  ])('fails when the manifests hold %s: exit 2, naming the file', (_case, yaml, why) => {
+    const dir = withManifests(yaml);
+    expect(unreadable(dir)).toBe(`verify: cannot read ${join(dir, MANIFESTS)}, document 1: ${why}`);
+  });
+
+  it('fails when a manifests file is a directory, naming it', () => {
+    const dir = withManifests('');
+    rmSync(join(dir, MANIFESTS));
+    mkdirSync(join(dir, MANIFESTS));
+    expect(unreadable(dir)).toBe(
+      `verify: cannot read ${join(dir, MANIFESTS)}: it is a directory, not a file (run "npm run synth" first)`,
+    );
+  });
+
+  it('exits 2 on stray YAML from the command line, naming the file', () => {
+    const dir = withManifests('42\n');
+    const run = runCli(['verify'], { cwd: dir });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      `verify: cannot read ${MANIFESTS}, document 1: a number (42), not a Kubernetes object`,
+    );
   });
 });

@@ -392,3 +392,61 @@ describe('config validation', () => {
     expect(parseConfig(data).cluster.kubernetesVersion).toBe('1.36');
   });
 });
+
+describe('loadConfig on hostile or careless input: short errors that name the file', () => {
+  const problemOf = (file: string): string => {
+    try {
+      loadConfig(file);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).source).toBe(file);
+      const message = (err as ConfigError).message;
+      expect(message.startsWith(`invalid config ${file}:`)).toBe(true);
+      expect(message.length).toBeLessThan(1000);
+      return [...(err as ConfigError).problems].join('\n');
+    }
+    throw new Error('the config was accepted');
+  };
+
+  it('fails when the config is a directory', () => {
+    expect(problemOf(tempDir())).toBe('cannot read the file: it is a directory, not a file');
+  });
+
+  it('fails when the config is a device that never ends, reading at most 1 MB of it', () => {
+    expect(problemOf('/dev/zero')).toBe(
+      'cannot read the file: it is a character device that gives more than the 1 MB allowed',
+    );
+  });
+
+  it('fails when the config is larger than 1 MB, before parsing it', () => {
+    const file = join(tempDir(), 'big.yaml');
+    writeFileSync(file, `location: westeurope\n# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    expect(problemOf(file)).toBe('cannot read the file: it is 2 MB, more than the 1 MB allowed');
+  });
+
+  it('fails when the config is an alias bomb', () => {
+    const file = join(tempDir(), 'bomb.yaml');
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const previous = String.fromCharCode(96 + i);
+      const name = String.fromCharCode(97 + i);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
+    }
+    writeFileSync(file, `${levels.join('\n')}\n`);
+    expect(problemOf(file)).toMatch(/^YAML: .*alias.* \(at most 100 aliases\)$/i);
+  });
+
+  it('fails when a field is 5 MB, with a short message', () => {
+    const file = join(tempDir(), 'long.yaml');
+    const data = defaultConfigData();
+    data.workloads[0].namespace = 'N'.repeat(900_000);
+    data.keyVault.extra = 'y'.repeat(100);
+    data['k'.repeat(50_000)] = 1;
+    writeFileSync(file, JSON.stringify(data));
+    const problems = problemOf(file);
+    expect(problems).toContain(
+      `workloads[0].namespace: "${'N'.repeat(99)}... (900002 characters) must be`,
+    );
+    for (const line of problems.split('\n')) expect(line.length).toBeLessThan(520);
+  });
+});

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { missingSecretVariables } from '../cli/preflight';
+import { secretValuesFromEnv } from '../cli/verify-command';
 import { loadConfig, parseConfig } from '../config/load-config';
 import {
   loadBindings,
@@ -8,7 +10,10 @@ import {
   PLACEHOLDER_BINDINGS,
   readOutputs,
   secretEnvironmentVariables,
+  vaultUrlProblem,
 } from '../config/outputs';
+import type { Config } from '../config/schema';
+import { DEMO_SECRET_VALUES, variablesFromEnv } from '../local-cloud/deploy';
 import { defaultConfigData, tempDir } from './helpers';
 
 const good = {
@@ -83,5 +88,82 @@ describe('outputs contract', () => {
     const data = defaultConfigData();
     Object.assign(data.keyVault, { existing: true, name: 'team-vault' });
     expect(secretEnvironmentVariables(parseConfig(data))).toEqual([]);
+  });
+
+  it.each([
+    ['another host', 'https://evil.example/'],
+    ['another vault', 'https://other-kv.vault.azure.net/'],
+    ['credentials', 'https://user:pass@workload-id-kv-demo.vault.azure.net/'],
+    [
+      'a host that only starts with the vault',
+      'https://workload-id-kv-demo.vault.azure.net.evil.example/',
+    ],
+    ['a port', 'https://workload-id-kv-demo.vault.azure.net:8443/'],
+    ['a path', 'https://workload-id-kv-demo.vault.azure.net/secrets/'],
+    ['a query', 'https://workload-id-kv-demo.vault.azure.net/?api-version=1'],
+    ['http', 'http://workload-id-kv-demo.vault.azure.net/'],
+  ])('fails when the vault URL has %s, before it reaches KEYVAULT_URL', (_case, url) => {
+    const file = outputsFile({ 'workload-identity': { ...good, demo_vault_url: url } });
+    expect(() => readOutputs(file, loadConfig())).toThrow(OutputsError);
+    expect(() => readOutputs(file, loadConfig())).toThrow(
+      new RegExp(
+        `^outputs file ${file}: output "demo_vault_url" is ".*", must be (https://workload-id-kv-demo\\.vault\\.azure\\.net/, the URL of keyVault\\.name "workload-id-kv-demo"|an https URL ending with "/")$`,
+      ),
+    );
+  });
+
+  it('accepts the URL of a vault whose name is generated at deploy time, and only that form', () => {
+    // GIVEN a config without a vault name (the name is derived from the subscription when it deploys)
+    const config = loadConfig();
+    const generated = {
+      ...config,
+      keyVault: { ...config.keyVault, name: undefined },
+    } as unknown as Config;
+    // THEN a valid vault name under the Key Vault domain passes; anything else says the form it must have
+    expect(vaultUrlProblem('https://kv-3f9a1c7e2b.vault.azure.net/', generated)).toBeUndefined();
+    for (const url of [
+      'https://-kv.vault.azure.net/',
+      'https://a.b.vault.azure.net/',
+      'https://KV-UPPER.vault.azure.net/',
+      'https://kv-3f9a1c7e2b.vault.azure.net/x',
+      'https://kv-3f9a1c7e2b.vault.azure.net.evil.example/',
+    ])
+      expect(vaultUrlProblem(url, generated)).toMatch(
+        /^must be https:\/\/<vault name>\.vault\.azure\.net\/ with a Key Vault name/,
+      );
+  });
+
+  it('fails with a short message when an output is 3 MB', () => {
+    const file = outputsFile({
+      'workload-identity': { ...good, demo_client_id: 'x'.repeat(3 * 1024 * 1024) },
+    });
+    expect(() => readOutputs(file, loadConfig())).toThrow(
+      /^outputs file .*: output "demo_client_id" is "x{99}\.\.\. \(3145730 characters\), must be a GUID$/,
+    );
+  });
+
+  it('fails naming the file when the outputs file is a directory or a device', () => {
+    const dir = tempDir();
+    expect(() => readOutputs(dir, loadConfig())).toThrow(
+      `cannot read outputs file ${dir}: it is a directory, not a file`,
+    );
+    expect(() => readOutputs('/dev/zero', loadConfig())).toThrow(
+      'cannot read outputs file /dev/zero: it is a character device that gives more than the 4 MB allowed',
+    );
+  });
+});
+
+describe('empty secret values', () => {
+  it('count as not set for deploy, verify and the demo alike', () => {
+    // GIVEN one secret set, one empty and one unset
+    const env = { TF_VAR_secret_username: '', TF_VAR_secret_password: 'p4ss-0b2d77' };
+    // THEN deploy's preflight asks for the empty one
+    expect(missingSecretVariables(loadConfig(), env)).toEqual(['TF_VAR_secret_username']);
+    // AND verify does not look for an empty value in the files
+    expect(secretValuesFromEnv(env)).toEqual(['p4ss-0b2d77']);
+    // AND the demo takes its demo value for it, and says so, as for an unset one
+    const demo = variablesFromEnv(['secret_username', 'secret_password'], env, DEMO_SECRET_VALUES);
+    expect(demo.fromFallback).toEqual(['TF_VAR_secret_username']);
+    expect(demo.values).toEqual({ secret_username: 'admin', secret_password: 'p4ss-0b2d77' });
   });
 });

@@ -100,3 +100,46 @@ describe('synthesis of both sides', () => {
     expect(existsSync(join(dir, 'dist/workload-identity.k8s.yaml'))).toBe(true);
   });
 });
+
+describe("the tools' own entries with a bad config", () => {
+  // GIVEN a config with one wrong value and missing sections
+  const bad = join(tempDir(), 'bad.yaml');
+  writeFileSync(bad, 'location: West Europe\nresourceGroup: rg\n');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: tempDir(),
+    WI_CONFIG: bad,
+    CHECKPOINT_DISABLE: '1',
+    // The cdk8s CLI asks the registry for a newer version on every run (offline: a 404 stack trace); .ci/run sets this.
+    CDK8S_CHECK_UPGRADE: 'false',
+  };
+  const ours = spawnSync(process.execPath, [CLI, 'synth'], { env, encoding: 'utf8' });
+  const lines = ours.stderr.trim().split('\n');
+
+  it('npm run synth prints one line per problem, naming the file', () => {
+    expect(ours.status).toBe(1);
+    expect(lines[0]).toBe(`error: invalid config ${bad}:`);
+    expect(lines).toContain(
+      '  - location: "West Europe" must be an Azure region name such as "westeurope": lowercase letters and digits',
+    );
+  });
+
+  it.each([
+    ['cdktf', ['synth', '--output', join(tempDir(), 'cdktf.out')]],
+    ['cdk8s', ['synth', '--output', join(tempDir(), 'dist')]],
+  ])(
+    'npx %s synth prints the same lines, without a stack trace of ours, and fails',
+    (tool, args) => {
+      const run = spawnSync(join('node_modules', '.bin', tool), args, { env, encoding: 'utf8' });
+      expect(run.status).not.toBe(0);
+      const output = run.stdout + run.stderr;
+      for (const line of lines) expect(output).toContain(line.trim());
+      expect(output).not.toMatch(/ConfigError|at (loadConfig|parseConfig|runEntry)\b|\.ts:\d+:\d+/);
+      expect(output).not.toMatch(/A new version|404|registry/i);
+    },
+  );
+
+  it(".ci/run turns the cdk8s CLI's update check off", () => {
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^export CDK8S_CHECK_UPGRADE=false$/m);
+  });
+});

@@ -123,7 +123,10 @@ export function kubeObjectsOf(file: string, text: string): KubeObject[] {
     try {
       value = doc.toJS({ maxAliasCount: 0 });
     } catch (err) {
-      throw new Error(`cannot read ${where}: ${firstLine((err as Error).message)}`);
+      const why = firstLine((err as Error).message);
+      throw new Error(
+        `cannot read ${where}: ${/alias/i.test(why) ? 'it uses YAML aliases, which synthesized manifests never do' : why}`,
+      );
     }
     if (value === null || value === undefined) return [];
     const problem = notAKubeObject(value, isMap(doc.contents), isSeq(doc.contents));
@@ -142,7 +145,7 @@ function notAKubeObject(value: unknown, isMapping: boolean, isList: boolean): st
   if (typeof object.kind !== 'string' || typeof object.apiVersion !== 'string')
     return 'an object without kind or apiVersion, not a Kubernetes object';
   if (typeof metadata !== 'object' || metadata === null || typeof metadata.name !== 'string')
-    return `${cap(object.kind)} without metadata.name, not a Kubernetes object`;
+    return `a ${cap(object.kind)} without metadata.name`;
   return undefined;
 }
 
