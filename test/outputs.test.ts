@@ -107,8 +107,23 @@ describe('outputs contract', () => {
     expect(() => readOutputs(file, loadConfig())).toThrow(OutputsError);
     expect(() => readOutputs(file, loadConfig())).toThrow(
       new RegExp(
-        `^outputs file ${file}: output "demo_vault_url" is ".*", must be (https://workload-id-kv-demo\\.vault\\.azure\\.net/, the URL of keyVault\\.name "workload-id-kv-demo"|an https URL ending with "/")$`,
+        `^outputs file ${file}: output "demo_vault_url" is ".*", must be (https://workload-id-kv-demo\\.vault\\.azure\\.net/, the URL of the deployed vault "workload-id-kv-demo"|an https URL ending with "/")$`,
       ),
+    );
+  });
+
+  it('fails when the vault URL is not the URL of the vault the config names', () => {
+    const data = defaultConfigData();
+    data.keyVault.name = 'my-team-kv';
+    const file = outputsFile({
+      'workload-identity': {
+        ...good,
+        demo_vault_url: 'https://workload-id-kv-demo.vault.azure.net/',
+        demo_vault_name: 'workload-id-kv-demo',
+      },
+    });
+    expect(() => readOutputs(file, parseConfig(data))).toThrow(
+      `outputs file ${file}: output "demo_vault_url" is "https://workload-id-kv-demo.vault.azure.net/", must be https://my-team-kv.vault.azure.net/, the URL of keyVault.name "my-team-kv"`,
     );
   });
 
