@@ -10,9 +10,16 @@ import {
 } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { applyManifests, describeApply } from './apply-manifests';
+import {
+  applicationRolesNote,
+  assignmentScopes,
+  permissionsCommand,
+  ROLE_ASSIGNMENTS_WRITE,
+  requireRoleAssignmentRights,
+} from './deployer-rights';
 import { getCredentials, kubeTargetOf } from './kubectl';
 import { preflight } from './preflight';
-import { type ExternalCommand, PROJECT_ROOT, runSteps, type Step } from './run-step';
+import { type ExternalCommand, formatCommand, PROJECT_ROOT, runSteps, type Step } from './run-step';
 import { formatVerifyReport, verifyPair } from './verify-command';
 
 /** Options of the `deploy` command. */
@@ -173,9 +180,22 @@ export async function deploy(options: DeployOptions): Promise<void> {
       'export each with the value of its Key Vault secret (written with value_wo: never stored in a file or in state)',
     question: (where) =>
       `Deploy resource group ${config.resourceGroup} (AKS ${config.cluster.name}, Key Vault ${config.keyVault.name ?? 'named from the subscription'}) to ${where}?`,
+    rights: async (id, print) => {
+      const note = applicationRolesNote(config, 'deploy');
+      if (note) print(note);
+      await requireRoleAssignmentRights('deploy', config, id, print);
+    },
     dryRun: options.dryRun,
     yes: options.yes,
   });
+  if (options.dryRun) {
+    const note = applicationRolesNote(config, 'deploy');
+    if (note) console.log(note);
+    for (const target of assignmentScopes(config, subscription))
+      console.log(
+        `preflight: ${ROLE_ASSIGNMENTS_WRITE} on ${target.scope} (else on its subscription): ${formatCommand(permissionsCommand(target.scope))}`,
+      );
+  }
   const steps = deploySteps(options, config, subscription);
   console.log(
     `deploy: ${steps.length} steps${options.single ? ', both stacks with one cdktf deploy' : ''}${options.dryRun ? ' (dry run: nothing is run)' : ''}`,

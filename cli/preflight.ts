@@ -150,6 +150,8 @@ export interface PreflightOptions {
   readonly secretHint: string;
   /** The confirmation question, given where it happens (`subscription <name> (<id>)`). */
   readonly question: (subscription: string) => string;
+  /** Checks that need the subscription, run after the login and before the confirmation (deployer rights). */
+  readonly rights?: (subscription: string, print: (line: string) => void) => Promise<void>;
   /** Only say what would be checked (and what is missing now); run nothing, ask nothing. */
   readonly dryRun?: boolean;
   readonly yes?: boolean;
@@ -177,6 +179,7 @@ export async function preflight(name: string, options: PreflightOptions): Promis
   requireSecretVariables(name, options.config, options.secretHint);
   requireTools(name, options.tools);
   const account = await requireAzureLogin(name, (line) => console.log(line), fromEnv);
+  await options.rights?.(account.id, (line) => console.log(line));
   await confirm(
     name,
     options.question(`subscription ${account.name} (${account.id})`),

@@ -5,6 +5,9 @@ import { parseAllDocuments } from 'yaml';
 import { DEPLOYED, runCli, SECRET_VARIABLES, SUBSCRIPTION, standIns } from './cli-helpers';
 import { defaultConfigData, tempDir } from './helpers';
 
+/** The deployer-rights check on the vault's resource group, as the stand-in az records it. */
+const PERMISSIONS = `az rest --method get --url https://management.azure.com/subscriptions/${SUBSCRIPTION}/resourceGroups/workload-id-rg/providers/Microsoft.Authorization/permissions?api-version=2022-04-01 --output json`;
+
 describe('deploy', () => {
   it('prints every step and command with --dry-run, and runs nothing', () => {
     const cwd = tempDir();
@@ -44,6 +47,7 @@ describe('deploy', () => {
     const env = `(ARM_SUBSCRIPTION_ID=${SUBSCRIPTION}) (WI_CONFIG=${join(cwd, 'my.yaml')})`;
     expect(run.calls).toEqual([
       'az account show --output json',
+      PERMISSIONS,
       `cdktf deploy workload-identity --auto-approve --outputs-file ${join(cwd, 'outputs.json')} ${env}`,
       `az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --context workload-id-aks --overwrite-existing --subscription ${SUBSCRIPTION}`,
       'kubectl --context workload-id-aks get namespaces workload-id-test --ignore-not-found --output json',
@@ -98,6 +102,7 @@ describe('deploy', () => {
     );
     expect(run.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
       'az account',
+      'az rest',
       'cdktf deploy',
     ]);
   });
@@ -110,7 +115,7 @@ describe('deploy', () => {
     expect(run.stderr).toContain(
       'deploy: step 2/6 "cdktf deploy" failed (exit 1); step 1 is done and left in place',
     );
-    expect(run.calls).toHaveLength(2);
+    expect(run.calls).toHaveLength(3);
   });
 
   it('fails when a secret value is a value of a synthesized file, before cdktf deploy changes anything', () => {
@@ -124,7 +129,7 @@ describe('deploy', () => {
     expect(run.stderr.trim()).toBe(
       'deploy: step 1/6 "check" failed (2 verify errors; nothing was changed); no step before it was done',
     );
-    expect(run.calls).toEqual(['az account show --output json']);
+    expect(run.calls).toEqual(['az account show --output json', PERMISSIONS]);
   });
 
   it('deploys when an ordinary secret value such as "test" is only a fragment of the files', () => {
@@ -173,7 +178,7 @@ describe('deploy', () => {
     expect(run.stderr.trim()).toBe(
       'deploy: refusing to deploy without confirmation: stdin is not a terminal; pass --yes to confirm',
     );
-    expect(run.calls).toEqual(['az account show --output json']);
+    expect(run.calls).toEqual(['az account show --output json', PERMISSIONS]);
   });
 
   it('deploys both stacks with one cdktf deploy --all with --single, after verifying the Kubernetes stack', () => {
@@ -183,6 +188,7 @@ describe('deploy', () => {
     expect(run.status).toBe(0);
     expect(run.calls).toEqual([
       'az account show --output json',
+      PERMISSIONS,
       `cdktf deploy --all --auto-approve --outputs-file ${join(cwd, 'outputs.json')} (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
     ]);
     expect(run.stdout).toContain('deploy: 3 steps, both stacks with one cdktf deploy');
@@ -236,9 +242,11 @@ describe('deploy to the cluster', () => {
     });
     expect(run.status).toBe(0);
     const az = run.calls.filter((call) => call.startsWith('az '));
-    expect(az).toHaveLength(2);
+    expect(az).toHaveLength(3);
     expect(az[0]).toMatch(new RegExp(`^az account show --subscription ${other} `));
-    for (const call of az) expect(call).toContain(`--subscription ${other}`);
+    // az rest has no --subscription: the subscription is in the URL it calls
+    expect(az[1]).toContain(`https://management.azure.com/subscriptions/${other}/resourceGroups/`);
+    for (const call of [az[0], az[2]]) expect(call).toContain(`--subscription ${other}`);
     for (const call of run.calls.filter((c) => c.startsWith('kubectl ')))
       expect(call).toMatch(/^kubectl --context workload-id-aks /);
   });
@@ -345,5 +353,73 @@ describe('deploy to the cluster', () => {
       "pod workload-id-test/demo-pod exists and was not made by deploy (no app.kubernetes.io/managed-by=workload-id label): rename the workload's pod, or delete that pod yourself",
     );
     expect(run.calls.some((c) => c.includes(' delete ') || c.includes(' apply '))).toBe(false);
+  });
+});
+
+describe('deployer rights', () => {
+  /** Contributor's permissions as the permissions API returns them. */
+  const CONTRIBUTOR = JSON.stringify({
+    value: [
+      {
+        actions: ['*'],
+        notActions: [
+          'Microsoft.Authorization/*/Delete',
+          'Microsoft.Authorization/*/Write',
+          'Microsoft.Authorization/elevateAccess/Action',
+        ],
+      },
+    ],
+  });
+
+  it('fails when the deployer is a Contributor, naming the missing action and the roles that hold it, before anything changes', () => {
+    const run = runCli(['deploy', '--yes'], {
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_PERMISSIONS: CONTRIBUTOR },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `deploy: you cannot create role assignments on /subscriptions/${SUBSCRIPTION}/resourceGroups/workload-id-rg (Key Vault Secrets Officer for you and Key Vault Secrets User for each workload identity on the vault): Microsoft.Authorization/roleAssignments/write is not among your permissions there (Contributor excludes it); ask for Owner, User Access Administrator or Role Based Access Control Administrator on /subscriptions/${SUBSCRIPTION}/resourceGroups/workload-id-rg or its subscription`,
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
+  });
+
+  it('checks the subscription when the resource group does not exist yet, and accepts User Access Administrator', () => {
+    const uaa = JSON.stringify({
+      value: [
+        { actions: ['*/read', 'Microsoft.Authorization/*', 'Microsoft.Support/*'], notActions: [] },
+      ],
+    });
+    const run = runCli(['deploy', '--yes'], {
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_PERMISSIONS: uaa, STANDIN_AZ_NO_GROUP: '1' },
+    });
+    expect(run.status).toBe(0);
+    expect(run.calls[2]).toBe(
+      `az rest --method get --url https://management.azure.com/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01 --output json`,
+    );
+    expect(run.stdout).toContain(
+      `deploy: you may create role assignments on /subscriptions/${SUBSCRIPTION} (Microsoft.Authorization/roleAssignments/write)`,
+    );
+  });
+
+  it('names the Entra roles an application identity needs, in the vault tenant too', () => {
+    const cwd = tempDir();
+    const data = defaultConfigData();
+    data.workloads[0].identity = 'application';
+    Object.assign(data.keyVault, {
+      tenantId: 'bbbbbbbb-0000-4000-a000-000000000002',
+      subscriptionId: 'cccccccc-0000-4000-a000-000000000003',
+      resourceGroup: 'partner-rg',
+    });
+    writeFileSync(join(cwd, 'x.yaml'), JSON.stringify(data));
+    const run = runCli(['deploy', '--yes', '--config', 'x.yaml'], { cwd, env: SECRET_VARIABLES });
+    expect(run.status).toBe(0);
+    const roles =
+      'Application Administrator, Cloud Application Administrator or Global Administrator (or, for a service principal, the Microsoft Graph application permission Application.ReadWrite.All)';
+    expect(run.stdout).toContain(
+      `deploy: identity: application registers Entra applications with you as their owner (your tenant must let you register applications, else you need ${roles}); an owner adds the service principal and the federated credentials; in the vault's tenant bbbbbbbb-0000-4000-a000-000000000002 you own nothing, and creating the multi-tenant application's service principal there needs ${roles} in that tenant`,
+    );
+    // az reads permissions in its own tenant only: the vault tenant's scope is named, not checked
+    expect(run.stdout).toContain(
+      'deploy: in tenant bbbbbbbb-0000-4000-a000-000000000002 you need Microsoft.Authorization/roleAssignments/write on /subscriptions/cccccccc-0000-4000-a000-000000000003/resourceGroups/partner-rg (Owner, User Access Administrator or Role Based Access Control Administrator): not checked',
+    );
   });
 });

@@ -52,6 +52,13 @@ if [ "$1 $2" = "account show" ]; then
   [ "$3" = "--subscription" ] && id="$4"
   printf '{"name":"Stand-in subscription","id":"%s","user":{"name":"someone"}}\\n' "$id"
 fi
+# The permissions API: STANDIN_AZ_PERMISSIONS (default: Owner's); STANDIN_AZ_NO_GROUP fails on a resource group.
+if [ "$1" = "rest" ]; then
+  case "$5" in */resourceGroups/*) [ -n "$STANDIN_AZ_NO_GROUP" ] && { echo "ResourceGroupNotFound" >&2; exit 3; } ;; esac
+  permissions="$STANDIN_AZ_PERMISSIONS"
+  [ -z "$permissions" ] && permissions='{"value":[{"actions":["*"],"notActions":[]}]}'
+  printf '%s\\n' "$permissions"
+fi
 `,
   // Global flags first (--kubeconfig, --context), then the verb; "get" answers from STANDIN_KUBECTL_<KIND> (JSON),
   // "apply -f <file>" keeps a copy of the file as applied.yaml beside the log.
