@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthBoth } from '../cli/synth-command';
-import { type CheckOptions, checkPair } from '../verify/check-pair';
+import { CHECKS, type CheckOptions, checkPair } from '../verify/check-pair';
 import { resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
 import { tempDir } from './helpers';
 
@@ -314,5 +314,336 @@ describe('checkPair names the Entra code each credential mismatch would get', ()
     expect(found).toEqual([
       'client-id-deployed: AADSTS700016, or AADSTS700211/AADSTS700213 (older Entra: AADSTS70021): Entra looks for the credential on another identity',
     ]);
+  });
+});
+
+describe('every verify check fails on the input it names', () => {
+  const CLUSTER = 'azurerm_kubernetes_cluster.Cluster_EB0386A7';
+  const SECRET = 'azurerm_key_vault_secret.KeyVault_Secret-username_73A2ED0C';
+  const credentialsOf = (tf: any) => tf.resource.azurerm_federated_identity_credential;
+  /** `count` credentials on the one identity, each depending on the one before (`chain`) or all on the first. */
+  const credentials = (count: number, shape: 'chain' | 'star') => (tf: any) => {
+    const [[name, credential]] = Object.entries(credentialsOf(tf)) as [string, any][];
+    let previous = name;
+    for (let i = 1; i < count; i++) {
+      credentialsOf(tf)[`${name}_${i}`] = {
+        ...credential,
+        subject: `system:serviceaccount:ns-${i}:sa`,
+        depends_on: [
+          `azurerm_federated_identity_credential.${shape === 'chain' ? previous : name}`,
+        ],
+      };
+      previous = `${name}_${i}`;
+    }
+  };
+  const secretsUser = (tf: any) =>
+    Object.values(tf.resource.azurerm_role_assignment).find(
+      (r: any) => r.role_definition_name === 'Key Vault Secrets User',
+    ) as any;
+  const deployed = (overrides: Record<string, string> = {}): CheckOptions => ({
+    bindings: new Map([
+      [
+        'demo',
+        {
+          clientId: '11111111-1111-1111-1111-111111111111',
+          tenantId: '33333333-3333-3333-3333-333333333333',
+          vaultUrl: 'https://workload-id-kv-demo.vault.azure.net/',
+          vaultName: 'workload-id-kv-demo',
+          oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/t/c/',
+          ...overrides,
+        },
+      ],
+    ]),
+  });
+  const setEnv = (pod: any, name: string, value: string) => {
+    pod.spec.containers[0].env = [
+      ...pod.spec.containers[0].env.filter((e: any) => e.name !== name),
+      { name, value },
+    ];
+  };
+
+  /** [check, the input, the edit, options, the findings (check: message), exactly]. */
+  const CASES: [
+    string,
+    string,
+    (tf: any, k: (kind: string) => any) => void,
+    CheckOptions | undefined,
+    (string | RegExp)[],
+  ][] = [
+    [
+      'client-id-annotation',
+      'the service account has no client-id annotation',
+      (_tf, k) =>
+        delete k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'],
+      undefined,
+      ['client-id-annotation: annotation azure.workload.identity/client-id is missing'],
+    ],
+    [
+      'client-id-deployed',
+      "the annotation is another identity's client id",
+      (_tf, k) =>
+        (k('ServiceAccount').metadata.annotations['azure.workload.identity/client-id'] =
+          '22222222-2222-2222-2222-222222222222'),
+      deployed(),
+      [/^client-id-deployed: client id 22222222-2222-2222-2222-222222222222 is not/],
+    ],
+    [
+      'cluster-features',
+      'the OIDC issuer is off',
+      (tf) => (only(tf, 'azurerm_kubernetes_cluster').oidc_issuer_enabled = false),
+      undefined,
+      ['cluster-features: oidc_issuer_enabled is not true'],
+    ],
+    [
+      'credential-audience',
+      'the audience has a trailing slash',
+      (tf) =>
+        (only(tf, 'azurerm_federated_identity_credential').audience = [
+          'api://AzureADTokenExchange/',
+        ]),
+      undefined,
+      [/^credential-audience: audience is \["api:\/\/AzureADTokenExchange\/"\]/],
+    ],
+    [
+      'credential-issuer',
+      "the issuer is another attribute of the cluster (its portal's FQDN)",
+      (tf) =>
+        (only(tf, 'azurerm_federated_identity_credential').issuer = `\${${CLUSTER}.portal_fqdn}`),
+      undefined,
+      [`credential-issuer: issuer \${${CLUSTER}.portal_fqdn} is not a cluster's oidc_issuer_url`],
+    ],
+    [
+      'credential-issuer',
+      "the issuer is an https URL built from the cluster's API server FQDN",
+      (tf) =>
+        (only(tf, 'azurerm_federated_identity_credential').issuer = `https://\${${CLUSTER}.fqdn}/`),
+      undefined,
+      [
+        `credential-issuer: issuer https://\${${CLUSTER}.fqdn}/ is built from an expression, not the cluster's oidc_issuer_url`,
+      ],
+    ],
+    [
+      'credential-issuer',
+      "the issuer is the host of the cluster's kube config",
+      (tf) =>
+        (only(tf, 'azurerm_federated_identity_credential').issuer =
+          `\${${CLUSTER}.kube_config[0].host}`),
+      undefined,
+      [/^credential-issuer: issuer .*kube_config\[0\]\.host\} is built from an expression/],
+    ],
+    [
+      'credential-limit',
+      'one identity has 21 credentials, chained',
+      credentials(21, 'chain'),
+      undefined,
+      [/^credential-limit: 21 federated credentials, more than 20$/],
+    ],
+    [
+      'credential-limit',
+      'one identity has exactly 20 credentials, chained',
+      credentials(20, 'chain'),
+      undefined,
+      [],
+    ],
+    [
+      'credential-serialized',
+      'the credentials of one identity all depend on the first instead of forming a chain',
+      credentials(3, 'star'),
+      undefined,
+      [
+        /^credential-serialized: 3 federated credentials are not chained with depends_on: \S+_1 and \S+_2 can be written at the same time$/,
+      ],
+    ],
+    [
+      'credential-serialized',
+      'three credentials form one chain',
+      credentials(3, 'chain'),
+      undefined,
+      [],
+    ],
+    [
+      'credential-subject',
+      'the subject names another namespace',
+      (tf) =>
+        (only(tf, 'azurerm_federated_identity_credential').subject =
+          'system:serviceaccount:other-ns:workload-id-sa'),
+      undefined,
+      [
+        /^credential-subject: no federated credential has subject system:serviceaccount:workload-id-test:workload-id-sa/,
+      ],
+    ],
+    [
+      'kube-config-output',
+      'an output is the kube config',
+      (tf) => (tf.output.kubeconfig = { value: `\${${CLUSTER}.kube_config_raw}`, sensitive: true }),
+      undefined,
+      ["kube-config-output: the output carries the cluster's kube config"],
+    ],
+    [
+      'namespace',
+      'the Namespace object is missing',
+      (_tf, k) => (k('Namespace').metadata.name = 'other-ns'),
+      undefined,
+      ['namespace: namespace workload-id-test is not in the manifests'],
+    ],
+    [
+      'placeholders',
+      'placeholder manifests are meant for apply',
+      () => {},
+      { forApply: true },
+      [/^placeholders: /, /^placeholders: /],
+    ],
+    [
+      'role-least-privilege',
+      'the workload is granted Key Vault Secrets Officer instead of Secrets User',
+      (tf) => (secretsUser(tf).role_definition_name = 'Key Vault Secrets Officer'),
+      undefined,
+      [
+        'role-least-privilege: the identity trusted for system:serviceaccount:workload-id-test:workload-id-sa holds "Key Vault Secrets Officer"',
+      ],
+    ],
+    [
+      'role-least-privilege',
+      'the workload is granted Key Vault Administrator instead of Secrets User',
+      (tf) => (secretsUser(tf).role_definition_name = 'Key Vault Administrator'),
+      undefined,
+      [/^role-least-privilege: .* holds "Key Vault Administrator"$/],
+    ],
+    [
+      'role-scope',
+      'the role is scoped to one version of the secret',
+      (tf) => (secretsUser(tf).scope = `\${${SECRET}.resource_id}`),
+      undefined,
+      [
+        /^role-scope: azurerm_role_assignment\.\S+ is scoped to resource_id of secret "username", not to the secret itself/,
+      ],
+    ],
+    [
+      'role-scope',
+      "the role is scoped to the secret's data-plane URL",
+      (tf) => (secretsUser(tf).scope = `\${${SECRET}.versionless_id}`),
+      undefined,
+      [/^role-scope: .* is scoped to versionless_id of secret "username"/],
+    ],
+    [
+      'secret-in-state',
+      'a secret is written with value',
+      (tf) => (only(tf, 'azurerm_key_vault_secret').value = '${var.secret_username}'),
+      undefined,
+      ['secret-in-state: the secret is written with "value", which Terraform stores in state'],
+    ],
+    [
+      'secret-value',
+      'a secret value is a whole value of the files (here, the namespace)',
+      () => {},
+      { secretValues: ['workload-id-test'] },
+      ['secret-value: a secret value appears in the file'],
+    ],
+    [
+      'secret-value',
+      'ordinary secret values are only fragments of the files',
+      () => {},
+      { secretValues: ['test', 'user', 'workload', 'sa'] },
+      [],
+    ],
+    [
+      'service-account',
+      'the pod runs as a service account that is not in the manifests',
+      (_tf, k) => (k('Pod').spec.serviceAccountName = 'other-sa'),
+      undefined,
+      [
+        'service-account: service account "other-sa" is not in namespace workload-id-test of the manifests',
+      ],
+    ],
+    [
+      'token-expiration',
+      'the token expiration is one second over a day',
+      (_tf, k) =>
+        (k('Pod').metadata.annotations = {
+          ...k('Pod').metadata.annotations,
+          'azure.workload.identity/service-account-token-expiration': '86401',
+        }),
+      undefined,
+      [/^token-expiration: .* is "86401", outside 3600\.\.86400$/],
+    ],
+    [
+      'token-expiration',
+      'the token expiration is exactly a day',
+      (_tf, k) =>
+        (k('Pod').metadata.annotations = {
+          ...k('Pod').metadata.annotations,
+          'azure.workload.identity/service-account-token-expiration': '86400',
+        }),
+      undefined,
+      [],
+    ],
+    [
+      'vault-url',
+      "the pod's KEYVAULT_URL is another vault than the deployed one",
+      (_tf, k) => setEnv(k('Pod'), 'KEYVAULT_URL', 'https://other-kv.vault.azure.net/'),
+      deployed(),
+      [
+        /^vault-url: KEYVAULT_URL "https:\/\/other-kv\.vault\.azure\.net\/" is not the deployed vault URL/,
+      ],
+    ],
+    [
+      'vault-url',
+      "the outputs' vault URL is not the URL of the stack's vault",
+      (tf) => (only(tf, 'azurerm_key_vault').name = 'my-team-kv'),
+      deployed(),
+      [
+        'vault-url: vault URL https://workload-id-kv-demo.vault.azure.net/ is not the URL of vault "my-team-kv" (https://my-team-kv.vault.azure.net/)',
+      ],
+    ],
+    [
+      'workload-label',
+      'the pod has no workload identity label',
+      (_tf, k) => delete k('Pod').metadata.labels['azure.workload.identity/use'],
+      undefined,
+      [/^workload-label: the pod lacks the label azure\.workload\.identity\/use: "true"$/],
+    ],
+  ];
+
+  it.each(
+    CASES.map(([check, input, edit, options, expected]) => ({
+      check,
+      input,
+      edit,
+      options,
+      expected,
+    })),
+  )('$check: $input', ({ edit, options, expected }) => {
+    const found = checksAfter(edit, options);
+    expect(found).toEqual(
+      expected.map((e) => (typeof e === 'string' ? e : expect.stringMatching(e))),
+    );
+  });
+
+  it('secret-value: a secret value is in a file base64-encoded (a Secret of the manifests)', () => {
+    const pair = structuredClone(pristine);
+    const [file, text] = [...pair.texts].find(([f]) => f.endsWith('.yaml'))!;
+    const texts = new Map(pair.texts).set(
+      file,
+      `${text}---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata:\n  password: aHVudGVyMi12YWx1ZQ==\n`,
+    );
+    expect(
+      checkPair({ ...pair, texts }, { secretValues: ['hunter2-value'] }).map((f) => f.subject),
+    ).toEqual([file]);
+  });
+
+  it('kubernetes-stack: the Kubernetes stack applies an object with another image', () => {
+    const pair = structuredClone(withStack) as any;
+    const manifests = pair.kubernetesTerraform.resource.kubernetes_manifest;
+    const pod = Object.values(manifests).find((m: any) => m.manifest.kind === 'Pod') as any;
+    pod.manifest.spec.containers[0].image = 'other:1.0';
+    expect(checkPair(pair).map((f) => f.check)).toEqual(['kubernetes-stack']);
+  });
+
+  it('has a failing input for every check', () => {
+    const covered = new Set([
+      'kubernetes-stack',
+      ...CASES.filter(([, , , , expected]) => expected.length > 0).map(([check]) => check),
+    ]);
+    expect(CHECKS.map((c) => c.id).filter((id) => !covered.has(id))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ export const title =
 export const needs = 'nothing';
 export const prevents = 'cluster-admin credentials land in the outputs file and on the terminal';
 
-/** No output's value mentions `kube_config` or `kube_admin_config`. */
+/** No output's value mentions `kube_config`, `kube_admin_config` or their `_raw` forms. */
 export function run({ pair }: CheckInput): Problem[] {
   const stacks = [
     [pair.terraformFile, pair.terraform],
@@ -14,7 +14,7 @@ export function run({ pair }: CheckInput): Problem[] {
   ] as const;
   return stacks.flatMap(([file, tf]) =>
     Object.entries(tf?.output ?? {}).flatMap(([name, output]) =>
-      /\bkube_(admin_)?config\b/.test(JSON.stringify(output.value))
+      /\bkube_(admin_)?config(_raw)?\b/.test(JSON.stringify(output.value))
         ? [
             {
               subject: `output.${name} of ${file}`,
