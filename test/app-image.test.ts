@@ -44,13 +44,22 @@ describe('the workload image', () => {
     }
   });
 
-  test('runs as UID/GID 10001 with the compiled program and production dependencies only', () => {
+  test('runs as UID/GID 10001 on a pinned Node 24 slim base, with the bundled program only', () => {
+    const froms = read('app/Dockerfile').match(/^FROM \S+/gm) ?? [];
+    expect(froms.length).toBeGreaterThanOrEqual(2);
+    for (const from of froms) expect(from).toMatch(/^FROM node:24\.\d+\.\d+-\w+-slim$/);
     expect(finalStage).toMatch(/^USER 10001:10001$/m);
     expect(finalStage).toMatch(
-      /^ENTRYPOINT \["node", "--max-semi-space-size=2", "--max-old-space-size=48", "build\/main.js"\]$/m,
+      /^ENTRYPOINT \["node", "--max-semi-space-size=1", "--max-old-space-size=24", "--no-opt", "--no-maglev", "--no-sparkplug", "main.mjs"\]$/m,
     );
-    expect(finalStage).toContain('COPY --from=deps /src/node_modules ./node_modules');
-    expect(read('app/Dockerfile')).toContain('npm ci --omit=dev');
-    expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b/);
+    expect(finalStage).toContain('COPY --from=build /src/build/main.mjs ./main.mjs');
+    expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b|node_modules/);
+  });
+
+  test('declares Node 24, the Node the image runs', () => {
+    const engines = (appPackage as unknown as { engines: { node: string } }).engines;
+    expect(engines.node).toBe('>=24');
+    const [, base] = /^FROM node:(\d+)\./m.exec(read('app/Dockerfile')) ?? [];
+    expect(base).toBe('24');
   });
 });
