@@ -23,8 +23,11 @@ export interface FederatedCredentialOptions {
 export interface CredentialSpec {
   /** Credential name: letters, digits, "-" and "_". */
   readonly name: string;
+  /** The cluster's issuer URL, exactly as it signs the tokens (trailing `/` included). */
   readonly issuer: string;
+  /** `system:serviceaccount:<namespace>:<name>`. */
   readonly subject: string;
+  /** The token's audience: the token exchange audience the webhook projects. */
   readonly audience: string;
   /** The previous credential of this identity: Entra refuses concurrent writes to one identity. */
   readonly dependsOn?: TerraformResource;
