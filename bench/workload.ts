@@ -77,7 +77,7 @@ async function run(lab: Lab, mode: string) {
 
 /** Time to first secret, token requests and token-file reads per 100 reads, and memory over 1,000 reads. */
 export async function measureWorkload(): Promise<Figure[]> {
-  const files = synthLab({ workDir: mkdtempSync(join(tmpdir(), 'wi-bench-lab-')), env: {} });
+  const files = await synthLab({ workDir: mkdtempSync(join(tmpdir(), 'wi-bench-lab-')), env: {} });
   const lab = await startLab(files);
   try {
     // The SDK credential (the lab's sample) and the custom one: the file read counter is the custom credential's.

@@ -1,14 +1,15 @@
 import { relative } from 'node:path';
 import { readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
-import { startLab, synthLab } from '../local-cloud/lab';
+import { lockWorkDir, startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
 import { checkPair } from '../verify/check-pair';
+import { readSynthesizedPair } from '../verify/synthesized-pair';
 import { summarize } from './synth-command';
 
 /** Options of the `demo` command. */
 export interface DemoOptions {
   readonly config?: string;
-  /** Where the demo's synthesized files go. @default ".local-cloud" */
+  /** Where the demo's files go (synthesized stack, Terraform state, the local cloud's store). @default ".local-cloud" */
   readonly workDir?: string;
   /** `CREDENTIAL_MODE` of the workload program. @default "default" (DefaultAzureCredential, as the lab's sample) */
   readonly credentialMode?: string;
@@ -31,59 +32,82 @@ async function step<T>(
 }
 
 /**
- * Run the lab on this machine: synthesize, deploy into the local cloud, verify, admit the pods through the webhook,
- * run the workload program in each, print its logs, and stop. Returns the exit code.
+ * Run the lab on this machine: synthesize, deploy the Azure side with the real Terraform into the local cloud,
+ * verify, apply the manifests (pods admitted through the webhook), run the workload program in each pod, print its
+ * logs, and stop. Returns the exit code.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const workDir = options.workDir ?? '.local-cloud';
   const where = (file: string) => relative(process.cwd(), file) || file;
+  const unlock = lockWorkDir(workDir);
+  try {
+    return await demo(workDir, where, options);
+  } catch (err) {
+    if (!(err instanceof TerraformFailed)) throw err;
+    console.log('failed');
+    for (const line of err.lines) console.error(line.replace(/^/gm, '      '));
+    return 1;
+  } finally {
+    unlock();
+  }
+}
+
+async function demo(
+  workDir: string,
+  where: (file: string) => string,
+  options: DemoOptions,
+): Promise<number> {
   const files = await step(
     1,
     4,
-    'Synthesizing both sides and deploying the Azure side into the local cloud',
+    'Synthesizing the Azure side and deploying it with terraform init + apply into the local cloud',
     () => synthLab({ workDir, config: options.config }),
   );
+  for (const line of files.terraformLines) console.log(line.replace(/^/gm, '      '));
   if (files.demoValuesFor.length > 0)
     console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
+  console.log(
+    `      Terraform state and working directory: ${where(files.stackDir)}/, ${where(files.workDir)}/`,
+  );
+
+  const pair = readSynthesizedPair({
+    terraformFile: files.terraformFile,
+    manifestsDir: files.manifestsDir,
+  });
+  const summary = summarize({
+    pair,
+    bindingsSource: 'outputs',
+    outputsFile: where(files.outputsFile),
+    secretVariables: Object.keys(files.variables).map((v) => `TF_VAR_${v}`),
+  });
+  console.log(summary.replace(/^/gm, '      '));
+  const findings = await step(2, 4, 'Verifying the pair before applying the manifests', () =>
+    checkPair(pair, {
+      bindings: readOutputs(files.outputsFile, files.config),
+      forApply: true,
+      secretValues: Object.values(files.variables),
+    }),
+  );
+  for (const f of findings)
+    console.error(`      ${f.severity}: ${f.check}: ${f.subject}: ${f.message}. Fix: ${f.fix}`);
+  if (findings.some((f) => f.severity === 'error')) return 1;
 
   const lab = await step(
-    2,
+    3,
     4,
-    'Starting the local cloud (cluster issuer, webhook, Entra, Key Vault)',
+    `Starting the local cloud and applying ${where(files.manifestsDir)}/ (pods admitted through the webhook)`,
     () => startLab(files),
   );
   try {
-    const summary = summarize({
-      pair: lab.pair,
-      bindingsSource: 'outputs',
-      outputsFile: where(files.outputsFile),
-      secretVariables: Object.keys(files.variables).map((v) => `TF_VAR_${v}`),
-    });
-    console.log(summary.replace(/^/gm, '      '));
-    const findings = await step(3, 4, 'Verifying the pair before apply', () =>
-      checkPair(lab.pair, {
-        bindings: readOutputs(files.outputsFile, files.config),
-        forApply: true,
-        secretValues: Object.values(files.variables),
-      }),
-    );
-    for (const f of findings)
-      console.error(`      ${f.severity}: ${f.check}: ${f.subject}: ${f.message}. Fix: ${f.fix}`);
-    if (findings.some((f) => f.severity === 'error')) return 1;
-
-    const pods = await step(
-      4,
-      4,
-      `Applying ${where(files.manifestsDir)}/ (pods admitted through the webhook, run with the workload program)`,
-      () =>
-        Promise.all(
-          files.config.workloads.map((w) =>
-            lab.runPod({
-              pod: w.pod,
-              env: options.credentialMode ? { CREDENTIAL_MODE: options.credentialMode } : {},
-            }),
-          ),
+    const pods = await step(4, 4, 'Running the pods with the workload program', () =>
+      Promise.all(
+        files.config.workloads.map((w) =>
+          lab.runPod({
+            pod: w.pod,
+            env: options.credentialMode ? { CREDENTIAL_MODE: options.credentialMode } : {},
+          }),
         ),
+      ),
     );
     const timeoutInMs = (options.timeoutSeconds ?? 30) * 1000;
     const results = await Promise.all(pods.map((pod) => firstRead(pod, timeoutInMs)));

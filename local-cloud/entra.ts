@@ -71,8 +71,6 @@ export class Entra {
     });
   }
 
-  private readonly tenants: ReadonlySet<string>;
-
   private constructor(
     private readonly model: CloudModel,
     private readonly resolveIssuer: IssuerResolver,
@@ -81,11 +79,14 @@ export class Entra {
     private readonly privateKey: CryptoKey,
     /** Public keys that verify the access tokens this Entra issues. */
     readonly jwks: JSONWebKeySet,
-  ) {
-    this.tenants = new Set([
-      model.tenantId,
-      ...model.identities.map((i) => i.tenantId),
-      ...model.keyVaults.map((v) => v.tenantId),
+  ) {}
+
+  // Read from the model on each request: a later deploy may add tenants.
+  private get tenants(): ReadonlySet<string> {
+    return new Set([
+      this.model.tenantId,
+      ...this.model.identities.map((i) => i.tenantId),
+      ...this.model.keyVaults.map((v) => v.tenantId),
     ]);
   }
 

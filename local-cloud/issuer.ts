@@ -3,9 +3,15 @@
  *
  * @see https://learn.microsoft.com/azure/aks/use-oidc-issuer
  */
-import { randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  type KeyObject,
+  randomUUID,
+} from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CryptoKey, JSONWebKeySet } from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { sendJson } from './http';
 
@@ -32,6 +38,21 @@ export class OidcIssuer {
     return new OidcIssuer(url, privateKey, { keys: [{ ...jwk, use: 'sig', alg: 'RS256', kid }] });
   }
 
+  /** The issuer of a cluster that already has its signing key (private JWK), as the local cloud's store keeps it. */
+  static fromJwk(url: string, privateJwk: JWK): OidcIssuer {
+    const privateKey = createPrivateKey({ key: privateJwk as never, format: 'jwk' });
+    const { kty, n, e } = createPublicKey(privateKey).export({ format: 'jwk' }) as {
+      kty: string;
+      n: string;
+      e: string;
+    };
+    // RFC 7638 thumbprint: the required members in lexicographic order, no spaces.
+    const kid = createHash('sha256').update(JSON.stringify({ e, kty, n })).digest('base64url');
+    return new OidcIssuer(url, privateKey, {
+      keys: [{ kty, n, e, use: 'sig', alg: 'RS256', kid }],
+    });
+  }
+
   /** Host name the issuer is served from. */
   readonly host: string;
   /** `<issuer>openid/v1/jwks`, as AKS publishes it. */
@@ -42,7 +63,7 @@ export class OidcIssuer {
   private constructor(
     /** The issuer URL exactly as configured (AKS's ends with `/`): the tokens' `iss`. */
     readonly url: string,
-    private readonly privateKey: CryptoKey,
+    private readonly privateKey: CryptoKey | KeyObject,
     /** The public keys, as served at `jwksUri`. */
     readonly jwks: JSONWebKeySet,
   ) {

@@ -38,44 +38,51 @@ interface SecretVersion {
 
 /** The local Key Vault service: every vault of the model, told apart by host name. */
 export class KeyVaultService {
-  private readonly vaults: ReadonlyMap<
-    string,
-    { vault: CloudKeyVault; secrets: ReadonlyMap<string, SecretVersion> }
-  >;
   private readonly entraKeys: ReturnType<typeof createLocalJWKSet>;
+  // Versions are made up once per value, so repeated reads of an unchanged secret see one version.
+  private readonly versions = new Map<string, SecretVersion>();
 
-  /** Serve `model`'s vaults, trusting access tokens signed with `entraJwks`. */
+  /** Serve `model`'s vaults (read again on each request), trusting access tokens signed with `entraJwks`. */
   constructor(
     private readonly model: CloudModel,
     entraJwks: JSONWebKeySet,
     private readonly faults: Faults,
     private readonly stats: LocalCloudStats,
   ) {
-    const created = Math.floor(Date.now() / 1000);
-    const versionsOf = (vault: CloudKeyVault) =>
-      new Map(
-        [...vault.secrets].map(([name, value]) => [
-          name.toLowerCase(),
-          { name, value, version: randomBytes(16).toString('hex'), created },
-        ]),
-      );
-    this.vaults = new Map(
-      model.keyVaults.map((vault) => [
-        `${vault.name}${KEY_VAULT_DNS_SUFFIX}`.toLowerCase(),
-        { vault, secrets: versionsOf(vault) },
-      ]),
-    );
     this.entraKeys = createLocalJWKSet(entraJwks);
   }
 
   /** Host names served, one per vault. */
   get hosts(): string[] {
-    return [...this.vaults.keys()];
+    return this.model.keyVaults.map((vault) =>
+      `${vault.name}${KEY_VAULT_DNS_SUFFIX}`.toLowerCase(),
+    );
+  }
+
+  private entry(
+    host: string,
+  ): { vault: CloudKeyVault; secrets: ReadonlyMap<string, SecretVersion> } | undefined {
+    const vault = this.model.keyVaults.find(
+      (v) => `${v.name}${KEY_VAULT_DNS_SUFFIX}`.toLowerCase() === host,
+    );
+    if (!vault) return undefined;
+    const secrets = new Map<string, SecretVersion>();
+    for (const [name, value] of vault.secrets) {
+      const key = `${vault.id}\n${name}\n${value}`;
+      let version = this.versions.get(key);
+      if (!version) {
+        const created = Math.floor(Date.now() / 1000);
+        version = { name, value, version: randomBytes(16).toString('hex'), created };
+        this.versions.set(key, version);
+      }
+      secrets.set(name.toLowerCase(), version);
+    }
+    return { vault, secrets };
   }
 
   /** Serve one request to `<vault>.vault.azure.net`. */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const entry = this.vaults.get(url.hostname.toLowerCase());
+    const entry = this.entry(url.hostname.toLowerCase());
     const match = /^\/secrets\/([^/]+)(?:\/([^/]*))?\/?$/.exec(url.pathname);
     if (!entry || req.method !== 'GET' || !match) {
       const served = 'The local Key Vault serves only GET /secrets/<name>[/<version>]';

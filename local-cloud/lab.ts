@@ -1,26 +1,49 @@
 /**
- * The lab, end to end on one machine: synthesize, "deploy" into the local cloud, admit the pod through the webhook,
- * and run the real workload program against the local Entra and Key Vault.
+ * The lab, end to end on one machine: synthesize, deploy the Azure side with the real Terraform into the local cloud,
+ * apply the manifests (pods admitted through the webhook), and run the real workload program against the local Entra
+ * and Key Vault.
  *
  * A demo and test harness: product code never imports it.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, readOutputs, secretVariableName } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { synthAzure, synthManifests } from '../synth';
 import {
-  objectsOf,
-  readSynthesizedPair,
-  type SynthesizedPair,
-  type TerraformJson,
-} from '../verify/synthesized-pair';
-import { DEMO_SECRET_VALUES, deployTerraform, variablesFromEnv } from './deploy';
+  CloudStore,
+  type CloudStoreData,
+  HOME_SUBSCRIPTION_ID,
+  type StoredKubernetesObject,
+  sameId,
+  storeFileIn,
+} from './cloud-store';
+import {
+  createObject,
+  findObject,
+  objectKey,
+  serviceAccountOf,
+  updateObject,
+} from './cluster-objects';
+import { DEMO_SECRET_VALUES, variablesFromEnv } from './demo-values';
 import type { RunningPod } from './kubelet';
-import type { ServiceAccount, Workload } from './kubernetes';
+import type { Workload } from './kubernetes';
 import { type LocalCloud, startLocalCloud } from './local-cloud';
+import { seedWorld } from './seed';
+import { liveModel } from './store-model';
+import { runTerraform, TerraformError, terraformOutputsAsCdktf } from './terraform/run';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -50,66 +73,135 @@ export async function buildApp(): Promise<string> {
   return program;
 }
 
-/** Where the lab's synthesized files are. */
+/** Where the lab's files are: the synthesized stack, its Terraform state, the local cloud's store, the manifests. */
 export interface LabFiles {
   readonly config: Config;
+  /** The lab's work directory (`.local-cloud/` for the demo). */
+  readonly workDir: string;
   readonly terraformFile: string;
+  /** The stack's Terraform working directory (`cdktf.out/stacks/<stack>`). */
+  readonly stackDir: string;
   readonly manifestsDir: string;
+  /** `terraform output -json` in cdktf's outputs-file shape. */
   readonly outputsFile: string;
-  /** The values the secrets were "deployed" with, by Terraform variable name. */
+  /** The local cloud's store: Azure and the cluster as the deploy left them. */
+  readonly storeFile: string;
+  /** The values the secrets were deployed with, by Terraform variable name. */
   readonly variables: Readonly<Record<string, string>>;
   /** `TF_VAR_*` that were not set, so the lab's demo values stood in. */
   readonly demoValuesFor: readonly string[];
-  /** Secret values already in an existing vault (`keyVault.existing`), by secret name. */
-  readonly existingSecrets: Readonly<Record<string, string>>;
+  /** Terraform's result lines of the last apply, condensed (e.g. `Apply complete! Resources: 9 added, ...`). */
+  readonly terraformLines: readonly string[];
+}
+
+/** How to synthesize and deploy a lab. */
+export interface LabOptions {
+  readonly workDir: string;
+  readonly config?: string;
+  /** Where `TF_VAR_*` come from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Change the world before the deploy (e.g. an existing cluster whose issuer is off). */
+  readonly seed?: (data: CloudStoreData) => void;
+}
+
+/** A Terraform run that failed: Terraform's own condensed error lines. */
+export class TerraformFailed extends Error {
+  constructor(
+    readonly command: string,
+    readonly lines: readonly string[],
+  ) {
+    super(`terraform ${command} failed:\n${lines.join('\n')}`);
+    this.name = 'TerraformFailed';
+  }
 }
 
 /**
- * Synthesize the Azure side, deploy it into the local cloud to get its outputs, then synthesize the manifests bound to
- * those outputs: the same order as `cdktf deploy --outputs-file` followed by `npm run synth`.
+ * Synthesize the Azure side, deploy it with `terraform init` and `terraform apply` into the local cloud, write its
+ * outputs, then synthesize the manifests bound to those outputs: the order of `cdktf deploy --outputs-file`
+ * followed by `npm run synth`.
  */
-export function synthLab(options: {
-  readonly workDir: string;
-  readonly config?: string;
-  readonly env?: NodeJS.ProcessEnv;
-}): LabFiles {
+export async function synthLab(options: LabOptions): Promise<LabFiles> {
   const config = loadConfig(options.config);
-  const cdktfOut = join(options.workDir, 'cdktf.out');
-  const manifestsDir = join(options.workDir, 'dist');
-  const outputsFile = join(options.workDir, 'outputs.json');
-  mkdirSync(options.workDir, { recursive: true });
+  const workDir = resolve(options.workDir);
+  const cdktfOut = join(workDir, 'cdktf.out');
+  mkdirSync(workDir, { recursive: true });
   synthAzure(config, cdktfOut);
-  const terraformFile = join(cdktfOut, 'stacks', AZURE_STACK_NAME, 'cdk.tf.json');
-  const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as TerraformJson;
+  const stackDir = join(cdktfOut, 'stacks', AZURE_STACK_NAME);
+  const terraformFile = join(stackDir, 'cdk.tf.json');
+  const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as {
+    variable?: Record<string, unknown>;
+  };
   const env = options.env ?? process.env;
   const { values, fromFallback } = variablesFromEnv(
     Object.keys(terraform.variable ?? {}),
     env,
     DEMO_SECRET_VALUES,
   );
-  // An existing vault already holds its secrets: the local cloud fills it from the same variables a deploy would use.
+  // An existing vault already holds its secrets: the world gets them from the same variables a deploy would use.
   const existingNames = config.keyVault.existing ? config.keyVault.secrets.map((s) => s.name) : [];
   const existing = variablesFromEnv(existingNames.map(secretVariableName), env, DEMO_SECRET_VALUES);
-  const existingSecrets = Object.fromEntries(
-    existingNames.map((name) => [name, existing.values[secretVariableName(name)]]),
-  );
-  const { outputs } = deployTerraform(terraform, { variables: values, existingSecrets });
-  writeFileSync(outputsFile, `${JSON.stringify({ [AZURE_STACK_NAME]: outputs }, null, 2)}\n`);
-  synthManifests(config, readOutputs(outputsFile, config), manifestsDir);
-  return {
+  const store = new CloudStore(storeFileIn(workDir)).init();
+  store.update((data) => {
+    seedWorld(
+      data,
+      config,
+      Object.fromEntries(existingNames.map((n) => [n, existing.values[secretVariableName(n)]])),
+    );
+    options.seed?.(data);
+  });
+  const files: LabFiles = {
     config,
+    workDir,
     terraformFile,
-    manifestsDir,
-    outputsFile,
+    stackDir,
+    manifestsDir: join(workDir, 'dist'),
+    outputsFile: join(workDir, 'outputs.json'),
+    storeFile: store.file,
     variables: values,
     demoValuesFor: [...fromFallback, ...existing.fromFallback],
-    existingSecrets,
+    terraformLines: [],
   };
+  return applyLab(files, { init: true });
+}
+
+/** The environment of the lab's Terraform runs: the secret values, the subscription and the local cloud's store. */
+export function labTerraformEnv(files: Pick<LabFiles, 'variables'>): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(
+      Object.entries(files.variables).map(([name, value]) => [`TF_VAR_${name}`, value]),
+    ),
+    ARM_SUBSCRIPTION_ID: HOME_SUBSCRIPTION_ID,
+  };
+}
+
+/**
+ * `terraform apply` the lab's stack (again, after an edit of its `cdk.tf.json`), then its outputs and manifests.
+ * Fails with Terraform's own lines when Terraform fails.
+ */
+export async function applyLab(
+  files: LabFiles,
+  options: { init?: boolean } = {},
+): Promise<LabFiles> {
+  const terraform = { workDir: files.workDir, env: labTerraformEnv(files) };
+  const run = async (args: string[]) => {
+    try {
+      return await runTerraform(files.stackDir, args, terraform);
+    } catch (err) {
+      if (err instanceof TerraformError) throw new TerraformFailed(args[0], err.result.summary);
+      throw err;
+    }
+  };
+  if (options.init) await run(['init', '-input=false']);
+  const applied = await run(['apply', '-auto-approve', '-input=false']);
+  const outputs = await terraformOutputsAsCdktf(files.stackDir, AZURE_STACK_NAME, terraform);
+  writeFileSync(files.outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
+  synthManifests(files.config, readOutputs(files.outputsFile, files.config), files.manifestsDir);
+  return { ...files, terraformLines: applied.summary };
 }
 
 /** How the workload program runs in a lab pod. */
 export interface LabPodOptions {
-  /** Name of the Pod (or Deployment) in the manifests. */
+  /** Name of the Pod (or Deployment) in the cluster. */
   readonly pod: string;
   /** Extra environment for the program, e.g. `CREDENTIAL_MODE`, `RUN_ONCE`, `READ_INTERVAL_MS`. */
   readonly env?: Readonly<Record<string, string>>;
@@ -117,52 +209,98 @@ export interface LabPodOptions {
   readonly tokenIssuedAt?: Date;
 }
 
-/** A running lab: the local cloud serving the deployed files. */
+/** A running lab: the local cloud serving what the deploy left in the store. */
 export interface Lab {
   readonly cloud: LocalCloud;
-  readonly pair: SynthesizedPair;
-  /** Admit the pod through the webhook (throws what the webhook refuses) and run the workload program in it. */
+  readonly store: CloudStore;
+  /** Run the workload program in a pod (or a Deployment's pod) the cluster holds. */
   runPod(options: LabPodOptions): Promise<RunningPod>;
   close(): Promise<void>;
 }
 
-/** Start the local cloud from synthesized files alone (plus the secret values a deploy would use). */
+/** The cluster the lab's config names, as the store holds it. */
+function labCluster(data: CloudStoreData, config: Config) {
+  const group = config.cluster.resourceGroup ?? config.resourceGroup;
+  const cluster = data.clusters.find(
+    (c) =>
+      c.name === config.cluster.name && c.resourceGroupName.toLowerCase() === group.toLowerCase(),
+  );
+  if (!cluster)
+    throw new Error(
+      `the local cloud has no cluster ${config.cluster.name} in resource group ${group}: deploy first`,
+    );
+  return cluster;
+}
+
+/**
+ * `kubectl apply -f <manifestsDir>`: namespaces first, then service accounts, then the rest, into the lab's cluster.
+ * A new pod passes the workload identity webhook; an existing one may not change (pods are immutable).
+ */
+export function applyManifests(
+  files: Pick<LabFiles, 'storeFile' | 'manifestsDir' | 'config'>,
+): void {
+  const objects = readdirSync(files.manifestsDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(files.manifestsDir, f), 'utf8')).map(
+        (d) => d.toJS() as StoredKubernetesObject['object'],
+      ),
+    )
+    .filter((o) => o && typeof o === 'object' && typeof o.kind === 'string');
+  const rank = (kind: string) => (kind === 'Namespace' ? 0 : kind === 'ServiceAccount' ? 1 : 2);
+  objects.sort((a, b) => rank(a.kind) - rank(b.kind));
+  new CloudStore(files.storeFile).update((data) => {
+    const cluster = labCluster(data, files.config);
+    for (const object of objects) {
+      if (findObject(data, cluster.id, object.kind, objectKey(object)))
+        updateObject(data, cluster, object);
+      else createObject(data, cluster, object);
+    }
+  });
+}
+
+/**
+ * Start the local cloud on the lab's store, with the lab's manifests applied to its cluster (unless the objects are
+ * there already, e.g. applied by Terraform's `kubernetes_manifest`: no `manifestsDir`).
+ */
 export async function startLab(
-  files: Pick<LabFiles, 'terraformFile' | 'manifestsDir' | 'variables' | 'existingSecrets'>,
+  files: Pick<LabFiles, 'storeFile' | 'config'> & { readonly manifestsDir?: string },
 ): Promise<Lab> {
-  const pair = readSynthesizedPair({
-    terraformFile: files.terraformFile,
-    manifestsDir: files.manifestsDir,
-  });
-  const { model } = deployTerraform(pair.terraform, {
-    variables: files.variables,
-    existingSecrets: files.existingSecrets,
-  });
-  const [cloud, program] = await Promise.all([startLocalCloud(model), buildApp()]);
+  if (files.manifestsDir) applyManifests({ ...files, manifestsDir: files.manifestsDir });
+  const store = new CloudStore(files.storeFile);
+  const [cloud, program] = await Promise.all([startLocalCloud(liveModel(store)), buildApp()]);
   return {
     cloud,
-    pair,
+    store,
     async runPod(options) {
-      const workload = pair.objects.find(
-        (o) => (o.kind === 'Pod' || o.kind === 'Deployment') && o.metadata.name === options.pod,
-      ) as unknown as Workload | undefined;
+      const data = store.read();
+      const cluster = labCluster(data, files.config);
+      const workload = data.kubernetesObjects.find(
+        (o) =>
+          sameId(o.clusterId, cluster.id) &&
+          (o.object.kind === 'Pod' || o.object.kind === 'Deployment') &&
+          o.object.metadata.name === options.pod,
+      )?.object as unknown as Workload | undefined;
       if (!workload)
         throw new Error(
-          `no Pod or Deployment named ${JSON.stringify(options.pod)} in ${files.manifestsDir}`,
+          `no Pod or Deployment named ${JSON.stringify(options.pod)} in cluster ${cluster.name}`,
         );
-      const template = workload.kind === 'Deployment' ? workload.spec.template : workload;
-      const accountName = template.spec.serviceAccountName ?? 'default';
-      const namespace = workload.metadata.namespace ?? 'default';
-      const account = (objectsOf(pair, 'ServiceAccount').find(
-        (a) => a.metadata.name === accountName && (a.metadata.namespace ?? 'default') === namespace,
-      ) as unknown as ServiceAccount | undefined) ?? {
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        metadata: { name: accountName, namespace },
-      };
-      const admitted = cloud.mutatePod(workload, account).object;
+      // A Deployment's pods are created (and pass the webhook) when they start; a Pod passed it when applied.
+      let admitted = workload;
+      if (workload.kind === 'Deployment') {
+        const namespace = workload.metadata.namespace ?? 'default';
+        const accountName = workload.spec.template.spec.serviceAccountName || 'default';
+        const account = serviceAccountOf(data, cluster.id, namespace, accountName);
+        if (!account)
+          throw new Error(
+            `pods are forbidden: error looking up service account ${namespace}/${accountName}: serviceaccount "${accountName}" not found`,
+          );
+        admitted = cloud.mutatePod(workload, account).object;
+      }
       return cloud.runPod({
         pod: admitted,
+        cluster: cluster.name,
         command: appNode(),
         args: [...imageNodeFlags(), program],
         cwd: ROOT,
@@ -172,4 +310,42 @@ export async function startLab(
     },
     close: () => cloud.close(),
   };
+}
+
+/**
+ * Hold `workDir` for one run: a second demo on the same directory fails with a clear message instead of
+ * overwriting this one's state and outputs. A lock left by a process that died is taken over.
+ */
+export function lockWorkDir(workDir: string): () => void {
+  mkdirSync(workDir, { recursive: true });
+  const lock = join(workDir, 'run.lock');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        if (existsSync(lock)) unlinkSync(lock);
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
+        throw new Error(
+          `${workDir} is in use by another demo (process ${owner}): wait for it to end, or give this one another directory with --work-dir`,
+        );
+      }
+      unlinkSync(lock);
+    }
+  }
+  throw new Error(`${workDir}: could not take the lock ${lock}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -16,7 +16,7 @@ import { KeyVaultService } from './key-vault';
 import type { RunningPod, RunPodOptions } from './kubelet';
 import { runPod as startPod } from './kubelet';
 import type { ServiceAccount, Workload } from './kubernetes';
-import type { CloudModel } from './model';
+import type { CloudCluster, CloudModel } from './model';
 import type { Route } from './proxy';
 import { startProxy } from './proxy';
 import { pullImage } from './registries';
@@ -82,51 +82,76 @@ export interface LocalCloud {
  * await running.waitForLog(/secret read/);
  * await cloud.close(); // stops the pod too
  */
+// AKS's regional issuer hosts: a cluster created after start is served under the same certificate.
+const ISSUER_HOSTS = '*.oic.prod-aks.azure.com';
+
 export async function startLocalCloud(
   model: CloudModel,
   options: LocalCloudOptions = {},
 ): Promise<LocalCloud> {
-  if (model.clusters.length === 0) {
-    throw new Error(
-      'the model has no cluster: the local cloud needs an OIDC issuer to sign service account tokens',
-    );
-  }
   const dir = await mkdtemp(join(options.dir ?? tmpdir(), 'local-cloud-'));
   try {
     const stats = createStats();
     const faults = new Faults();
+    // A cluster made by Terraform carries its issuer's key (the issuer exists since the cluster was created); a
+    // hand-made model's cluster gets a fresh key here. Clusters are looked up on each use: a later deploy adds some.
     const issuers = new Map<string, OidcIssuer>();
-    const issuerHosts = model.clusters.map((c) => new URL(c.oidcIssuerUrl).hostname);
+    const issuerOf = (cluster: CloudCluster): OidcIssuer => {
+      let issuer = issuers.get(cluster.oidcIssuerUrl);
+      if (!issuer && cluster.issuerKey) {
+        issuer = OidcIssuer.fromJwk(cluster.oidcIssuerUrl, cluster.issuerKey);
+        issuers.set(cluster.oidcIssuerUrl, issuer);
+      }
+      if (!issuer) throw new Error(`cluster "${cluster.name}" has no issuer key`);
+      return issuer;
+    };
+    const issuerAt = (url: string) => {
+      const cluster = model.clusters.find((c) => c.oidcIssuerUrl === url);
+      return cluster ? issuerOf(cluster) : undefined;
+    };
+    const hostOf = (cluster: CloudCluster) => new URL(cluster.oidcIssuerUrl).hostname;
+    const issuerHosts = model.clusters.map(hostOf);
     // Key generation and openssl run in parallel: RSA keys take 0.1-0.3 s each.
-    const [issuerList, entra, certificates] = await Promise.all([
-      Promise.all(model.clusters.map((c) => OidcIssuer.create(c.oidcIssuerUrl))),
-      Entra.create(model, (url) => issuers.get(url), faults, stats),
-      createCertificates(dir, [...new Set([...BASE_CERTIFICATE_HOSTS, ...issuerHosts])]),
+    const [made, entra, certificates] = await Promise.all([
+      Promise.all(
+        model.clusters.filter((c) => !c.issuerKey).map((c) => OidcIssuer.create(c.oidcIssuerUrl)),
+      ),
+      Entra.create(model, issuerAt, faults, stats),
+      createCertificates(dir, [
+        ...new Set([...BASE_CERTIFICATE_HOSTS, ISSUER_HOSTS, ...issuerHosts]),
+      ]),
     ]);
-    for (const i of issuerList) issuers.set(i.url, i);
+    for (const i of made) issuers.set(i.url, i);
     const keyVault = new KeyVaultService(model, entra.jwks, faults, stats);
 
-    const routes = new Map<string, Route>([
-      [ENTRA_HOST, { kind: 'entra', handle: (req, res, url) => entra.handle(req, res, url) }],
-    ]);
-    for (const host of keyVault.hosts) {
-      routes.set(host, {
-        kind: 'keyVault',
-        handle: (req, res, url) => keyVault.handle(req, res, url),
-      });
-    }
-    for (const host of new Set(issuerList.map((i) => i.host))) {
-      // Several clusters of one region share the regional issuer host, told apart by path.
-      const onHost = issuerList.filter((i) => i.host === host);
-      routes.set(host, {
-        kind: 'issuer',
-        handle: (req, res, url) => {
-          if (!onHost.some((i) => i.handle(req, res, url))) {
-            sendJson(res, 404, { error: 'not found' });
-          }
-        },
-      });
-    }
+    const entraRoute: Route = {
+      kind: 'entra',
+      handle: (req, res, url) => entra.handle(req, res, url),
+    };
+    const keyVaultRoute: Route = {
+      kind: 'keyVault',
+      handle: (req, res, url) => keyVault.handle(req, res, url),
+    };
+    // Several clusters of one region share the regional issuer host, told apart by path.
+    const issuerRoute = (host: string): Route => ({
+      kind: 'issuer',
+      handle: (req, res, url) => {
+        const onHost = model.clusters.filter((c) => hostOf(c) === host).map(issuerOf);
+        if (!onHost.some((i) => i.handle(req, res, url))) {
+          sendJson(res, 404, { error: 'not found' });
+        }
+      },
+    });
+    // Hosts are looked up on each request, from the model as it is now.
+    const routes = {
+      get(host: string): Route | undefined {
+        if (host === ENTRA_HOST) return entraRoute;
+        if (keyVault.hosts.includes(host)) return keyVaultRoute;
+        if (model.clusters.some((c) => hostOf(c) === host)) return issuerRoute(host);
+        return undefined;
+      },
+      keys: () => [ENTRA_HOST, ...keyVault.hosts, ...new Set(model.clusters.map(hostOf))].values(),
+    };
     const proxy = await startProxy({ certificates, routes, stats });
     const clientEnv = { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: certificates.caCertPath };
     const pods = new Set<RunningPod>();
@@ -135,8 +160,12 @@ export async function startLocalCloud(
       proxyUrl: proxy.url,
       caCertPath: certificates.caCertPath,
       clientEnv,
-      issuer: issuerList[0],
-      issuers,
+      get issuer() {
+        return issuerOf(model.clusters[0]);
+      },
+      get issuers() {
+        return new Map(model.clusters.map((c) => [c.oidcIssuerUrl, issuerOf(c)]));
+      },
       faults,
       mutatePod: (workload, serviceAccount) =>
         mutatePod(workload, serviceAccount, { defaultTenantId: model.tenantId }),
@@ -149,7 +178,7 @@ export async function startLocalCloud(
           );
         }
         const pod = await startPod(podOptions, {
-          issuer: issuerList[index],
+          issuer: issuerOf(model.clusters[index]),
           dir: join(dir, 'pods'),
           clientEnv,
           // Read from the model at each pull: a registry, image or role added since start counts, as on Azure.

@@ -1,12 +1,14 @@
 /**
  * What the local cloud serves: the Azure side as it would exist after `cdktf deploy`.
  *
- * Built from the synthesized Terraform by `deployTerraform()` (the lead owns that part); the servers only read it.
+ * A view of the local cloud's store (`liveModel()` in store-model.ts), or a hand-made world in tests; the servers only
+ * read it, and read it again on every request, so what a later `terraform apply` changed is served.
  */
+import type { JWK } from 'jose';
 
 /** A user-assigned managed identity or an Entra application, as Entra knows it. */
 export interface CloudIdentity {
-  /** Terraform address, e.g. `azurerm_user_assigned_identity.demo_Resource_1234`. */
+  /** Where Azure knows it from: the identity's Azure id, or the service principal's `/servicePrincipals/<object id>`. */
   readonly address: string;
   readonly name: string;
   readonly clientId: string;
@@ -55,6 +57,8 @@ export interface CloudCluster {
    * @default - none: the cluster pulls only public images
    */
   readonly kubeletPrincipalId?: string;
+  /** The issuer's signing key (private JWK), made when the cluster was created. @default - a fresh key at start */
+  readonly issuerKey?: JWK;
 }
 
 /** An image pushed to a registry (`az acr build`, `docker push`). */

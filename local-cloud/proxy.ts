@@ -26,7 +26,7 @@ export interface Route {
 export interface ProxyOptions {
   readonly certificates: LocalCertificates;
   /** Services by lower-case host name; CONNECT to any other host is refused. */
-  readonly routes: ReadonlyMap<string, Route>;
+  readonly routes: Pick<ReadonlyMap<string, Route>, 'get' | 'keys'>;
   readonly stats: LocalCloudStats;
 }
 
@@ -80,7 +80,7 @@ export async function startProxy(options: ProxyOptions): Promise<LocalProxy> {
       .slice(0, colon)
       .replace(/^\[|\]$/g, '')
       .toLowerCase();
-    if (target.slice(colon + 1) !== '443' || !routes.has(host)) {
+    if (target.slice(colon + 1) !== '443' || !routes.get(host)) {
       stats.connectsRefused += 1;
       const served = [...routes.keys()].join(', ');
       client.end(

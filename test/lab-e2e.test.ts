@@ -1,38 +1,53 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { type Lab, type LabFiles, startLab, synthLab } from '../local-cloud/lab';
+import { storeFileIn } from '../local-cloud/cloud-store';
+import { applyLab, type Lab, type LabFiles, startLab, synthLab } from '../local-cloud/lab';
 import { tempDir } from './helpers';
 
-// End to end: the synthesized files, the local cloud, and the real workload program with the real Azure SDKs.
+// End to end: the synthesized files deployed with the real Terraform, the local cloud, and the real workload
+// program with the real Azure SDKs.
 let base: LabFiles;
+// The base lab as Terraform left it, before any manifest was applied: edited labs start from a copy of it.
+let pristine: string;
 
-beforeAll(() => {
-  base = synthLab({ workDir: tempDir('wi-lab-'), env: {} });
-});
+beforeAll(async () => {
+  base = await synthLab({ workDir: tempDir('wi-lab-'), env: {} });
+  pristine = tempDir('wi-lab-pristine-');
+  cpSync(base.workDir, pristine, { recursive: true });
+}, 60_000);
 
 const once = (extra: Record<string, string> = {}) => ({
   pod: 'demo-pod',
   env: { RUN_ONCE: 'true', ...extra },
 });
 
-/** A copy of the lab's files with the Terraform and/or the manifests edited. */
-function editedLab(edit: {
+/**
+ * A copy of the lab with its Terraform edited (and applied again with Terraform, into the copy's own local cloud)
+ * and/or its manifests edited.
+ */
+async function editedLab(edit: {
   terraform?: (tf: any) => void;
   manifests?: (objects: any[]) => void;
-}): LabFiles {
+}): Promise<LabFiles> {
   const dir = tempDir('wi-lab-edit-');
-  cpSync(join(base.terraformFile, '..', '..', '..', '..'), dir, { recursive: true });
-  const files = {
+  cpSync(pristine, dir, { recursive: true });
+  const moved = (path: string) => join(dir, relative(base.workDir, path));
+  let files: LabFiles = {
     ...base,
-    terraformFile: join(dir, 'cdktf.out/stacks/workload-identity/cdk.tf.json'),
-    manifestsDir: join(dir, 'dist'),
+    workDir: dir,
+    stackDir: moved(base.stackDir),
+    terraformFile: moved(base.terraformFile),
+    manifestsDir: moved(base.manifestsDir),
+    outputsFile: moved(base.outputsFile),
+    storeFile: storeFileIn(dir),
   };
   if (edit.terraform) {
     const tf = JSON.parse(readFileSync(files.terraformFile, 'utf8'));
     edit.terraform(tf);
     writeFileSync(files.terraformFile, JSON.stringify(tf));
+    files = await applyLab(files);
   }
   if (edit.manifests) {
     const file = join(files.manifestsDir, 'workload-identity.k8s.yaml');
@@ -81,7 +96,8 @@ describe('the lab on the local cloud', () => {
   );
 
   it("pulls the default pod's image, the lab's msal-net sample at v1.6.0, on a cluster with no registry", async () => {
-    const pod = lab.pair.objects.find((o) => o.kind === 'Pod') as any;
+    const pod = lab.store.read().kubernetesObjects.find((o) => o.object.kind === 'Pod')
+      ?.object as any;
     expect(pod.spec.containers.map((c: any) => c.image)).toEqual([
       'ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0',
     ]);
@@ -92,13 +108,12 @@ describe('the lab on the local cloud', () => {
     expect(running.stdout.at(-1)).toBe('Your secret is admin');
   });
 
-  it('uses the environment the webhook injected, from the synthesized service account', async () => {
-    const admitted = lab.cloud.mutatePod(
-      lab.pair.objects.find((o) => o.kind === 'Pod') as any,
-      lab.pair.objects.find((o) => o.kind === 'ServiceAccount') as any,
-    );
+  it('stores the pod as the webhook mutated it on CREATE, from the synthesized service account', async () => {
+    const admitted = lab.store
+      .read()
+      .kubernetesObjects.find((o) => o.object.kind === 'Pod')?.object;
     const env = Object.fromEntries(
-      (admitted.object as any).spec.containers[0].env.map((e: any) => [e.name, e.value]),
+      (admitted as any).spec.containers[0].env.map((e: any) => [e.name, e.value]),
     );
     const outputs = JSON.parse(readFileSync(base.outputsFile, 'utf8'))['workload-identity'];
     expect(env).toMatchObject({
@@ -170,9 +185,11 @@ describe('the lab on the local cloud', () => {
   });
 });
 
-describe.concurrent('the lab fails the way Azure does when the synthesized files are wrong', () => {
+describe.concurrent('the lab fails the way Azure does when the synthesized files are wrong', {
+  timeout: 60_000,
+}, () => {
   it("fails when the pod's image is workload-id-app:0.1.0, which Docker Hub does not hold: ImagePullBackOff", async () => {
-    const files = editedLab({
+    const files = await editedLab({
       manifests: (objects) =>
         (objects.find((o) => o.kind === 'Pod').spec.containers[0].image = 'workload-id-app:0.1.0'),
     });
@@ -199,7 +216,7 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
 
   it('fails when the credential subject names another service account: AADSTS700213', async () => {
     const { code, logs } = await runOnce(
-      editedLab({
+      await editedLab({
         terraform: (tf) =>
           (credential(tf).subject = 'system:serviceaccount:workload-id-test:other'),
       }),
@@ -212,7 +229,9 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
 
   it('fails when the credential audience is wrong: AADSTS700212', async () => {
     const { code, logs } = await runOnce(
-      editedLab({ terraform: (tf) => (credential(tf).audience = ['api://AzureADTokenExchange/']) }),
+      await editedLab({
+        terraform: (tf) => (credential(tf).audience = ['api://AzureADTokenExchange/']),
+      }),
     );
     expect(code).toBe(1);
     expect(logs).toMatch(
@@ -224,7 +243,7 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
     const issuer: string = JSON.parse(readFileSync(base.outputsFile, 'utf8'))['workload-identity']
       .demo_oidc_issuer_url;
     const { code, logs } = await runOnce(
-      editedLab({ terraform: (tf) => (credential(tf).issuer = issuer.slice(0, -1)) }),
+      await editedLab({ terraform: (tf) => (credential(tf).issuer = issuer.slice(0, -1)) }),
       { CREDENTIAL_MODE: 'workload-identity' },
     );
     expect(code).toBe(1);
@@ -238,7 +257,7 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
 
   it('fails when the role covers another secret: 403 Forbidden', async () => {
     const { code, logs } = await runOnce(
-      editedLab({
+      await editedLab({
         terraform: (tf) => {
           const grant = Object.values(tf.resource.azurerm_role_assignment).find(
             (r: any) => r.role_definition_name === 'Key Vault Secrets User',
@@ -255,7 +274,7 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
   });
 
   it('fails when the pod lost its label: the webhook injects nothing', async () => {
-    const files = editedLab({
+    const files = await editedLab({
       manifests: (objects) =>
         delete objects.find((o) => o.kind === 'Pod').metadata.labels['azure.workload.identity/use'],
     });
@@ -265,7 +284,7 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
   });
 
   it('fails when the secret does not exist: 403 with a secret-scoped role, as RBAC decides before lookup', async () => {
-    const files = editedLab({
+    const files = await editedLab({
       manifests: (objects) =>
         (objects
           .find((o) => o.kind === 'Pod')
@@ -277,7 +296,7 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
   });
 
   it('fails when the secret does not exist: 404 SecretNotFound with a vault-scoped role', async () => {
-    const files = editedLab({
+    const files = await editedLab({
       terraform: (tf) => {
         const grant = Object.values(tf.resource.azurerm_role_assignment).find(
           (r: any) => r.role_definition_name === 'Key Vault Secrets User',

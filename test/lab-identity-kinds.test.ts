@@ -5,31 +5,31 @@ import { readOutputs } from '../config/outputs';
 import { startLab } from '../local-cloud/lab';
 import { checkPair } from '../verify/check-pair';
 import { resourcesOf } from '../verify/synthesized-pair';
-import { labFor } from './lab-helpers';
+import { labFor, pairOf } from './lab-helpers';
 
 const RESOURCE_TENANT = 'bbbbbbbb-0000-4000-a000-000000000002';
 
 /** Verify the lab's pair, run its demo pod once, and return what it printed last and the pair. */
-async function runDemoPod(files: ReturnType<typeof labFor>) {
+async function runDemoPod(files: Awaited<ReturnType<typeof labFor>>) {
   const lab = await startLab(files);
   try {
     expect(
-      checkPair(lab.pair, {
+      checkPair(pairOf(files), {
         bindings: readOutputs(files.outputsFile, files.config),
         forApply: true,
       }),
     ).toEqual([]);
     const pod = await lab.runPod({ pod: 'demo-pod', env: { RUN_ONCE: 'true' } });
     const code = await pod.exited;
-    return { code, last: pod.stdout.at(-1) ?? pod.logs(), pair: lab.pair };
+    return { code, last: pod.stdout.at(-1) ?? pod.logs(), pair: pairOf(files) };
   } finally {
     await lab.close();
   }
 }
 
-describe('identity kinds and tenants on the local cloud', () => {
+describe.concurrent('identity kinds and tenants on the local cloud', { timeout: 60_000 }, () => {
   it('signs in as an Entra application with its own federated credential', async () => {
-    const files = labFor((d) => (d.workloads[0].identity = 'application'));
+    const files = await labFor((d) => (d.workloads[0].identity = 'application'));
     const { code, last, pair } = await runDemoPod(files);
     expect([code, last]).toEqual([0, 'Your secret is admin']);
     const [application] = resourcesOf(pair.terraform, 'azuread_application');
@@ -48,7 +48,7 @@ describe('identity kinds and tenants on the local cloud', () => {
   });
 
   it('reads a vault in another tenant through a multi-tenant application, asking that tenant for the token', async () => {
-    const files = labFor((d) => {
+    const files = await labFor((d) => {
       Object.assign(d.keyVault, {
         tenantId: RESOURCE_TENANT,
         subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
@@ -78,7 +78,7 @@ describe('identity kinds and tenants on the local cloud', () => {
   });
 
   it('reads a vault in another tenant through a managed identity created there', async () => {
-    const files = labFor((d) =>
+    const files = await labFor((d) =>
       Object.assign(d.keyVault, {
         tenantId: RESOURCE_TENANT,
         subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
@@ -93,7 +93,7 @@ describe('identity kinds and tenants on the local cloud', () => {
   });
 
   it("fails when the service account names the home tenant for a cross-tenant vault: the SDK refuses the vault's challenge", async () => {
-    const files = labFor((d) => {
+    const files = await labFor((d) => {
       Object.assign(d.keyVault, {
         tenantId: RESOURCE_TENANT,
         subscriptionId: 'bbbbbbbb-0000-4000-a000-00000000000f',
@@ -127,9 +127,9 @@ describe('identity kinds and tenants on the local cloud', () => {
   });
 });
 
-describe('existing resources on the local cloud', () => {
+describe.concurrent('existing resources on the local cloud', { timeout: 60_000 }, () => {
   it('reads an existing cluster and vault, with plan-time checks of their settings', async () => {
-    const files = labFor((d) => {
+    const files = await labFor((d) => {
       Object.assign(d.cluster, { existing: true, resourceGroup: 'platform-rg' });
       Object.assign(d.keyVault, {
         existing: true,

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
 import { startLab } from '../local-cloud/lab';
 import { checkPair } from '../verify/check-pair';
-import { labFor } from './lab-helpers';
+import { labFor, pairOf } from './lab-helpers';
 
-describe('topologies on the local cloud', () => {
+describe.concurrent('topologies on the local cloud', { timeout: 60_000 }, () => {
   it('runs a Deployment whose pod template carries the label', async () => {
-    const files = labFor((d) => Object.assign(d.workloads[0], { kind: 'Deployment', replicas: 2 }));
+    const files = await labFor((d) =>
+      Object.assign(d.workloads[0], { kind: 'Deployment', replicas: 2 }),
+    );
     const lab = await startLab(files);
     try {
       expect(
-        checkPair(lab.pair, {
+        checkPair(pairOf(files), {
           bindings: readOutputs(files.outputsFile, files.config),
           forApply: true,
         }),
@@ -25,7 +27,7 @@ describe('topologies on the local cloud', () => {
   });
 
   it('runs a Windows workload and an upstream sample beside it (the workload program stands in for their images)', async () => {
-    const files = labFor((d) => {
+    const files = await labFor((d) => {
       d.cluster.windowsNodePool = {};
       d.workloads.push({ ...d.workloads[0], name: 'win', pod: 'win-pod', os: 'windows' });
       const sample = {
@@ -40,7 +42,7 @@ describe('topologies on the local cloud', () => {
     const lab = await startLab(files);
     try {
       expect(
-        checkPair(lab.pair, {
+        checkPair(pairOf(files), {
           bindings: readOutputs(files.outputsFile, files.config),
           forApply: true,
         }),
@@ -58,7 +60,7 @@ describe('topologies on the local cloud', () => {
   });
 
   it('runs 25 workloads over 2 identities, each service account trusted by its own credential', async () => {
-    const files = labFor((d) => {
+    const files = await labFor((d) => {
       d.workloads = Array.from({ length: 25 }, (_, i) => ({
         name: `w${i}`,
         namespace: `team-${i % 3}`,
@@ -74,7 +76,7 @@ describe('topologies on the local cloud', () => {
     const lab = await startLab(files);
     try {
       expect(
-        checkPair(lab.pair, {
+        checkPair(pairOf(files), {
           bindings: readOutputs(files.outputsFile, files.config),
           forApply: true,
         }),

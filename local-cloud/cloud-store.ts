@@ -1,0 +1,528 @@
+/**
+ * The local cloud's persistent store: the Azure side as Azure holds it (tenants, subscriptions, resource groups,
+ * clusters, identities, Entra applications, federated credentials, role assignments, vaults with their secret values,
+ * registries) and the Kubernetes objects applied to each cluster.
+ *
+ * Terraform starts a provider process for every command, so the store is a JSON file in the local cloud's work
+ * directory (named by `WI_LOCAL_CLOUD_STORE`), changed under a lock and replaced atomically. The servers (Entra, Key
+ * Vault, the issuers, the kubelet) read the same file, so they see what a later `terraform apply` changed.
+ *
+ * Secret values live here, as Key Vault holds them; Terraform's state never does.
+ */
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { JWK } from 'jose';
+import { TIME_SCALE_VARIABLE, timeScale } from './terraform/time-scale';
+
+/** The environment variable naming the store file, for provider processes and the servers. */
+export const STORE_ENV = 'WI_LOCAL_CLOUD_STORE';
+/** The local cloud's work directory (set by the Terraform runner); the store is `cloud-store.json` in it. */
+export const WORK_DIR_ENV = 'WI_LOCAL_CLOUD_WORK_DIR';
+
+/** The store file of a work directory. */
+export function storeFileIn(workDir: string): string {
+  return join(workDir, 'cloud-store.json');
+}
+
+/** The environment variable scaling Azure's durations (propagation, write windows) to the local cloud's. */
+export const TIME_SCALE_ENV = TIME_SCALE_VARIABLE;
+
+/**
+ * How long (in Azure seconds) a new role assignment takes to reach Key Vault's data plane. Azure documents "up to
+ * minutes"; the local cloud takes a fixed 30 s so that a wait of a minute (AVM's `time_sleep`) is always enough and
+ * no wait at all never is.
+ */
+export const RBAC_PROPAGATION_SECONDS = 30;
+/** How long (in Azure seconds) a federated identity credential write holds its identity: a second write fails meanwhile. */
+export const CREDENTIAL_WRITE_SECONDS = 5;
+/** Azure's limit of federated identity credentials per managed identity or application. */
+export const MAX_FEDERATED_CREDENTIALS = 20;
+
+/** Key Vault names taken in other subscriptions (other users' vaults, soft-deleted ones included). */
+export const NAMES_TAKEN_ELSEWHERE: readonly string[] = [
+  'workload-id-kv-demo',
+  'kv-demo',
+  'keyvault',
+  'my-keyvault',
+  'test-kv',
+];
+
+/** `azureSeconds` of Azure time as local milliseconds: never zero, so an ordering bug always shows. */
+export function localMs(azureSeconds: number, env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(1, Math.round(azureSeconds * 1000 * timeScale(env)));
+}
+
+/** Deterministic GUID from a seed: the same world always gets the same ids. */
+export function guidFrom(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A fresh GUID, as Azure gives each new object. */
+export function newGuid(): string {
+  return randomUUID();
+}
+
+/** The principal `az login` signed in as: the deployer, with one object per tenant it is a member or guest of. */
+export interface StoredDeployer {
+  /** The tenant the deployer signed in to. */
+  readonly homeTenantId: string;
+  /**
+   * Entra directory roles the deployer holds, by tenant id. Without an application admin role there, only an
+   * application's owners may add its service principal or federated credentials, and a foreign application gets
+   * no service principal.
+   */
+  readonly directoryRoles: Readonly<Record<string, readonly string[]>>;
+  /** Application (client) id of the session, as `azurerm_client_config.client_id` reports it. */
+  readonly clientId: string;
+}
+
+export interface StoredSubscription {
+  readonly id: string;
+  readonly tenantId: string;
+}
+
+export interface StoredResourceGroup {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly name: string;
+  readonly location: string;
+  readonly tags: Record<string, string>;
+}
+
+/** An AKS cluster: its issuer URL and the key that signs its service account tokens are made when it is created. */
+export interface StoredCluster {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly name: string;
+  readonly location: string;
+  readonly tenantId: string;
+  readonly dnsPrefix: string;
+  readonly fqdn: string;
+  readonly oidcIssuerEnabled: boolean;
+  /** Ends with `/`, as AKS's does; empty while the issuer is off. */
+  readonly oidcIssuerUrl: string;
+  readonly workloadIdentityEnabled: boolean;
+  readonly localAccountDisabled: boolean;
+  /** Entra integration (`azure_active_directory_role_based_access_control`): the user kube config has no client certificate. */
+  readonly entraIntegrated: boolean;
+  /** The signing key of the issuer (private JWK, RS256). */
+  readonly issuerKey: JWK;
+  /** The managed identity the kubelets pull images as. */
+  readonly kubeletIdentity: {
+    readonly clientId: string;
+    readonly objectId: string;
+    readonly id: string;
+  };
+  /** Principal of the cluster's own (control plane) identity. */
+  readonly principalId: string;
+  /** Credentials for the cluster's API server, as `listClusterUserCredential` gives them (base64 PEM). */
+  readonly credentials: {
+    readonly clientCertificate: string;
+    readonly clientKey: string;
+    readonly clusterCaCertificate: string;
+    readonly password: string;
+  };
+  /** What else the create request said, so a read returns it as Azure would. */
+  readonly settings: Record<string, unknown>;
+  /** Principals denied `listClusterUserCredential` (Azure answers 403; the data source then has no kube_config). */
+  readonly userCredentialDeniedTo?: readonly string[];
+}
+
+/** An extra node pool of a cluster (`azurerm_kubernetes_cluster_node_pool`). */
+export interface StoredNodePool {
+  readonly id: string;
+  readonly clusterId: string;
+  readonly name: string;
+  readonly settings: Record<string, unknown>;
+}
+
+export interface StoredIdentity {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly name: string;
+  readonly location: string;
+  readonly clientId: string;
+  readonly principalId: string;
+  readonly tenantId: string;
+  readonly tags: Record<string, string>;
+  /** While a credential write is in progress (epoch ms): another write on this identity fails until then. */
+  credentialWriteUntil?: number;
+}
+
+/** An Entra application registration. */
+export interface StoredApplication {
+  readonly objectId: string;
+  readonly clientId: string;
+  /** The tenant that owns the registration. */
+  readonly tenantId: string;
+  readonly displayName: string;
+  readonly signInAudience: string;
+  readonly owners: readonly string[];
+  credentialWriteUntil?: number;
+}
+
+/** A service principal: an application's instance in one tenant. */
+export interface StoredServicePrincipal {
+  readonly objectId: string;
+  readonly clientId: string;
+  /** Where the service principal lives (it signs in there). */
+  readonly tenantId: string;
+  readonly applicationTenantId: string;
+  readonly owners: readonly string[];
+}
+
+/** A federated identity credential on a managed identity (`parentId` its Azure id) or an application (its object id). */
+export interface StoredFederatedCredential {
+  readonly id: string;
+  readonly name: string;
+  readonly parentKind: 'identity' | 'application';
+  readonly parentId: string;
+  readonly clientId: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+  readonly description?: string;
+}
+
+export interface StoredRoleAssignment {
+  /** `<scope>/providers/Microsoft.Authorization/roleAssignments/<name>` */
+  readonly id: string;
+  readonly name: string;
+  readonly scope: string;
+  readonly roleDefinitionName: string;
+  readonly roleDefinitionId: string;
+  readonly principalId: string;
+  readonly principalType: string;
+  /** When ARM accepted it (epoch ms): the data planes honour it only after the propagation delay. */
+  readonly createdAt: number;
+}
+
+export interface StoredSecret {
+  readonly name: string;
+  /** The value, as Key Vault holds it. */
+  readonly value: string;
+  readonly version: string;
+  /** Epoch seconds. */
+  readonly created: number;
+  readonly updated: number;
+  readonly contentType?: string;
+  readonly tags: Record<string, string>;
+}
+
+export interface StoredKeyVault {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly name: string;
+  readonly location: string;
+  readonly tenantId: string;
+  readonly vaultUri: string;
+  readonly skuName: string;
+  readonly rbacAuthorizationEnabled: boolean;
+  readonly purgeProtectionEnabled: boolean;
+  readonly softDeleteRetentionDays: number;
+  readonly publicNetworkAccessEnabled: boolean;
+  readonly tags: Record<string, string>;
+  secrets: StoredSecret[];
+}
+
+export interface StoredImage {
+  readonly repository: string;
+  readonly tag: string;
+  readonly digest: string;
+}
+
+export interface StoredRegistry {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly name: string;
+  readonly location: string;
+  readonly loginServer: string;
+  readonly sku: string;
+  readonly adminEnabled: boolean;
+  readonly tags: Record<string, string>;
+  images: StoredImage[];
+}
+
+/** A Kubernetes object as the API server stores it, in one cluster. */
+export interface StoredKubernetesObject {
+  /** The cluster's Azure id. */
+  readonly clusterId: string;
+  readonly object: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name?: string; namespace?: string; uid?: string; [field: string]: unknown };
+    [field: string]: unknown;
+  };
+}
+
+/** Everything the local cloud holds. */
+export interface CloudStoreData {
+  readonly version: 1;
+  readonly deployer: StoredDeployer;
+  tenants: string[];
+  subscriptions: StoredSubscription[];
+  resourceGroups: StoredResourceGroup[];
+  clusters: StoredCluster[];
+  nodePools: StoredNodePool[];
+  identities: StoredIdentity[];
+  applications: StoredApplication[];
+  servicePrincipals: StoredServicePrincipal[];
+  federatedCredentials: StoredFederatedCredential[];
+  roleAssignments: StoredRoleAssignment[];
+  keyVaults: StoredKeyVault[];
+  /** Global Key Vault names held in subscriptions the deployer cannot see. */
+  vaultNamesTakenElsewhere: string[];
+  /** Azure seconds a new role assignment takes to reach the data planes (scaled by the time scale). */
+  rbacPropagationSeconds: number;
+  registries: StoredRegistry[];
+  kubernetesObjects: StoredKubernetesObject[];
+}
+
+/** The home tenant and subscription of a fresh local cloud (fixed, so runs are repeatable). */
+export const HOME_TENANT_ID = guidFrom('tenant');
+export const HOME_SUBSCRIPTION_ID = guidFrom('subscription');
+
+/** An empty world: the deployer signed in to the home tenant with one subscription, and names others hold. */
+export function emptyStoreData(): CloudStoreData {
+  return {
+    version: 1,
+    deployer: {
+      homeTenantId: HOME_TENANT_ID,
+      directoryRoles: {},
+      clientId: guidFrom('deployer-app'),
+    },
+    tenants: [HOME_TENANT_ID],
+    subscriptions: [{ id: HOME_SUBSCRIPTION_ID, tenantId: HOME_TENANT_ID }],
+    resourceGroups: [],
+    clusters: [],
+    nodePools: [],
+    identities: [],
+    applications: [],
+    servicePrincipals: [],
+    federatedCredentials: [],
+    roleAssignments: [],
+    keyVaults: [],
+    vaultNamesTakenElsewhere: [...NAMES_TAKEN_ELSEWHERE],
+    rbacPropagationSeconds: RBAC_PROPAGATION_SECONDS,
+    registries: [],
+    kubernetesObjects: [],
+  };
+}
+
+/** The deployer's object id in `tenantId` (a member at home, a guest elsewhere: another object each). */
+export function deployerObjectId(data: Pick<CloudStoreData, 'deployer'>, tenantId: string): string {
+  return guidFrom(`deployer/${tenantId === data.deployer.homeTenantId ? 'home' : tenantId}`);
+}
+
+/** Azure resource id of a resource group. */
+export function resourceGroupId(subscriptionId: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${name}`;
+}
+
+/** Azure ids compare without case. */
+export function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** Whether the resources the data planes honour now include `assignment` (the propagation delay has passed). */
+export function propagated(
+  data: Pick<CloudStoreData, 'rbacPropagationSeconds'>,
+  assignment: Pick<StoredRoleAssignment, 'createdAt'>,
+  now = Date.now(),
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  const seconds = data.rbacPropagationSeconds ?? RBAC_PROPAGATION_SECONDS;
+  return now - assignment.createdAt >= localMs(seconds, env);
+}
+
+/** Built-in roles and the Key Vault data actions they allow (prefix `Microsoft.KeyVault/vaults/`). */
+export const KEY_VAULT_DATA_ROLES: Readonly<Record<string, readonly string[]>> = {
+  'Key Vault Administrator': ['*'],
+  'Key Vault Secrets Officer': ['secrets/*'],
+  'Key Vault Secrets User': ['secrets/getSecret/action', 'secrets/readMetadata/action'],
+  'Key Vault Reader': ['secrets/readMetadata/action'],
+};
+
+/** Built-in role definition ids (the same in every tenant). */
+export const ROLE_DEFINITION_IDS: Readonly<Record<string, string>> = {
+  'Key Vault Administrator': '00482a5a-887f-4fb3-b363-3b7fe8e74483',
+  'Key Vault Secrets Officer': 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+  'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
+  'Key Vault Reader': '21090545-7ca7-4776-b22c-e363652d74d2',
+  AcrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
+  AcrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+  Reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
+  Contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  Owner: '8e3af657-8923-4c64-9b5f-3e3e7c8d6a3e',
+  'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
+};
+
+/**
+ * Whether `principalId` may perform the Key Vault data action `action` (e.g. `secrets/getSecret/action`) on `scope`,
+ * by the assignments the data plane has seen by `now`. A role at a scope covers everything below it.
+ */
+export function dataActionAllowed(
+  data: Pick<CloudStoreData, 'roleAssignments' | 'rbacPropagationSeconds'>,
+  principalId: string,
+  action: string,
+  scope: string,
+  now = Date.now(),
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  const target = scope.toLowerCase().replace(/\/+$/, '');
+  return data.roleAssignments.some((a) => {
+    const at = a.scope.toLowerCase().replace(/\/+$/, '');
+    const actions = KEY_VAULT_DATA_ROLES[a.roleDefinitionName] ?? [];
+    return (
+      a.principalId === principalId &&
+      (target === at || target.startsWith(`${at}/`)) &&
+      actions.some(
+        (allowed) =>
+          allowed === '*' ||
+          allowed === action ||
+          (allowed.endsWith('/*') && action.startsWith(allowed.slice(0, -1))),
+      ) &&
+      propagated(data, a, now, env)
+    );
+  });
+}
+
+/** Generate an issuer signing key (RS256, as AKS signs service account tokens). */
+export function newIssuerKey(): JWK {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return privateKey.export({ format: 'jwk' }) as JWK;
+}
+
+const LOCK_TIMEOUT_MS = 30_000;
+const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
+
+function sleepSync(ms: number): void {
+  Atomics.wait(sleepBuffer, 0, 0, ms);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The store file: `read()` a snapshot, `update()` under an exclusive lock (several provider processes write at once).
+ *
+ * @example
+ * const store = CloudStore.fromEnv();
+ * store.update((data) => data.resourceGroups.push(group));
+ */
+export class CloudStore {
+  /** The store named by `WI_LOCAL_CLOUD_STORE`, else the one in the work directory `WI_LOCAL_CLOUD_WORK_DIR`. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): CloudStore {
+    const file = env[STORE_ENV] || (env[WORK_DIR_ENV] ? storeFileIn(env[WORK_DIR_ENV]) : undefined);
+    if (!file)
+      throw new Error(
+        `neither ${STORE_ENV} nor ${WORK_DIR_ENV} is set: the local provider needs the local cloud's store`,
+      );
+    return new CloudStore(file);
+  }
+
+  private cached?: { mtimeMs: number; size: number; data: CloudStoreData };
+
+  constructor(
+    /** The JSON file. */
+    readonly file: string,
+  ) {}
+
+  /** Create the file with `data` (default: an empty world) unless it exists; returns this. */
+  init(data: CloudStoreData = emptyStoreData()): this {
+    if (!existsSync(this.file)) this.update(() => undefined, data);
+    return this;
+  }
+
+  /** The current contents (cached while the file is unchanged); never mutate it: use `update`. */
+  read(): CloudStoreData {
+    let stat: { mtimeMs: number; size: number };
+    try {
+      stat = statSync(this.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyStoreData();
+      throw err;
+    }
+    if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size)
+      return this.cached.data;
+    const data = JSON.parse(readFileSync(this.file, 'utf8')) as CloudStoreData;
+    if (data.version !== 1) throw new Error(`${this.file}: not a local cloud store of version 1`);
+    this.cached = { mtimeMs: stat.mtimeMs, size: stat.size, data };
+    return data;
+  }
+
+  /** Change the store under its lock and write it atomically; `change` gets a private copy. */
+  update<T>(change: (data: CloudStoreData) => T, initial?: CloudStoreData): T {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const release = this.lock();
+    try {
+      const data = existsSync(this.file)
+        ? (JSON.parse(readFileSync(this.file, 'utf8')) as CloudStoreData)
+        : (initial ?? emptyStoreData());
+      const result = change(data);
+      const temp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(data), { mode: 0o600 });
+      renameSync(temp, this.file);
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  // An exclusive lock file holding the owner's pid; a lock left by a dead process is taken over.
+  private lock(): () => void {
+    const lockFile = `${this.file}.lock`;
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const fd = openSync(lockFile, 'wx');
+        writeFileSync(fd, String(process.pid));
+        closeSync(fd);
+        return () => unlinkSync(lockFile);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(lockFile, 'utf8'));
+      } catch {
+        continue;
+      }
+      if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+        try {
+          unlinkSync(lockFile);
+        } catch {
+          // Another process took it over first.
+        }
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new Error(
+          `${lockFile}: held by process ${owner} for over ${LOCK_TIMEOUT_MS / 1000} s`,
+        );
+      sleepSync(5);
+    }
+  }
+}

@@ -1,0 +1,501 @@
+/**
+ * `azurerm_kubernetes_cluster` and its data source, and `azurerm_kubernetes_cluster_node_pool`.
+ *
+ * Creating a cluster makes its OIDC issuer (URL ending with `/`, and the key that signs its service account tokens)
+ * and its API server credentials. As on Azure: workload identity needs the issuer; an issuer cannot be turned off;
+ * the data source swallows a 403 on the user credential (empty `kube_config`); an Entra-integrated cluster's user
+ * kube config has no client certificate; the admin config exists only with local accounts.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  type CloudStoreData,
+  newGuid,
+  newIssuerKey,
+  resourceGroupId,
+  type StoredCluster,
+  sameId,
+} from '../../cloud-store';
+import {
+  type Attributes,
+  AzureError,
+  type DataSourceHandler,
+  type ResourceHandler,
+  UNKNOWN,
+  type Value,
+} from '../handler';
+import { alreadyExists } from './azurerm-resource-group';
+import {
+  armId,
+  armTarget,
+  block,
+  cloudStore,
+  normalizeLocation,
+  replaceOnChange,
+  required,
+  resolve,
+  resourceGroupOf,
+  str,
+} from './common';
+
+/** The Kubernetes version AKS picks when none is asked for. */
+const DEFAULT_KUBERNETES_VERSION = '1.33.3';
+const DNS_PREFIX = /^[a-zA-Z\d][-a-zA-Z\d]{0,52}[a-zA-Z\d]$/;
+/** Namespaces every cluster starts with. */
+export const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+export const azurermKubernetesCluster: ResourceHandler = {
+  plan({ prior, proposed }) {
+    const prefix = str(proposed.dns_prefix);
+    if (prefix && !DNS_PREFIX.test(prefix)) {
+      throw new AzureError(
+        'InvalidDnsPrefix',
+        `The DNS Prefix must contain between 1 and 54 characters, may contain only letters, numbers and hyphens, and must start and end with a letter or number: ${JSON.stringify(prefix)}`,
+        ['dns_prefix'],
+      );
+    }
+    if (prior?.oidc_issuer_enabled === true && proposed.oidc_issuer_enabled === false) {
+      throw new AzureError(
+        'OIDCIssuerFeatureCannotBeDisabled',
+        'OIDC issuer feature cannot be disabled once it has been enabled.',
+        ['oidc_issuer_enabled'],
+      );
+    }
+    const before = block(prior?.default_node_pool);
+    const after = block(proposed.default_node_pool);
+    if (
+      before &&
+      after &&
+      before.vm_size !== after.vm_size &&
+      after.vm_size !== UNKNOWN &&
+      !str(after.temporary_name_for_rotation)
+    ) {
+      throw new AzureError(
+        'InvalidParameter',
+        '`temporary_name_for_rotation` must be specified when updating any of the following properties ["default_node_pool.0.vm_size"]',
+        ['default_node_pool'],
+      );
+    }
+    const replace = replaceOnChange(['name', 'resource_group_name', 'location', 'dns_prefix'])({
+      prior,
+      proposed,
+    });
+    // AKS computes the kubelet identity when the configuration leaves it out (azurerm's Optional+Computed block):
+    // an update keeps it, as the real provider's plan does.
+    const kubelet = proposed.kubelet_identity;
+    if (
+      prior &&
+      (!Array.isArray(kubelet) || kubelet.length === 0) &&
+      Array.isArray(prior.kubelet_identity)
+    ) {
+      return { ...replace, planned: { ...proposed, kubelet_identity: prior.kubelet_identity } };
+    }
+    return replace;
+  },
+  async create({ planned, context }) {
+    if (planned.workload_identity_enabled === true && planned.oidc_issuer_enabled !== true) {
+      throw new AzureError(
+        'InvalidParameter',
+        '`oidc_issuer_enabled` must be set to `true` to enable Azure AD Workload Identity',
+        ['workload_identity_enabled'],
+      );
+    }
+    // Keys and certificates are made before the store is locked: other provider calls need not wait for them.
+    const secrets = clusterSecrets();
+    const cluster = cloudStore().update((data) => {
+      const { subscriptionId, tenantId } = armTarget(context, data);
+      const group = resourceGroupOf(data, subscriptionId, required(planned, 'resource_group_name'));
+      const name = required(planned, 'name');
+      const id = armId(
+        subscriptionId,
+        group.name,
+        'Microsoft.ContainerService/managedClusters',
+        name,
+      );
+      if (data.clusters.some((c) => sameId(c.id, id)))
+        throw alreadyExists(id, 'azurerm_kubernetes_cluster');
+      return addCluster(data, {
+        subscriptionId,
+        resourceGroupName: group.name,
+        name,
+        location: required(planned, 'location'),
+        tenantId,
+        dnsPrefix: required(planned, 'dns_prefix'),
+        oidcIssuerEnabled: planned.oidc_issuer_enabled === true,
+        workloadIdentityEnabled: planned.workload_identity_enabled === true,
+        localAccountDisabled: planned.local_account_disabled === true,
+        entraIntegrated:
+          block(planned.azure_active_directory_role_based_access_control) !== undefined,
+        kubernetesVersion: str(planned.kubernetes_version),
+        secrets,
+      });
+    });
+    return resolve(planned, computedOf(cluster, planned));
+  },
+  async read({ state }) {
+    const cluster = cloudStore()
+      .read()
+      .clusters.find((c) => sameId(c.id, String(state.id)));
+    return cluster ? { ...state, ...computedOf(cluster, state) } : null;
+  },
+  async update({ planned }) {
+    const cluster = cloudStore().update((data) => {
+      const found = data.clusters.find((c) => sameId(c.id, String(planned.id)));
+      if (!found)
+        throw new AzureError(
+          'ResourceNotFound',
+          `Kubernetes Cluster ${String(planned.id)} was not found`,
+        );
+      const issuerOn = planned.oidc_issuer_enabled === true;
+      if (planned.workload_identity_enabled === true && !issuerOn) {
+        throw new AzureError(
+          'InvalidParameter',
+          '`oidc_issuer_enabled` must be set to `true` to enable Azure AD Workload Identity',
+          ['workload_identity_enabled'],
+        );
+      }
+      Object.assign(found, {
+        oidcIssuerEnabled: issuerOn,
+        // Turning the issuer on gives the cluster its URL; the URL never changes afterwards.
+        oidcIssuerUrl: issuerOn
+          ? found.oidcIssuerUrl || issuerUrl(found.location, found.tenantId)
+          : found.oidcIssuerUrl,
+        workloadIdentityEnabled: planned.workload_identity_enabled === true,
+        settings: {
+          ...found.settings,
+          kubernetesVersion: str(planned.kubernetes_version) ?? found.settings.kubernetesVersion,
+        },
+      });
+      return found;
+    });
+    return resolve(planned, computedOf(cluster, planned));
+  },
+  async delete({ state }) {
+    cloudStore().update((data) => {
+      const id = String(state.id);
+      data.clusters = data.clusters.filter((c) => !sameId(c.id, id));
+      data.nodePools = data.nodePools.filter((p) => !sameId(p.clusterId, id));
+      data.kubernetesObjects = data.kubernetesObjects.filter((o) => !sameId(o.clusterId, id));
+      data.roleAssignments = data.roleAssignments.filter(
+        (a) => !a.scope.toLowerCase().startsWith(id.toLowerCase()),
+      );
+    });
+  },
+};
+
+export const dataAzurermKubernetesCluster: DataSourceHandler = {
+  async read({ config, context }) {
+    const data = cloudStore().read();
+    const { subscriptionId, principalId } = armTarget(context, data);
+    const name = required(config, 'name');
+    const group = required(config, 'resource_group_name');
+    const cluster = data.clusters.find(
+      (c) =>
+        sameId(c.subscriptionId, subscriptionId) &&
+        c.resourceGroupName.toLowerCase() === group.toLowerCase() &&
+        c.name.toLowerCase() === name.toLowerCase(),
+    );
+    if (!cluster)
+      throw new AzureError(
+        'ResourceNotFound',
+        `Managed Kubernetes Cluster (Subscription: "${subscriptionId}"\nResource Group Name: "${group}"\nManaged Cluster Name: "${name}") was not found`,
+      );
+    const computed = computedOf(cluster, config);
+    // azurerm reads the user credential and ignores a 403: the data source then has no kube config.
+    const denied = cluster.userCredentialDeniedTo?.includes(principalId) ?? false;
+    return {
+      ...config,
+      ...computed,
+      name: cluster.name,
+      resource_group_name: cluster.resourceGroupName,
+      location: cluster.location,
+      dns_prefix: cluster.dnsPrefix,
+      kubernetes_version: String(cluster.settings.kubernetesVersion),
+      oidc_issuer_enabled: cluster.oidcIssuerEnabled,
+      workload_identity_enabled: cluster.workloadIdentityEnabled,
+      kube_config: denied ? [] : computed.kube_config,
+      kube_config_raw: denied ? '' : computed.kube_config_raw,
+    };
+  },
+};
+
+export const azurermKubernetesClusterNodePool: ResourceHandler = {
+  plan: replaceOnChange(['name', 'kubernetes_cluster_id', 'os_type', 'vm_size']),
+  async create({ planned }) {
+    const clusterId = required(planned, 'kubernetes_cluster_id');
+    const name = required(planned, 'name');
+    const id = `${clusterId}/agentPools/${name}`;
+    cloudStore().update((data) => {
+      const cluster = data.clusters.find((c) => sameId(c.id, clusterId));
+      if (!cluster)
+        throw new AzureError(
+          'ResourceNotFound',
+          `Managed Kubernetes Cluster ${clusterId} was not found`,
+          ['kubernetes_cluster_id'],
+        );
+      const osSku = str(planned.os_sku);
+      const minor = Number(String(cluster.settings.kubernetesVersion).split('.')[1]);
+      if (osSku === 'Windows2022' && minor >= 37) {
+        throw new AzureError(
+          'InvalidOSSKU',
+          `OS SKU Windows2022 is not supported for Kubernetes version ${String(cluster.settings.kubernetesVersion)}: use Windows2025 from 1.37`,
+          ['os_sku'],
+        );
+      }
+      if (data.nodePools.some((p) => sameId(p.id, id)))
+        throw alreadyExists(id, 'azurerm_kubernetes_cluster_node_pool');
+      data.nodePools.push({
+        id,
+        clusterId: cluster.id,
+        name,
+        settings: {
+          osType: str(planned.os_type) ?? 'Linux',
+          osSku: osSku ?? null,
+          vmSize: str(planned.vm_size) ?? null,
+        },
+      });
+    });
+    return resolve(planned, { id });
+  },
+  async read({ state }) {
+    return cloudStore()
+      .read()
+      .nodePools.some((p) => sameId(p.id, String(state.id)))
+      ? state
+      : null;
+  },
+  async update({ planned }) {
+    return planned;
+  },
+  async delete({ state }) {
+    cloudStore().update((data) => {
+      data.nodePools = data.nodePools.filter((p) => !sameId(p.id, String(state.id)));
+    });
+  },
+};
+
+/** What a new cluster is made of. */
+export interface NewCluster {
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly name: string;
+  readonly location: string;
+  readonly tenantId: string;
+  readonly dnsPrefix: string;
+  readonly oidcIssuerEnabled: boolean;
+  readonly workloadIdentityEnabled: boolean;
+  readonly localAccountDisabled?: boolean;
+  readonly entraIntegrated?: boolean;
+  readonly kubernetesVersion?: string;
+  /** From `clusterSecrets()`, made outside the store's lock. */
+  readonly secrets: Pick<StoredCluster, 'issuerKey' | 'credentials'>;
+}
+
+/** A new cluster's issuer key and API server credentials (key generation and openssl: tens of ms). */
+export function clusterSecrets(): Pick<StoredCluster, 'issuerKey' | 'credentials'> {
+  const ca = selfSigned('ca');
+  const client = selfSigned('masterclient');
+  return {
+    issuerKey: newIssuerKey(),
+    credentials: {
+      clusterCaCertificate: ca.cert,
+      clientCertificate: client.cert,
+      clientKey: client.key,
+      password: newGuid().replaceAll('-', ''),
+    },
+  };
+}
+
+/**
+ * Add a cluster to the store as AKS creates one: its issuer (when asked for), kubelet identity, API server and
+ * built-in namespaces. Also how the lab puts an "existing" cluster into the world before a deploy.
+ */
+export function addCluster(data: CloudStoreData, spec: NewCluster): StoredCluster {
+  const location = normalizeLocation(spec.location);
+  const id = armId(
+    spec.subscriptionId,
+    spec.resourceGroupName,
+    'Microsoft.ContainerService/managedClusters',
+    spec.name,
+  );
+  const cluster: StoredCluster = {
+    id,
+    subscriptionId: spec.subscriptionId,
+    resourceGroupName: spec.resourceGroupName,
+    name: spec.name,
+    location,
+    tenantId: spec.tenantId,
+    dnsPrefix: spec.dnsPrefix,
+    fqdn: `${spec.dnsPrefix.toLowerCase()}-${shortHash(id)}.hcp.${location}.azmk8s.io`,
+    oidcIssuerEnabled: spec.oidcIssuerEnabled,
+    oidcIssuerUrl: spec.oidcIssuerEnabled ? issuerUrl(location, spec.tenantId) : '',
+    workloadIdentityEnabled: spec.workloadIdentityEnabled,
+    localAccountDisabled: spec.localAccountDisabled ?? false,
+    entraIntegrated: spec.entraIntegrated ?? false,
+    issuerKey: spec.secrets.issuerKey,
+    kubeletIdentity: {
+      clientId: newGuid(),
+      objectId: newGuid(),
+      id: armId(
+        spec.subscriptionId,
+        nodeResourceGroup(spec.resourceGroupName, spec.name, location),
+        'Microsoft.ManagedIdentity/userAssignedIdentities',
+        `${spec.name}-agentpool`,
+      ),
+    },
+    principalId: newGuid(),
+    credentials: spec.secrets.credentials,
+    settings: { kubernetesVersion: spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION },
+  };
+  data.clusters.push(cluster);
+  for (const namespace of BUILT_IN_NAMESPACES) {
+    data.kubernetesObjects.push({
+      clusterId: id,
+      object: {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace, uid: newGuid() },
+      },
+    });
+    data.kubernetesObjects.push({
+      clusterId: id,
+      object: {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'default', namespace, uid: newGuid() },
+      },
+    });
+  }
+  return cluster;
+}
+
+/** The AKS issuer URL of a new cluster: regional host, tenant, a GUID of its own, and the trailing `/`. */
+function issuerUrl(location: string, tenantId: string): string {
+  return `https://${location}.oic.prod-aks.azure.com/${tenantId}/${newGuid()}/`;
+}
+
+function nodeResourceGroup(group: string, name: string, location: string): string {
+  return `MC_${group}_${name}_${location}`;
+}
+
+function shortHash(id: string): string {
+  return createHash('sha256').update(id.toLowerCase()).digest('hex').slice(0, 8);
+}
+
+// A self-signed EC certificate and its key (PEM), as cheap stand-ins for the cluster CA and the client certificate.
+function selfSigned(commonName: string): { cert: string; key: string } {
+  const pem = execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      '-',
+      '-out',
+      '-',
+      '-subj',
+      `/CN=${commonName}`,
+      '-days',
+      '3650',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n?/.exec(pem)?.[0];
+  const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/.exec(pem)?.[0];
+  if (!key || !cert) throw new Error('openssl did not print a key and a certificate');
+  return { cert, key };
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+// Everything Azure computes for a cluster; arguments keep their planned values.
+function computedOf(cluster: StoredCluster, attributes: Attributes): Attributes {
+  const host = `https://${cluster.fqdn}:443`;
+  const user = `clusterUser_${cluster.resourceGroupName}_${cluster.name}`;
+  // With Entra integration the user config signs in through kubelogin: no client certificate, no token.
+  const withCertificate = !cluster.entraIntegrated;
+  const kubeConfig = {
+    host,
+    username: user,
+    password: withCertificate ? cluster.credentials.password : '',
+    client_certificate: withCertificate ? b64(cluster.credentials.clientCertificate) : '',
+    client_key: withCertificate ? b64(cluster.credentials.clientKey) : '',
+    cluster_ca_certificate: b64(cluster.credentials.clusterCaCertificate),
+  };
+  const admin = cluster.localAccountDisabled
+    ? []
+    : [
+        {
+          ...kubeConfig,
+          username: `clusterAdmin_${cluster.resourceGroupName}_${cluster.name}`,
+          client_certificate: b64(cluster.credentials.clientCertificate),
+          client_key: b64(cluster.credentials.clientKey),
+          password: cluster.credentials.password,
+        },
+      ];
+  const identity = block(attributes.identity);
+  const nodeGroup = nodeResourceGroup(cluster.resourceGroupName, cluster.name, cluster.location);
+  const computed: Record<string, Value> = {
+    id: cluster.id,
+    fqdn: cluster.fqdn,
+    portal_fqdn: `${cluster.dnsPrefix.toLowerCase()}-${shortHash(cluster.id)}.portal.hcp.${cluster.location}.azmk8s.io`,
+    private_fqdn: '',
+    oidc_issuer_url: cluster.oidcIssuerUrl,
+    current_kubernetes_version: String(cluster.settings.kubernetesVersion),
+    kubernetes_version:
+      str(attributes.kubernetes_version) ?? String(cluster.settings.kubernetesVersion),
+    node_resource_group: nodeGroup,
+    node_resource_group_id: resourceGroupId(cluster.subscriptionId, nodeGroup),
+    kube_config: [kubeConfig],
+    kube_config_raw: kubeConfigYaml(cluster, kubeConfig),
+    kube_admin_config: admin,
+    kube_admin_config_raw: admin.length ? kubeConfigYaml(cluster, admin[0]) : '',
+    kubelet_identity: [
+      {
+        client_id: cluster.kubeletIdentity.clientId,
+        object_id: cluster.kubeletIdentity.objectId,
+        user_assigned_identity_id: cluster.kubeletIdentity.id,
+      },
+    ],
+    http_application_routing_zone_name: null,
+  };
+  if (identity)
+    computed.identity = [
+      { ...identity, principal_id: cluster.principalId, tenant_id: cluster.tenantId },
+    ];
+  return computed;
+}
+
+function kubeConfigYaml(
+  cluster: StoredCluster,
+  config: {
+    host: string;
+    username: string;
+    client_certificate: string;
+    client_key: string;
+    cluster_ca_certificate: string;
+  },
+): string {
+  const user = config.client_certificate
+    ? `    client-certificate-data: ${config.client_certificate}\n    client-key-data: ${config.client_key}\n`
+    : '    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: kubelogin\n      args: [get-token, --login, devicecode, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]\n';
+  return `apiVersion: v1\nkind: Config\nclusters:\n- name: ${cluster.name}\n  cluster:\n    certificate-authority-data: ${config.cluster_ca_certificate}\n    server: ${config.host}\ncontexts:\n- name: ${cluster.name}\n  context:\n    cluster: ${cluster.name}\n    user: ${config.username}\ncurrent-context: ${cluster.name}\nusers:\n- name: ${config.username}\n  user:\n${user}`;
+}
+
+/** For the kubernetes provider: the cluster whose API server is at `host`. */
+export function clusterAtHost(
+  data: { clusters: readonly StoredCluster[] },
+  host: string,
+): StoredCluster | undefined {
+  const hostname = host
+    .replace(/^https:\/\//, '')
+    .replace(/:443\/?$/, '')
+    .replace(/\/$/, '')
+    .toLowerCase();
+  return data.clusters.find((c) => c.fqdn === hostname);
+}

@@ -1,0 +1,578 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CloudStore,
+  deployerObjectId,
+  HOME_SUBSCRIPTION_ID,
+  HOME_TENANT_ID,
+  localMs,
+  RBAC_PROPAGATION_SECONDS,
+  STORE_ENV,
+  TIME_SCALE_ENV,
+} from '../local-cloud/cloud-store';
+import { liveModel } from '../local-cloud/store-model';
+import {
+  type Attributes,
+  AzureError,
+  type HandlerContext,
+  UNKNOWN,
+} from '../local-cloud/terraform/handler';
+import {
+  azureadApplication,
+  azureadApplicationFederatedIdentityCredential,
+  azureadServicePrincipal,
+} from '../local-cloud/terraform/handlers/azuread';
+import { azurermClientConfig } from '../local-cloud/terraform/handlers/azurerm-client-config';
+import { azurermContainerRegistry } from '../local-cloud/terraform/handlers/azurerm-container-registry';
+import { azurermFederatedIdentityCredential } from '../local-cloud/terraform/handlers/azurerm-federated-identity-credential';
+import {
+  azurermKeyVault,
+  dataAzurermKeyVault,
+} from '../local-cloud/terraform/handlers/azurerm-key-vault';
+import { azurermKeyVaultSecret } from '../local-cloud/terraform/handlers/azurerm-key-vault-secret';
+import {
+  azurermKubernetesCluster,
+  dataAzurermKubernetesCluster,
+} from '../local-cloud/terraform/handlers/azurerm-kubernetes-cluster';
+import { azurermResourceGroup } from '../local-cloud/terraform/handlers/azurerm-resource-group';
+import { azurermRoleAssignment } from '../local-cloud/terraform/handlers/azurerm-role-assignment';
+import { azurermUserAssignedIdentity } from '../local-cloud/terraform/handlers/azurerm-user-assigned-identity';
+import { kubernetesManifest } from '../local-cloud/terraform/handlers/kubernetes-manifest';
+import { tempDir } from './helpers';
+
+const context: HandlerContext = { providerConfig: { subscription_id: HOME_SUBSCRIPTION_ID } };
+const saved = { ...process.env };
+let store: CloudStore;
+
+beforeEach(() => {
+  store = new CloudStore(join(tempDir('wi-store-'), 'cloud-store.json')).init();
+  process.env[STORE_ENV] = store.file;
+  delete process.env[TIME_SCALE_ENV];
+});
+afterEach(() => {
+  process.env = { ...saved };
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const create = (
+  handler: { create: (a: any) => Promise<Attributes> },
+  planned: Attributes,
+  config: Attributes = planned,
+) => handler.create({ planned, config, context });
+
+async function group(name = 'rg') {
+  return create(azurermResourceGroup, { name, location: 'West Europe', tags: null, id: UNKNOWN });
+}
+async function identity(name = 'mi') {
+  return create(azurermUserAssignedIdentity, {
+    name,
+    resource_group_name: 'rg',
+    location: 'westeurope',
+    id: UNKNOWN,
+    client_id: UNKNOWN,
+    principal_id: UNKNOWN,
+    tenant_id: UNKNOWN,
+  });
+}
+const credential = (parentId: string, name: string) =>
+  create(azurermFederatedIdentityCredential, {
+    name,
+    parent_id: parentId,
+    resource_group_name: 'rg',
+    issuer: 'https://issuer.example/',
+    subject: `system:serviceaccount:ns:${name}`,
+    audience: ['api://AzureADTokenExchange'],
+    id: UNKNOWN,
+  });
+async function vault(name = 'kv-unique-1234', rbac: boolean | null = true) {
+  return create(azurermKeyVault, {
+    name,
+    resource_group_name: 'rg',
+    location: 'westeurope',
+    tenant_id: HOME_TENANT_ID,
+    sku_name: 'standard',
+    rbac_authorization_enabled: rbac,
+    enable_rbac_authorization: UNKNOWN,
+    id: UNKNOWN,
+    vault_uri: UNKNOWN,
+  });
+}
+const officer = (scope: string) =>
+  create(azurermRoleAssignment, {
+    scope,
+    role_definition_name: 'Key Vault Secrets Officer',
+    principal_id: deployerObjectId(store.read(), HOME_TENANT_ID),
+    id: UNKNOWN,
+    name: UNKNOWN,
+    principal_type: UNKNOWN,
+    role_definition_id: UNKNOWN,
+  });
+const secretPlan = (keyVaultId: string, name = 'username'): Attributes => ({
+  name,
+  key_vault_id: keyVaultId,
+  value_wo: null,
+  value_wo_version: 1,
+  id: UNKNOWN,
+  version: UNKNOWN,
+  versionless_id: UNKNOWN,
+  resource_id: UNKNOWN,
+  resource_versionless_id: UNKNOWN,
+});
+
+describe("the local cloud's Azure handlers", () => {
+  it("creates a managed identity in the provider's subscription, with ids Entra serves", async () => {
+    await group();
+    const mi = await identity();
+    expect(mi.id).toBe(
+      `/subscriptions/${HOME_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mi`,
+    );
+    expect(mi.tenant_id).toBe(HOME_TENANT_ID);
+    expect(liveModel(store).identities).toEqual([
+      {
+        address: mi.id,
+        name: 'mi',
+        clientId: mi.client_id,
+        principalId: mi.principal_id,
+        tenantId: HOME_TENANT_ID,
+      },
+    ]);
+    const config = await azurermClientConfig.read({ config: {}, context });
+    expect(config).toMatchObject({
+      tenant_id: HOME_TENANT_ID,
+      subscription_id: HOME_SUBSCRIPTION_ID,
+      object_id: deployerObjectId(store.read(), HOME_TENANT_ID),
+    });
+  });
+
+  it("fails when the resource group does not exist, with Azure's code", async () => {
+    await expect(identity()).rejects.toMatchObject({
+      code: 'ResourceGroupNotFound',
+      message: "Resource group 'rg' could not be found.",
+    });
+  });
+
+  it('fails when azurerm has no subscription, as azurerm 4 does', async () => {
+    delete process.env.ARM_SUBSCRIPTION_ID;
+    await expect(
+      azurermResourceGroup.create({
+        planned: { name: 'rg', location: 'westeurope' },
+        config: {},
+        context: { providerConfig: {} },
+      }),
+    ).rejects.toThrow(
+      '`subscription_id` is a required provider property when performing a plan/apply operation',
+    );
+  });
+
+  it('fails when a group that still holds resources is deleted', async () => {
+    const rg = await group();
+    await identity();
+    await expect(azurermResourceGroup.delete({ state: rg, context })).rejects.toThrow(
+      /the Resource Group still contains Resources/,
+    );
+  });
+
+  it('fails when two credentials of one identity are written at once (ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity), and not when chained', async () => {
+    await group();
+    const mi = await identity();
+    const parallel = await Promise.allSettled([
+      credential(String(mi.id), 'a'),
+      credential(String(mi.id), 'b'),
+    ]);
+    expect(parallel.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
+    expect((parallel[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity',
+    });
+    expect((parallel[1] as PromiseRejectedResult).reason.message).toContain(
+      'Concurrent Federated Identity Credentials writes under the same managed identity are not supported.',
+    );
+    // Chained: the second starts after the first ends.
+    await credential(String(mi.id), 'b');
+    expect(store.read().federatedCredentials.map((c) => c.name)).toEqual(['a', 'b']);
+  });
+
+  it('accepts 20 credentials on one identity and fails on the 21st', async () => {
+    process.env[TIME_SCALE_ENV] = '0.001';
+    await group();
+    const mi = await identity();
+    for (let i = 0; i < 20; i += 1) await credential(String(mi.id), `c${i}`);
+    await expect(credential(String(mi.id), 'c20')).rejects.toThrow(/would exceed the limit of 20/);
+    expect(store.read().federatedCredentials).toHaveLength(20);
+  });
+
+  it('keeps the issuer exactly: the credential Entra matches is the one Terraform wrote', async () => {
+    await group();
+    const mi = await identity();
+    await credential(String(mi.id), 'exact');
+    expect(liveModel(store).federatedCredentials).toEqual([
+      {
+        name: 'exact',
+        clientId: mi.client_id,
+        issuer: 'https://issuer.example/',
+        subject: 'system:serviceaccount:ns:exact',
+        audiences: ['api://AzureADTokenExchange'],
+      },
+    ]);
+  });
+});
+
+describe('Key Vault through the handlers', () => {
+  it("fails when a secret is written right after the deployer's role assignment (ForbiddenByRbac, no retry)", async () => {
+    await group();
+    const kv = await vault();
+    await officer(String(kv.id));
+    const error = await create(azurermKeyVaultSecret, secretPlan(String(kv.id)), {
+      ...secretPlan(String(kv.id)),
+      value_wo: 'admin',
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AzureError);
+    expect(error).toMatchObject({ code: 'ForbiddenByRbac' });
+    expect((error as Error).message).toMatch(
+      /^checking for presence of existing Secret "username" \(Key Vault "https:\/\/kv-unique-1234\.vault\.azure\.net\/"\): keyvault\.BaseClient#GetSecret: Failure responding to request: StatusCode=403/,
+    );
+    expect((error as Error).message).toContain(
+      "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'",
+    );
+    expect((error as Error).message).toContain('InnerError={"code":"ForbiddenByRbac"}');
+    expect(store.read().keyVaults[0].secrets).toEqual([]);
+  });
+
+  it('writes the secret once the assignment has propagated; the value is in the vault, never in the returned state', async () => {
+    await group();
+    const kv = await vault();
+    await officer(String(kv.id));
+    await sleep(localMs(RBAC_PROPAGATION_SECONDS) + 20);
+    const state = await create(azurermKeyVaultSecret, secretPlan(String(kv.id)), {
+      ...secretPlan(String(kv.id)),
+      value_wo: 'canary-3f9a',
+    });
+    expect(JSON.stringify(state)).not.toContain('canary-3f9a');
+    expect(state.value_wo).toBeNull();
+    expect(state.versionless_id).toBe('https://kv-unique-1234.vault.azure.net/secrets/username');
+    expect(state.resource_versionless_id).toBe(`${String(kv.id)}/secrets/username`);
+    expect(store.read().keyVaults[0].secrets.map((s) => [s.name, s.value])).toEqual([
+      ['username', 'canary-3f9a'],
+    ]);
+  });
+
+  it('serves a role assignment to Key Vault only after the propagation delay, which is never zero', async () => {
+    await group();
+    const kv = await vault();
+    await officer(String(kv.id));
+    expect(liveModel(store).roleAssignments).toEqual([]);
+    await sleep(localMs(RBAC_PROPAGATION_SECONDS) + 5);
+    expect(liveModel(store).roleAssignments).toHaveLength(1);
+    expect(localMs(RBAC_PROPAGATION_SECONDS, { [TIME_SCALE_ENV]: '0' })).toBeGreaterThan(0);
+  });
+
+  it('fails when the vault name is taken in another subscription (VaultAlreadyExists), the old default included', async () => {
+    await group();
+    await expect(vault('workload-id-kv-demo')).rejects.toMatchObject({
+      code: 'VaultAlreadyExists',
+    });
+    await expect(vault('workload-id-kv-demo')).rejects.toThrow(
+      "The vault name 'workload-id-kv-demo' is already in use. Vault names are globally unique",
+    );
+  });
+
+  it('keeps a vault of the same subscription: a re-deploy reads and updates it', async () => {
+    await group();
+    const kv = await vault('kv-mine-5678');
+    expect(await azurermKeyVault.read({ state: kv, context })).toMatchObject({
+      id: kv.id,
+      vault_uri: 'https://kv-mine-5678.vault.azure.net/',
+      rbac_authorization_enabled: true,
+    });
+    expect(
+      await azurermKeyVault.update({
+        prior: kv,
+        planned: { ...kv, tags: { team: 'a' } },
+        config: kv,
+        context,
+      }),
+    ).toMatchObject({ id: kv.id });
+  });
+
+  it('reports rbac_authorization_enabled as configured, not made up', async () => {
+    await group();
+    await vault('kv-policies-1', null);
+    const read = await dataAzurermKeyVault.read({
+      config: { name: 'kv-policies-1', resource_group_name: 'rg' },
+      context,
+    });
+    expect(read).toMatchObject({
+      rbac_authorization_enabled: false,
+      enable_rbac_authorization: false,
+      vault_uri: 'https://kv-policies-1.vault.azure.net/',
+    });
+  });
+});
+
+describe('secret values through the handlers', () => {
+  it('fails when a secret value is over 25 KB, as Key Vault refuses the write, without echoing it', async () => {
+    await group();
+    const kv = await vault();
+    await officer(String(kv.id));
+    await sleep(localMs(RBAC_PROPAGATION_SECONDS) + 20);
+    const tooBig = 'z'.repeat(25 * 1024 + 1);
+    const error = await create(azurermKeyVaultSecret, secretPlan(String(kv.id), 'password'), {
+      ...secretPlan(String(kv.id), 'password'),
+      value_wo: tooBig,
+    }).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'BadParameter' });
+    expect((error as Error).message).toContain(
+      "The value of secret 'password' is 25601 bytes; a secret value may be at most 25600 bytes (25 KB).",
+    );
+    expect((error as Error).message).not.toContain('zzzz');
+  });
+});
+
+describe('AKS through the handlers', () => {
+  const clusterPlan: Attributes = {
+    name: 'aks',
+    resource_group_name: 'rg',
+    location: 'westeurope',
+    dns_prefix: 'aks',
+    oidc_issuer_enabled: true,
+    workload_identity_enabled: true,
+    identity: [
+      { type: 'SystemAssigned', principal_id: UNKNOWN, tenant_id: UNKNOWN, identity_ids: null },
+    ],
+    id: UNKNOWN,
+    oidc_issuer_url: UNKNOWN,
+    kube_config: UNKNOWN,
+  };
+
+  it('makes the issuer when the cluster is created: URL ending with "/", with its own signing key', async () => {
+    await group();
+    const cluster = await create(azurermKubernetesCluster, clusterPlan);
+    expect(cluster.oidc_issuer_url).toMatch(
+      new RegExp(
+        `^https://westeurope\\.oic\\.prod-aks\\.azure\\.com/${HOME_TENANT_ID}/[0-9a-f-]{36}/$`,
+      ),
+    );
+    expect(cluster.identity).toEqual([
+      {
+        type: 'SystemAssigned',
+        principal_id: expect.any(String),
+        tenant_id: HOME_TENANT_ID,
+        identity_ids: null,
+      },
+    ]);
+    const [served] = liveModel(store).clusters;
+    expect(served.oidcIssuerUrl).toBe(cluster.oidc_issuer_url);
+    expect(served.issuerKey).toMatchObject({ kty: 'RSA', d: expect.any(String) });
+  });
+
+  it("serves a registry that the cluster's kubelet identity may pull from with AcrPull", async () => {
+    await group();
+    const cluster = await create(azurermKubernetesCluster, {
+      ...clusterPlan,
+      kubelet_identity: UNKNOWN,
+    });
+    const registry = await create(azurermContainerRegistry, {
+      name: 'acrWorkloadId',
+      resource_group_name: 'rg',
+      location: 'westeurope',
+      sku: 'Basic',
+      id: UNKNOWN,
+      login_server: UNKNOWN,
+    });
+    const [kubelet] = cluster.kubelet_identity as Attributes[];
+    await create(azurermRoleAssignment, {
+      scope: registry.id,
+      role_definition_name: 'AcrPull',
+      principal_id: kubelet.object_id,
+      id: UNKNOWN,
+      name: UNKNOWN,
+      principal_type: UNKNOWN,
+      role_definition_id: UNKNOWN,
+    });
+    const model = liveModel(store, { [TIME_SCALE_ENV]: '0' });
+    await sleep(5);
+    expect(model.registries).toEqual([
+      { id: registry.id, loginServer: 'acrworkloadid.azurecr.io', images: [] },
+    ]);
+    expect(model.clusters[0].kubeletPrincipalId).toBe(kubelet.object_id);
+    expect(model.roleAssignments).toContainEqual({
+      principalId: kubelet.object_id,
+      roleDefinitionName: 'AcrPull',
+      scope: registry.id,
+    });
+  });
+
+  it('fails when workload identity is asked for without the issuer', async () => {
+    await group();
+    await expect(
+      create(azurermKubernetesCluster, { ...clusterPlan, oidc_issuer_enabled: false }),
+    ).rejects.toThrow(
+      '`oidc_issuer_enabled` must be set to `true` to enable Azure AD Workload Identity',
+    );
+  });
+
+  it('gives the data source an empty kube_config when the user credential is denied (azurerm swallows the 403)', async () => {
+    await group();
+    await create(azurermKubernetesCluster, clusterPlan);
+    const read = () =>
+      dataAzurermKubernetesCluster.read({
+        config: { name: 'aks', resource_group_name: 'rg' },
+        context,
+      });
+    expect((await read()).kube_config).toEqual([
+      expect.objectContaining({
+        host: expect.stringMatching(/^https:\/\/aks-[0-9a-f]{8}\.hcp\.westeurope\.azmk8s\.io:443$/),
+        client_certificate: expect.any(String),
+      }),
+    ]);
+    store.update((data) => {
+      (data.clusters[0] as { userCredentialDeniedTo?: string[] }).userCredentialDeniedTo = [
+        deployerObjectId(data, HOME_TENANT_ID),
+      ];
+    });
+    expect(await read()).toMatchObject({
+      kube_config: [],
+      kube_config_raw: '',
+      oidc_issuer_enabled: true,
+    });
+  });
+
+  it('applies manifests into the cluster: the webhook mutates a pod on CREATE, and its spec is immutable afterwards', async () => {
+    await group();
+    const cluster = await create(azurermKubernetesCluster, clusterPlan);
+    const [kubeConfig] = cluster.kube_config as Attributes[];
+    const kube: HandlerContext = {
+      providerConfig: {
+        host: kubeConfig.host,
+        client_certificate: Buffer.from(String(kubeConfig.client_certificate), 'base64').toString(
+          'utf8',
+        ),
+      },
+    };
+    const apply = (manifest: Attributes) =>
+      kubernetesManifest.create({
+        planned: { manifest, object: UNKNOWN },
+        config: { manifest },
+        context: kube,
+      });
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'ns', labels: { 'azure.workload.identity/use': 'true' } },
+      spec: {
+        serviceAccountName: 'sa',
+        containers: [{ name: 'app', image: 'app:1', env: [{ name: 'A', value: '1' }] }],
+      },
+    };
+    await expect(apply(pod)).rejects.toThrow('namespaces "ns" not found');
+    await apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } });
+    await expect(apply(pod)).rejects.toThrow(
+      'error looking up service account ns/sa: serviceaccount "sa" not found',
+    );
+    await apply({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: 'sa',
+        namespace: 'ns',
+        annotations: { 'azure.workload.identity/client-id': 'c1' },
+      },
+    });
+    const created = await apply(pod);
+    const env = (
+      (created.object as any).spec.containers[0].env as { name: string; value: string }[]
+    ).map((e) => e.name);
+    expect(env).toEqual([
+      'A',
+      'AZURE_CLIENT_ID',
+      'AZURE_TENANT_ID',
+      'AZURE_FEDERATED_TOKEN_FILE',
+      'AZURE_AUTHORITY_HOST',
+    ]);
+    const changed = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        containers: [{ ...pod.spec.containers[0], env: [{ name: 'A', value: '2' }] }],
+      },
+    };
+    await expect(
+      kubernetesManifest.update({
+        prior: created,
+        planned: { manifest: changed, object: UNKNOWN },
+        config: { manifest: changed },
+        context: kube,
+      }),
+    ).rejects.toThrow(
+      'Pod "p" is invalid: spec: Forbidden: pod updates may not change fields other than',
+    );
+    await expect(
+      apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }),
+    ).rejects.toThrow('namespaces "default" already exists');
+  });
+
+  it('fails when the kubernetes provider presents another client certificate', async () => {
+    await group();
+    const cluster = await create(azurermKubernetesCluster, clusterPlan);
+    const [kubeConfig] = cluster.kube_config as Attributes[];
+    const manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } };
+    await expect(
+      kubernetesManifest.create({
+        planned: { manifest, object: UNKNOWN },
+        config: { manifest },
+        context: { providerConfig: { host: kubeConfig.host, client_certificate: 'other' } },
+      }),
+    ).rejects.toThrow('the server has asked for the client to provide credentials');
+  });
+});
+
+describe('Entra applications through the handlers', () => {
+  it('fails when the deployer is neither an owner nor an application administrator (azuread removed it as owner)', async () => {
+    store.update((data) =>
+      Object.assign(data, { deployer: { ...data.deployer, directoryRoles: {} } }),
+    );
+    const app = await create(azureadApplication, {
+      display_name: 'app',
+      owners: null,
+      id: UNKNOWN,
+      client_id: UNKNOWN,
+      object_id: UNKNOWN,
+    });
+    await expect(
+      create(azureadServicePrincipal, {
+        client_id: app.client_id,
+        id: UNKNOWN,
+        object_id: UNKNOWN,
+      }),
+    ).rejects.toMatchObject({ code: 'Authorization_RequestDenied' });
+    const owned = await create(azureadApplication, {
+      display_name: 'owned',
+      owners: [deployerObjectId(store.read(), HOME_TENANT_ID)],
+      id: UNKNOWN,
+      client_id: UNKNOWN,
+      object_id: UNKNOWN,
+    });
+    await create(azureadServicePrincipal, {
+      client_id: owned.client_id,
+      id: UNKNOWN,
+      object_id: UNKNOWN,
+    });
+    await create(azureadApplicationFederatedIdentityCredential, {
+      application_id: owned.id,
+      display_name: 'fic',
+      issuer: 'https://i/',
+      subject: 's',
+      audiences: ['api://AzureADTokenExchange'],
+      id: UNKNOWN,
+      credential_id: UNKNOWN,
+    });
+    expect(liveModel(store).federatedCredentials).toEqual([
+      {
+        name: 'fic',
+        clientId: owned.client_id,
+        issuer: 'https://i/',
+        subject: 's',
+        audiences: ['api://AzureADTokenExchange'],
+      },
+    ]);
+  });
+});
