@@ -124,6 +124,29 @@ describe('AzureStack', () => {
     ]);
   });
 
+  it('outputs each binding from the resource that owns it, and nothing sensitive', () => {
+    // GIVEN the default config (a managed identity, a vault this stack creates)
+    const tf = synth();
+    const cluster = one(tf, 'azurerm_kubernetes_cluster').address;
+    const identity = one(tf, 'azurerm_user_assigned_identity').address;
+    const vault = one(tf, 'azurerm_key_vault').address;
+    const group = one(tf, 'azurerm_resource_group').address;
+    // THEN each output is a reference to the attribute the Kubernetes side needs, not a copy of a config value
+    const values = Object.fromEntries(
+      Object.entries(tf.output ?? {}).map(([name, output]) => [name, output.value]),
+    );
+    expect(values).toEqual({
+      cluster_name: 'workload-id-aks',
+      demo_client_id: `\${${identity}.client_id}`,
+      demo_tenant_id: `\${${identity}.tenant_id}`,
+      demo_vault_name: `\${${vault}.name}`,
+      demo_vault_url: `\${${vault}.vault_uri}`,
+      demo_oidc_issuer_url: `\${${cluster}.oidc_issuer_url}`,
+      resource_group_name: `\${${group}.name}`,
+    });
+    expect(Object.values(tf.output ?? {}).filter((o) => o.sensitive)).toEqual([]);
+  });
+
   it('chains the federated credentials of one identity and shares it between workloads', () => {
     const data = defaultConfigData();
     data.workloads = ['a', 'b', 'c'].map((n) => ({

@@ -29,6 +29,17 @@ describe('WorkloadChart', () => {
     expect(synth(PLACEHOLDER_BINDINGS)).toMatchSnapshot();
   });
 
+  it('mounts no Kubernetes API token: automountServiceAccountToken is false on the service account and the pod', () => {
+    // The webhook projects the one token the workload needs (audience api://AzureADTokenExchange); the API token
+    // would only give a compromised pod access to the cluster.
+    const objects = synth();
+    const account = objects.find((o) => o.kind === 'ServiceAccount');
+    const pod = objects.find((o) => o.kind === 'Pod');
+    expect(account.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.serviceAccountName).toBe(account.metadata.name);
+  });
+
   it('annotates the service account with the deployed client and tenant ids', () => {
     const account = synth().find((o) => o.kind === 'ServiceAccount');
     expect(account.metadata).toEqual({
