@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CALL_LOG_VARIABLE } from '../local-cloud/terraform/provider';
 import {
   checkTerraform,
   runTerraform,
@@ -14,8 +15,10 @@ import {
 
 const root = mkdtempSync(join(tmpdir(), 'wi-tf-apply-'));
 const workDir = join(root, 'work');
-// 15 Azure seconds at a tenth of real time: 1.5 s of real waiting, which Terraform reports as "after 1s".
-const env = { WI_LOCAL_CLOUD_TIME_SCALE: '0.1' };
+// Every call the provider processes answer is logged: what Terraform asks of a provider.
+const callLog = join(root, 'calls.log');
+// 15 Azure seconds at a tenth of real time: 1.5 s of real waiting.
+const env = { WI_LOCAL_CLOUD_TIME_SCALE: '0.1', [CALL_LOG_VARIABLE]: callLog };
 
 function stack(name: string, config: object): string {
   const dir = join(root, name);
@@ -103,6 +106,21 @@ describe('real terraform against the local providers', () => {
     expect(destroy.summary).toContain('Destroy complete! Resources: 1 destroyed.');
     const list = await runTerraform(dir, ['state', 'list'], { workDir, env });
     expect(list.stdout.trim()).toBe('');
+
+    const calls = new Set(readFileSync(callLog, 'utf8').trim().split('\n'));
+    for (const call of [
+      'GetProviderSchema',
+      'ValidateProviderConfig',
+      'ValidateResourceConfig',
+      'ConfigureProvider',
+      'PlanResourceChange',
+      'ApplyResourceChange',
+      'ReadResource',
+      'UpgradeResourceState',
+      'Shutdown',
+    ]) {
+      expect(calls, call).toContain(`time ${call}`);
+    }
   }, 60_000);
 
   it('fails when time_sleep has an invalid duration, with the diagnostic on the attribute', async () => {
@@ -121,4 +139,70 @@ describe('real terraform against the local providers', () => {
     );
     expect((failure as Error).message).toContain('with time_sleep.bad');
   }, 30_000);
+
+  it('validates an ephemeral variable in a write-only argument (value_wo)', async () => {
+    const dir = stack(
+      'write-only',
+      azurermStack({ value_wo: '${var.secret}', value_wo_version: 1 }),
+    );
+    await runTerraform(dir, ['init', '-input=false'], { workDir, env });
+    const validate = await runTerraform(dir, ['validate'], { workDir, env });
+    expect(validate.summary).toContain('Success! The configuration is valid.');
+  }, 30_000);
+
+  it("fails validate with Terraform's own message for an ephemeral variable in an argument that is not write-only", async () => {
+    const dir = stack('ephemeral-value', azurermStack({ value: '${var.secret}' }));
+    await runTerraform(dir, ['init', '-input=false'], { workDir, env });
+    const failure = await runTerraform(dir, ['validate'], { workDir, env }).catch(
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(TerraformError);
+    expect((failure as Error).message).toContain('Error: Invalid use of ephemeral value');
+    expect((failure as Error).message).toContain('with azurerm_key_vault_secret.s');
+    expect((failure as Error).message.replace(/\s+/g, ' ')).toContain(
+      'Ephemeral values are not valid for "value", because it is not a write-only attribute and must be persisted to state.',
+    );
+  }, 30_000);
+
+  it("fails validate with Terraform's own message for a reference to an attribute the resource does not have", async () => {
+    const dir = stack('no-such-attribute', {
+      ...azurermStack({ value: 'not secret' }),
+      output: { url: { value: '${azurerm_key_vault_secret.s.vault_url}' } },
+    });
+    await runTerraform(dir, ['init', '-input=false'], { workDir, env });
+    const failure = await runTerraform(dir, ['validate'], { workDir, env }).catch(
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(TerraformError);
+    expect((failure as Error).message).toContain('Error: Unsupported attribute');
+    expect((failure as Error).message.replace(/\s+/g, ' ')).toContain(
+      'This object has no argument, nested block, or exported attribute named "vault_url".',
+    );
+  }, 30_000);
 });
+
+describe('terraform prerequisite', () => {
+  it('fails when terraform is not on PATH, in one line naming it and the version needed', async () => {
+    await expect(checkTerraform({ PATH: join(root, 'no-such-dir') })).rejects.toThrow(
+      /^terraform not found on PATH: the local cloud deploys with the real Terraform, 1\.11\.0 or later; install it$/,
+    );
+  });
+
+  it('accepts the terraform on PATH when it is 1.11 or later', async () => {
+    expect(await checkTerraform()).toMatch(/^1\.(1[1-9]|[2-9]\d)\.\d+/);
+  });
+});
+
+/** One Key Vault secret with `secret` arguments, and an ephemeral variable to put in them. */
+function azurermStack(secret: Record<string, unknown>) {
+  return {
+    terraform: {
+      required_providers: { azurerm: { source: 'hashicorp/azurerm', version: '4.55.0' } },
+    },
+    provider: { azurerm: [{ features: [{}] }] },
+    variable: { secret: { type: 'string', ephemeral: true, sensitive: true } },
+    resource: {
+      azurerm_key_vault_secret: { s: { name: 's', key_vault_id: '/subscriptions/x', ...secret } },
+    },
+  };
+}

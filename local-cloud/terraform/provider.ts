@@ -2,6 +2,7 @@
  * One provider's answers to Terraform's calls (plugin protocol 6), independent of the transport: schemas from the
  * generated files, values through the cty codec, behaviour from the registered handlers.
  */
+import { appendFileSync } from 'node:fs';
 import { decodeValue, encodeValue, fromJson } from './cty';
 import { type Attributes, AzureError, type HandlerContext, UNKNOWN, type Value } from './handler';
 import type { ProviderHandlers } from './handlers/index';
@@ -128,6 +129,9 @@ function schemaMessage(block: BlockSchema): Message {
 const isObject = (value: Value): value is Attributes =>
   value !== null && value !== UNKNOWN && typeof value === 'object' && !Array.isArray(value);
 
+/** When set, every call the server answers is appended to this file as `<provider> <call>`: what Terraform asked. */
+export const CALL_LOG_VARIABLE = 'WI_LOCAL_PROVIDER_CALL_LOG';
+
 export class LocalProvider {
   private providerConfig: Attributes = {};
   /** Calls answered so far, by name: what Terraform asked of this process. */
@@ -187,6 +191,8 @@ export class LocalProvider {
   /** Answer one call; a failure becomes the response's error diagnostic, as Terraform expects. */
   async call(name: ProviderCall, request: Message): Promise<Message> {
     this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+    const log = process.env[CALL_LOG_VARIABLE];
+    if (log) appendFileSync(log, `${this.schema.name} ${name}\n`);
     try {
       return await this.answer(name, request);
     } catch (err) {

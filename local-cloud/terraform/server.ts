@@ -2,6 +2,7 @@
  * The provider process as Terraform starts it (go-plugin): check the magic cookie, serve gRPC over TLS that trusts
  * only Terraform's client certificate (AutoMTLS), print the handshake line, and exit when Terraform says Shutdown.
  */
+import { appendFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createServerCertificate } from './certificate';
 import { HANDLERS } from './handlers/index';
@@ -13,7 +14,7 @@ import {
   providerService,
   stdioService,
 } from './protocol';
-import { LocalProvider } from './provider';
+import { CALL_LOG_VARIABLE, LocalProvider } from './provider';
 import { PROVIDER_SCHEMAS } from './schema';
 
 /** go-plugin's handshake cookie for Terraform providers: a plugin started any other way refuses to run. */
@@ -70,9 +71,18 @@ export async function startProviderServer(
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
   });
+  const stdioStreams = new Set<grpc.ServerWritableStream<Message, Message>>();
   const stop = () => {
-    server.forceShutdown();
-    resolveStopped();
+    for (const stream of stdioStreams) stream.end();
+    // Let the calls in flight (the Shutdown reply among them) finish; a stuck one does not keep the process alive.
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolveStopped();
+    }, 1000);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolveStopped();
+    });
   };
 
   const unary =
@@ -91,6 +101,8 @@ export async function startProviderServer(
   );
   server.addService(controllerService, {
     Shutdown: unary(async () => {
+      const log = env[CALL_LOG_VARIABLE];
+      if (log) appendFileSync(log, `${name} Shutdown\n`);
       // Answer first, then stop: Terraform waits for the reply before it waits for the process.
       setImmediate(stop);
       return {};
@@ -98,7 +110,7 @@ export async function startProviderServer(
   });
   server.addService(stdioService, {
     StreamStdio: (call: grpc.ServerWritableStream<Message, Message>) => {
-      stopped.then(() => call.end());
+      stdioStreams.add(call);
     },
   });
   server.addService(healthService, { Check: unary(async () => ({ status: 1 })) });
