@@ -6,6 +6,7 @@ import { deployCommand } from './deploy-command';
 import { destroyCommand } from './destroy-command';
 import { logsCommand } from './logs-command';
 import { CommandError } from './run-step';
+import { tflocalCommand } from './tflocal-command';
 import { verifyCommand } from './verify-command';
 
 const program = new Command('workload-id')
@@ -37,6 +38,7 @@ program.addCommand(verifyCommand());
 program.addCommand(deployCommand());
 program.addCommand(logsCommand());
 program.addCommand(destroyCommand());
+program.addCommand(tflocalCommand());
 program
   .command('demo')
   .description(

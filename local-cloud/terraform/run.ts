@@ -2,6 +2,8 @@
  * Run the real `terraform` against the local providers: the demo, the tests and `workload-id tflocal` go through here.
  */
 import { execFile, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { installLocalProviders } from './install';
 
@@ -108,7 +110,10 @@ export function condenseOutput(stdout: string, stderr = ''): string[] {
     .replace(ANSI, '')
     .split('\n')
     .map((l) => l.replace(/^[\s│╷╵]+/, '').trimEnd());
-  const summary = lines.filter((l) => RESULT_LINE.test(l));
+  // Every install from a mirror records this platform's hash only, and Terraform says so each init: not news here.
+  const summary = lines.filter(
+    (l) => RESULT_LINE.test(l) && !l.startsWith('Warning: Incomplete lock file information'),
+  );
   const errors = errorDiagnostics(`${stdout}\n${stderr}`);
   return errors ? [...summary, errors] : summary;
 }
@@ -194,4 +199,46 @@ export async function terraformOutputsAsCdktf(
   for (const [name, output] of Object.entries(outputs))
     if (!output.sensitive || options.includeSensitive) values[name] = output.value;
   return { [stackName]: values };
+}
+
+/**
+ * The local cloud's working copy of a synthesized stack directory: `<workDir>/terraform/cdktf.out/stacks/<name>/`,
+ * refreshed from `stackDir` on every call. cdktf's relative paths (the local backend's
+ * `../../../terraform.<stack>.tfstate`, a `terraform_remote_state` of the other stack) then land in
+ * `<workDir>/terraform/`, so local state never mixes with the state of a real deploy. Terraform's own files of the
+ * source (`.terraform/`, the lock file with the real providers' hashes) are not copied.
+ */
+export function localStackDir(stackDir: string, workDir: string): string {
+  const source = resolve(stackDir);
+  if (!existsSync(join(source, 'cdk.tf.json'))) {
+    throw new Error(
+      `${stackDir} has no cdk.tf.json: synthesize first (npm run synth), or pass the stack directory with --dir`,
+    );
+  }
+  const copy = join(resolve(workDir), 'terraform', 'cdktf.out', 'stacks', basename(source));
+  mkdirSync(copy, { recursive: true });
+  cpSync(source, copy, {
+    recursive: true,
+    filter: (file) =>
+      !/[\\/](\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate(\.backup)?)$/.test(file),
+  });
+  return copy;
+}
+
+/** Run `terraform <args>` in `dir` against the local providers with the terminal attached; resolves with its exit code. */
+export async function execTerraform(
+  dir: string,
+  args: readonly string[],
+  options: TerraformRunOptions,
+): Promise<number> {
+  await checkTerraform();
+  const child = spawn('terraform', args, {
+    cwd: dir,
+    env: terraformEnv(options),
+    stdio: 'inherit',
+  });
+  return new Promise<number>((resolveExit, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
+  });
 }
