@@ -2,17 +2,40 @@
  * Entry point of the compiled provider server (build/terraform-provider.mjs): `node terraform-provider.mjs <provider>`.
  * The filesystem mirror's executables run it for Terraform (see install.ts).
  */
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startProviderServer } from './server';
 
 const name = process.argv[2] ?? '';
+
+/**
+ * Terraform shows a provider's stderr only with TF_LOG set, and says no more than "Failed to read any lines from
+ * plugin's stdout" when one dies starting: keep the reason in the work directory too, where runTerraform reads it.
+ */
+function fail(err: Error, where = false): never {
+  const message = `terraform-provider-${name || '<provider>'}: ${where ? (err.stack ?? err.message) : err.message}\n`;
+  process.stderr.write(message);
+  const workDir = process.env.WI_LOCAL_CLOUD_WORK_DIR;
+  if (workDir) {
+    try {
+      appendFileSync(
+        join(workDir, 'terraform', 'provider-errors.log'),
+        `${new Date().toISOString()} ${message}`,
+      );
+    } catch {
+      // stderr has it
+    }
+  }
+  process.exit(1);
+}
+
+// A bug, not a refusal: with the stack.
+process.on('uncaughtException', (err) => fail(err, true));
 startProviderServer(name).then(
   (server) => {
     // The one line go-plugin reads from stdout.
     process.stdout.write(`${server.handshake}\n`);
     server.stopped.then(() => process.exit(0));
   },
-  (err: Error) => {
-    process.stderr.write(`terraform-provider-${name || '<provider>'}: ${err.message}\n`);
-    process.exit(1);
-  },
+  (err: Error) => fail(err),
 );

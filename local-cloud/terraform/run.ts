@@ -2,7 +2,7 @@
  * Run the real `terraform` against the local providers: the demo, the tests and `workload-id tflocal` go through here.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { installLocalProviders } from './install';
@@ -149,6 +149,7 @@ export async function runTerraform(
   options: TerraformRunOptions,
 ): Promise<TerraformResult> {
   await checkTerraform();
+  const started = Date.now();
   const env = terraformEnv(options);
   const child = spawn('terraform', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -178,11 +179,23 @@ export async function runTerraform(
       stderr.trim() ||
       stdout.trim().split('\n').slice(-5).join('\n');
     throw new TerraformError(
-      `terraform ${args.join(' ')} failed in ${dir} (exit ${exitCode}):\n${diagnostics}`,
+      `terraform ${args.join(' ')} failed in ${dir} (exit ${exitCode}):\n${diagnostics}${providerErrors(options.workDir, started)}`,
       result,
     );
   }
   return result;
+}
+
+/** What provider processes of this run logged when they failed to start (see provider-main.ts), to add to the error. */
+function providerErrors(workDir: string, since: number): string {
+  const log = join(resolve(workDir), 'terraform', 'provider-errors.log');
+  if (!existsSync(log)) return '';
+  const recent = readFileSync(log, 'utf8')
+    .split(/\n(?=\d{4}-\d\d-\d\dT)/)
+    .filter((entry) => Date.parse(entry.slice(0, 24)) >= since - 1000);
+  return recent.length > 0
+    ? `\nLocal provider failures (${log}):\n${recent.join('\n').trim()}`
+    : '';
 }
 
 /** `terraform output -json` in cdktf's outputs-file shape: `{ <stack>: { <output>: value } }` (sensitive ones left out, as cdktf does by default). */
