@@ -134,16 +134,6 @@ describe('KubernetesStack', () => {
     ]);
   });
 
-  it('stops at plan with the reason when the cluster hands out no client certificate (local accounts disabled)', () => {
-    const [cluster] = resourcesOf(stacks().tf, 'data.azurerm_kubernetes_cluster');
-    const [check] = (cluster.values.lifecycle as any).postcondition;
-    expect(check.condition).toBe('${try(self.kube_config[0].client_certificate, "") != ""}');
-    expect(check.error_message).toContain(
-      "local accounts disabled, or no right to list the cluster's user credentials",
-    );
-    expect(check.error_message).toContain('deploy without --single');
-  });
-
   it("looks for a new cluster in the group it is created in (cluster.resourceGroup), through the Azure stack's output", () => {
     // GIVEN a new cluster in a group of its own
     const data = defaultConfigData();

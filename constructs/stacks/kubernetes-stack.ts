@@ -57,18 +57,6 @@ export class KubernetesStack extends TerraformStack {
     const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', {
       name: azure.getString(CLUSTER_NAME_OUTPUT),
       resourceGroupName: azure.getString(RESOURCE_GROUP_OUTPUT),
-      lifecycle: {
-        // The data source swallows a 403 on the user credentials (empty kube_config), and a cluster with Microsoft
-        // Entra integration and local accounts disabled hands out no client certificate (kubelogin only): either
-        // way the provider could not sign in. Stop at plan with the reason instead of a bare 401 later.
-        postcondition: [
-          {
-            condition: '${try(self.kube_config[0].client_certificate, "") != ""}',
-            errorMessage:
-              "The cluster's user kube config has no client certificate (Microsoft Entra integration with local accounts disabled, or no right to list the cluster's user credentials): the one-command path cannot sign in to it. Deploy the Kubernetes side in two steps (deploy without --single: kubectl applies dist/ with your own credentials).",
-          },
-        ],
-      },
     });
     const kubeConfig = cluster.kubeConfig.get(0);
     new KubernetesProvider(this, 'kubernetes', {
