@@ -10,12 +10,16 @@
 // content's hash, so a running command never finds a chunk of its own build missing or changed.
 
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = join(root, 'build');
+
+// `--outdir <dir>` builds elsewhere (the concurrency test uses it, not to disturb the suite's own build/).
+const { values: args } = parseArgs({ options: { outdir: { type: 'string' } } });
+const outdir = args.outdir ? resolve(args.outdir) : join(root, 'build');
 // Unreferenced chunks of older builds go once no command can still be running from them.
 const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
 const BUILD = join(ROOT, 'build');
+// The rebuild test builds into a folder of its own: the suite's build/ serves other tests meanwhile.
+const SCRATCH_BUILD = mkdtempSync(join(tmpdir(), 'wi-build-'));
 
 /** Run `node <args>` in `cwd`; resolves with its exit code and stderr. */
 function runNode(args: readonly string[], cwd: string) {
@@ -25,13 +27,13 @@ function runNode(args: readonly string[], cwd: string) {
 }
 
 /** What a command started now would miss: main.mjs, or a chunk that main.mjs or a chunk it loads imports. */
-function missingFromBuild(): string[] {
+function missingFromBuild(dir: string): string[] {
   const seen = new Set<string>();
   const missing: string[] = [];
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    const file = join(BUILD, name);
+    const file = join(dir, name);
     if (!existsSync(file)) return void missing.push(name);
     let text: string;
     try {
@@ -47,8 +49,13 @@ function missingFromBuild(): string[] {
 
 describe('runs at the same time', () => {
   it('a rebuild never takes a file from under a command that is starting', async () => {
-    // GIVEN two rebuilds of the command line, as two `npm start` at once
-    const builds = Promise.all([1, 2].map(() => runNode([join(ROOT, 'cli', 'build.mjs')], ROOT)));
+    // GIVEN a build, then two rebuilds of the command line at once, as two `npm start`
+    expect(
+      (await runNode([join(ROOT, 'cli', 'build.mjs'), '--outdir', SCRATCH_BUILD], ROOT)).code,
+    ).toBe(0);
+    const builds = Promise.all(
+      [1, 2].map(() => runNode([join(ROOT, 'cli', 'build.mjs'), '--outdir', SCRATCH_BUILD], ROOT)),
+    );
     let done = false;
     void builds.then(() => {
       done = true;
@@ -56,7 +63,7 @@ describe('runs at the same time', () => {
     // WHEN a command starts at any moment meanwhile
     const gaps = new Set<string>();
     while (!done) {
-      for (const name of missingFromBuild()) gaps.add(name);
+      for (const name of missingFromBuild(SCRATCH_BUILD)) gaps.add(name);
       await sleep(2);
     }
     // THEN it finds every file of one whole build
