@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs 5] [-- --only synth,scale,typecheck,tests,install,workload] [-- --profile]`
+// `npm run bench [-- --runs 5] [-- --only synth,scale,typecheck,tests,install,workload,provider] [-- --profile]`
 // Measures, prints a table (figure, value, budget, ok/MISSED) and writes bench/results.json. A benchmark, not a test:
 // it exits 0 whatever the budgets say, and 1 only when a section could not be measured (its row says FAILED).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,11 +11,20 @@ import { formatProfileSummary, type ProfileSummary, profileChild } from './profi
 import { measureScale } from './scale';
 import { measureSynth, type SynthSeries } from './synth';
 import { type Figure, formatTable, verdict } from './table';
+import { measureProviderStart } from './terraform-provider';
 import { measureTests, type TestFileTime } from './tests';
 import { measureTypecheck } from './typecheck';
 import { measureWorkload } from './workload';
 
-const SECTIONS = ['install', 'synth', 'scale', 'typecheck', 'tests', 'workload'] as const;
+const SECTIONS = [
+  'install',
+  'synth',
+  'scale',
+  'typecheck',
+  'tests',
+  'workload',
+  'provider',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values } = parseArgs({
@@ -136,6 +145,9 @@ async function measureSection(section: Section): Promise<void> {
     }
     case 'workload':
       figures.push(...(await measureWorkload()));
+      break;
+    case 'provider':
+      figures.push(...(await measureProviderStart({ runs })));
       break;
   }
 }

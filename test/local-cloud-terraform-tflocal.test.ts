@@ -115,4 +115,28 @@ describe('workload-id tflocal', () => {
     expect(result.out).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(result.code).toBe(2);
   }, 60_000);
+
+  it("validates both synthesized stacks of the default config against the local providers' schemas", () => {
+    const cwd = mkdtempSync(join(root, 'synth-'));
+    const synth = spawnSync(process.execPath, [CLI, 'synth'], {
+      encoding: 'utf8',
+      cwd,
+      env: { ...process.env, WI_OUTPUTS: join(cwd, 'no-outputs.json') },
+    });
+    expect(synth.status, synth.stderr).toBe(0);
+    for (const stack of ['workload-identity', 'workload-identity-k8s']) {
+      const dir = join(cwd, 'cdktf.out', 'stacks', stack);
+      const result = tflocal(
+        '--dir',
+        dir,
+        '--work-dir',
+        join(cwd, 'work'),
+        '--',
+        'validate',
+        '-no-color',
+      );
+      expect(result.out, stack).toContain('Success! The configuration is valid.');
+      expect(result.code).toBe(0);
+    }
+  }, 60_000);
 });
