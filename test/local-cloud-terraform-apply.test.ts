@@ -140,6 +140,22 @@ describe('real terraform against the local providers', () => {
     expect((failure as Error).message).toContain('with time_sleep.bad');
   }, 30_000);
 
+  it('imports a time_sleep by its durations, and the imported state matches the configuration', async () => {
+    const dir = stack('import', {
+      terraform: timeProvider,
+      resource: { time_sleep: { imported: { create_duration: '5s' } } },
+    });
+    await runTerraform(dir, ['init', '-input=false'], { workDir, env });
+    const imported = await runTerraform(dir, ['import', 'time_sleep.imported', '5s,'], {
+      workDir,
+      env,
+    });
+    expect(imported.summary).toContain('Import successful!');
+    const plan = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
+    expect(plan.summary).toContain('No changes. Your infrastructure matches the configuration.');
+    expect(readFileSync(callLog, 'utf8')).toContain('time ImportResourceState');
+  }, 30_000);
+
   it('validates an ephemeral variable in a write-only argument (value_wo)', async () => {
     const dir = stack(
       'write-only',
