@@ -20,6 +20,7 @@ import {
 import { getCredentials, kubeTargetOf } from './kubectl';
 import { preflight } from './preflight';
 import { type ExternalCommand, formatCommand, PROJECT_ROOT, runSteps, type Step } from './run-step';
+import { requireSingleClusterAccess } from './single-cluster-access';
 import { formatVerifyReport, verifyPair } from './verify-command';
 
 /** Options of the `deploy` command. */
@@ -184,6 +185,7 @@ export async function deploy(options: DeployOptions): Promise<void> {
       const note = applicationRolesNote(config, 'deploy');
       if (note) print(note);
       await requireRoleAssignmentRights('deploy', config, id, print);
+      if (options.single) await requireSingleClusterAccess('deploy', config, id, print);
     },
     dryRun: options.dryRun,
     yes: options.yes,

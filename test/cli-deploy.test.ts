@@ -423,3 +423,61 @@ describe('deployer rights', () => {
     );
   });
 });
+
+describe('deploy --single with an existing cluster', () => {
+  /** A config whose cluster exists in another group. */
+  function existingCluster(): { cwd: string; config: string } {
+    const cwd = tempDir();
+    const data = defaultConfigData();
+    Object.assign(data.cluster, { existing: true, resourceGroup: 'platform-rg' });
+    writeFileSync(join(cwd, 'existing.yaml'), JSON.stringify(data));
+    return { cwd, config: 'existing.yaml' };
+  }
+  const entraOnly = JSON.stringify({ entraId: true, localAccountsDisabled: true });
+
+  it('fails when the cluster has local accounts disabled and kubelogin is missing, saying why, before anything changes', () => {
+    const { cwd, config } = existingCluster();
+    const run = runCli(['deploy', '--single', '--yes', '--config', config], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_AKS: entraOnly },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'deploy: --single cannot sign in: cluster workload-id-aks uses Entra ID for Kubernetes sign-in with local accounts disabled: its kube config holds no client certificate, so Terraform\'s kubernetes provider signs in through kubelogin (exec, with az\'s login), which is not on PATH: install it ("az aks install-cli"), or deploy without --single',
+    );
+    expect(run.calls).toContain(
+      `az aks show --resource-group platform-rg --name workload-id-aks --query '{entraId: aadProfile != null, localAccountsDisabled: disableLocalAccounts}' --output json --subscription ${SUBSCRIPTION}`.replaceAll(
+        "'",
+        '',
+      ),
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
+  });
+
+  it('deploys through kubelogin when it is on PATH', () => {
+    const { cwd, config } = existingCluster();
+    const bin = standIns();
+    writeFileSync(join(bin, 'kubelogin'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const run = runCli(['deploy', '--single', '--yes', '--config', config], {
+      cwd,
+      bin,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_AKS: entraOnly },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("signs in through kubelogin (exec, with az's login)");
+    expect(run.calls.at(-1)).toMatch(/^cdktf deploy --all /);
+  });
+
+  it('deploys with the client certificate when the cluster has local accounts', () => {
+    const { cwd, config } = existingCluster();
+    const run = runCli(['deploy', '--single', '--yes', '--config', config], {
+      cwd,
+      env: SECRET_VARIABLES,
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      "deploy: cluster workload-id-aks has local accounts: Terraform's kubernetes provider signs in with its kube config's client certificate",
+    );
+  });
+});

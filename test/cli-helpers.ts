@@ -52,6 +52,11 @@ if [ "$1 $2" = "account show" ]; then
   [ "$3" = "--subscription" ] && id="$4"
   printf '{"name":"Stand-in subscription","id":"%s","user":{"name":"someone"}}\\n' "$id"
 fi
+if [ "$1 $2" = "aks show" ]; then
+  aks="$STANDIN_AZ_AKS"
+  [ -z "$aks" ] && aks='{"entraId":false,"localAccountsDisabled":null}'
+  printf '%s\\n' "$aks"
+fi
 # The permissions API: STANDIN_AZ_PERMISSIONS (default: Owner's); STANDIN_AZ_NO_GROUP fails on a resource group.
 if [ "$1" = "rest" ]; then
   case "$5" in */resourceGroups/*) [ -n "$STANDIN_AZ_NO_GROUP" ] && { echo "ResourceGroupNotFound" >&2; exit 3; } ;; esac

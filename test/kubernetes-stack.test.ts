@@ -107,14 +107,33 @@ describe('KubernetesStack', () => {
   it("signs in with the cluster's kube config, read by a data source and base64-decoded, and outputs nothing", () => {
     const { tf, azure } = stacks();
     const cluster = 'data.azurerm_kubernetes_cluster.Cluster.kube_config[0]';
+    // Without a client certificate (Entra ID integration, local accounts disabled): kubelogin with az's login
+    const certificateless = `(length(${cluster}.client_certificate) < 1)`;
     expect((tf.provider as any).kubernetes).toEqual([
       {
         host: `\${${cluster}.host}`,
-        client_certificate: `\${base64decode(${cluster}.client_certificate)}`,
-        client_key: `\${base64decode(${cluster}.client_key)}`,
+        client_certificate: `\${${certificateless} ? null : base64decode(${cluster}.client_certificate)}`,
+        client_key: `\${${certificateless} ? null : base64decode(${cluster}.client_key)}`,
         cluster_ca_certificate: `\${base64decode(${cluster}.cluster_ca_certificate)}`,
+        dynamic: {
+          exec: {
+            for_each: `\${${certificateless} ? ["kubelogin"] : []}`,
+            content: {
+              api_version: 'client.authentication.k8s.io/v1beta1',
+              command: 'kubelogin',
+              args: [
+                'get-token',
+                '--login',
+                'azurecli',
+                '--server-id',
+                '6dae42f8-4368-4678-94ff-3960e28e3630',
+              ],
+            },
+          },
+        },
       },
     ]);
+
     // The cluster the Azure stack built, where it lives: its outputs, not names re-derived from the config.
     expect(resourcesOf(tf, 'data.azurerm_kubernetes_cluster')[0].values).toMatchObject({
       name: '${data.terraform_remote_state.AzureOutputs.outputs.cluster_name}',
@@ -132,6 +151,16 @@ describe('KubernetesStack', () => {
       'demo_vault_url',
       'resource_group_name',
     ]);
+  });
+
+  it('stops at plan with the reason when the user credentials cannot be read (empty kube_config)', () => {
+    const [cluster] = resourcesOf(stacks().tf, 'data.azurerm_kubernetes_cluster');
+    const [check] = (cluster.values.lifecycle as any).postcondition;
+    expect(check.condition).toBe('${try(self.kube_config[0].host, "") != ""}');
+    expect(check.error_message).toContain(
+      "the right to list the cluster's user credentials (Azure Kubernetes Service Cluster User Role)",
+    );
+    expect(check.error_message).toContain('deploy without --single');
   });
 
   it("looks for a new cluster in the group it is created in (cluster.resourceGroup), through the Azure stack's output", () => {

@@ -3,7 +3,7 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
-import { Fn, LocalBackend, TerraformStack } from 'cdktf';
+import { conditional, Fn, LocalBackend, Op, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
 import {
@@ -15,6 +15,21 @@ import {
 import type { Config } from '../../config/schema';
 import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
 import type { AzureStack } from './azure-stack';
+
+/** The program that gets an Entra token for a cluster with Entra ID integration (`az aks install-cli` installs it). */
+export const KUBELOGIN = 'kubelogin';
+/**
+ * `kubelogin get-token` with the Azure CLI's login, for the AKS Entra server application (a fixed id, the same in
+ * every tenant).
+ * @see https://azure.github.io/kubelogin/concepts/login-modes/azurecli.html
+ */
+export const KUBELOGIN_ARGS = [
+  'get-token',
+  '--login',
+  'azurecli',
+  '--server-id',
+  '6dae42f8-4368-4678-94ff-3960e28e3630',
+];
 
 /** Properties of a `KubernetesStack`. */
 export interface KubernetesStackProps {
@@ -57,13 +72,44 @@ export class KubernetesStack extends TerraformStack {
     const cluster = new DataAzurermKubernetesCluster(this, 'Cluster', {
       name: azure.getString(CLUSTER_NAME_OUTPUT),
       resourceGroupName: azure.getString(RESOURCE_GROUP_OUTPUT),
+      lifecycle: {
+        // The data source swallows a 403 on the user credentials (empty kube_config): the provider could not sign
+        // in at all. Stop at plan with the reason instead of a bare 401 later. (No client certificate is fine: a
+        // cluster with Microsoft Entra integration is reached through kubelogin, below.)
+        postcondition: [
+          {
+            condition: '${try(self.kube_config[0].host, "") != ""}',
+            errorMessage:
+              "The cluster's user kube config could not be read (empty kube_config): the deployer needs the right to list the cluster's user credentials (Azure Kubernetes Service Cluster User Role), or deploy the Kubernetes side in two steps (deploy without --single: kubectl applies dist/ with your own credentials).",
+          },
+        ],
+      },
     });
     const kubeConfig = cluster.kubeConfig.get(0);
-    new KubernetesProvider(this, 'kubernetes', {
+    // With Entra ID integration (local accounts disabled) the user kube config holds no client certificate: the
+    // provider then signs in through kubelogin with the Azure CLI's login, as kubectl does.
+    const certificateless = Op.lt(Fn.lengthOf(kubeConfig.clientCertificate), 1);
+    const provider = new KubernetesProvider(this, 'kubernetes', {
       host: kubeConfig.host,
-      clientCertificate: Fn.base64decode(kubeConfig.clientCertificate),
-      clientKey: Fn.base64decode(kubeConfig.clientKey),
+      clientCertificate: Token.asString(
+        conditional(
+          certificateless,
+          Token.nullValue(),
+          Fn.base64decode(kubeConfig.clientCertificate),
+        ),
+      ),
+      clientKey: Token.asString(
+        conditional(certificateless, Token.nullValue(), Fn.base64decode(kubeConfig.clientKey)),
+      ),
       clusterCaCertificate: Fn.base64decode(kubeConfig.clusterCaCertificate),
+    });
+    provider.addOverride('dynamic.exec', {
+      for_each: conditional(certificateless, [KUBELOGIN], []),
+      content: {
+        api_version: 'client.authentication.k8s.io/v1beta1',
+        command: KUBELOGIN,
+        args: KUBELOGIN_ARGS,
+      },
     });
 
     const bindings = new Map<string, WorkloadBindings>(
