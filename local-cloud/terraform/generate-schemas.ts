@@ -94,6 +94,8 @@ export const SCHEMA_FACTS: {
   sensitive: { readonly [type: string]: readonly string[] };
   optionalComputed: { readonly [type: string]: readonly string[] };
   notLegacy: readonly string[];
+  /** Object-typed attributes that the bindings render as blocks (the same JSON either way, not the same schema). */
+  objectAttributes: { readonly [type: string]: readonly string[] };
 } = {
   sensitive: {
     'provider:azurerm': [
@@ -149,6 +151,7 @@ export const SCHEMA_FACTS: {
     azuread_service_principal: ['client_id'],
   },
   notLegacy: ['kubernetes_manifest'],
+  objectAttributes: { kubernetes_manifest: ['wait_for'] },
 };
 
 interface JsiiType {
@@ -454,7 +457,13 @@ function buildBlock(
     if (sensitive.has(full)) attribute.sensitive = true;
     if (name.endsWith('_wo')) attribute.writeOnly = true;
   }
+  const objectAttributes = new Set(SCHEMA_FACTS.objectAttributes[factsKey] ?? []);
   for (const [name, nested] of Object.entries(block.blocks)) {
+    if (objectAttributes.has(`${prefix}${name}`) && nested.nesting === 'single') {
+      delete block.blocks[name];
+      block.attributes[name] = { type: blockToObject(nested.block), optional: true };
+      continue;
+    }
     // An optional block that the provider also fills in is an attribute to Terraform (e.g. key vault access_policy).
     if (optionalComputed.has(`${prefix}${name}`)) {
       delete block.blocks[name];

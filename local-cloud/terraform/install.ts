@@ -4,7 +4,7 @@
  * Terraform take hashicorp's providers from that mirror only. No dev_overrides, so no warning, and a lock file
  * with real hashes, as for any other provider.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROVIDER_SCHEMAS } from './schema';
@@ -59,8 +59,12 @@ export function terraformPlatform(): string {
 /** Write a file only when its content changes: Terraform hashes the executables into the lock file. */
 function writeIfChanged(file: string, content: string, mode?: number): void {
   mkdirSync(dirname(file), { recursive: true });
-  if (!existsSync(file) || readFileSync(file, 'utf8') !== content) writeFileSync(file, content);
-  if (mode !== undefined) chmodSync(file, mode);
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return;
+  // Whole or not at all: a Terraform of another run may be starting this very provider.
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  if (mode !== undefined) chmodSync(temporary, mode);
+  renameSync(temporary, file);
 }
 
 /** HCL string literal. */
