@@ -1,7 +1,7 @@
 // The provider server at the protocol level: go-plugin's handshake line, gRPC over mutual TLS that admits only the
 // client certificate Terraform named, the tfplugin6 calls, cty values as msgpack (unknowns included), Shutdown.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -173,6 +173,19 @@ describe('provider server protocol', () => {
     await expect(start('random', terraformEnv)).rejects.toThrow(
       'unknown provider "random": the local cloud serves azurerm, azuread, kubernetes, time',
     );
+  });
+});
+
+describe('server certificate', () => {
+  it('is valid DER every time (serial numbers in their fewest bytes), for localhost, and self-signed', () => {
+    for (let i = 0; i < 300; i++) {
+      const { der, keyPem } = createServerCertificate();
+      const cert = new X509Certificate(der);
+      expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
+      expect(cert.checkHost('localhost')).toBe('localhost');
+      expect(cert.verify(cert.publicKey)).toBe(true);
+      expect(cert.serialNumber).toMatch(/^[4-7][0-9A-F]{31}$/);
+    }
   });
 });
 

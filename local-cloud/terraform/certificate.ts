@@ -68,7 +68,8 @@ export function createServerCertificate(now = new Date()): ServerCertificate {
   const notBefore = new Date(now.getTime() - 60_000);
   const notAfter = new Date(now.getTime() + 24 * 3600_000);
   const serial = randomBytes(16);
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+  // Positive with a non-zero first byte: DER wants an INTEGER in its fewest bytes, and OpenSSL refuses a padded one.
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x40;
   const extensions = sequence(
     // go-plugin's own certificates are CAs that sign nothing: the client verifies the leaf against itself.
     extension('2.5.29.19', true, sequence(bool(true))),
