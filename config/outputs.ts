@@ -12,6 +12,10 @@ export const KUBERNETES_STACK_NAME = 'workload-identity-k8s';
 
 /** The Azure stack's output that names the AKS cluster (for `az aks get-credentials`). */
 export const CLUSTER_NAME_OUTPUT = 'cluster_name';
+/** The Azure stack's output that names the container registry, when the config has one (for `az acr build`). */
+export const REGISTRY_NAME_OUTPUT = 'registry_name';
+/** The Azure stack's output with the registry's login server (`<name>.azurecr.io`), the prefix of its images. */
+export const REGISTRY_LOGIN_SERVER_OUTPUT = 'registry_login_server';
 /** The Azure stack's output that names the resource group of the cluster. */
 export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { windows2022VersionProblem } from './aks';
+import { containerRegistryName } from './container-registry';
 import { echo } from './echo';
 import { WORKLOAD_KINDS } from './kubernetes-object';
 import * as rules from './rules';
@@ -44,6 +45,20 @@ const ClusterSchema = z.strictObject({
 });
 
 const guid = named(rules.guid);
+
+const RegistrySchema = z.strictObject({
+  /**
+   * Globally unique (`<name>.azurecr.io`): set it, or leave it out and the deploy names the registry
+   * `wiacr<16 hex digits>` from the subscription and the resource group (config/container-registry.ts).
+   */
+  name: named(containerRegistryName).optional(),
+  /** Use a registry that exists instead of creating one: only the cluster's AcrPull is added. */
+  existing: z.boolean().default(false),
+  /** Resource group of the registry. @default - the top-level resourceGroup */
+  resourceGroup: named(rules.resourceGroupName).optional(),
+  /** SKU of a new registry. */
+  sku: z.enum(['Basic', 'Standard', 'Premium']).default('Basic'),
+});
 
 const KeyVaultSchema = z.strictObject({
   /**
@@ -116,6 +131,8 @@ export const ConfigSchema = z
     resourceGroup: named(rules.resourceGroupName),
     cluster: ClusterSchema,
     keyVault: KeyVaultSchema,
+    /** An Azure Container Registry the cluster pulls from (AcrPull for its kubelet identity). @default - none */
+    registry: RegistrySchema.optional(),
     workloads: z.array(WorkloadSchema).min(1),
   })
   .superRefine((config, ctx) => {
@@ -158,6 +175,13 @@ export const ConfigSchema = z
         path: ['keyVault', 'tenantId'],
         message:
           'a vault in another tenant needs keyVault.subscriptionId and keyVault.resourceGroup there too',
+      });
+    }
+    if (config.registry?.existing && config.registry.name === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['registry', 'name'],
+        message: 'an existing registry needs its name (registry.existing is true)',
       });
     }
     if (vault.existing && vault.name === undefined) {

@@ -10,6 +10,7 @@ const cluster: Cluster = {
   clusterName: 'aks',
   oidcIssuerUrl: 'https://westeurope.oic.prod-aks.azure.com/tenant/issuer/',
   resourceGroup: { name: 'rg', location: 'westeurope' },
+  kubeletObjectId: 'kubelet',
 };
 
 /** Entra's rule for a federated identity credential's name. */

@@ -58,6 +58,7 @@ export class AksCluster extends Construct implements Cluster {
   readonly oidcIssuerUrl: string;
   readonly clusterName: string;
   readonly resourceGroup: ResourceGroupReference;
+  readonly kubeletObjectId: string;
   /** The API server's DNS prefix. */
   readonly dnsPrefix: string;
   /** The Windows node pool, when asked for. */
@@ -114,6 +115,7 @@ export class AksCluster extends Construct implements Cluster {
       lifecycle: version === undefined ? undefined : { ignoreChanges: ['kubernetes_version'] },
     });
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
+    this.kubeletObjectId = this.resource.kubeletIdentity.objectId;
     if (props.windowsNodePool) {
       // AKS generates the Windows admin credentials when windows_profile is left out: none pass through Terraform state.
       this.windowsNodePool = new KubernetesClusterNodePool(this, 'WindowsPool', {

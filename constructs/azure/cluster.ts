@@ -8,4 +8,6 @@ export interface Cluster {
   readonly clusterName: string;
   /** The resource group the cluster lives in: what `az aks get-credentials` and a cluster data source need. */
   readonly resourceGroup: ResourceGroupReference;
+  /** Object id of the kubelet identity: the identity the nodes pull images as (`AcrPull` names it). */
+  readonly kubeletObjectId: string;
 }

@@ -25,6 +25,7 @@ export class ExistingAksCluster extends Construct implements Cluster {
   readonly oidcIssuerUrl: string;
   readonly clusterName: string;
   readonly resourceGroup: ResourceGroupReference;
+  readonly kubeletObjectId: string;
 
   constructor(scope: Construct, id: string, props: ExistingAksClusterProps) {
     super(scope, id);
@@ -44,5 +45,6 @@ export class ExistingAksCluster extends Construct implements Cluster {
       },
     });
     this.oidcIssuerUrl = this.resource.oidcIssuerUrl;
+    this.kubeletObjectId = this.resource.kubeletIdentity.get(0).objectId;
   }
 }

@@ -12,6 +12,8 @@ import type { Construct } from 'constructs';
 import {
   CLUSTER_NAME_OUTPUT,
   outputName,
+  REGISTRY_LOGIN_SERVER_OUTPUT,
+  REGISTRY_NAME_OUTPUT,
   RESOURCE_GROUP_OUTPUT,
   type WorkloadBindings,
 } from '../../config/outputs';
@@ -20,9 +22,12 @@ import { terraformIdentifier } from '../../config/terraform-names';
 import { AksCluster } from '../azure/aks-cluster';
 import { ApplicationIdentity, type ResourceTenant } from '../azure/application-identity';
 import type { Cluster } from '../azure/cluster';
+import { ContainerRegistry } from '../azure/container-registry';
 import { ExistingAksCluster } from '../azure/existing-aks-cluster';
+import { ExistingContainerRegistry } from '../azure/existing-container-registry';
 import { ExistingKeyVault } from '../azure/existing-key-vault';
 import type { FederatedIdentity } from '../azure/federated-identity';
+import type { ImageRegistry } from '../azure/image-registry';
 import { KeyVault } from '../azure/key-vault';
 import type { ResourceGroupReference } from '../azure/resource-group-reference';
 import type { SecretVault } from '../azure/secret-vault';
@@ -58,8 +63,10 @@ const FEATURES: AzurermProviderFeatures = {
  * The Azure side of the lab: AKS, Key Vault and secrets, one identity per `managedIdentity` name, its federated
  * credentials and roles, the resource groups they need, and the outputs the Kubernetes side reads.
  *
+ * With `registry`, an Azure Container Registry (new or existing) that the cluster's kubelet identity may pull from.
+ *
  * A resource group is created only when something this stack creates lives in it and nothing that exists already
- * does: an existing cluster or vault names a group that exists. Managed identities live in the group named
+ * does: an existing cluster, vault or registry names a group that exists. Managed identities live in the group named
  * `resourceGroup`, in the vault's tenant.
  *
  * With `keyVault.tenantId` the vault, its resource group and the identities' service principals live in that other
@@ -71,6 +78,8 @@ export class AzureStack extends TerraformStack {
   readonly cluster: Cluster;
   /** The vault, new or existing. */
   readonly keyVault: SecretVault;
+  /** The registry the cluster pulls from, new or existing, when the config has one. */
+  readonly registry?: ImageRegistry;
   /** Where this stack keeps its state; other stacks read its outputs through it. */
   readonly backend: LocalBackend;
   private readonly identities = new Map<string, FederatedIdentity>();
@@ -115,6 +124,23 @@ export class AzureStack extends TerraformStack {
         });
 
     const deployer = new DataAzurermClientConfig(this, 'Deployer');
+    if (config.registry) {
+      const registry = config.registry;
+      const registryGroup = groupOf(registry.resourceGroup ?? config.resourceGroup, 'Registry');
+      this.registry =
+        registry.existing && registry.name
+          ? new ExistingContainerRegistry(this, 'Registry', {
+              name: registry.name,
+              resourceGroup: registryGroup,
+            })
+          : new ContainerRegistry(this, 'Registry', {
+              name: registry.name,
+              resourceGroup: registryGroup,
+              deployer,
+              sku: registry.sku,
+            });
+      this.registry.grantPull(this.cluster);
+    }
     if (vault.existing) {
       if (vault.name === undefined)
         throw new Error('keyVault.name is required with keyVault.existing: which vault to read?');
@@ -191,6 +217,14 @@ export class AzureStack extends TerraformStack {
     new TerraformOutput(this, CLUSTER_NAME_OUTPUT, {
       value: this.cluster.clusterName,
     }).overrideLogicalId(CLUSTER_NAME_OUTPUT);
+    if (this.registry) {
+      new TerraformOutput(this, REGISTRY_NAME_OUTPUT, {
+        value: this.registry.registryName,
+      }).overrideLogicalId(REGISTRY_NAME_OUTPUT);
+      new TerraformOutput(this, REGISTRY_LOGIN_SERVER_OUTPUT, {
+        value: this.registry.loginServer,
+      }).overrideLogicalId(REGISTRY_LOGIN_SERVER_OUTPUT);
+    }
     // What `az aks get-credentials` and the Kubernetes stack need: the group the cluster really lives in.
     new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, {
       value: this.cluster.resourceGroup.name,
@@ -221,6 +255,8 @@ export class AzureStack extends TerraformStack {
       existing.add(keyOf(config.cluster.resourceGroup ?? config.resourceGroup));
     if (config.keyVault.existing)
       existing.add(keyOf(config.keyVault.resourceGroup ?? config.resourceGroup, resources));
+    if (config.registry?.existing)
+      existing.add(keyOf(config.registry.resourceGroup ?? config.resourceGroup));
     const groups = new Map<string, ResourceGroupReference>();
     return (name, role, provider) => {
       const key = keyOf(name, provider);
