@@ -66,7 +66,8 @@ describe('ContainerRegistry', () => {
     const tf = synthJson(stack);
     expect(resourcesOf(tf, 'azurerm_role_assignment')[0].values).toMatchObject({
       scope: '${data.azurerm_container_registry.Registry_4DB9CCA5.id}',
-      principal_id: '${data.azurerm_kubernetes_cluster.Cluster_EB0386A7.kubelet_identity[0].object_id}',
+      principal_id:
+        '${data.azurerm_kubernetes_cluster.Cluster_EB0386A7.kubelet_identity[0].object_id}',
     });
   });
 
