@@ -10,6 +10,7 @@ import {
   DEFAULT_OUTPUTS_FILE,
   PLACEHOLDER_BINDINGS,
   readClusterOutputs,
+  readOutputs,
 } from '../config/outputs';
 import type { Config } from '../config/schema';
 import { cdktfCommand, configForCdktf } from './deploy-command';
@@ -110,17 +111,30 @@ export async function destroySteps(
 }
 
 /** What destroy does to the vault, in one line: the azurerm `key_vault` features the Azure stack sets. */
-export function vaultFate(config: Config, subscription: string): string {
+export function vaultFate(config: Config, subscription: string, deployedName?: string): string {
   const vault = config.keyVault;
-  const name: string | undefined = vault.name;
+  const name: string | undefined = vault.name ?? deployedName;
   if (vault.existing)
     return `destroy: Key Vault ${name}: left as it is (an existing vault is only read; its secrets stay)`;
-  const label = name ?? '(the name in the outputs file)';
+  const label = name ?? '(its generated name is in the outputs file of the deploy)';
   const days = vault.softDeleteRetentionDays;
   const free = vault.purgeProtection
     ? `purge protection is on: the name is free only after the ${days} days`
     : `to free the name at once: az keyvault purge --name ${name ?? '<vault name>'} --location ${config.location} --subscription ${vault.subscriptionId ?? subscription} (needs Microsoft.KeyVault/locations/deletedVaults/purge/action)`;
   return `destroy: Key Vault ${label} is not purged: it and its secrets stay soft-deleted for ${days} days (keyVault.softDeleteRetentionDays), then Azure purges them; a deploy of this config in the same subscription and location before then recovers the vault and its secrets under the same name; ${free}`;
+}
+
+/** The vault's name as deployed (generated when the config names none), from the outputs file when it exists. */
+function deployedVaultName(config: Config, outputs: string | undefined): string | undefined {
+  const file = resolve(outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
+  try {
+    return existsSync(file)
+      ? readOutputs(file, config).get(config.workloads[0].name)?.vaultName
+      : undefined;
+  } catch {
+    // a malformed outputs file only costs the name in a message
+    return undefined;
+  }
 }
 
 /**
@@ -150,7 +164,7 @@ export async function destroy(options: DestroyOptions): Promise<void> {
     console.log(
       `destroy: ${steps.length} step${steps.length === 1 ? '' : 's'}${options.dryRun ? ' (dry run: nothing is run)' : ''}`,
     );
-    console.log(vaultFate(config, subscription));
+    console.log(vaultFate(config, subscription, deployedVaultName(config, options.outputs)));
     await runSteps(steps, { name: 'destroy', dryRun: options.dryRun });
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });

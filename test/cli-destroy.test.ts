@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, SECRET_VARIABLES, SUBSCRIPTION } from './cli-helpers';
+import { DEPLOYED, runCli, SECRET_VARIABLES, SUBSCRIPTION } from './cli-helpers';
 import { defaultConfigData, tempDir } from './helpers';
 
 describe('destroy', () => {
@@ -27,7 +27,19 @@ describe('destroy', () => {
     const run = runCli(['destroy', '--dry-run']);
     expect(run.stdout).toContain(
       // The default config names no vault: Terraform generates the name, which the outputs file holds.
-      'destroy: Key Vault (the name in the outputs file) is not purged: it and its secrets stay soft-deleted for 7 days (keyVault.softDeleteRetentionDays), then Azure purges them; a deploy of this config in the same subscription and location before then recovers the vault and its secrets under the same name; to free the name at once: az keyvault purge --name <vault name> --location westeurope',
+      'destroy: Key Vault (its generated name is in the outputs file of the deploy) is not purged: it and its secrets stay soft-deleted for 7 days (keyVault.softDeleteRetentionDays), then Azure purges them; a deploy of this config in the same subscription and location before then recovers the vault and its secrets under the same name; to free the name at once: az keyvault purge --name <vault name> --location westeurope',
+    );
+  });
+
+  it('names the deployed vault, read from the outputs file, in what it says about the vault', () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'outputs.json'), JSON.stringify(DEPLOYED));
+    const run = runCli(['destroy', '--dry-run'], { cwd });
+    expect(run.stdout).toContain(
+      'destroy: Key Vault workload-id-kv-demo is not purged: it and its secrets stay soft-deleted for 7 days',
+    );
+    expect(run.stdout).toContain(
+      'az keyvault purge --name workload-id-kv-demo --location westeurope',
     );
   });
 
@@ -105,7 +117,9 @@ describe('destroy', () => {
       'az account show --output json',
       `cdktf destroy --all --auto-approve (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
     ]);
-    expect(run.stdout).toContain('destroy: Key Vault (the name in the outputs file) is not purged');
+    expect(run.stdout).toContain(
+      'destroy: Key Vault (its generated name is in the outputs file of the deploy) is not purged',
+    );
     const failed = runCli(['destroy', '--single', '--yes'], {
       env: { ...SECRET_VARIABLES, STANDIN_FAIL: 'cdktf' },
     });
