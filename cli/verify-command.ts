@@ -160,6 +160,8 @@ export function verifyReportJson(report: VerifyReport): object {
     checks: report.checks.map((c) => ({
       id: c.id,
       title: c.title,
+      needs: c.needs,
+      prevents: c.prevents,
       passed: !failed.has(c.id),
     })),
     skipped: report.skipped.map((s) => ({
@@ -191,7 +193,7 @@ export function verifyCommand(): Command {
     .option('--dist <dir>', 'where the manifests were synthesized', 'dist')
     .addHelpText(
       'after',
-      `\nChecks:\n${CHECKS.map((c) => `  ${c.id.padEnd(22)} ${c.title}`).join('\n')}\n\nSecret values are taken from the TF_VAR_secret_* variables, when set.\nExit status: 0 all checks passed, 1 an error was found, ${VERIFY_UNREADABLE_EXIT_CODE} the files could not be read.`,
+      `\nChecks:\n${CHECKS.map((c) => `  ${c.id.padEnd(22)} ${c.title}${c.needs === 'nothing' ? '' : ` (needs ${c.needs})`}`).join('\n')}\n\nSecret values are taken from the TF_VAR_secret_* variables, when set.\nExit status: 0 all checks passed, 1 an error was found, ${VERIFY_UNREADABLE_EXIT_CODE} the files could not be read.`,
     )
     .action((options: VerifyOptions & { json?: boolean }) => {
       const report = verifyPair(options);

@@ -9,3 +9,8 @@ export function echo(value: unknown, max = ECHO_MAX_CHARACTERS): string {
   const text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
   return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
 }
+
+/** Text as a message repeats it, without quotes, cut to `max` characters with the full length said. */
+export function excerpt(text: string, max = ECHO_MAX_CHARACTERS): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}

@@ -639,6 +639,23 @@ describe('every verify check fails on the input it names', () => {
     expect(checkPair(pair).map((f) => f.check)).toEqual(['kubernetes-stack']);
   });
 
+  it('fails with short findings when a value of the files is 5 MB', () => {
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+    const found = checkPair(
+      (() => {
+        const pair = structuredClone(pristine) as any;
+        pair.objects.find((o: any) => o.kind === 'Pod').spec.serviceAccountName = huge;
+        only(pair.terraform, 'azurerm_federated_identity_credential').issuer = `\${${huge}}`;
+        return pair;
+      })(),
+    );
+    expect(found.map((f) => f.check)).toEqual(['credential-issuer', 'service-account']);
+    for (const f of found) expect(f.subject.length + f.message.length).toBeLessThan(600);
+    expect(found[1].message).toBe(
+      `service account "${'x'.repeat(99)}... (5242882 characters) is not in namespace workload-id-test of the manifests`,
+    );
+  });
+
   it('has a failing input for every check', () => {
     const covered = new Set([
       'kubernetes-stack',

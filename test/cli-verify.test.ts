@@ -345,6 +345,11 @@ describe('verify command line', () => {
         fix: 'set audience = ["api://AzureADTokenExchange"]',
       },
     ]);
+    expect(report.checks.find((c: any) => c.id === 'credential-audience')).toMatchObject({
+      needs: 'nothing',
+      prevents: expect.stringMatching(/^AADSTS700212 /),
+      passed: false,
+    });
     expect(report.checks.filter((c: any) => !c.passed).map((c: any) => c.id)).toEqual([
       'credential-audience',
     ]);

@@ -14,6 +14,10 @@ export const CHECKS: readonly Check[] = Object.values(modules satisfies Record<s
 /** Id of one check of `CHECKS`. */
 export type CheckId = (typeof modules)[keyof typeof modules]['id'];
 
+function cap(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}
+
 /** What else the checks may know. */
 export interface CheckOptions {
   /** Deployed values per workload, from the outputs file: the checks that need `outputs` run. */
@@ -60,8 +64,9 @@ export function checkPair(pair: SynthesizedPair, options: CheckOptions = {}): Fi
     check.run(input).map((problem) => ({
       check: check.id,
       severity: problem.severity ?? 'error',
-      subject: problem.subject,
-      message: problem.message,
+      // A name or a value of the files can be of any size: a finding stays a few lines.
+      subject: cap(problem.subject, 300),
+      message: cap(problem.message, 2000),
       prevents: check.prevents,
       fix: problem.fix,
     })),

@@ -1,3 +1,4 @@
+import { excerpt } from '../../config/echo';
 import { isPlaceholder, outputName } from '../../config/outputs';
 import { CLIENT_ID_ANNOTATION as CLIENT_ID } from '../../config/webhook';
 import type { CheckInput, Problem } from '../check';
@@ -39,7 +40,7 @@ export function run({ pair, model, bindings }: CheckInput): Problem[] {
     return [
       {
         subject: pod.accountRef,
-        message: `client id ${clientId} is not the client id of any deployed workload identity (expected the one of ${names})`,
+        message: `client id ${excerpt(clientId)} is not the client id of any deployed workload identity (expected the one of ${names})`,
         fix: 'synthesize the manifests from the outputs of the current deploy',
       },
     ];

@@ -1,3 +1,4 @@
+import { echo } from '../../config/echo';
 import { TOKEN_AUDIENCE } from '../../config/webhook';
 import type { CheckInput, Problem } from '../check';
 
@@ -16,7 +17,7 @@ export function run({ model }: CheckInput): Problem[] {
     return [
       {
         subject: credential.address,
-        message: `audience is ${JSON.stringify(audience)}, not ["${TOKEN_AUDIENCE}"]`,
+        message: `audience is ${echo(audience)}, not ["${TOKEN_AUDIENCE}"]`,
         fix: `set audience = ["${TOKEN_AUDIENCE}"]`,
       },
     ];

@@ -1,3 +1,4 @@
+import { echo, excerpt } from '../../config/echo';
 import type { CheckInput, Problem } from '../check';
 import { parseReference } from '../synthesized-pair';
 
@@ -23,18 +24,17 @@ export function run({ model }: CheckInput): Problem[] {
     if (reference) {
       return CLUSTER.test(reference.address) && reference.attribute === 'oidc_issuer_url'
         ? []
-        : problem(`issuer ${issuer} is not a cluster's oidc_issuer_url`);
+        : problem(`issuer ${excerpt(String(issuer))} is not a cluster's oidc_issuer_url`);
     }
-    if (typeof issuer !== 'string')
-      return problem(`issuer is ${JSON.stringify(issuer)}, not a string`);
+    if (typeof issuer !== 'string') return problem(`issuer is ${echo(issuer)}, not a string`);
     // An interpolation inside a literal builds the URL from something else than the issuer (the API server's FQDN, ...).
     if (issuer.includes('${'))
       return problem(
-        `issuer ${issuer} is built from an expression, not the cluster's oidc_issuer_url`,
+        `issuer ${excerpt(issuer)} is built from an expression, not the cluster's oidc_issuer_url`,
       );
     if (!issuer.startsWith('https://') || !issuer.endsWith('/'))
       return problem(
-        `issuer ${JSON.stringify(issuer)} is a literal${issuer.endsWith('/') ? ' that is not https' : ' without the trailing "/"'}`,
+        `issuer ${echo(issuer)} is a literal${issuer.endsWith('/') ? ' that is not https' : ' without the trailing "/"'}`,
         "reference the cluster's oidc_issuer_url instead of copying it",
       );
     return [];

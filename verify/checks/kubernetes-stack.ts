@@ -1,3 +1,4 @@
+import { echo } from '../../config/echo';
 import { outputName, PLACEHOLDER_BINDINGS, type WorkloadBindings } from '../../config/outputs';
 import type { CheckInput, Problem } from '../check';
 import { refOf } from '../pair-model';
@@ -87,7 +88,7 @@ function firstDifference(
   path = '',
 ): string | undefined {
   const differs = () =>
-    `${path || '<root>'}: ${JSON.stringify(expected)} in the manifests, ${JSON.stringify(actual)} in Terraform`;
+    `${path || '<root>'}: ${echo(expected)} in the manifests, ${echo(actual)} in Terraform`;
   if (typeof expected === 'string' && typeof actual === 'string') {
     const output = /^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.([\w-]+)\}$/.exec(
       actual,

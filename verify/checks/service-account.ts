@@ -1,3 +1,4 @@
+import { echo } from '../../config/echo';
 import type { CheckInput, Problem } from '../check';
 
 export const id = 'service-account';
@@ -13,7 +14,7 @@ export function run({ model }: CheckInput): Problem[] {
       : [
           {
             subject: pod.ref,
-            message: `service account ${JSON.stringify(pod.accountName)} is not in namespace ${pod.namespace} of the manifests`,
+            message: `service account ${echo(pod.accountName)} is not in namespace ${pod.namespace} of the manifests`,
             fix: 'set serviceAccountName to the annotated service account',
           },
         ],

@@ -1,3 +1,4 @@
+import { echo } from '../../config/echo';
 import { TOKEN_EXPIRATION_SECONDS as RANGE, tokenExpirationSeconds } from '../../config/rules';
 import { TOKEN_EXPIRATION_ANNOTATION as EXPIRATION } from '../../config/webhook';
 import type { CheckInput, Problem } from '../check';
@@ -23,7 +24,7 @@ export function run({ model }: CheckInput): Problem[] {
       return [
         {
           subject,
-          message: `${EXPIRATION} is ${JSON.stringify(value)}, outside ${RANGE.min}..${RANGE.max}`,
+          message: `${EXPIRATION} is ${echo(value)}, outside ${RANGE.min}..${RANGE.max}`,
           fix: `use ${tokenExpirationSeconds.description}`,
         },
       ];

@@ -1,3 +1,4 @@
+import { echo, excerpt } from '../../config/echo';
 import { isPlaceholder, keyVaultUrl } from '../../config/outputs';
 import type { CheckInput, Problem } from '../check';
 import { resourcesOf } from '../synthesized-pair';
@@ -26,7 +27,7 @@ export function run({ pair, model, bindings }: CheckInput): Problem[] {
     if (expected.size > 0 && !expected.has(b.vaultUrl))
       problems.push({
         subject: `the outputs of workload ${workload}`,
-        message: `vault URL ${b.vaultUrl} is not the URL of vault ${names.map((n) => JSON.stringify(n)).join(' or ')} (${[...expected].join(', ')})`,
+        message: `vault URL ${excerpt(b.vaultUrl)} is not the URL of vault ${names.map((n) => JSON.stringify(n)).join(' or ')} (${[...expected].join(', ')})`,
         fix: 'deploy the Azure stack of this config again and write the outputs file from that deploy',
       });
   }
@@ -35,7 +36,7 @@ export function run({ pair, model, bindings }: CheckInput): Problem[] {
     if (url === undefined || isPlaceholder(url) || deployed.has(url)) continue;
     problems.push({
       subject: pod.ref,
-      message: `KEYVAULT_URL ${JSON.stringify(url.slice(0, 200))} is not the deployed vault URL (${[...deployed].join(', ')})`,
+      message: `KEYVAULT_URL ${echo(url)} is not the deployed vault URL (${[...deployed].join(', ')})`,
       fix: 'synthesize the manifests from the outputs of the current deploy',
     });
   }
