@@ -55,8 +55,14 @@ export async function startProxy(options: ProxyOptions): Promise<LocalProxy> {
         return sendJson(res, 421, { error: `the local cloud does not serve host "${host}"` });
       }
       stats.requests[route.kind] += 1;
+      // Origin-form only, read as a path of the routed host: `//other/x` or `//[` is a bad path, never another host
+      // nor a failure of the local cloud (a 500).
+      const target = req.url ?? '/';
+      if (!target.startsWith('/')) {
+        return sendJson(res, 400, { error: 'the request target must be a path (origin-form)' });
+      }
       Promise.resolve()
-        .then(() => route.handle(req, res, new URL(req.url ?? '/', `https://${host}`)))
+        .then(() => route.handle(req, res, new URL(`https://${host}${target}`)))
         .catch((err: unknown) => {
           if (res.headersSent) {
             res.destroy();

@@ -318,6 +318,28 @@ describe('Key Vault', () => {
     expect(JSON.parse(answer.body).error.code).toBe('BadParameter');
   });
 
+  it.each([
+    ['a target that would parse as another host', '//[::1'],
+    ['a target that names another host', '//evil.example/secrets/username?api-version=2025-07-01'],
+    ['a target that is not a path', 'https://evil.example/secrets/username'],
+  ])('answers 400, not a 500, to %s', async (_case, target) => {
+    const { status, socket } = await tunnel(`${EXAMPLE.vaultName}.vault.azure.net:443`);
+    expect(status).toBe(200);
+    const tls = tlsConnect({
+      socket,
+      servername: `${EXAMPLE.vaultName}.vault.azure.net`,
+      ca: readFileSync(cloud.caCertPath),
+    });
+    tls.end(
+      `GET ${target} HTTP/1.1\r\nHost: ${EXAMPLE.vaultName}.vault.azure.net\r\nConnection: close\r\n\r\n`,
+    );
+    let raw = '';
+    tls.setEncoding('utf8').on('data', (chunk: string) => (raw += chunk));
+    await new Promise((resolve) => tls.on('close', resolve));
+
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
   it('answers 400 BadParameter to an api-version Key Vault does not know', async () => {
     const answer = await send(`${EXAMPLE.vaultUrl}secrets/username?api-version=2099-01-01`);
 
