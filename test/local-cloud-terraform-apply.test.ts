@@ -14,7 +14,8 @@ import {
 } from '../local-cloud/terraform/run';
 
 const root = mkdtempSync(join(tmpdir(), 'wi-tf-apply-'));
-const workDir = join(root, 'work');
+/** Each test's own work directory: Terraform's plugin cache is not safe for inits running at the same time. */
+const workDirOf = (dir: string) => join(dir, '.local-cloud');
 // Every call the provider processes answer is logged: what Terraform asks of a provider.
 const callLog = join(root, 'calls.log');
 // 15 Azure seconds at a tenth of real time: 1.5 s of real waiting.
@@ -49,9 +50,11 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('real terraform against the local providers', () => {
+// Independent stacks: their Terraform runs overlap, which keeps the suite's time down.
+describe.concurrent('real terraform against the local providers', () => {
   it('initializes from the filesystem mirror, applies, converges, replaces and destroys a time_sleep', async () => {
     const dir = stack('sleep', sleepStack({ role: 'Key Vault Secrets User' }));
+    const workDir = workDirOf(dir);
     const init = await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     expect(init.summary).toContain('Terraform has been successfully initialized!');
     expect(`${init.stdout}${init.stderr}`).not.toMatch(/development overrides|dev_overrides/i);
@@ -128,6 +131,7 @@ describe('real terraform against the local providers', () => {
       terraform: timeProvider,
       resource: { time_sleep: { bad: { create_duration: 'thirty seconds' } } },
     });
+    const workDir = workDirOf(dir);
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     const failure = await runTerraform(dir, ['plan', '-input=false'], { workDir, env }).catch(
       (err: unknown) => err,
@@ -145,6 +149,7 @@ describe('real terraform against the local providers', () => {
       terraform: timeProvider,
       resource: { time_sleep: { imported: { create_duration: '5s' } } },
     });
+    const workDir = workDirOf(dir);
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     const imported = await runTerraform(dir, ['import', 'time_sleep.imported', '5s,'], {
       workDir,
@@ -161,6 +166,7 @@ describe('real terraform against the local providers', () => {
       'write-only',
       azurermStack({ value_wo: '${var.secret}', value_wo_version: 1 }),
     );
+    const workDir = workDirOf(dir);
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     const validate = await runTerraform(dir, ['validate'], { workDir, env });
     expect(validate.summary).toContain('Success! The configuration is valid.');
@@ -168,6 +174,7 @@ describe('real terraform against the local providers', () => {
 
   it("fails validate with Terraform's own message for an ephemeral variable in an argument that is not write-only", async () => {
     const dir = stack('ephemeral-value', azurermStack({ value: '${var.secret}' }));
+    const workDir = workDirOf(dir);
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     const failure = await runTerraform(dir, ['validate'], { workDir, env }).catch(
       (err: unknown) => err,
@@ -185,6 +192,7 @@ describe('real terraform against the local providers', () => {
       ...azurermStack({ value: 'not secret' }),
       output: { url: { value: '${azurerm_key_vault_secret.s.vault_url}' } },
     });
+    const workDir = workDirOf(dir);
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     const failure = await runTerraform(dir, ['validate'], { workDir, env }).catch(
       (err: unknown) => err,
