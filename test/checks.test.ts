@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthBoth } from '../cli/synth-command';
 import { CHECKS, type CheckOptions, checkPair } from '../verify/check-pair';
-import { resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
+import { kubeObjectsOf, resourcesOf, type SynthesizedPair } from '../verify/synthesized-pair';
 import { tempDir } from './helpers';
 
 /** The Azure stack and the manifests: each test below breaks one thing and expects exactly the check it fails. */
@@ -654,6 +654,39 @@ describe('every verify check fails on the input it names', () => {
     expect(found[1].message).toBe(
       `service account "${'x'.repeat(99)}... (5242882 characters) is not in namespace workload-id-test of the manifests`,
     );
+  });
+
+  it('runs on odd but parseable files without crashing', () => {
+    // GIVEN hand-edited files: fields of the wrong type, nulls where objects belong
+    const docs = [
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: 5, annotations: x}\nspec: {containers: 7, serviceAccountName: 3}\n',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: 5}\n',
+      'apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {azure.workload.identity/use: "true"}}\nspec: {containers: [null, {env: 5}, {env: [null, {name: SECRET_NAME, value: 5}]}]}\n',
+    ];
+    const terraforms = [
+      { resource: 5 },
+      {
+        resource: {
+          azurerm_federated_identity_credential: 'x',
+          azurerm_role_assignment: { a: null },
+        },
+      },
+      { output: { a: null } },
+    ];
+    // THEN every check runs and reports, none throws
+    for (const doc of docs)
+      for (const terraform of terraforms) {
+        const pair = {
+          terraformFile: 'cdk.tf.json',
+          terraform: terraform as any,
+          manifestFiles: ['x.yaml'],
+          objects: kubeObjectsOf('x.yaml', doc),
+          texts: new Map([['x.yaml', doc]]),
+        };
+        expect(() =>
+          checkPair(pair, { forApply: true, secretValues: ['s3cret'], bindings: new Map() }),
+        ).not.toThrow();
+      }
   });
 
   it('has a failing input for every check', () => {

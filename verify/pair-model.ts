@@ -143,9 +143,12 @@ function workloadPodsOf(
     const subject = `system:serviceaccount:${namespace}:${accountName ?? 'default'}`;
     const trusting = credentials.filter((c) => c.values.subject === subject);
     const containers = Array.isArray(template.spec.containers) ? template.spec.containers : [];
-    const env = (name: string) =>
-      containers.flatMap((c) => (Array.isArray(c.env) ? c.env : [])).find((e) => e.name === name)
-        ?.value;
+    const env = (name: string) => {
+      const value = containers
+        .flatMap((c) => (Array.isArray(c?.env) ? c.env : []))
+        .find((e) => e?.name === name)?.value;
+      return typeof value === 'string' ? value : undefined;
+    };
     return [
       {
         ref: `${object.kind} ${namespace}/${object.metadata.name}`,

@@ -158,13 +158,25 @@ export function resourcesOf(terraform: TerraformJson, type: string): TerraformRe
   const [block, kind] = type.startsWith('data.')
     ? (['data', type.slice(5)] as const)
     : (['resource', type] as const);
-  const ofType = terraform[block]?.[kind] ?? {};
-  return Object.entries(ofType).map(([name, values]) => ({
-    type: kind,
-    name,
-    address: block === 'data' ? `data.${kind}.${name}` : `${kind}.${name}`,
-    values,
-  }));
+  const ofType: unknown = (terraform[block] as Record<string, unknown> | undefined)?.[kind];
+  // A hand-edited file may hold anything: only objects are resources.
+  if (!isObject(ofType)) return [];
+  return Object.entries(ofType).flatMap(([name, values]) =>
+    isObject(values)
+      ? [
+          {
+            type: kind,
+            name,
+            address: block === 'data' ? `data.${kind}.${name}` : `${kind}.${name}`,
+            values,
+          },
+        ]
+      : [],
+  );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A Terraform reference `${<address>.<attribute>}` split into its parts, or undefined for a literal. */

@@ -14,7 +14,7 @@ export function run({ pair }: CheckInput): Problem[] {
   ] as const;
   return stacks.flatMap(([file, tf]) =>
     Object.entries(tf?.output ?? {}).flatMap(([name, output]) =>
-      /\bkube_(admin_)?config(_raw)?\b/.test(JSON.stringify(output.value))
+      /\bkube_(admin_)?config(_raw)?\b/.test(JSON.stringify(output?.value))
         ? [
             {
               subject: `output.${name} of ${file}`,
