@@ -1,4 +1,5 @@
-import { relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
 import { lockWorkDir, startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
@@ -66,8 +67,10 @@ async function demo(
   for (const line of files.terraformLines) console.log(line.replace(/^/gm, '      '));
   if (files.demoValuesFor.length > 0)
     console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
+  // Left in place, as any Terraform run leaves them, for `terraform -chdir=... state list` and friends.
+  const state = readdirSync(files.workDir).find((f) => f.endsWith('.tfstate'));
   console.log(
-    `      Terraform state and working directory: ${where(files.stackDir)}/, ${where(files.workDir)}/`,
+    `      Terraform working directory ${where(files.stackDir)}/, state ${state ? where(join(files.workDir, state)) : '(none)'}, local cloud ${where(files.storeFile)}`,
   );
 
   const pair = readSynthesizedPair({
