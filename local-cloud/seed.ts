@@ -115,4 +115,24 @@ export function seedWorld(
       });
     }
   }
+  const registry = config.registry;
+  if (registry?.existing && registry.name) {
+    const rg = registry.resourceGroup ?? config.resourceGroup;
+    group(HOME_SUBSCRIPTION_ID, rg);
+    const id = `${resourceGroupId(HOME_SUBSCRIPTION_ID, rg)}/providers/Microsoft.ContainerRegistry/registries/${registry.name}`;
+    if (!data.registries.some((r) => sameId(r.id, id))) {
+      data.registries.push({
+        id,
+        subscriptionId: HOME_SUBSCRIPTION_ID,
+        resourceGroupName: rg,
+        name: registry.name,
+        location: config.location,
+        loginServer: `${registry.name.toLowerCase()}.azurecr.io`,
+        sku: registry.sku,
+        adminEnabled: false,
+        tags: {},
+        images: [],
+      });
+    }
+  }
 }

@@ -159,6 +159,36 @@ describe.concurrent('the Azure side with the real Terraform', { timeout: 60_000 
     );
   });
 
+  it("deploys a registry with AcrPull for the cluster's kubelet identity, known only after the cluster is made", async () => {
+    const files = await labFor((d) => {
+      d.registry = {};
+    });
+    const world = new CloudStore(files.storeFile).read();
+    const [registry] = world.registries;
+    expect(registry.loginServer).toMatch(/^wiacr[0-9a-f]{16}\.azurecr\.io$/);
+    expect(world.roleAssignments).toContainEqual(
+      expect.objectContaining({
+        principalId: world.clusters[0].kubeletIdentity.objectId,
+        roleDefinitionName: 'AcrPull',
+        scope: registry.id,
+      }),
+    );
+  });
+
+  it('grants AcrPull on an existing registry, read through its data source', async () => {
+    const files = await labFor((d) => {
+      d.registry = { existing: true, name: 'teamregistry01', resourceGroup: 'shared-rg' };
+    });
+    const world = new CloudStore(files.storeFile).read();
+    expect(world.roleAssignments).toContainEqual(
+      expect.objectContaining({
+        principalId: world.clusters[0].kubeletIdentity.objectId,
+        roleDefinitionName: 'AcrPull',
+        scope: world.registries[0].id,
+      }),
+    );
+  });
+
   it("fails when a secret is written right after the deployer's role assignment: 403 ForbiddenByRbac, not retried", async () => {
     const files = await labFor(() => undefined);
     // GIVEN a fresh vault (the role assignment is new) and a stack without the wait

@@ -51,6 +51,7 @@ export const SERVED: readonly {
     ],
     dataSources: [
       'azurerm_client_config',
+      'azurerm_container_registry',
       'azurerm_kubernetes_cluster',
       'azurerm_key_vault',
       'azurerm_resource_group',

@@ -24,6 +24,8 @@ import {
   UNKNOWN,
   type Value,
 } from '../handler';
+import { unknownComputed } from '../provider';
+import { PROVIDER_SCHEMAS } from '../schema';
 import { alreadyExists } from './azurerm-resource-group';
 import {
   armId,
@@ -38,6 +40,9 @@ import {
   str,
 } from './common';
 
+// The cluster's schema, for the plan's unknowns (the server's default plan is what a create plans otherwise).
+const CLUSTER_SCHEMA = PROVIDER_SCHEMAS.azurerm.resources.azurerm_kubernetes_cluster.block;
+
 /** The Kubernetes version AKS picks when none is asked for. */
 const DEFAULT_KUBERNETES_VERSION = '1.33.3';
 const DNS_PREFIX = /^[a-zA-Z\d][-a-zA-Z\d]{0,52}[a-zA-Z\d]$/;
@@ -45,7 +50,7 @@ const DNS_PREFIX = /^[a-zA-Z\d][-a-zA-Z\d]{0,52}[a-zA-Z\d]$/;
 export const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export const azurermKubernetesCluster: ResourceHandler = {
-  plan({ prior, proposed }) {
+  plan({ prior, proposed, config }) {
     const prefix = str(proposed.dns_prefix);
     if (prefix && !DNS_PREFIX.test(prefix)) {
       throw new AzureError(
@@ -80,17 +85,22 @@ export const azurermKubernetesCluster: ResourceHandler = {
       prior,
       proposed,
     });
-    // AKS computes the kubelet identity when the configuration leaves it out (azurerm's Optional+Computed block):
-    // an update keeps it, as the real provider's plan does.
+    // AKS makes the kubelet identity when the configuration leaves it out (azurerm's Optional+Computed block): a
+    // create plans it unknown, so `kubelet_identity[0].object_id` (AcrPull) is known after apply; an update keeps it.
     const kubelet = proposed.kubelet_identity;
-    if (
-      prior &&
-      (!Array.isArray(kubelet) || kubelet.length === 0) &&
-      Array.isArray(prior.kubelet_identity)
-    ) {
-      return { ...replace, planned: { ...proposed, kubelet_identity: prior.kubelet_identity } };
+    if (Array.isArray(kubelet) && kubelet.length > 0) return replace;
+    if (prior) {
+      return Array.isArray(prior.kubelet_identity)
+        ? { ...replace, planned: { ...proposed, kubelet_identity: prior.kubelet_identity } }
+        : replace;
     }
-    return replace;
+    const planned = unknownComputed(proposed, config, CLUSTER_SCHEMA) as Attributes;
+    const unknownIdentity: Attributes = {
+      client_id: UNKNOWN,
+      object_id: UNKNOWN,
+      user_assigned_identity_id: UNKNOWN,
+    };
+    return { ...replace, planned: { ...planned, kubelet_identity: [unknownIdentity] } };
   },
   async create({ planned, context }) {
     if (planned.workload_identity_enabled === true && planned.oidc_issuer_enabled !== true) {
