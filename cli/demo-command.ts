@@ -32,37 +32,67 @@ async function step<T>(
   return result;
 }
 
+/** Exit codes of a run stopped by a signal, as a shell reports them: 128 + the signal's number. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_CODES;
+
 /**
  * Run the lab on this machine: synthesize, deploy the Azure side with the real Terraform into the local cloud,
  * verify, apply the manifests (pods admitted through the webhook), run the workload program in each pod, print its
  * logs, and stop. Returns the exit code.
+ *
+ * SIGINT (Ctrl-C) and SIGTERM stop it in order: Terraform is interrupted as Ctrl-C interrupts it, the pods and the
+ * local cloud's servers stop, their temporary files (CA and server keys, projected tokens) go, and the exit code is
+ * 130 or 143.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const workDir = options.workDir ?? '.local-cloud';
   const where = (file: string) => relative(process.cwd(), file) || file;
+  const stop = new AbortController();
+  const onSignal = (name: StopSignal) => {
+    if (stop.signal.aborted) return;
+    console.error(`\n${name}: stopping Terraform, the pods and the local cloud`);
+    stop.abort(name);
+  };
+  for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.on(name, onSignal);
   const unlock = lockWorkDir(workDir);
   try {
-    return await demo(workDir, where, options);
+    return await demo(workDir, where, options, stop.signal);
   } catch (err) {
+    if (stop.signal.aborted) {
+      const name = stop.signal.reason as StopSignal;
+      console.error(`${name}: stopped; nothing of this run is left running`);
+      return SIGNAL_EXIT_CODES[name];
+    }
     if (!(err instanceof TerraformFailed)) throw err;
     console.log('failed');
     for (const line of err.lines) console.error(line.replace(/^/gm, '      '));
     return 1;
   } finally {
     unlock();
+    for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.off(name, onSignal);
   }
+}
+
+/** Rejects with the signal's reason once it aborts: race a wait against it. */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 async function demo(
   workDir: string,
   where: (file: string) => string,
   options: DemoOptions,
+  signal: AbortSignal,
 ): Promise<number> {
   const files = await step(
     1,
     4,
     'Synthesizing the Azure side and deploying it with terraform init + apply into the local cloud',
-    () => synthLab({ workDir, config: options.config }),
+    () => synthLab({ workDir, config: options.config, signal }),
   );
   for (const line of files.terraformLines) console.log(line.replace(/^/gm, '      '));
   if (files.demoValuesFor.length > 0)
@@ -102,6 +132,7 @@ async function demo(
     () => startLab(files),
   );
   try {
+    signal.throwIfAborted();
     const pods = await step(4, 4, 'Running the pods with the workload program', () =>
       Promise.all(
         files.config.workloads.map((w) =>
@@ -113,7 +144,10 @@ async function demo(
       ),
     );
     const timeoutInMs = (options.timeoutSeconds ?? 30) * 1000;
-    const results = await Promise.all(pods.map((pod) => firstRead(pod, timeoutInMs)));
+    const results = await Promise.race([
+      Promise.all(pods.map((pod) => firstRead(pod, timeoutInMs))),
+      whenAborted(signal),
+    ]);
     for (const [i, pod] of pods.entries()) {
       console.log(`\nReading logs from [${pod.name}] pod...\n`);
       console.log(pod.logs().trimEnd());

@@ -102,6 +102,8 @@ export interface LabOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Change the world before the deploy (e.g. an existing cluster whose issuer is off). */
   readonly seed?: (data: CloudStoreData) => void;
+  /** Interrupts Terraform (as Ctrl-C does); the deploy then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** A Terraform run that failed: Terraform's own condensed error lines. */
@@ -161,7 +163,7 @@ export async function synthLab(options: LabOptions): Promise<LabFiles> {
     demoValuesFor: [...fromFallback, ...existing.fromFallback],
     terraformLines: [],
   };
-  return applyLab(files, { init: true });
+  return applyLab(files, { init: true, signal: options.signal });
 }
 
 /** The environment of the lab's Terraform runs: the secret values, the subscription and the local cloud's store. */
@@ -180,9 +182,9 @@ export function labTerraformEnv(files: Pick<LabFiles, 'variables'>): NodeJS.Proc
  */
 export async function applyLab(
   files: LabFiles,
-  options: { init?: boolean } = {},
+  options: { init?: boolean; signal?: AbortSignal } = {},
 ): Promise<LabFiles> {
-  const terraform = { workDir: files.workDir, env: labTerraformEnv(files) };
+  const terraform = { workDir: files.workDir, env: labTerraformEnv(files), signal: options.signal };
   const run = async (args: string[]) => {
     try {
       return await runTerraform(files.stackDir, args, terraform);

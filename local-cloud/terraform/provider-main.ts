@@ -31,6 +31,15 @@ function fail(err: Error, where = false): never {
 
 // A bug, not a refusal: with the stack.
 process.on('uncaughtException', (err) => fail(err, true));
+// Terraform stops its providers when it ends; when it is killed instead, this process is handed to another parent:
+// then nobody will ever call it again, so it must not outlive Terraform.
+const parent = process.ppid;
+// Ctrl-C reaches every process of the terminal's group: as go-plugin's providers do, leave the interrupt to
+// Terraform, which finishes the call in flight and then stops its providers.
+process.on('SIGINT', () => {});
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 500).unref();
 startProviderServer(name).then(
   (server) => {
     // The one line go-plugin reads from stdout.

@@ -15,7 +15,15 @@ export interface TerraformRunOptions {
   workDir: string;
   /** Extra environment for Terraform and so for the providers it starts (e.g. `TF_VAR_secret_*`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Stops Terraform as Ctrl-C does (SIGINT: it finishes the call in flight and stops its providers); the run then
+   * rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
+
+/** How long Terraform has to stop after an interrupt before it is killed. */
+const TERRAFORM_STOP_GRACE_MS = 10_000;
 
 export interface TerraformResult {
   exitCode: number;
@@ -149,9 +157,15 @@ export async function runTerraform(
   options: TerraformRunOptions,
 ): Promise<TerraformResult> {
   await checkTerraform();
+  options.signal?.throwIfAborted();
   const started = Date.now();
   const env = terraformEnv(options);
   const child = spawn('terraform', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const interrupt = () => {
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), TERRAFORM_STOP_GRACE_MS).unref();
+  };
+  options.signal?.addEventListener('abort', interrupt, { once: true });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -164,6 +178,8 @@ export async function runTerraform(
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
   });
+  options.signal?.removeEventListener('abort', interrupt);
+  options.signal?.throwIfAborted();
   // Captured output is for reading and matching: without Terraform's colours.
   stdout = stdout.replace(ANSI, '');
   stderr = stderr.replace(ANSI, '');
