@@ -163,6 +163,36 @@ describe('provider server protocol', () => {
     client.close();
   });
 
+  it('fails an apply that is waiting when Terraform stops the provider (Ctrl-C), at once', async () => {
+    const { line } = await start('time', terraformEnv);
+    const client = connect(line);
+    const type = blockType(PROVIDER_SCHEMAS.time?.resources.time_sleep?.block as never);
+    // An hour of Azure time: 36 s locally at the default scale, far longer than the test waits.
+    const planned = { create_duration: '1h', destroy_duration: null, triggers: null, id: UNKNOWN };
+    const dynamic = (value: object | null) => ({
+      msgpack: Buffer.from(encodeValue(value as never, type)),
+    });
+    const started = Date.now();
+    const apply = call(client, providerService.ApplyResourceChange as never, {
+      type_name: 'time_sleep',
+      prior_state: dynamic(null),
+      planned_state: dynamic(planned),
+      config: dynamic({ ...planned, id: null }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await call(client, providerService.StopProvider as never, {})).toEqual({});
+    const response = await apply;
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(response.diagnostics).toEqual([
+      {
+        severity: 'ERROR',
+        summary:
+          'Interrupted: the create_duration wait was cancelled before it ended (the provider was stopped (StopProvider) during the wait)',
+      },
+    ]);
+    client.close();
+  });
+
   it('fails when started without the plugin handshake cookie, naming why', async () => {
     await expect(start('azurerm', { PLUGIN_CLIENT_CERT: clientCert.certPem })).rejects.toThrow(
       'exited 1: terraform-provider-azurerm: This program is a Terraform provider plugin of the local cloud: Terraform starts it, it is not meant to be run directly.',

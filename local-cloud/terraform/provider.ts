@@ -14,6 +14,7 @@ import {
   type ProviderSchema,
   type ResourceSchema,
 } from './schema';
+import { stopProvider } from './time-scale';
 
 type Diagnostic = {
   severity: 'ERROR' | 'WARNING';
@@ -246,6 +247,7 @@ export class LocalProvider {
         return {};
       }
       case 'StopProvider':
+        stopProvider();
         return { Error: '' };
       case 'MoveResourceState':
         throw new DiagnosticError({

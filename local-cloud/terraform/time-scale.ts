@@ -23,11 +23,32 @@ export function localMilliseconds(seconds: number, env: NodeJS.ProcessEnv = proc
   return seconds * 1000 * timeScale(env);
 }
 
-/** Wait `seconds` of Azure time, scaled. */
+/**
+ * Set when Terraform sends StopProvider (the user pressed Ctrl-C): waits in progress end at once, as the real
+ * providers' do when their request context is cancelled.
+ */
+const stopping = new AbortController();
+export const providerStopping: AbortSignal = stopping.signal;
+export function stopProvider(): void {
+  stopping.abort();
+}
+
+/** Wait `seconds` of Azure time, scaled; rejects when the provider is stopped meanwhile. */
 export function sleepAzureSeconds(
   seconds: number,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const ms = localMilliseconds(seconds, env);
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve, reject) => {
+    const stopped = () => {
+      clearTimeout(timer);
+      reject(new Error('the provider was stopped (StopProvider) during the wait'));
+    };
+    const timer = setTimeout(() => {
+      providerStopping.removeEventListener('abort', stopped);
+      resolve();
+    }, ms);
+    if (providerStopping.aborted) stopped();
+    else providerStopping.addEventListener('abort', stopped, { once: true });
+  });
 }

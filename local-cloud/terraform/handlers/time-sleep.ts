@@ -54,6 +54,18 @@ function durationSeconds(
   return typeof value === 'string' ? parseGoDuration(value, name) : 0;
 }
 
+/** The wait itself; Ctrl-C in Terraform (StopProvider) ends it with an error, as the time provider's context does. */
+async function wait(seconds: number, what: string): Promise<void> {
+  try {
+    await sleepAzureSeconds(seconds);
+  } catch (err) {
+    throw new AzureError(
+      'Interrupted',
+      `Interrupted: ${what} was cancelled before it ended (${(err as Error).message})`,
+    );
+  }
+}
+
 export const timeSleep: ResourceHandler = {
   plan({ prior, proposed, config }) {
     if (config.create_duration === null && config.destroy_duration === null) {
@@ -73,7 +85,7 @@ export const timeSleep: ResourceHandler = {
     };
   },
   async create({ planned }) {
-    await sleepAzureSeconds(durationSeconds(planned, 'create_duration'));
+    await wait(durationSeconds(planned, 'create_duration'), 'the create_duration wait');
     // The time provider's id is the moment the wait ended, RFC 3339 in UTC, to the second.
     return { ...planned, id: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
   },
@@ -84,7 +96,7 @@ export const timeSleep: ResourceHandler = {
     return planned;
   },
   async delete({ state }) {
-    await sleepAzureSeconds(durationSeconds(state, 'destroy_duration'));
+    await wait(durationSeconds(state, 'destroy_duration'), 'the destroy_duration wait');
   },
   async importState({ id }) {
     // `terraform import time_sleep.x <create_duration>,<destroy_duration>`, either side may be empty.
