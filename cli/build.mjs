@@ -1,7 +1,7 @@
 // Compile the command line to build/main.mjs, with its packages (cdktf, cdk8s, the provider bindings it uses) bundled
 // in: it then starts in plain Node.js, loads one file per command instead of hundreds of modules, and runs from a
 // production install (`npm prune --omit=dev`) with no TypeScript loader and no bundler. The workload program that
-// the local cloud's pods run is compiled beside it (build/app/main.mjs), so the demo needs no bundler either, and so
+// the local cloud's pods run is compiled beside it (build/app/main.cjs), so the demo needs no bundler either, and so
 // is the local cloud's Terraform provider server (build/terraform-provider.mjs), which Terraform starts.
 // npm runs it before `npm start`, `npm run synth` and `npm run cli`; it takes a fraction of a second.
 //
@@ -14,6 +14,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { APP_BUNDLE_OPTIONS } from '../app/build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -53,7 +54,15 @@ try {
       entryNames: '[name]',
     }),
     // The workload program as its image builds it (app/build.mjs): one minified file, which is what keeps it small.
-    build({ ...common, entryPoints: { 'app/main': 'app/main.ts' }, outdir: staging, minify: true }),
+    build({
+      ...common,
+      ...APP_BUNDLE_OPTIONS,
+      entryPoints: { 'app/main': 'app/main.ts' },
+      outdir: staging,
+      outExtension: { '.js': '.cjs' },
+      // A CommonJS bundle has its own require(): no ES module banner.
+      banner: {},
+    }),
     // The local cloud's Terraform provider server, which Terraform starts for every command it runs: one file,
     // minified, so that a provider process is up well within its start budget of 300 ms.
     build({
@@ -67,7 +76,7 @@ try {
     .flatMap((r) => Object.keys(r.metafile.outputs))
     .map((f) => relative(staging, join(root, f)));
   // Chunks first, entries last: an entry is in place only once everything it imports is.
-  const entries = new Set(['main.mjs', join('app', 'main.mjs'), 'terraform-provider.mjs']);
+  const entries = new Set(['main.mjs', join('app', 'main.cjs'), 'terraform-provider.mjs']);
   for (const file of [...written.filter((f) => !entries.has(f)), ...entries]) {
     mkdirSync(dirname(join(outdir, file)), { recursive: true });
     renameSync(join(staging, file), join(outdir, file));

@@ -50,9 +50,9 @@ describe('the workload image', () => {
     for (const from of froms) expect(from).toMatch(/^FROM node:24\.\d+\.\d+-\w+-slim$/);
     expect(finalStage).toMatch(/^USER 10001:10001$/m);
     expect(finalStage).toMatch(
-      /^ENTRYPOINT \["node", "--max-semi-space-size=1", "--max-old-space-size=24", "--no-opt", "--no-maglev", "--no-sparkplug", "main.mjs"\]$/m,
+      /^ENTRYPOINT \["node", "--max-semi-space-size=1", "--max-old-space-size=24", "--no-opt", "--no-maglev", "--no-sparkplug", "main.cjs"\]$/m,
     );
-    expect(finalStage).toContain('COPY --from=build /src/build/main.mjs ./main.mjs');
+    expect(finalStage).toContain('COPY --from=build /src/build/main.cjs ./main.cjs');
     expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b|node_modules/);
   });
 
