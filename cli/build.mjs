@@ -9,12 +9,11 @@
 // a temporary name and renamed into place, chunks before the entries that load them, and chunk names carry their
 // content's hash, so a running command never finds a chunk of its own build missing or changed.
 
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { APP_BUNDLE_OPTIONS } from '../app/build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -53,10 +52,11 @@ try {
       chunkNames: '[name]-[hash]',
       entryNames: '[name]',
     }),
-    // The workload program as its image builds it (app/build.mjs): one minified file, which is what keeps it small.
+    // The workload program as its image builds it (app/build.mjs, with the same options): one minified CommonJS
+    // file, which is what keeps it small.
     build({
       ...common,
-      ...APP_BUNDLE_OPTIONS,
+      ...JSON.parse(readFileSync(join(root, 'app', 'bundle-options.json'), 'utf8')),
       entryPoints: { 'app/main': 'app/main.ts' },
       outdir: staging,
       outExtension: { '.js': '.cjs' },

@@ -56,6 +56,18 @@ describe('the workload image', () => {
     expect(finalStage).not.toMatch(/\bnpm\b|\btsx\b|\btsc\b|node_modules/);
   });
 
+  test('the image and the local cloud bundle the program with the same options, as CommonJS', () => {
+    const options = JSON.parse(read('app/bundle-options.json')) as Record<string, unknown>;
+    expect(options).toMatchObject({
+      format: 'cjs',
+      minify: true,
+      define: { FormData: 'undefined' },
+    });
+    expect(read('app/build.mjs')).toContain("new URL('bundle-options.json', here)");
+    expect(read('app/Dockerfile')).toMatch(/^COPY build\.mjs bundle-options\.json \.\/$/m);
+    expect(read('cli/build.mjs')).toContain("join(root, 'app', 'bundle-options.json')");
+  });
+
   test('declares Node 24, the Node the image runs', () => {
     const engines = (appPackage as unknown as { engines: { node: string } }).engines;
     expect(engines.node).toBe('>=24');
