@@ -7,8 +7,10 @@ import {
   type ClusterOutputs,
   DEFAULT_OUTPUTS_FILE,
   readClusterOutputs,
+  readRegistryOutputs,
 } from '../config/outputs';
 import type { Config } from '../config/schema';
+import { buildApp } from './acr-build';
 import { applyManifests, describeApply } from './apply-manifests';
 import {
   applicationRolesNote,
@@ -19,7 +21,14 @@ import {
 } from './deployer-rights';
 import { getCredentials, kubeTargetOf } from './kubectl';
 import { preflight } from './preflight';
-import { type ExternalCommand, formatCommand, PROJECT_ROOT, runSteps, type Step } from './run-step';
+import {
+  CommandError,
+  type ExternalCommand,
+  formatCommand,
+  PROJECT_ROOT,
+  runSteps,
+  type Step,
+} from './run-step';
 import { requireSingleClusterAccess } from './single-cluster-access';
 import { formatVerifyReport, verifyPair } from './verify-command';
 
@@ -70,6 +79,13 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
   const cdktfConfig = configForCdktf(options.config);
   const print = (text: string) => console.log(text);
 
+  // The project's program, built into the registry between the Azure stack and the manifests.
+  const builds = [...new Set(config.workloads.flatMap((w) => (w.build ? [w.build] : [])))];
+  let builtImages: ReadonlyMap<string, string> | undefined;
+  if (options.single && builds.length > 0)
+    throw new CommandError(
+      `deploy: --single cannot build the program (build: ${builds.join(', ')}): the image must be built after the registry exists and before the manifests are applied, which one "cdktf deploy --all" cannot do; deploy without --single`,
+    );
   if (options.single) {
     return [
       {
@@ -133,13 +149,21 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
         subscription,
       ),
     },
+    ...builds.map((build) => ({
+      title: 'az acr build',
+      describe: `build ${build}/ in the registry named by ${outputs} (az acr build: no local Docker), then read the pushed digest (az acr repository show) to pin it in the manifests`,
+      run: async () => {
+        const image = await buildApp(readRegistryOutputs(outputs), subscription, print);
+        builtImages = new Map([...(builtImages ?? []), [build, image]]);
+      },
+    })),
     {
       title: 'synth',
       describe: `write the manifests bound to the deployed values in ${outputs}`,
       run: async () => {
         if (!existsSync(outputs)) throw new Error(`${outputs} was not written by cdktf deploy`);
         const { summarize, synthBoth } = await import('./synth-command');
-        print(summarize(synthBoth({ config: options.config, outputs })));
+        print(summarize(synthBoth({ config: options.config, outputs, builtImages })));
       },
     },
     {

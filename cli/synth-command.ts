@@ -25,6 +25,8 @@ export interface SynthOptions {
   readonly cdktfOut?: string;
   /** @default "dist" */
   readonly dist?: string;
+  /** Images deploy built, by `build` name, pinned by digest. @default - placeholders for `build` workloads */
+  readonly builtImages?: ReadonlyMap<string, string>;
 }
 
 /** What one synthesis wrote. */
@@ -51,7 +53,7 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
   const staging = mkdtempSync(join(dirname(resolve(cdktfOut)), '.synth-'));
   try {
     synthStacks(config, join(staging, 'cdktf.out'));
-    synthManifests(config, bindings.byWorkload, join(staging, 'dist'));
+    synthManifests(config, bindings.byWorkload, join(staging, 'dist'), options.builtImages);
     publish(join(staging, 'cdktf.out'), cdktfOut);
     publish(join(staging, 'dist'), dist);
   } finally {

@@ -16,6 +16,10 @@ export const CLUSTER_NAME_OUTPUT = 'cluster_name';
 export const REGISTRY_NAME_OUTPUT = 'registry_name';
 /** The Azure stack's output with the registry's login server (`<name>.azurecr.io`), the prefix of its images. */
 export const REGISTRY_LOGIN_SERVER_OUTPUT = 'registry_login_server';
+/** The repository `deploy` builds the project's workload program (app/) into. */
+export const APP_REPOSITORY = 'workload-id-app';
+/** The image of a `build: app` workload until deploy has built it: visibly fake, refused by `verify --for-apply`. */
+export const PLACEHOLDER_IMAGE = `placeholder.invalid/${APP_REPOSITORY}:not-built-yet`;
 /** The Azure stack's output that names the resource group of the cluster. */
 export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
 
@@ -257,5 +261,29 @@ export function placeholderBindings(
     source: 'placeholders',
     file,
     byWorkload: new Map(config.workloads.map((w) => [w.name, PLACEHOLDER_BINDINGS])),
+  };
+}
+
+/** Where the deployed registry is: what `az acr build` needs. */
+export interface RegistryOutputs {
+  readonly registryName: string;
+  /** `<name>.azurecr.io`, lower case. */
+  readonly loginServer: string;
+}
+
+/** Read the registry's name and host from the outputs file; throws `OutputsError` when one is missing. */
+export function readRegistryOutputs(file: string): RegistryOutputs {
+  const outputs = readStackOutputs(file);
+  const read = (name: string) => {
+    const value = outputs[name];
+    if (typeof value !== 'string' || value === '')
+      throw new OutputsError(
+        `outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : JSON.stringify(value)} (does the config have a registry, and was it deployed?)`,
+      );
+    return value;
+  };
+  return {
+    registryName: read(REGISTRY_NAME_OUTPUT),
+    loginServer: read(REGISTRY_LOGIN_SERVER_OUTPUT).toLowerCase(),
   };
 }

@@ -94,6 +94,8 @@ const WorkloadSchema = z.strictObject({
   /** The program's image; or `sample` for one of the upstream sample images. */
   image: named(rules.imageReference).optional(),
   sample: z.enum(Object.keys(SAMPLES) as [SampleName, ...SampleName[]]).optional(),
+  /** `app`: the project's workload program (app/), built by deploy into `registry` (az acr build), pinned by digest. */
+  build: z.enum(['app']).optional(),
   /** `windows` schedules on the cluster's Windows node pool. */
   os: z.enum(['linux', 'windows']).default('linux'),
   /** The secret the workload reads: becomes `SECRET_NAME` and the scope of its role. */
@@ -214,11 +216,26 @@ export const ConfigSchema = z
     const identityOf = new Map<string, string>();
     const subjectsOf = new Map<string, Set<string>>();
     config.workloads.forEach((w, i) => {
-      if ((w.image === undefined) === (w.sample === undefined)) {
+      const sources = [w.image, w.sample, w.build].filter((v) => v !== undefined).length;
+      if (sources !== 1) {
         ctx.addIssue({
           code: 'custom',
           path: ['workloads', i, 'image'],
-          message: `set exactly one of image and sample (got ${w.image === undefined ? 'neither' : 'both'})`,
+          message: `set exactly one of image, sample and build (got ${sources === 0 ? 'none' : sources})`,
+        });
+      }
+      if (w.build && !config.registry) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'build'],
+          message: `build: ${w.build} needs registry: the Azure Container Registry deploy builds the program into (az acr build)`,
+        });
+      }
+      if (w.build && w.os === 'windows') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'build'],
+          message: `"windows" cannot run build: ${w.build}: app/Dockerfile builds a Linux image`,
         });
       }
       const sample: Sample | undefined = w.sample ? SAMPLES[w.sample] : undefined;

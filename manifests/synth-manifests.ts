@@ -10,9 +10,10 @@ export function synthManifests(
   config: Config,
   bindings: ReadonlyMap<string, WorkloadBindings>,
   outdir?: string,
+  builtImages?: ReadonlyMap<string, string>,
 ): WorkloadChart {
   const app = new App({ outdir });
-  const chart = new WorkloadChart(app, CHART_NAME, { config, bindings });
+  const chart = new WorkloadChart(app, CHART_NAME, { config, bindings, builtImages });
   app.synth();
   return chart;
 }

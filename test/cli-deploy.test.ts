@@ -481,3 +481,71 @@ describe('deploy --single with an existing cluster', () => {
     );
   });
 });
+
+describe('deploy with build: app', () => {
+  /** The default config with a registry, and the demo running the project's program built into it. */
+  function buildConfig(): { cwd: string; config: string } {
+    const cwd = tempDir();
+    const data = defaultConfigData();
+    data.registry = {};
+    delete data.workloads[0].sample;
+    data.workloads[0].build = 'app';
+    writeFileSync(join(cwd, 'build.yaml'), JSON.stringify(data));
+    return { cwd, config: 'build.yaml' };
+  }
+
+  it('builds app/ with az acr build in the deployed registry, and pins the pushed digest in the manifests', () => {
+    const { cwd, config } = buildConfig();
+    const run = runCli(['deploy', '--yes', '--config', config], { cwd, env: SECRET_VARIABLES });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const az = run.calls.filter((c) => c.startsWith('az acr '));
+    expect(az).toHaveLength(2);
+    expect(az[0]).toMatch(
+      new RegExp(
+        `^az acr build --registry wiacrdemo0001 --image workload-id-app:0\\.\\d+\\.\\d+-[0-9a-f]{12} --file \\S+/app/Dockerfile \\S+/app --subscription ${SUBSCRIPTION}`,
+      ),
+    );
+    const tag = /--image (\S+)/.exec(az[0])?.[1];
+    expect(az[1]).toBe(
+      `az acr repository show --name wiacrdemo0001 --image ${tag} --query digest --output tsv --subscription ${SUBSCRIPTION} (WI_CONFIG=${join(cwd, config)})`.replace(
+        ` (WI_CONFIG=${join(cwd, config)})`,
+        '',
+      ),
+    );
+    // the build runs after the Azure stack (the registry exists) and before the manifests are written
+    const order = run.calls.map((c) => c.split(' ').slice(0, 2).join(' '));
+    expect(order.indexOf('az acr')).toBeGreaterThan(order.indexOf('cdktf deploy'));
+    const manifests = readFileSync(join(cwd, 'dist', 'workload-identity.k8s.yaml'), 'utf8');
+    expect(manifests).toContain(
+      'image: wiacrdemo0001.azurecr.io/workload-id-app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    );
+    expect(manifests).not.toContain('placeholder');
+  });
+
+  it('fails when the registry reports no digest, before anything reaches the cluster', () => {
+    const { cwd, config } = buildConfig();
+    const run = runCli(['deploy', '--yes', '--config', config], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_DIGEST: 'none' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(
+      /^deploy: step 3\/7 "az acr build" failed \("az acr repository show" gave no digest for workload-id-app:\S+ \(exit 0\)\); steps 1-2 are done and left in place$/,
+    );
+    expect(run.calls.some((c) => c.startsWith('kubectl '))).toBe(false);
+  });
+
+  it('fails with --single, saying why', () => {
+    const { cwd, config } = buildConfig();
+    const run = runCli(['deploy', '--single', '--yes', '--config', config], {
+      cwd,
+      env: SECRET_VARIABLES,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'deploy: --single cannot build the program (build: app): the image must be built after the registry exists and before the manifests are applied, which one "cdktf deploy --all" cannot do; deploy without --single',
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
+  });
+});

@@ -25,6 +25,8 @@ export const DEPLOYED = {
       'https://westeurope.oic.prod-aks.azure.com/66666666-7777-8888-9999-000000000000/abc/',
     cluster_name: 'workload-id-aks',
     resource_group_name: 'workload-id-rg',
+    registry_name: 'wiacrdemo0001',
+    registry_login_server: 'wiacrdemo0001.azurecr.io',
   },
 };
 
@@ -56,6 +58,12 @@ if [ "$1 $2" = "aks show" ]; then
   aks="$STANDIN_AZ_AKS"
   [ -z "$aks" ] && aks='{"entraId":false,"localAccountsDisabled":null}'
   printf '%s\\n' "$aks"
+fi
+# az acr repository show --query digest: STANDIN_AZ_DIGEST (default: a fixed digest; "none" prints nothing)
+if [ "$1 $2 $3" = "acr repository show" ]; then
+  digest="$STANDIN_AZ_DIGEST"
+  [ -z "$digest" ] && digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+  [ "$digest" = none ] || printf '%s\\n' "$digest"
 fi
 # The permissions API: STANDIN_AZ_PERMISSIONS (default: Owner's); STANDIN_AZ_NO_GROUP fails on a resource group.
 if [ "$1" = "rest" ]; then

@@ -280,6 +280,25 @@ describe('verify command output', () => {
     expect(text.split('\n').at(-1)).toBe('2 errors, 0 warnings');
   });
 
+  it('fails when a build: app image was never built (--for-apply), even with deployed bindings', () => {
+    // GIVEN deployed bindings everywhere, but the image deploy builds still the placeholder
+    const dir = broken((f) => {
+      for (const o of f.objects) {
+        const text = JSON.stringify(o).replaceAll(
+          /placeholder-[\w-]+|https:\/\/placeholder-[\w.-]+\//g,
+          'x',
+        );
+        Object.assign(o, JSON.parse(text));
+      }
+      f.kind('Pod').spec.containers[0].image = 'placeholder.invalid/workload-id-app:not-built-yet';
+    });
+    const text = verifyText(dir, { forApply: true });
+    expect(text).toContain(
+      block('placeholders', subjectPod, 'the manifest still carries placeholder bindings'),
+    );
+    expect(text.match(/error {2}placeholders/g)).toHaveLength(1);
+  });
+
   it('fails when the Kubernetes stack applies another object than the manifests', () => {
     const dir = broken(
       (f) =>

@@ -240,7 +240,28 @@ describe('config validation', () => {
 
   it('fails when both image and sample are set', () => {
     expect(problemsOf((d) => (d.workloads[0].image = 'registry.example/app:1'))).toEqual([
-      'workloads[0].image: set exactly one of image and sample (got both)',
+      'workloads[0].image: set exactly one of image, sample and build (got 2)',
+    ]);
+  });
+
+  it('fails when build: app has no registry to build into, or runs on Windows', () => {
+    expect(
+      problemsOf((d) => {
+        delete d.workloads[0].sample;
+        d.workloads[0].build = 'app';
+      }),
+    ).toEqual([
+      'workloads[0].build: build: app needs registry: the Azure Container Registry deploy builds the program into (az acr build)',
+    ]);
+    expect(
+      problemsOf((d) => {
+        delete d.workloads[0].sample;
+        d.registry = {};
+        d.cluster.windowsNodePool = {};
+        Object.assign(d.workloads[0], { build: 'app', os: 'windows' });
+      }),
+    ).toEqual([
+      'workloads[0].build: "windows" cannot run build: app: app/Dockerfile builds a Linux image',
     ]);
   });
 

@@ -125,6 +125,25 @@ describe('WorkloadChart', () => {
     expect(objects.every((o) => o.metadata.namespace === 'default')).toBe(true);
   });
 
+  it('runs the image deploy built, pinned by digest, for build: app; a visible placeholder before', () => {
+    const data = defaultConfigData();
+    data.registry = {};
+    delete data.workloads[0].sample;
+    data.workloads[0].build = 'app';
+    const config = parseConfig(data);
+    const imageOf = (builtImages?: ReadonlyMap<string, string>) =>
+      Testing.synth(
+        new WorkloadChart(Testing.app(), 'workload-identity', {
+          config,
+          bindings: new Map([['demo', deployed]]),
+          builtImages,
+        }),
+      ).find((o) => o.kind === 'Pod').spec.containers[0].image;
+    expect(imageOf()).toBe('placeholder.invalid/workload-id-app:not-built-yet');
+    const pinned = `wiacrdemo0001.azurecr.io/workload-id-app@sha256:${'ab'.repeat(32)}`;
+    expect(imageOf(new Map([['app', pinned]]))).toBe(pinned);
+  });
+
   it('fails when a workload has no bindings', () => {
     expect(
       () => new WorkloadChart(Testing.app(), 'c', { config: loadConfig(), bindings: new Map() }),

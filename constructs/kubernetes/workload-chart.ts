@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import type { Construct } from 'constructs';
 import { BUILT_IN_NAMESPACES, MANAGED_BY, MANAGED_BY_LABEL } from '../../config/cluster-objects';
-import type { WorkloadBindings } from '../../config/outputs';
+import { PLACEHOLDER_IMAGE, type WorkloadBindings } from '../../config/outputs';
 import { SAMPLES, type Sample } from '../../config/samples';
 import type { Config } from '../../config/schema';
 import { Workload } from './workload';
@@ -16,6 +16,11 @@ export interface WorkloadChartProps {
   readonly config: Config;
   /** Values known after deploy, by workload name (outputs file, or explicit placeholders). */
   readonly bindings: ReadonlyMap<string, WorkloadBindings>;
+  /**
+   * Images deploy built, pinned by digest, by `build` name (`app` -> `<registry>.azurecr.io/workload-id-app@sha256:...`).
+   * @default - none: `build` workloads get `PLACEHOLDER_IMAGE`, which `verify --for-apply` refuses
+   */
+  readonly builtImages?: ReadonlyMap<string, string>;
 }
 
 /** The Kubernetes side of the lab: namespaces, annotated service accounts and the labelled workloads (pods or Deployments). */
@@ -56,8 +61,11 @@ export class WorkloadChart extends Chart {
       new Workload(this, `Workload-${workload.name}`, {
         name: workload.pod,
         serviceAccount: account,
-        // biome-ignore lint/style/noNonNullAssertion: the schema sets exactly one of image and sample
-        image: workload.image ?? sample!.image,
+        image:
+          workload.image ??
+          sample?.image ??
+          (workload.build && props.builtImages?.get(workload.build)) ??
+          PLACEHOLDER_IMAGE,
         vaultName: sample ? bindings.vaultName : undefined,
         runsOnce: sample?.runsOnce ?? false,
         memory: sample?.memory,

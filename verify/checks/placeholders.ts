@@ -1,4 +1,4 @@
-import { PLACEHOLDER_BINDINGS } from '../../config/outputs';
+import { PLACEHOLDER_BINDINGS, PLACEHOLDER_IMAGE } from '../../config/outputs';
 import type { CheckInput, Problem } from '../check';
 import { refOf } from '../pair-model';
 
@@ -7,7 +7,8 @@ export const title = 'no placeholder binding is left in manifests meant for kube
 export const needs = 'forApply';
 export const prevents = 'the workload signs in with a client id that does not exist';
 
-const PLACEHOLDERS = Object.values(PLACEHOLDER_BINDINGS);
+// The image of a `build` workload that deploy has not built yet is a placeholder too.
+const PLACEHOLDERS = [...Object.values(PLACEHOLDER_BINDINGS), PLACEHOLDER_IMAGE];
 
 /** No object holds a placeholder value anywhere. */
 export function run({ pair }: CheckInput): Problem[] {

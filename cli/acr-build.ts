@@ -1,0 +1,103 @@
+// deploy's build step: the project's workload program (app/) built in Azure with `az acr build` (no local Docker),
+// then pinned by the digest the registry reports.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { APP_REPOSITORY, type RegistryOutputs } from '../config/outputs';
+import { az } from './az';
+import { type ExternalCommand, formatCommand, PROJECT_ROOT, runCommand } from './run-step';
+
+/** The folder `az acr build` sends: the workload program and its Dockerfile. */
+export const APP_DIR = join(PROJECT_ROOT, 'app');
+
+/** Files of `dir` that make the image, in a stable order (dependencies and build output left out, as .dockerignore). */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => !['node_modules', 'dist', 'build', '.git'].includes(name))
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      return statSync(path).isDirectory() ? sourceFiles(path) : [path];
+    });
+}
+
+/**
+ * The tag of this build: the program's version and a hash of its sources, so that the same sources give the same
+ * tag, and the digest read after the build is the image of these sources.
+ */
+export function appImageTag(dir = APP_DIR): string {
+  const hash = createHash('sha256');
+  for (const file of sourceFiles(dir))
+    hash.update(relative(dir, file)).update('\0').update(readFileSync(file));
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return `${version ?? '0.0.0'}-${hash.digest('hex').slice(0, 12)}`;
+}
+
+/** `az acr build --registry <name> --image workload-id-app:<tag> --file app/Dockerfile app/`. */
+export function acrBuildCommand(
+  registry: RegistryOutputs,
+  tag: string,
+  subscription: string,
+): ExternalCommand {
+  return az(subscription, [
+    'acr',
+    'build',
+    '--registry',
+    registry.registryName,
+    '--image',
+    `${APP_REPOSITORY}:${tag}`,
+    '--file',
+    join(APP_DIR, 'Dockerfile'),
+    APP_DIR,
+  ]);
+}
+
+/** `az acr repository show ... --query digest`: the digest the registry holds for the tag just pushed. */
+export function digestCommand(
+  registry: RegistryOutputs,
+  tag: string,
+  subscription: string,
+): ExternalCommand {
+  return az(subscription, [
+    'acr',
+    'repository',
+    'show',
+    '--name',
+    registry.registryName,
+    '--image',
+    `${APP_REPOSITORY}:${tag}`,
+    '--query',
+    'digest',
+    '--output',
+    'tsv',
+  ]);
+}
+
+/**
+ * Build the program into the registry and return its reference pinned by digest:
+ * `<login server>/workload-id-app@sha256:<hex>`. Throws naming the command that failed.
+ */
+export async function buildApp(
+  registry: RegistryOutputs,
+  subscription: string,
+  print: (line: string) => void,
+): Promise<string> {
+  const tag = appImageTag();
+  const build = acrBuildCommand(registry, tag, subscription);
+  print(formatCommand(build));
+  const built = await runCommand(build);
+  if (built.code !== 0) throw new Error(`"az acr build" failed (exit ${built.code})`);
+  const show = digestCommand(registry, tag, subscription);
+  print(formatCommand(show));
+  const { code, stdout } = await runCommand(show, { capture: true, showErrors: true });
+  const digest = stdout.trim();
+  if (code !== 0 || !/^sha256:[0-9a-f]{64}$/.test(digest))
+    throw new Error(
+      `"az acr repository show" gave no digest for ${APP_REPOSITORY}:${tag} (exit ${code}${digest ? `, printed ${JSON.stringify(digest.slice(0, 80))}` : ''})`,
+    );
+  const image = `${registry.loginServer}/${APP_REPOSITORY}@${digest}`;
+  print(`az acr build: ${image} (the manifests pin this digest)`);
+  return image;
+}
