@@ -1,9 +1,11 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { storeFileIn } from '../local-cloud/cloud-store';
+import { RBAC_PROPAGATION_SECONDS, storeFileIn } from '../local-cloud/cloud-store';
 import { applyLab, type Lab, type LabFiles, startLab, synthLab } from '../local-cloud/lab';
+import { localMilliseconds } from '../local-cloud/terraform/time-scale';
 import { tempDir } from './helpers';
 
 // End to end: the synthesized files deployed with the real Terraform, the local cloud, and the real workload
@@ -308,6 +310,9 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
           .find((o) => o.kind === 'Pod')
           .spec.containers[0].env.find((e: any) => e.name === 'SECRET_NAME').value = 'missing'),
     });
+    // The vault-scoped assignment is new: like Azure, the vault honours it only once it has propagated (a run-once
+    // program started earlier gets 403, as the test before shows for another reason).
+    await sleep(localMilliseconds(RBAC_PROPAGATION_SECONDS) + 100);
     const { code, logs } = await runOnce(files);
     expect(code).toBe(1);
     expect(logs).toMatch(/Failed to read secret "missing": .*SecretNotFound/);
