@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { configPath, loadConfig } from '../config/load-config';
 import {
   AZURE_STACK_NAME,
+  BOTH_STACKS,
   type ClusterOutputs,
   DEFAULT_OUTPUTS_FILE,
   readClusterOutputs,
@@ -39,7 +40,7 @@ export interface DeployOptions {
   readonly outputs?: string;
   /** Print the steps and their commands, run nothing. */
   readonly dryRun?: boolean;
-  /** Both stacks with one `cdktf deploy --all`: Terraform applies the manifests too. */
+  /** Both stacks with one `cdktf deploy workload-identity workload-identity-k8s`: Terraform applies the manifests too. */
   readonly single?: boolean;
   /** Do not ask before deploying. */
   readonly yes?: boolean;
@@ -84,7 +85,7 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
   let builtImages: ReadonlyMap<string, string> | undefined;
   if (options.single && builds.length > 0)
     throw new CommandError(
-      `deploy: --single cannot build the program (build: ${builds.join(', ')}): the image must be built after the registry exists and before the manifests are applied, which one "cdktf deploy --all" cannot do; deploy without --single`,
+      `deploy: --single cannot build the program (build: ${builds.join(', ')}): the image must be built after the registry exists and before the manifests are applied, which one "cdktf deploy workload-identity workload-identity-k8s" cannot do; deploy without --single`,
     );
   if (options.single) {
     return [
@@ -112,9 +113,9 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
         },
       },
       {
-        title: 'cdktf deploy --all',
+        title: `cdktf deploy ${BOTH_STACKS.join(' ')}`,
         command: cdktfCommand(
-          ['deploy', '--all', '--auto-approve', '--outputs-file', outputs],
+          ['deploy', ...BOTH_STACKS, '--auto-approve', '--outputs-file', outputs],
           cdktfConfig,
           subscription,
         ),
@@ -250,7 +251,7 @@ export function deployCommand(): Command {
     .option('--dry-run', 'print the steps and their commands without running them')
     .option(
       '--single',
-      'deploy both stacks with one "cdktf deploy --all": Terraform applies the manifests too (no kubectl)',
+      'deploy both stacks with one "cdktf deploy workload-identity workload-identity-k8s": Terraform applies the manifests too (no kubectl)',
     )
     .option('-y, --yes', 'do not ask for confirmation')
     .addHelpText(

@@ -7,6 +7,7 @@ import type { KubeObject } from '../config/kubernetes-object';
 import { loadConfig } from '../config/load-config';
 import {
   AZURE_STACK_NAME,
+  BOTH_STACKS,
   DEFAULT_OUTPUTS_FILE,
   PLACEHOLDER_BINDINGS,
   readClusterOutputs,
@@ -24,7 +25,7 @@ export interface DestroyOptions {
   /** The outputs file of the deploy, to bind the manifests to delete. @default - `$WI_OUTPUTS` or `outputs.json` */
   readonly outputs?: string;
   readonly dryRun?: boolean;
-  /** The deploy was `deploy --single`: destroy both stacks with one `cdktf destroy --all`. */
+  /** The deploy was `deploy --single`: destroy both stacks with one `cdktf destroy workload-identity workload-identity-k8s`. */
   readonly single?: boolean;
   /** Do not ask before destroying. */
   readonly yes?: boolean;
@@ -72,8 +73,12 @@ export async function destroySteps(
   if (options.single)
     return [
       {
-        title: 'cdktf destroy --all',
-        command: cdktfCommand(['destroy', '--all', '--auto-approve'], cdktfConfig, subscription),
+        title: `cdktf destroy ${BOTH_STACKS.join(' ')}`,
+        command: cdktfCommand(
+          ['destroy', ...BOTH_STACKS, '--auto-approve'],
+          cdktfConfig,
+          subscription,
+        ),
       },
     ];
   const outputs = resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
@@ -188,7 +193,7 @@ export function destroyCommand(): Command {
     .option('--dry-run', 'print the steps and their commands without running them')
     .option(
       '--single',
-      'the deploy was "deploy --single": destroy both stacks with one "cdktf destroy --all"',
+      'the deploy was "deploy --single": destroy both stacks with one "cdktf destroy workload-identity workload-identity-k8s"',
     )
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .addHelpText(

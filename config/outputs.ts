@@ -9,6 +9,11 @@ export const AZURE_STACK_NAME = 'workload-identity';
 
 /** Name of the cdktf stack that applies the Kubernetes side through Terraform (the one-command path). */
 export const KUBERNETES_STACK_NAME = 'workload-identity-k8s';
+/**
+ * Both stacks, named: cdktf 0.21 has no `--all`, and refuses a deploy of several stacks that names none ("Found more
+ * than one stack"). It orders them by their dependency, the Azure stack first.
+ */
+export const BOTH_STACKS = [AZURE_STACK_NAME, KUBERNETES_STACK_NAME] as const;
 
 /** The Azure stack's output that names the AKS cluster (for `az aks get-credentials`). */
 export const CLUSTER_NAME_OUTPUT = 'cluster_name';

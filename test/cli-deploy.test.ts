@@ -181,7 +181,7 @@ describe('deploy', () => {
     expect(run.calls).toEqual(['az account show --output json', PERMISSIONS]);
   });
 
-  it('deploys both stacks with one cdktf deploy --all with --single, after verifying the Kubernetes stack', () => {
+  it('deploys both stacks with one cdktf deploy workload-identity workload-identity-k8s with --single, after verifying the Kubernetes stack', () => {
     const cwd = tempDir();
     const run = runCli(['deploy', '--single', '--yes'], { cwd, env: SECRET_VARIABLES });
     expect(run.stderr).toBe('');
@@ -189,7 +189,7 @@ describe('deploy', () => {
     expect(run.calls).toEqual([
       'az account show --output json',
       PERMISSIONS,
-      `cdktf deploy --all --auto-approve --outputs-file ${join(cwd, 'outputs.json')} (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
+      `cdktf deploy workload-identity workload-identity-k8s --auto-approve --outputs-file ${join(cwd, 'outputs.json')} (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
     ]);
     expect(run.stdout).toContain('deploy: 3 steps, both stacks with one cdktf deploy');
     expect(run.stdout).toContain('cdktf.out/stacks/workload-identity-k8s/cdk.tf.json');
@@ -466,7 +466,7 @@ describe('deploy --single with an existing cluster', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("signs in through kubelogin (exec, with az's login)");
-    expect(run.calls.at(-1)).toMatch(/^cdktf deploy --all /);
+    expect(run.calls.at(-1)).toMatch(/^cdktf deploy workload-identity workload-identity-k8s /);
   });
 
   it('deploys with the client certificate when the cluster has local accounts', () => {
@@ -544,7 +544,7 @@ describe('deploy with build: app', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe(
-      'deploy: --single cannot build the program (build: app): the image must be built after the registry exists and before the manifests are applied, which one "cdktf deploy --all" cannot do; deploy without --single',
+      'deploy: --single cannot build the program (build: app): the image must be built after the registry exists and before the manifests are applied, which one "cdktf deploy workload-identity workload-identity-k8s" cannot do; deploy without --single',
     );
     expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
   });

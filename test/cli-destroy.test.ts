@@ -110,12 +110,12 @@ describe('destroy', () => {
     expect(run.calls).toEqual([]);
   });
 
-  it('destroys both stacks with one cdktf destroy --all with --single, and says when it fails', () => {
+  it('destroys both stacks with one cdktf destroy workload-identity workload-identity-k8s with --single, and says when it fails', () => {
     const run = runCli(['destroy', '--single', '--yes'], { env: SECRET_VARIABLES });
     expect(run.status).toBe(0);
     expect(run.calls).toEqual([
       'az account show --output json',
-      `cdktf destroy --all --auto-approve (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
+      `cdktf destroy workload-identity workload-identity-k8s --auto-approve (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
     ]);
     expect(run.stdout).toContain(
       'destroy: Key Vault (its generated name is in the outputs file of the deploy) is not purged',
@@ -125,7 +125,7 @@ describe('destroy', () => {
     });
     expect(failed.status).toBe(1);
     expect(failed.stderr.trim().split('\n').at(-1)).toBe(
-      'destroy: step 1/1 "cdktf destroy --all" failed (exit 1); no step before it was done',
+      'destroy: step 1/1 "cdktf destroy workload-identity workload-identity-k8s" failed (exit 1); no step before it was done',
     );
   });
 });

@@ -40,10 +40,17 @@ const SCRIPTS: Record<StandIn, string> = {
   cdktf: `
 out=""
 prev=""
+stacks=0
 for arg in "$@"; do
   [ "$prev" = "--outputs-file" ] && out="$arg"
+  case "$arg" in -*) ;; *) [ "$prev" != "--outputs-file" ] && [ "$arg" != "$1" ] && stacks=$((stacks + 1)) ;; esac
   prev="$arg"
 done
+# As cdktf 0.21 does (it has no --all): a deploy or destroy of an app with two stacks must name them.
+if { [ "$1" = deploy ] || [ "$1" = destroy ]; } && [ "$stacks" = 0 ]; then
+  echo "Error: Usage Error: Found more than one stack, please specify a target stack. Run cdktf $1 <stack> with one of these stacks: workload-identity, workload-identity-k8s" >&2
+  exit 1
+fi
 [ -n "$out" ] && [ -z "$STANDIN_NO_OUTPUTS" ] && printf '%s' '${JSON.stringify(DEPLOYED)}' > "$out"
 `,
   terraform: '',
