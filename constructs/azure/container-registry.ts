@@ -1,6 +1,6 @@
 import { ContainerRegistry as ContainerRegistryResource } from '@cdktf/provider-azurerm/lib/container-registry';
 import type { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-azurerm-client-config';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import type { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import {
@@ -9,7 +9,7 @@ import {
   GENERATED_REGISTRY_NAME_PREFIX,
 } from '../../config/container-registry';
 import type { Cluster } from './cluster';
-import { ACR_PULL_ROLE, type ImageRegistry } from './image-registry';
+import { grantAcrPull, type ImageRegistry } from './image-registry';
 import type { ResourceGroupReference } from './resource-group-reference';
 
 /** Properties of a `ContainerRegistry`. */
@@ -65,11 +65,6 @@ export class ContainerRegistry extends Construct implements ImageRegistry {
   }
 
   grantPull(cluster: Cluster): RoleAssignment {
-    return new RoleAssignment(this, `AcrPull-${cluster.clusterName}`, {
-      scope: this.resource.id,
-      roleDefinitionName: ACR_PULL_ROLE,
-      principalId: cluster.kubeletObjectId,
-      principalType: 'ServicePrincipal',
-    });
+    return grantAcrPull(this, this.resource.id, cluster);
   }
 }

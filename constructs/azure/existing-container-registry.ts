@@ -1,8 +1,8 @@
 import { DataAzurermContainerRegistry } from '@cdktf/provider-azurerm/lib/data-azurerm-container-registry';
-import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
+import type { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { Construct } from 'constructs';
 import type { Cluster } from './cluster';
-import { ACR_PULL_ROLE, type ImageRegistry } from './image-registry';
+import { grantAcrPull, type ImageRegistry } from './image-registry';
 import type { ResourceGroupReference } from './resource-group-reference';
 
 /** Properties of an `ExistingContainerRegistry`. */
@@ -31,11 +31,6 @@ export class ExistingContainerRegistry extends Construct implements ImageRegistr
   }
 
   grantPull(cluster: Cluster): RoleAssignment {
-    return new RoleAssignment(this, `AcrPull-${cluster.clusterName}`, {
-      scope: this.resource.id,
-      roleDefinitionName: ACR_PULL_ROLE,
-      principalId: cluster.kubeletObjectId,
-      principalType: 'ServicePrincipal',
-    });
+    return grantAcrPull(this, this.resource.id, cluster);
   }
 }
