@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config';
 import {
@@ -70,10 +70,10 @@ export function synthBoth(options: SynthOptions = {}): SynthResult {
 
 /** Move every file under `from` to the same place under `to`; each rename replaces one file whole. */
 function publish(from: string, to: string): void {
-  for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const source = join(entry.parentPath, entry.name);
-    const target = join(to, relative(from, source));
+  for (const path of readdirSync(from, { recursive: true, encoding: 'utf8' })) {
+    const source = join(from, path);
+    if (!statSync(source).isFile()) continue;
+    const target = join(to, path);
     mkdirSync(dirname(target), { recursive: true });
     renameSync(source, target);
   }
