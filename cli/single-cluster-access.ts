@@ -1,7 +1,8 @@
 // `deploy --single` applies the manifests through Terraform's kubernetes provider, which signs in with the kube config
 // the azurerm data source reads. An existing cluster with Entra ID integration has no client certificate in it.
+
+import { KUBELOGIN } from '../config/aks';
 import type { Config } from '../config/schema';
-import { KUBELOGIN } from '../constructs/stacks/kubernetes-stack';
 import { az } from './az';
 import {
   CommandError,

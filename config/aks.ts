@@ -23,3 +23,18 @@ export function windows2022VersionProblem(kubernetesVersion: string): string | u
     return `Kubernetes ${kubernetesVersion} has no Windows Server 2022 nodes (AKS supports them up to 1.${WINDOWS_2022_LAST_KUBERNETES_MINOR}), and azurerm 4.55 offers no newer Windows node image: pin kubernetesVersion to 1.${WINDOWS_2022_LAST_KUBERNETES_MINOR} or lower, or drop windowsNodePool`;
   return undefined;
 }
+
+/** The program that gets an Entra token for a cluster with Entra ID integration (`az aks install-cli` installs it). */
+export const KUBELOGIN = 'kubelogin';
+/**
+ * `kubelogin get-token` with the Azure CLI's login, for the AKS Entra server application (a fixed id, the same in
+ * every tenant).
+ * @see https://azure.github.io/kubelogin/concepts/login-modes/azurecli.html
+ */
+export const KUBELOGIN_ARGS = [
+  'get-token',
+  '--login',
+  'azurecli',
+  '--server-id',
+  '6dae42f8-4368-4678-94ff-3960e28e3630',
+];

@@ -100,6 +100,25 @@ describe('layers', () => {
     );
   });
 
+  it('starts the command line without cdktf or cdk8s: only the commands that synthesize load them', () => {
+    // GIVEN every module cli/main.ts loads before it parses the command line
+    const seen = new Set<string>();
+    const visit = (module: string) => {
+      const file = `${module.replace(/\.ts$/, '')}.ts`;
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const target of loadTimeImports(file)) visit(target);
+    };
+    visit(join(ROOT, 'cli', 'main.ts'));
+    // THEN none imports a framework package (`--help` and `logs` would pay for it: 0.17 s and 80 MB, not 0.10 s, 56 MB)
+    const frameworks = [...seen].filter((file) =>
+      /from '(cdktf|cdk8s|cdk8s-plus-28|constructs|@cdktf\/[^']+)'/.test(
+        readFileSync(file, 'utf8'),
+      ),
+    );
+    expect(frameworks.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+
   it('fails when a building block imports a stack', () => {
     // GIVEN a construct that imports upwards, as kubernetes-stack.ts -> manifests -> constructs once did
     const layer = layerOf(join(ROOT, 'constructs/kubernetes/workload.ts'))!;

@@ -5,6 +5,7 @@ import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
 import { conditional, Fn, LocalBackend, Op, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
+import { KUBELOGIN, KUBELOGIN_ARGS } from '../../config/aks';
 import { type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
 import {
   CLUSTER_NAME_OUTPUT,
@@ -15,21 +16,6 @@ import {
 import type { Config } from '../../config/schema';
 import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
 import type { AzureStack } from './azure-stack';
-
-/** The program that gets an Entra token for a cluster with Entra ID integration (`az aks install-cli` installs it). */
-export const KUBELOGIN = 'kubelogin';
-/**
- * `kubelogin get-token` with the Azure CLI's login, for the AKS Entra server application (a fixed id, the same in
- * every tenant).
- * @see https://azure.github.io/kubelogin/concepts/login-modes/azurecli.html
- */
-export const KUBELOGIN_ARGS = [
-  'get-token',
-  '--login',
-  'azurecli',
-  '--server-id',
-  '6dae42f8-4368-4678-94ff-3960e28e3630',
-];
 
 /** Properties of a `KubernetesStack`. */
 export interface KubernetesStackProps {
