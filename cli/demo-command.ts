@@ -27,7 +27,14 @@ async function step<T>(
 ): Promise<T> {
   process.stdout.write(`[${index}/${total}] ${title} ... `);
   const started = performance.now();
-  const result = await work();
+  let result: T;
+  try {
+    result = await work();
+  } catch (err) {
+    // The step's line ends before the error's lines start.
+    console.log('failed');
+    throw err;
+  }
   console.log(`${((performance.now() - started) / 1000).toFixed(1)}s`);
   return result;
 }
@@ -65,7 +72,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       return SIGNAL_EXIT_CODES[name];
     }
     if (!(err instanceof TerraformFailed)) throw err;
-    console.log('failed');
     for (const line of err.lines) console.error(line.replace(/^/gm, '      '));
     return 1;
   } finally {

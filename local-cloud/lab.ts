@@ -12,6 +12,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  statSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -319,6 +320,10 @@ export async function startLab(
  * overwriting this one's state and outputs. A lock left by a process that died is taken over.
  */
 export function lockWorkDir(workDir: string): () => void {
+  if (existsSync(workDir) && !statSync(workDir).isDirectory())
+    throw new Error(
+      `work directory ${workDir} is not a directory: give --work-dir a folder (it is created when missing)`,
+    );
   mkdirSync(workDir, { recursive: true });
   const lock = join(workDir, 'run.lock');
   for (let attempt = 0; attempt < 2; attempt += 1) {

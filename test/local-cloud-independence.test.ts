@@ -37,6 +37,14 @@ describe('a demo holds its work directory', () => {
     lockWorkDir(dir)();
   });
 
+  it('fails when the work directory is a file, naming it and the option', () => {
+    const file = join(tempDir('wi-demo-lock-'), 'a-file');
+    writeFileSync(file, '');
+    expect(() => lockWorkDir(file)).toThrow(
+      `work directory ${file} is not a directory: give --work-dir a folder (it is created when missing)`,
+    );
+  });
+
   it('takes over a lock left by a demo that died', () => {
     const dir = tempDir('wi-demo-lock-');
     // No process has this pid (above the kernel's pid_max).
