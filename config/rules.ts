@@ -104,3 +104,58 @@ export const imageReference: NameRule = {
   description:
     'a container image reference such as "myregistry.azurecr.io/app:1.0" (lowercase repository, no spaces)',
 };
+
+/**
+ * Storage account name (globally unique, part of `<name>.blob.core.windows.net`).
+ * @see hashicorp/terraform-provider-azurerm v4.55.0 internal/services/storage/validate/storage_account_name.go:14
+ */
+export const storageAccountName: NameRule = {
+  test: matches(/^[a-z0-9]+$/, 3, 24),
+  description: 'a storage account name: 3-24 lowercase letters and digits',
+};
+
+/**
+ * Blob container name: Azure's rule, stricter than azurerm's own check (which lets `--` and a trailing `-` through).
+ * @see https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#container-names
+ * @see hashicorp/terraform-provider-azurerm v4.55.0 internal/services/storage/validate/storage_container.go:18
+ */
+export const storageContainerName: NameRule = {
+  test: (v) => matches(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 3, 63)(v) && !v.includes('--'),
+  description:
+    'a blob container name: 3-63 lowercase letters, digits and "-", starting and ending with a letter or digit, no "--"',
+};
+
+/**
+ * The start of a blob name that holds Terraform state: Azure allows 1-1024 characters in a blob name; this keeps to
+ * characters that need no URL escaping, and `/` only between segments (a virtual folder, as `prod/`).
+ * @see https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#blob-names
+ */
+export const blobKeyPrefix: NameRule = {
+  test: (v) => v === '' || matches(/^([A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]*$/, 1, 900)(v),
+  description:
+    'a blob name prefix such as "prod/": letters, digits, "_", "-", "." and "/" between segments, at most 900 characters, not starting with "/"',
+};
+
+/**
+ * GitHub repository `owner/name`: an owner of 1-39 letters, digits and single hyphens, a name of 1-100 letters,
+ * digits, "_", "-" and ".".
+ * @see https://docs.github.com/en/repositories/creating-and-managing-repositories/creating-a-new-repository
+ */
+export const githubRepository: NameRule = {
+  test: (v) =>
+    matches(/^[A-Za-z0-9](-?[A-Za-z0-9])*\/[A-Za-z0-9_.-]+$/, 3, 140)(v) &&
+    v.split('/')[0].length <= 39 &&
+    v.split('/')[1].length <= 100 &&
+    !['.', '..'].includes(v.split('/')[1]),
+  description: 'a GitHub repository "owner/name" such as "contoso/platform"',
+};
+
+/**
+ * GitHub Actions environment name, as it appears in the OIDC subject `repo:<owner>/<repo>:environment:<name>`:
+ * 1-255 characters; `:` would make the subject ambiguous, and Entra compares subjects exactly.
+ * @see https://docs.github.com/en/actions/reference/workflows-and-actions/deployments-and-environments
+ */
+export const githubEnvironment: NameRule = {
+  test: matches(/^[A-Za-z0-9_.-]+$/, 1, 255),
+  description: 'a GitHub environment name: 1-255 letters, digits, "_", "-" and "."',
+};

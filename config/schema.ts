@@ -6,6 +6,7 @@ import { WORKLOAD_KINDS } from './kubernetes-object';
 import * as rules from './rules';
 import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY, type NameRule } from './rules';
 import { SAMPLES, type Sample, type SampleName } from './samples';
+import { DeployerSchema, StateSchema } from './state';
 import { workloadName } from './terraform-names';
 
 const named = (rule: NameRule) =>
@@ -136,6 +137,10 @@ export const ConfigSchema = z
     /** An Azure Container Registry the cluster pulls from (AcrPull for its kubelet identity). @default - none */
     registry: RegistrySchema.optional(),
     workloads: z.array(WorkloadSchema).min(1),
+    /** Remote state in Azure Storage (the azurerm backend), for a team. @default - a local state file per stack */
+    state: StateSchema.optional(),
+    /** The CI identity `workload-id bootstrap` creates (federated credential, no secret). @default - none */
+    deployer: DeployerSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const duplicates = (path: (string | number)[], keys: string[], what: string) => {

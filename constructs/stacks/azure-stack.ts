@@ -7,7 +7,7 @@ import {
 } from '@cdktf/provider-azurerm/lib/provider';
 import { ResourceGroup } from '@cdktf/provider-azurerm/lib/resource-group';
 import { TimeProvider } from '@cdktf/provider-time/lib/provider';
-import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { type TerraformBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import {
   CLUSTER_NAME_OUTPUT,
@@ -32,6 +32,7 @@ import { KeyVault } from '../azure/key-vault';
 import type { ResourceGroupReference } from '../azure/resource-group-reference';
 import type { SecretVault } from '../azure/secret-vault';
 import { WorkloadIdentity } from '../azure/workload-identity';
+import { stateBackend } from './state-backend';
 
 /** Properties of an `AzureStack`. */
 export interface AzureStackProps {
@@ -81,15 +82,14 @@ export class AzureStack extends TerraformStack {
   /** The registry the cluster pulls from, new or existing, when the config has one. */
   readonly registry?: ImageRegistry;
   /** Where this stack keeps its state; other stacks read its outputs through it. */
-  readonly backend: LocalBackend;
+  readonly backend: TerraformBackend;
   private readonly identities = new Map<string, FederatedIdentity>();
   private readonly newIdentity: (workload: WorkloadConfig) => FederatedIdentity;
 
   constructor(scope: Construct, id: string, props: AzureStackProps) {
     super(scope, id);
     const { config } = props;
-    // Relative to the stack's working directory (cdktf.out/stacks/<id>): state stays in the project, no machine path in the JSON.
-    this.backend = new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    this.backend = stateBackend(this, config.state);
     // value_wo needs Terraform 1.11.
     this.addOverride('terraform.required_version', '>= 1.11.0');
     new AzurermProvider(this, 'azurerm', { features: [FEATURES] });

@@ -3,7 +3,7 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
-import { conditional, Fn, LocalBackend, Op, TerraformStack, Token } from 'cdktf';
+import { conditional, Fn, Op, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KUBELOGIN, KUBELOGIN_ARGS } from '../../config/aks';
 import { type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
@@ -16,6 +16,7 @@ import {
 import type { Config } from '../../config/schema';
 import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
 import type { AzureStack } from './azure-stack';
+import { stateBackend } from './state-backend';
 
 /** Properties of a `KubernetesStack`. */
 export interface KubernetesStackProps {
@@ -44,7 +45,7 @@ export class KubernetesStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: KubernetesStackProps) {
     super(scope, id);
     const { config, azureStack } = props;
-    new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    stateBackend(this, config.state);
     this.addDependency(azureStack);
 
     // The Azure stack's outputs, read from its state: the same contract as the outputs file of the two-step path.
