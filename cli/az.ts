@@ -7,3 +7,11 @@ import type { ExternalCommand } from './run-step';
 export function az(subscription: string, args: readonly string[]): ExternalCommand {
   return { program: 'az', args: [...args, '--subscription', subscription] };
 }
+
+/**
+ * The exit code of `az` when Azure answers 404 (`ResourceNotFound`, `ResourceGroupNotFound`); other failures exit 1.
+ *
+ * azure-cli maps a 404 to `ResourceNotFoundError` and that error to exit code 3 (Azure/azure-cli,
+ * src/azure-cli-core/azure/cli/core/util.py: `get_error_type_by_status_code`, `handle_exception`).
+ */
+export const AZ_NOT_FOUND_EXIT_CODE = 3;

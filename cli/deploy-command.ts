@@ -7,7 +7,6 @@ import {
   BOTH_STACKS,
   type ClusterOutputs,
   DEFAULT_OUTPUTS_FILE,
-  readClusterOutputs,
   readRegistryOutputs,
 } from '../config/outputs';
 import type { Config } from '../config/schema';
@@ -20,7 +19,7 @@ import {
   ROLE_ASSIGNMENTS_WRITE,
   requireRoleAssignmentRights,
 } from './deployer-rights';
-import { getCredentials, kubeTargetOf } from './kubectl';
+import { getCredentials, kubeTargetOf, targetCluster } from './kubectl';
 import { preflight } from './preflight';
 import {
   CommandError,
@@ -123,10 +122,8 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
     ];
   }
 
-  const cluster = (): ClusterOutputs =>
-    options.dryRun && !existsSync(outputs)
-      ? { clusterName: config.cluster.name, resourceGroupName: config.resourceGroup }
-      : readClusterOutputs(outputs);
+  // Read when the step starts: cdktf deploy has just written the outputs, which must name the config's cluster.
+  const cluster = (): ClusterOutputs => targetCluster('', config, outputs, subscription);
   return [
     {
       title: 'check',

@@ -10,14 +10,15 @@ import {
   BOTH_STACKS,
   DEFAULT_OUTPUTS_FILE,
   PLACEHOLDER_BINDINGS,
-  readClusterOutputs,
   readOutputs,
 } from '../config/outputs';
 import type { Config } from '../config/schema';
+import { AZ_NOT_FOUND_EXIT_CODE } from './az';
 import { cdktfCommand, configForCdktf } from './deploy-command';
-import { getCredentials, type KubeTarget, kubectl, kubeTargetOf } from './kubectl';
+import { getCredentials, type KubeTarget, kubectl, kubeTargetOf, targetCluster } from './kubectl';
 import { preflight } from './preflight';
-import { type ExternalCommand, runSteps, type Step } from './run-step';
+import { type ExternalCommand, formatCommand, runCommand, runSteps, type Step } from './run-step';
+import { aksAuthenticationCommand } from './single-cluster-access';
 
 /** Options of the `destroy` command. */
 export interface DestroyOptions {
@@ -82,26 +83,46 @@ export async function destroySteps(
       },
     ];
   const outputs = resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
-  const cluster = existsSync(outputs)
-    ? readClusterOutputs(outputs)
-    : {
-        clusterName: config.cluster.name,
-        resourceGroupName: config.cluster.resourceGroup ?? config.resourceGroup,
-      };
+  const cluster = targetCluster('destroy', config, outputs, subscription);
   const target = kubeTargetOf(cluster, kubeconfig);
   const objects = await chartObjects(config);
   // Workloads first, their service accounts next, the namespaces last.
   const order = (o: KubeObject) =>
     o.kind === 'Namespace' ? 2 : o.kind === 'ServiceAccount' ? 1 : 0;
   const deletions = [...objects].sort((a, b) => order(a) - order(b));
+  // After a failed first deploy (quota, a VM size the region lacks) there is no cluster: nothing to delete in it,
+  // and the Azure stack (group, vault, identities) must go all the same.
+  let missing: string | undefined;
+  const show = aksAuthenticationCommand(config, subscription);
+  const skip = () => missing;
   return [
+    {
+      title: 'az aks show',
+      describe: `${formatCommand(show).slice(2)}: whether the cluster exists (when it does not, the Kubernetes steps are skipped)`,
+      run: async () => {
+        const { code } = await runCommand(show, { capture: true, showErrors: true });
+        // The Azure CLI exits with 3 on a 404 (ResourceNotFound, ResourceGroupNotFound) and with 1 on other errors.
+        if (code === AZ_NOT_FOUND_EXIT_CODE)
+          missing = `cluster ${cluster.clusterName} does not exist in resource group ${cluster.resourceGroupName} of subscription ${subscription} (az aks show: not found): nothing to delete in it`;
+        else if (code !== 0)
+          throw new Error(
+            `"az aks show" failed (exit ${code}): cannot tell whether cluster ${cluster.clusterName} exists`,
+          );
+        if (missing)
+          console.log(
+            `destroy: ${missing}; the Kubernetes steps are skipped, the Azure stack is destroyed`,
+          );
+      },
+    },
     {
       title: 'az aks get-credentials',
       command: getCredentials(cluster, subscription, target),
+      skip,
     },
     ...deletions.map((object) => ({
       title: `kubectl delete ${object.kind.toLowerCase()} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`,
       command: deleteCommand(target, object),
+      skip,
     })),
     // The Kubernetes stack depends on the Azure stack; on this path it was never deployed, so cdktf may leave it out.
     {

@@ -104,6 +104,8 @@ export interface Step {
   readonly run?: () => void | Promise<void>;
   /** What `run` does, for `--dry-run`. */
   readonly describe?: string;
+  /** Why the step is not needed this time (called when it would start), or undefined to run it. */
+  readonly skip?: () => string | undefined;
 }
 
 /** Options of `runSteps`. */
@@ -129,6 +131,11 @@ export async function runSteps(steps: readonly Step[], options: RunStepsOptions)
   const total = steps.length;
   for (const [index, step] of steps.entries()) {
     const label = `[${index + 1}/${total}] ${step.title}`;
+    const skipped = options.dryRun ? undefined : step.skip?.();
+    if (skipped !== undefined) {
+      print(`${label}: skipped: ${skipped}`);
+      continue;
+    }
     let command: ExternalCommand | undefined;
     try {
       command = typeof step.command === 'function' ? step.command() : step.command;

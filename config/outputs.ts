@@ -1,7 +1,14 @@
 import { existsSync } from 'node:fs';
 import { echo } from './echo';
 import { readTextFile } from './read-file';
-import { GUID_PATTERN, keyVaultName } from './rules';
+import {
+  aksClusterName,
+  GUID_PATTERN,
+  guid,
+  keyVaultName,
+  type NameRule,
+  resourceGroupName,
+} from './rules';
 import type { Config, WorkloadConfig } from './schema';
 
 /** Name of the cdktf stack that holds the Azure side. */
@@ -27,6 +34,8 @@ export const APP_REPOSITORY = 'workload-id-app';
 export const PLACEHOLDER_IMAGE = `placeholder.invalid/${APP_REPOSITORY}:not-built-yet`;
 /** The Azure stack's output that names the resource group of the cluster. */
 export const RESOURCE_GROUP_OUTPUT = 'resource_group_name';
+/** The Azure stack's output with the subscription the cluster was deployed in (the default provider's). */
+export const SUBSCRIPTION_OUTPUT = 'subscription_id';
 
 /** Where `cdktf deploy --outputs-file` writes by default; `WI_OUTPUTS` selects another file. */
 export const DEFAULT_OUTPUTS_FILE = 'outputs.json';
@@ -147,20 +156,33 @@ export function readOutputs(file: string, config: Config): ReadonlyMap<string, W
 export interface ClusterOutputs {
   readonly clusterName: string;
   readonly resourceGroupName: string;
+  /** The subscription the Azure stack was deployed in. */
+  readonly subscriptionId: string;
 }
 
-/** Read the cluster's name and resource group from the outputs file; throws `OutputsError` when one is missing. */
+/**
+ * Read the cluster's name, resource group and subscription from the outputs file, each checked as an Azure name
+ * before it can reach a command line; throws `OutputsError` naming the output that is missing or malformed.
+ */
 export function readClusterOutputs(file: string): ClusterOutputs {
   const outputs = readStackOutputs(file);
-  const read = (name: string) => {
+  const read = (name: string, rule: NameRule) => {
     const value = outputs[name];
     if (typeof value !== 'string' || value === '')
       throw new OutputsError(
         `outputs file ${file}: output "${name}" is ${value === undefined ? 'missing' : echo(value)} (was the stack deployed with this version?)`,
       );
+    if (!rule.test(value))
+      throw new OutputsError(
+        `outputs file ${file}: output "${name}" is ${echo(value)}, which must be ${rule.description}`,
+      );
     return value;
   };
-  return { clusterName: read(CLUSTER_NAME_OUTPUT), resourceGroupName: read(RESOURCE_GROUP_OUTPUT) };
+  return {
+    clusterName: read(CLUSTER_NAME_OUTPUT, aksClusterName),
+    resourceGroupName: read(RESOURCE_GROUP_OUTPUT, resourceGroupName),
+    subscriptionId: read(SUBSCRIPTION_OUTPUT, guid),
+  };
 }
 
 // The outputs of hundreds of workloads stay well under this; a larger file is refused before it is parsed.

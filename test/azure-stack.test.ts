@@ -121,6 +121,7 @@ describe('AzureStack', () => {
       'demo_vault_name',
       'demo_vault_url',
       'resource_group_name',
+      'subscription_id',
     ]);
   });
 
@@ -143,6 +144,7 @@ describe('AzureStack', () => {
       demo_vault_url: `\${${vault}.vault_uri}`,
       demo_oidc_issuer_url: `\${${cluster}.oidc_issuer_url}`,
       resource_group_name: `\${${group}.name}`,
+      subscription_id: '${data.azurerm_client_config.Deployer.subscription_id}',
     });
     expect(Object.values(tf.output ?? {}).filter((o) => o.sensitive)).toEqual([]);
   });

@@ -107,6 +107,29 @@ describe('deploy', () => {
     ]);
   });
 
+  it('fails when the outputs file names another cluster than the config, naming both, before kubectl runs', () => {
+    // GIVEN an outputs file of another deploy, left in place because this cdktf deploy wrote none
+    const cwd = tempDir();
+    const theirs = structuredClone(DEPLOYED);
+    Object.assign(theirs['workload-identity'], {
+      cluster_name: 'someone-elses-aks',
+      resource_group_name: 'their-rg',
+    });
+    writeFileSync(join(cwd, 'outputs.json'), JSON.stringify(theirs));
+    const run = runCli(['deploy', '--yes'], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_NO_OUTPUTS: '1' },
+    });
+    // THEN deploy stops before fetching that cluster's credentials
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      `deploy: step 5/6 "az aks get-credentials" failed (outputs file ${join(cwd, 'outputs.json')} names cluster someone-elses-aks in resource group their-rg of subscription ${SUBSCRIPTION}, but the config names cluster workload-id-aks in resource group workload-id-rg of subscription ${SUBSCRIPTION}: refusing to act on another cluster; pass the outputs file of this config (--outputs), or the config of that deploy (--config)); steps 1-4 are done and left in place`,
+    );
+    expect(run.calls.some((c) => c.startsWith('kubectl ') || c.includes('get-credentials'))).toBe(
+      false,
+    );
+  });
+
   it('fails when cdktf deploy fails, running nothing after it', () => {
     const run = runCli(['deploy', '--yes'], {
       env: { ...SECRET_VARIABLES, STANDIN_FAIL: 'cdktf' },

@@ -4,6 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { DEPLOYED, runCli, SECRET_VARIABLES, SUBSCRIPTION } from './cli-helpers';
 import { defaultConfigData, tempDir } from './helpers';
 
+/** An outputs file of the stand-in deploy, with some of the Azure stack's outputs changed. */
+function outputsWith(cwd: string, changes: Record<string, string>): void {
+  const deployed = structuredClone(DEPLOYED);
+  Object.assign(deployed['workload-identity'], changes);
+  writeFileSync(join(cwd, 'outputs.json'), JSON.stringify(deployed));
+}
+
 describe('destroy', () => {
   it('prints the steps with --dry-run and runs nothing', () => {
     const cwd = tempDir();
@@ -81,13 +88,14 @@ describe('destroy', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     // THEN every az call names that subscription, and every kubectl the kubeconfig and context destroy wrote
-    const kubeconfig = /--file (\S+\/kubeconfig)/.exec(run.calls[1])?.[1];
+    const kubeconfig = /--file (\S+\/kubeconfig)/.exec(run.calls[2])?.[1];
     expect(kubeconfig).toMatch(/workload-id-destroy-/);
     const target = `--kubeconfig ${kubeconfig} --context workload-id-aks`;
     const only = '--selector app.kubernetes.io/managed-by=workload-id --field-selector';
     const env = `(ARM_SUBSCRIPTION_ID=${other})`;
     expect(run.calls).toEqual([
       `az account show --subscription ${other} --output json ${env}`,
+      `az aks show --resource-group workload-id-rg --name workload-id-aks --query {entraId: aadProfile != null, localAccountsDisabled: disableLocalAccounts} --output json --subscription ${other} ${env}`,
       `az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --context workload-id-aks --file ${kubeconfig} --overwrite-existing --subscription ${other} ${env}`,
       `kubectl ${target} delete pod --namespace workload-id-test ${only} metadata.name=demo-pod --ignore-not-found ${env}`,
       `kubectl ${target} delete serviceaccount --namespace workload-id-test ${only} metadata.name=workload-id-sa --ignore-not-found ${env}`,
@@ -128,4 +136,88 @@ describe('destroy', () => {
       'destroy: step 1/1 "cdktf destroy workload-identity workload-identity-k8s" failed (exit 1); no step before it was done',
     );
   });
+
+  it('destroys the Azure stack when the cluster was never created, skipping the Kubernetes steps and saying so', () => {
+    // GIVEN a first deploy that failed before AKS created the cluster (quota, a VM size the region lacks): no outputs
+    const run = runCli(['destroy', '--yes'], {
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_NO_CLUSTER: '1' },
+    });
+    // THEN az says the cluster is not found, destroy says what it skips, and cdktf destroy runs all the same
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain(
+      "ERROR: (ResourceNotFound) The Resource 'Microsoft.ContainerService/managedClusters/workload-id-aks' under resource group 'workload-id-rg' was not found.",
+    );
+    expect(run.stdout).toContain(
+      `destroy: cluster workload-id-aks does not exist in resource group workload-id-rg of subscription ${SUBSCRIPTION} (az aks show: not found): nothing to delete in it; the Kubernetes steps are skipped, the Azure stack is destroyed`,
+    );
+    expect(run.stdout).toContain(
+      '[2/6] az aks get-credentials: skipped: cluster workload-id-aks does not exist',
+    );
+    expect(run.calls.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+      'az account show',
+      'az aks show',
+      'cdktf destroy workload-identity',
+    ]);
+  });
+
+  it('fails when az cannot tell whether the cluster exists, before anything is deleted', () => {
+    const run = runCli(['destroy', '--yes'], {
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_AKS_FAIL: '1' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      'destroy: step 1/6 "az aks show" failed ("az aks show" failed (exit 1): cannot tell whether cluster workload-id-aks exists); no step before it was done',
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf ') || c.startsWith('kubectl '))).toBe(false);
+  });
+
+  it.each([
+    [
+      'another cluster',
+      { cluster_name: 'someone-elses-aks' },
+      `outputs file OUT names cluster someone-elses-aks in resource group workload-id-rg of subscription ${SUBSCRIPTION}, but the config names cluster workload-id-aks in resource group workload-id-rg of subscription ${SUBSCRIPTION}`,
+    ],
+    [
+      'another resource group',
+      { resource_group_name: 'their-rg' },
+      `outputs file OUT names cluster workload-id-aks in resource group their-rg of subscription ${SUBSCRIPTION}, but the config names cluster workload-id-aks in resource group workload-id-rg of subscription ${SUBSCRIPTION}`,
+    ],
+    [
+      'another subscription',
+      { subscription_id: '00000000-0000-0000-0000-0000000000cc' },
+      `outputs file OUT names cluster workload-id-aks in resource group workload-id-rg of subscription 00000000-0000-0000-0000-0000000000cc, but the config names cluster workload-id-aks in resource group workload-id-rg of subscription ${SUBSCRIPTION}`,
+    ],
+  ])(
+    'fails when the outputs file names %s, naming both, before any cluster is touched',
+    (_what, changes, message) => {
+      const cwd = tempDir();
+      outputsWith(cwd, changes);
+      const run = runCli(['destroy', '--yes'], { cwd, env: SECRET_VARIABLES });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim()).toBe(
+        `destroy: ${message.replace('OUT', join(cwd, 'outputs.json'))}: refusing to act on another cluster; pass the outputs file of this config (--outputs), or the config of that deploy (--config)`,
+      );
+      expect(run.calls).toEqual(['az account show --output json']);
+    },
+  );
+
+  it.each([
+    ['cluster_name', '--kubeconfig=/tmp/other', 'an AKS cluster name'],
+    ['resource_group_name', 'rg;rm -rf', 'a resource group name'],
+    ['subscription_id', 'not-a-guid', 'a GUID'],
+  ])(
+    'fails when the outputs file has a %s that is no Azure name, before it reaches a command line',
+    (output, value, rule) => {
+      const cwd = tempDir();
+      outputsWith(cwd, { [output]: value });
+      const run = runCli(['destroy', '--yes'], { cwd, env: SECRET_VARIABLES });
+      expect(run.status).toBe(1);
+      expect(run.stderr.trim()).toMatch(
+        new RegExp(
+          `^destroy: outputs file \\S+/outputs\\.json: output "${output}" is "${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}", which must be ${rule}`,
+        ),
+      );
+      expect(run.calls).toEqual(['az account show --output json']);
+    },
+  );
 });

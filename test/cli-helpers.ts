@@ -14,7 +14,13 @@ import { CLI, tempDir } from './helpers';
 /** A program the commands run. */
 export type StandIn = 'cdktf' | 'terraform' | 'az' | 'kubectl';
 
-/** What the stand-in `cdktf` writes to `--outputs-file`: the Azure stack's outputs, as a real deploy would. */
+/** The subscription the stand-in `az` is logged in to. */
+export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
+
+/**
+ * What the stand-in `cdktf` writes to `--outputs-file`: the Azure stack's outputs, as a real deploy would (its
+ * `subscription_id` is the one of `ARM_SUBSCRIPTION_ID`, which deploy sets).
+ */
 export const DEPLOYED = {
   'workload-identity': {
     demo_client_id: '11111111-2222-3333-4444-555555555555',
@@ -27,8 +33,12 @@ export const DEPLOYED = {
     resource_group_name: 'workload-id-rg',
     registry_name: 'wiacrdemo0001',
     registry_login_server: 'wiacrdemo0001.azurecr.io',
+    subscription_id: SUBSCRIPTION,
   },
 };
+
+/** `DEPLOYED` as the stand-in prints it: around the subscription, which the shell fills in. */
+const [OUTPUTS_BEFORE, OUTPUTS_AFTER] = JSON.stringify(DEPLOYED).split(SUBSCRIPTION);
 
 /**
  * Each stand-in appends `<program> <args>` to `$STANDIN_LOG`, then does what its step needs.
@@ -51,7 +61,7 @@ if { [ "$1" = deploy ] || [ "$1" = destroy ]; } && [ "$stacks" = 0 ]; then
   echo "Error: Usage Error: Found more than one stack, please specify a target stack. Run cdktf $1 <stack> with one of these stacks: workload-identity, workload-identity-k8s" >&2
   exit 1
 fi
-[ -n "$out" ] && [ -z "$STANDIN_NO_OUTPUTS" ] && printf '%s' '${JSON.stringify(DEPLOYED)}' > "$out"
+[ -n "$out" ] && [ -z "$STANDIN_NO_OUTPUTS" ] && printf '%s%s%s' '${OUTPUTS_BEFORE}' "\${ARM_SUBSCRIPTION_ID:-${SUBSCRIPTION}}" '${OUTPUTS_AFTER}' > "$out"
 `,
   terraform: '',
   az: `
@@ -60,6 +70,26 @@ if [ "$1 $2" = "account show" ]; then
   id=00000000-0000-0000-0000-000000000001
   [ "$3" = "--subscription" ] && id="$4"
   printf '{"name":"Stand-in subscription","id":"%s","user":{"name":"someone"}}\\n' "$id"
+fi
+# STANDIN_AZ_NO_CLUSTER: the cluster was never created. ARM answers 404 ResourceNotFound, which az prints and maps
+# to exit code 3 (Azure/azure-cli src/azure-cli-core/azure/cli/core/util.py, handle_exception; the message as
+# az prints it is quoted in Azure's docs, e.g. "(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/
+# myVMPW' under resource group 'cli-tutorial' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix").
+if [ -n "$STANDIN_AZ_NO_CLUSTER" ] && { [ "$1 $2" = "aks show" ] || [ "$1 $2" = "aks get-credentials" ]; }; then
+  name=""; group=""; prev=""
+  for arg in "$@"; do
+    [ "$prev" = "--name" ] && name="$arg"
+    [ "$prev" = "--resource-group" ] && group="$arg"
+    prev="$arg"
+  done
+  message="The Resource 'Microsoft.ContainerService/managedClusters/$name' under resource group '$group' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+  printf 'ERROR: (ResourceNotFound) %s\nCode: ResourceNotFound\nMessage: %s\n' "$message" "$message" >&2
+  exit 3
+fi
+# STANDIN_AZ_AKS_FAIL: a 403 on the cluster, which az maps to exit code 1 (ForbiddenError, same file).
+if [ -n "$STANDIN_AZ_AKS_FAIL" ] && [ "$1 $2" = "aks show" ]; then
+  echo "ERROR: (AuthorizationFailed) The client 'someone' does not have authorization to perform action 'Microsoft.ContainerService/managedClusters/read'" >&2
+  exit 1
 fi
 if [ "$1 $2" = "aks show" ]; then
   aks="$STANDIN_AZ_AKS"
@@ -156,9 +186,6 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
   writeFileSync(log, '');
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls, bin };
 }
-
-/** The subscription the stand-in `az` is logged in to. */
-export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
 
 /** The values `deploy` needs in `TF_VAR_secret_*` for the default config. */
 export const SECRET_VARIABLES = {

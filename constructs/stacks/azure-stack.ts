@@ -15,6 +15,7 @@ import {
   REGISTRY_LOGIN_SERVER_OUTPUT,
   REGISTRY_NAME_OUTPUT,
   RESOURCE_GROUP_OUTPUT,
+  SUBSCRIPTION_OUTPUT,
   type WorkloadBindings,
 } from '../../config/outputs';
 import type { Config, WorkloadConfig } from '../../config/schema';
@@ -229,6 +230,10 @@ export class AzureStack extends TerraformStack {
     new TerraformOutput(this, RESOURCE_GROUP_OUTPUT, {
       value: this.cluster.resourceGroup.name,
     }).overrideLogicalId(RESOURCE_GROUP_OUTPUT);
+    // The subscription the cluster was deployed in: deploy and destroy refuse an outputs file of another one.
+    new TerraformOutput(this, SUBSCRIPTION_OUTPUT, {
+      value: deployer.subscriptionId,
+    }).overrideLogicalId(SUBSCRIPTION_OUTPUT);
   }
 
   /** The identity of this `managedIdentity` name; throws when no workload of the config names it. */
