@@ -4,8 +4,18 @@
  * @see https://github.com/Azure/azure-workload-identity/tree/main/examples
  */
 
-/** The webhook release whose sample images the config runs: images are pinned to its tag, never `latest`. */
-export const SAMPLES_TAG = 'v1.6.0';
+/**
+ * The tag of the upstream sample images: `latest`, the only one upstream publishes.
+ *
+ * Azure/azure-workload-identity pushes its examples from main only (.github/workflows/publish-images.yaml, v1.6.0,
+ * lines 4-6 and 61-93), tagged with each example's `IMAGE_VERSION ?= latest` (examples/<dir>/Makefile:3): no release
+ * tag such as `v1.6.0` exists for them, and the upstream quick start and the lab pull `latest` too. No digest is
+ * recorded in any source that could be cited; to pin one, import the image into your own registry
+ * (`az acr import`) and set `image: <registry>/<repository>@sha256:...`.
+ */
+export const SAMPLES_TAG = 'latest';
+/** The webhook release whose examples' sources were read (the same commit as main's head in the mirror: 04d01a2). */
+export const SAMPLES_SOURCE_RELEASE = 'v1.6.0';
 
 /** Memory of a container, in MiB: what the scheduler reserves and where the kernel stops it. */
 export interface MemoryResources {
@@ -15,7 +25,7 @@ export interface MemoryResources {
 
 /** One upstream sample program. */
 export interface Sample {
-  /** The image, pinned to `SAMPLES_TAG`. */
+  /** The image, at `SAMPLES_TAG`. */
   readonly image: string;
   /** Reads once and exits: a Pod must not restart it after success, and a Deployment would loop it. */
   readonly runsOnce: boolean;
@@ -63,7 +73,7 @@ export const SAMPLES = {
     linuxOnly: true,
     writablePaths: [],
     memory: { requestMiB: 96, limitMiB: 192 },
-    broken: `the upstream examples/msal-node at ${SAMPLES_TAG} cannot start: its index.js imports a default export that @azure/msal-node 2 does not have, so it fails before reading anything; use msal-net or msal-go, or image`,
+    broken: `the upstream examples/msal-node (${SAMPLES_SOURCE_RELEASE}) cannot start: its index.js imports a default export that @azure/msal-node 2 does not have, so it fails before reading anything; use msal-net or msal-go, or image`,
   },
   'msal-python': {
     image: image('python'),

@@ -28,7 +28,7 @@ export const EXAMPLE = {
   appImage: 'acrwidemo7f3a.azurecr.io/workload-id-app:0.1.0',
   appImageDigest: `sha256:${'5e'.repeat(32)}`,
   /** A public image every cluster can pull: the workload identity project's Go sample. */
-  sampleImage: 'ghcr.io/azure/azure-workload-identity/msal-go:v1.6.0',
+  sampleImage: 'ghcr.io/azure/azure-workload-identity/msal-go:latest',
 } as const;
 
 /**

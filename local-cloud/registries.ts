@@ -19,15 +19,37 @@ export const ACR_DNS_SUFFIX = '.azurecr.io';
 export const ACR_PULL_ROLES: readonly string[] = ['AcrPull', 'AcrPush', 'Contributor', 'Owner'];
 
 // Spelled out here, not imported from config/samples.ts: a stand-in must not share a typo with the product it checks.
-const SAMPLE_TAGS = ['v1.6.0', 'latest'];
+// What Azure/azure-workload-identity publishes (read at v1.6.0, which is also main's head, 04d01a2, in the mirror):
+// - .github/workflows/publish-images.yaml:4-6,61-93 builds the examples on push to main only, with
+//   `make -C <dir> container-all push-manifest`; no workflow pushes an example at a release tag;
+// - examples/<dir>/Makefile:3 `IMAGE_VERSION ?= latest`, :5 `DEMO_IMAGE := $(REGISTRY)/$(IMAGE_NAME):$(IMAGE_VERSION)`;
+//   container-linux/-windows (:32, :41) push `latest-linux-<arch>` and `latest-windows-<osversion>-<arch>`, and
+//   push-manifest (:54) joins them under `latest`; ALL_OS (:14) is linux and windows for msal-go and msal-net
+//   (windows 1809 and ltsc2022, amd64), linux only for java, node and python; linux arches amd64 and arm64 (:15).
+const LINUX_TAGS = ['latest', 'latest-linux-amd64', 'latest-linux-arm64'];
+const WINDOWS_TAGS = ['latest-windows-1809-amd64', 'latest-windows-ltsc2022-amd64'];
+const SAMPLE_TAGS: Readonly<Record<string, readonly string[]>> = {
+  net: [...LINUX_TAGS, ...WINDOWS_TAGS],
+  go: [...LINUX_TAGS, ...WINDOWS_TAGS],
+  java: LINUX_TAGS,
+  node: LINUX_TAGS,
+  python: LINUX_TAGS,
+};
 /**
- * Public repositories the local cloud knows, with their tags: the workload identity project's sample images
- * (published per release, and as `latest`) and the webhook's proxy sidecar images. Docker Hub holds nothing here, in
- * particular nothing under the project's name.
+ * Public repositories the local cloud knows, with their tags: the workload identity project's sample images (pushed
+ * from main as `latest` only, never at a release tag) and the webhook's proxy images.
+ *
+ * The proxy images are those the v1.6.0 webhook injects: Makefile:1 `REGISTRY ?= mcr.microsoft.com/oss/azure/workload-identity`,
+ * :5 `IMAGE_VERSION ?= v1.6.0`, :17-19 link both into pkg/webhook/webhook.go:129,133 as `<registry>/proxy:<version>`
+ * and `<registry>/proxy-init:<version>`. publish-images.yaml:35,59 also pushes them to ghcr.io as `latest`.
+ * Docker Hub holds nothing here, in particular nothing under the project's name.
  */
 export const PUBLIC_IMAGES: ReadonlyMap<string, readonly string[]> = new Map([
-  ...['net', 'go', 'java', 'node', 'python'].map(
-    (language) => [`ghcr.io/azure/azure-workload-identity/msal-${language}`, SAMPLE_TAGS] as const,
+  ...Object.entries(SAMPLE_TAGS).map(
+    ([language, tags]) => [`ghcr.io/azure/azure-workload-identity/msal-${language}`, tags] as const,
+  ),
+  ...['webhook', 'proxy', 'proxy-init'].map(
+    (name) => [`ghcr.io/azure/azure-workload-identity/${name}`, ['latest']] as const,
   ),
   ['mcr.microsoft.com/oss/azure/workload-identity/proxy', ['v1.6.0']],
   ['mcr.microsoft.com/oss/azure/workload-identity/proxy-init', ['v1.6.0']],

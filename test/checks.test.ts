@@ -227,7 +227,7 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
       'kubernetes-stack: ServiceAccount workload-id-test/workload-id-sa: no kubernetes_manifest of ' +
         pair.kubernetesTerraformFile +
         ' applies this object',
-      'kubernetes-stack: Pod workload-id-test/demo-pod: kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0" in the manifests, "other:1.0" in Terraform',
+      'kubernetes-stack: Pod workload-id-test/demo-pod: kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "ghcr.io/azure/azure-workload-identity/msal-net:latest" in the manifests, "other:1.0" in Terraform',
     ]);
   });
 

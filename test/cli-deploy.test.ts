@@ -324,7 +324,7 @@ describe('deploy to the cluster', () => {
   it.each([
     [
       'image',
-      { image: 'ghcr.io/azure/azure-workload-identity/msal-go:v1.6.0' },
+      { image: 'ghcr.io/azure/azure-workload-identity/msal-go:latest' },
       'spec.containers[0].image',
     ],
     [

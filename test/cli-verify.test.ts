@@ -311,7 +311,7 @@ describe('verify command output', () => {
       block(
         'kubernetes-stack',
         subjectPod,
-        'kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0" in the manifests, "other:1.0" in Terraform',
+        'kubernetes_manifest.Pod-workload-id-test-demo-pod differs at spec.containers[0].image: "ghcr.io/azure/azure-workload-identity/msal-net:latest" in the manifests, "other:1.0" in Terraform',
       ),
     );
   });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../config/load-config';
 import { SAMPLES } from '../config/samples';
+import { pullImage } from '../local-cloud/registries';
 import { defaultConfigData, tempDir } from './helpers';
 
 function problemsOf(edit: (data: any) => void): string[] {
@@ -265,17 +266,20 @@ describe('config validation', () => {
     ]);
   });
 
-  it('runs the pinned msal-net sample by default, which pulls on a fresh subscription', () => {
+  it('runs the msal-net sample at latest by default, the only tag upstream publishes, so it pulls on a fresh subscription', () => {
     const workload = loadConfig().workloads[0];
     expect(workload.sample).toBe('msal-net');
     expect(workload.image).toBeUndefined();
-    expect(SAMPLES['msal-net'].image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0');
-    for (const sample of Object.values(SAMPLES)) expect(sample.image).toMatch(/:v\d+\.\d+\.\d+$/);
+    expect(SAMPLES['msal-net'].image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:latest');
+    // The local registry holds what upstream publishes (cited in local-cloud/registries.ts): every sample pulls.
+    const anywhere = { registries: [], roleAssignments: [] };
+    for (const sample of Object.values(SAMPLES))
+      expect(pullImage(sample.image, anywhere)).toMatchObject({ pulled: true });
   });
 
-  it('fails when the sample is msal-node, which cannot start at v1.6.0, saying why', () => {
+  it('fails when the sample is msal-node, which cannot start (v1.6.0 source), saying why', () => {
     expect(problemsOf((d) => (d.workloads[0].sample = 'msal-node'))).toEqual([
-      'workloads[0].sample: "msal-node" is refused: the upstream examples/msal-node at v1.6.0 cannot start: its index.js imports a default export that @azure/msal-node 2 does not have, so it fails before reading anything; use msal-net or msal-go, or image',
+      'workloads[0].sample: "msal-node" is refused: the upstream examples/msal-node (v1.6.0) cannot start: its index.js imports a default export that @azure/msal-node 2 does not have, so it fails before reading anything; use msal-net or msal-go, or image',
     ]);
   });
 

@@ -114,13 +114,34 @@ describe('pullImage', () => {
     );
   });
 
-  it('pulls the public samples at the pinned tag, and not a repository the project does not publish', () => {
+  it('pulls the public samples as upstream publishes them (latest), and not a repository it does not publish', () => {
+    expect(pullImage('ghcr.io/azure/azure-workload-identity/msal-go', context([])).pulled).toBe(
+      true,
+    );
     expect(
-      pullImage('ghcr.io/azure/azure-workload-identity/msal-go:v1.6.0', context([])).pulled,
+      pullImage(
+        'ghcr.io/azure/azure-workload-identity/msal-net:latest-windows-ltsc2022-amd64',
+        context([]),
+      ).pulled,
     ).toBe(true);
     expect(
-      failure('ghcr.io/azure/azure-workload-identity/msal-rust:v1.6.0', context([])).message,
+      failure('ghcr.io/azure/azure-workload-identity/msal-rust:latest', context([])).message,
     ).toMatch(/: 401 Unauthorized$/);
+  });
+
+  it('fails when a sample is pulled at the release tag v1.6.0: upstream pushes its samples from main as latest only', () => {
+    expect(
+      failure('ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0', context([])).message,
+    ).toBe(
+      'Failed to pull image "ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0": failed to pull and unpack image "ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0": failed to resolve reference "ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0": ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0: not found',
+    );
+    // Java, Node and Python are built for Linux only.
+    expect(
+      failure(
+        'ghcr.io/azure/azure-workload-identity/msal-java:latest-windows-1809-amd64',
+        context([]),
+      ).message,
+    ).toMatch(/: not found$/);
   });
 
   it('says so when the registry is one the local cloud does not know', () => {

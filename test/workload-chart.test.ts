@@ -70,7 +70,7 @@ describe('WorkloadChart', () => {
   it('runs the pinned msal-net sample by default, with a writable /tmp on the read-only root filesystem', () => {
     const pod = synth().find((o) => o.kind === 'Pod');
     const container = pod.spec.containers[0];
-    expect(container.image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:v1.6.0');
+    expect(container.image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:latest');
     expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(container.volumeMounts).toEqual([{ mountPath: '/tmp', name: 'writable-0' }]);
     expect(pod.spec.volumes).toEqual([{ name: 'writable-0', emptyDir: {} }]);
@@ -202,7 +202,7 @@ describe('WorkloadChart', () => {
     data.workloads[0].sample = 'msal-java';
     const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
     expect(pod.spec.containers[0].image).toBe(
-      'ghcr.io/azure/azure-workload-identity/msal-java:v1.6.0',
+      'ghcr.io/azure/azure-workload-identity/msal-java:latest',
     );
     expect(pod.spec.restartPolicy).toBe('OnFailure');
     expect(pod.spec.containers[0].env).toEqual([
