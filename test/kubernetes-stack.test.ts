@@ -150,6 +150,7 @@ describe('KubernetesStack', () => {
       'demo_vault_name',
       'demo_vault_url',
       'resource_group_name',
+      'subscription_id',
     ]);
   });
 
