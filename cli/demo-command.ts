@@ -137,6 +137,7 @@ async function demo(
     `Starting the local cloud and applying ${where(files.manifestsDir)}/ (pods admitted through the webhook)`,
     () => startLab(files),
   );
+  for (const line of lab.applied) console.log(`      ${line}`);
   try {
     signal.throwIfAborted();
     const pods = await step(4, 4, 'Running the pods with the workload program', () =>

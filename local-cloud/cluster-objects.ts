@@ -11,6 +11,8 @@ import {
   sameId,
 } from './cloud-store';
 import type { ServiceAccount, Workload } from './kubernetes';
+import { patchSchemaOf } from './kubernetes-patch-facts';
+import { jsonEqual, patchNeeded, threeWayMerge } from './strategic-merge-patch';
 import { mutatePod } from './webhook';
 
 type KubernetesObject = StoredKubernetesObject['object'];
@@ -122,38 +124,139 @@ export function createObject(
   return object;
 }
 
-/** Replace `object`'s desired fields, as an apply does; a Pod's spec is immutable. */
+/** The annotation where `kubectl apply` keeps the manifest it applied last (k8s.io/api core/v1/annotation_key_constants.go). */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** What `kubectl apply` did to one object, in its own words. */
+export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
+
+/**
+ * `kubectl apply` of one object (client side): create it with the last-applied-configuration annotation, or patch the
+ * live object with the strategic merge of three (last applied, this manifest, live), so that what the API server or
+ * the webhook added is kept and not counted as a change. No patch at all is `unchanged`.
+ *
+ * @see https://kubernetes.io/docs/tasks/manage-kubernetes-objects/declarative-config/#how-apply-calculates-differences-and-merges-changes
+ */
+export function applyObject(
+  data: CloudStoreData,
+  cluster: StoredCluster,
+  input: KubernetesObject,
+): { object: KubernetesObject; outcome: ApplyOutcome } {
+  const modified = withLastApplied(input);
+  const stored = findObject(data, cluster.id, input.kind, objectKey(input));
+  if (!stored) return { object: createObject(data, cluster, modified), outcome: 'created' };
+  const annotation = stored.object.metadata.annotations as Record<string, string> | undefined;
+  const original = annotation?.[LAST_APPLIED_ANNOTATION];
+  if (
+    !patchNeeded(
+      original ? JSON.parse(original) : {},
+      modified,
+      stored.object,
+      patchSchemaOf(input.kind),
+    )
+  )
+    return { object: stored.object, outcome: 'unchanged' };
+  return {
+    object: updateObject(data, cluster, modified, original ? JSON.parse(original) : undefined),
+    outcome: 'configured',
+  };
+}
+
+// kubectl's GetModifiedConfiguration: the manifest as sorted JSON (the annotation left out, an empty map kept), then
+// the manifest with that JSON in the annotation.
+function withLastApplied(input: KubernetesObject): KubernetesObject {
+  const { [LAST_APPLIED_ANNOTATION]: _, ...annotations } =
+    (input.metadata.annotations as Record<string, string> | undefined) ?? {};
+  const applied = { ...input, metadata: { ...input.metadata, annotations } };
+  return {
+    ...applied,
+    metadata: {
+      ...applied.metadata,
+      annotations: { ...annotations, [LAST_APPLIED_ANNOTATION]: `${sortedJson(applied)}\n` },
+    },
+  };
+}
+
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${sortedJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Patch the live object with `input` as a strategic merge: what `original` (the configuration applied before) set and
+ * `input` no longer sets is removed, the rest of the live object is kept. A Pod's spec is immutable but for the fields
+ * the API server lets change.
+ */
 export function updateObject(
   data: CloudStoreData,
   cluster: StoredCluster,
   input: KubernetesObject,
+  original?: KubernetesObject,
 ): KubernetesObject {
   const key = objectKey(input);
   const stored = findObject(data, cluster.id, input.kind, key);
   if (!stored)
     throw new KubernetesApiError('NotFound', `${resourceName(input.kind)} "${key.name}" not found`);
-  if (
-    input.kind === 'Pod' &&
-    JSON.stringify(withoutImages(input.spec)) !==
-      JSON.stringify(withoutImages(stored.object.spec, input.spec))
-  ) {
-    throw new KubernetesApiError(
-      'Invalid',
-      `Pod "${key.name}" is invalid: spec: Forbidden: pod updates may not change fields other than \`spec.containers[*].image\`,\`spec.initContainers[*].image\`,\`spec.activeDeadlineSeconds\`,\`spec.tolerations\` (only additions to existing tolerations),\`spec.terminationGracePeriodSeconds\` (allow it to be set to 1 if it was previously negative)`,
-    );
-  }
-  const metadata = {
-    ...stored.object.metadata,
-    ...input.metadata,
-    uid: stored.object.metadata.uid,
-    resourceVersion: String(Number(stored.object.metadata.resourceVersion ?? 1) + 1),
+  const merged = threeWayMerge(original ?? {}, input, stored.object, patchSchemaOf(input.kind));
+  if (input.kind === 'Pod') validatePodUpdate(key.name, merged.spec, stored.object.spec);
+  // A patch that changes nothing is not written: the resourceVersion stays.
+  if (jsonEqual(merged, stored.object)) return stored.object;
+  const object: KubernetesObject = {
+    ...merged,
+    metadata: {
+      ...merged.metadata,
+      uid: stored.object.metadata.uid,
+      resourceVersion: String(Number(stored.object.metadata.resourceVersion ?? 1) + 1),
+    },
   };
-  const object =
-    input.kind === 'Pod' ? { ...stored.object, metadata } : { ...structuredClone(input), metadata };
   data.kubernetesObjects = data.kubernetesObjects.map((o) =>
     o === stored ? { clusterId: o.clusterId, object } : o,
   );
   return object;
+}
+
+type SpecFields = Record<string, unknown> & { containers?: { image?: string }[] };
+
+/**
+ * The API server's ValidatePodUpdate: containers may not be added or removed; only images, activeDeadlineSeconds,
+ * added tolerations and a terminationGracePeriodSeconds of 1 after a negative one may change.
+ *
+ * Read from kubernetes/kubernetes pkg/apis/core/validation/validation.go (ValidatePodUpdate, updatablePodSpecFields,
+ * ValidateContainerUpdates), release 1.35; the API server adds a diff of the two specs after the first line.
+ */
+function validatePodUpdate(name: string, next: unknown, previous: unknown): void {
+  const after = structuredClone((next ?? {}) as SpecFields);
+  const before = (previous ?? {}) as SpecFields;
+  for (const list of ['containers', 'initContainers'] as const) {
+    const a = (after[list] as { image?: string }[] | undefined) ?? [];
+    const b = (before[list] as { image?: string }[] | undefined) ?? [];
+    if (a.length !== b.length)
+      throw new KubernetesApiError(
+        'Invalid',
+        `Pod "${name}" is invalid: spec.${list}: Forbidden: pod updates may not add or remove containers`,
+      );
+    for (const [i, container] of a.entries()) container.image = b[i].image;
+  }
+  after.activeDeadlineSeconds = before.activeDeadlineSeconds;
+  const tolerations = (before.tolerations as unknown[] | undefined) ?? [];
+  const added = (after.tolerations as unknown[] | undefined) ?? [];
+  if (tolerations.every((t) => added.some((u) => jsonEqual(t, u))))
+    after.tolerations = before.tolerations;
+  if (Number(before.terminationGracePeriodSeconds) < 0 && after.terminationGracePeriodSeconds === 1)
+    after.terminationGracePeriodSeconds = before.terminationGracePeriodSeconds;
+  for (const spec of [after, before])
+    for (const [field, value] of Object.entries(spec)) if (value === undefined) delete spec[field];
+  if (!jsonEqual(after, before)) {
+    throw new KubernetesApiError(
+      'Invalid',
+      `Pod "${name}" is invalid: spec: Forbidden: pod updates may not change fields other than \`spec.containers[*].image\`,\`spec.initContainers[*].image\`,\`spec.activeDeadlineSeconds\`,\`spec.tolerations\` (only additions to existing tolerations),\`spec.terminationGracePeriodSeconds\` (allow it to be set to 1 if it was previously negative)`,
+    );
+  }
 }
 
 /** Delete an object; deleting a namespace deletes everything in it. */
@@ -206,24 +309,4 @@ function admitPod(
   }
   return mutatePod(pod as unknown as Workload, account, { defaultTenantId: cluster.tenantId })
     .object as unknown as KubernetesObject;
-}
-
-// The spec without container images (which may change) and without what the webhook injected at CREATE.
-function withoutImages(spec: unknown, shapeOf?: unknown): unknown {
-  const copy = structuredClone(spec ?? {}) as {
-    containers?: { image?: string; env?: { name: string }[]; volumeMounts?: unknown }[];
-    volumes?: unknown;
-  };
-  const desired = shapeOf as typeof copy | undefined;
-  for (const [i, container] of (copy.containers ?? []).entries()) {
-    delete container.image;
-    if (desired) {
-      const wanted = new Set((desired.containers?.[i]?.env ?? []).map((e) => e.name));
-      container.env = container.env?.filter((e) => wanted.has(e.name));
-      if (container.env?.length === 0 && !desired.containers?.[i]?.env) delete container.env;
-      if (!desired.containers?.[i]?.volumeMounts) delete container.volumeMounts;
-    }
-  }
-  if (desired && !desired.volumes) delete copy.volumes;
-  return copy;
 }

@@ -31,13 +31,7 @@ import {
   sameId,
   storeFileIn,
 } from './cloud-store';
-import {
-  createObject,
-  findObject,
-  objectKey,
-  serviceAccountOf,
-  updateObject,
-} from './cluster-objects';
+import { applyObject, serviceAccountOf } from './cluster-objects';
 import { DEMO_SECRET_VALUES, variablesFromEnv } from './demo-values';
 import type { RunningPod } from './kubelet';
 import type { Workload } from './kubernetes';
@@ -216,6 +210,8 @@ export interface LabPodOptions {
 export interface Lab {
   readonly cloud: LocalCloud;
   readonly store: CloudStore;
+  /** What applying the manifests did, as kubectl prints it (`pod/demo-pod created`); empty without manifests. */
+  readonly applied: readonly string[];
   /** Run the workload program in a pod (or a Deployment's pod) the cluster holds. */
   runPod(options: LabPodOptions): Promise<RunningPod>;
   close(): Promise<void>;
@@ -236,12 +232,12 @@ function labCluster(data: CloudStoreData, config: Config) {
 }
 
 /**
- * `kubectl apply -f <manifestsDir>`: namespaces first, then service accounts, then the rest, into the lab's cluster.
- * A new pod passes the workload identity webhook; an existing one may not change (pods are immutable).
+ * `kubectl apply -f <manifestsDir>`: namespaces first, then service accounts, then the rest, into the lab's cluster,
+ * with kubectl's three-way merge (see applyObject). Returns kubectl's lines, e.g. `namespace/demo unchanged`.
  */
 export function applyManifests(
   files: Pick<LabFiles, 'storeFile' | 'manifestsDir' | 'config'>,
-): void {
+): string[] {
   const objects = readdirSync(files.manifestsDir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
@@ -253,13 +249,14 @@ export function applyManifests(
     .filter((o) => o && typeof o === 'object' && typeof o.kind === 'string');
   const rank = (kind: string) => (kind === 'Namespace' ? 0 : kind === 'ServiceAccount' ? 1 : 2);
   objects.sort((a, b) => rank(a.kind) - rank(b.kind));
-  new CloudStore(files.storeFile).update((data) => {
+  return new CloudStore(files.storeFile).update((data) => {
     const cluster = labCluster(data, files.config);
-    for (const object of objects) {
-      if (findObject(data, cluster.id, object.kind, objectKey(object)))
-        updateObject(data, cluster, object);
-      else createObject(data, cluster, object);
-    }
+    return objects.map((object) => {
+      const { outcome } = applyObject(data, cluster, object);
+      // kubectl names an object <resource>[.<group>]/<name>: pod/demo-pod, deployment.apps/api
+      const group = object.apiVersion.includes('/') ? `.${object.apiVersion.split('/')[0]}` : '';
+      return `${object.kind.toLowerCase()}${group}/${object.metadata.name} ${outcome}`;
+    });
   });
 }
 
@@ -270,12 +267,15 @@ export function applyManifests(
 export async function startLab(
   files: Pick<LabFiles, 'storeFile' | 'config'> & { readonly manifestsDir?: string },
 ): Promise<Lab> {
-  if (files.manifestsDir) applyManifests({ ...files, manifestsDir: files.manifestsDir });
+  const applied = files.manifestsDir
+    ? applyManifests({ ...files, manifestsDir: files.manifestsDir })
+    : [];
   const store = new CloudStore(files.storeFile);
   const [cloud, program] = await Promise.all([startLocalCloud(liveModel(store)), buildApp()]);
   return {
     cloud,
     store,
+    applied,
     async runPod(options) {
       const data = store.read();
       const cluster = labCluster(data, files.config);
