@@ -8,7 +8,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from './helpers';
 
 const cwd = mkdtempSync(join(tmpdir(), 'wi-day-two-'));
-const workDir = join(cwd, '.local-cloud');
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 function cli(...args: string[]) {
