@@ -65,6 +65,25 @@ export const resourceGroupName: NameRule = {
     'a resource group name: 1-90 letters, digits, "_", "-", ".", "(" and ")", not ending with "."',
 };
 
+/**
+ * The most characters AKS allows in a cluster's node resource group name: its own default,
+ * `MC_<group>_<cluster>_<location>`, included. Longer is refused at create (InvalidParameter "The length of the node
+ * resource group name is too long. The maximum length is 80 ..."), and azurerm does not check it before.
+ * @see https://aka.ms/aks-naming-rules
+ */
+export const MAX_NODE_RESOURCE_GROUP_LENGTH = 80;
+
+/** The name AKS gives the node resource group when none is set. */
+export function defaultNodeResourceGroup(group: string, cluster: string, location: string): string {
+  return `MC_${group}_${cluster}_${location}`;
+}
+
+/** A node resource group name: a resource group name of at most 80 characters (AKS's limit). */
+export const aksNodeResourceGroup: NameRule = {
+  test: (v) => resourceGroupName.test(v) && v.length <= MAX_NODE_RESOURCE_GROUP_LENGTH,
+  description: `a resource group name of at most ${MAX_NODE_RESOURCE_GROUP_LENGTH} characters (AKS's limit): letters, digits, "_", "-", ".", "(" and ")", not ending with "."`,
+};
+
 /** AKS cluster name. */
 export const aksClusterName: NameRule = {
   test: matches(/^[A-Za-z0-9]([-\w]*[A-Za-z0-9])?$/, 1, 63),

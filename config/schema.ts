@@ -32,6 +32,11 @@ const ClusterSchema = z.strictObject({
   existing: z.boolean().default(false),
   /** Resource group of the cluster: where an existing one lives, or where a new one is created. @default - the top-level resourceGroup */
   resourceGroup: named(rules.resourceGroupName).optional(),
+  /**
+   * The resource group AKS creates for the nodes of a new cluster.
+   * @default - AKS's `MC_<resource group>_<cluster>_<location>`, refused when over 80 characters (AKS's limit)
+   */
+  nodeResourceGroup: named(rules.aksNodeResourceGroup).optional(),
   nodeCount: z.int().min(1).max(100).default(1),
   vmSize: named(rules.vmSize).default('Standard_D2s_v5'),
   /** A Windows node pool beside the Linux system pool, for workloads with `os: windows`. */
@@ -206,6 +211,30 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['cluster', 'kubernetesVersion'],
         message: windowsProblem,
+      });
+    }
+    const nodeGroup = rules.defaultNodeResourceGroup(
+      config.cluster.resourceGroup ?? config.resourceGroup,
+      config.cluster.name,
+      config.location,
+    );
+    if (
+      !config.cluster.existing &&
+      config.cluster.nodeResourceGroup === undefined &&
+      nodeGroup.length > rules.MAX_NODE_RESOURCE_GROUP_LENGTH
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'name'],
+        message: `AKS would name the node resource group ${JSON.stringify(nodeGroup)} (MC_<resource group>_<cluster>_<location>), ${nodeGroup.length} characters: AKS allows at most ${rules.MAX_NODE_RESOURCE_GROUP_LENGTH}; set cluster.nodeResourceGroup to a shorter name, or shorten the names`,
+      });
+    }
+    if (config.cluster.existing && config.cluster.nodeResourceGroup !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'nodeResourceGroup'],
+        message:
+          'an existing cluster keeps the node resource group it was created with (cluster.existing is true)',
       });
     }
     if (config.cluster.existing && config.cluster.windowsNodePool) {

@@ -34,6 +34,24 @@ describe('AksCluster', () => {
     );
   });
 
+  it('sets the node resource group it is given, and leaves it to AKS otherwise', () => {
+    expect(synthCluster({ nodeResourceGroup: 'rg-nodes' }).cluster.node_resource_group).toBe(
+      'rg-nodes',
+    );
+    expect(synthCluster().cluster.node_resource_group).toBeUndefined();
+  });
+
+  it("fails when AKS's node resource group name would be over 80 characters, or a given one is", () => {
+    const { stack } = azureScope();
+    const resourceGroup = { name: 'g'.repeat(40), location: 'westeurope' };
+    expect(() => new AksCluster(stack, 'Long', { name: 'c'.repeat(26), resourceGroup })).toThrow(
+      `AKS would name the node resource group "MC_${'g'.repeat(40)}_${'c'.repeat(26)}_westeurope", 81 characters: at most 80 are allowed; set nodeResourceGroup`,
+    );
+    expect(() => synthCluster({ nodeResourceGroup: 'n'.repeat(81) })).toThrow(
+      `nodeResourceGroup "${'n'.repeat(81)}" must be a resource group name of at most 80 characters`,
+    );
+  });
+
   it('rotates a new VM size through a temporary pool, and states the surge AKS would set', () => {
     const { cluster } = synthCluster();
     expect(cluster.default_node_pool).toMatchObject({

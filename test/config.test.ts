@@ -411,6 +411,27 @@ describe('config validation', () => {
     ]);
   });
 
+  it('fails when the node resource group AKS would name is over 80 characters, naming the rule and the way out', () => {
+    const long = (d: any) => {
+      d.resourceGroup = 'g'.repeat(40);
+      d.cluster.name = 'c'.repeat(26);
+    };
+    expect(problemsOf(long)).toEqual([
+      `cluster.name: AKS would name the node resource group "MC_${'g'.repeat(40)}_${'c'.repeat(26)}_westeurope" (MC_<resource group>_<cluster>_<location>), 81 characters: AKS allows at most 80; set cluster.nodeResourceGroup to a shorter name, or shorten the names`,
+    ]);
+    const data = defaultConfigData();
+    long(data);
+    data.cluster.nodeResourceGroup = 'rg-nodes';
+    expect(parseConfig(data).cluster.nodeResourceGroup).toBe('rg-nodes');
+    expect(
+      problemsOf((d) => {
+        d.cluster.nodeResourceGroup = 'n'.repeat(81);
+      }),
+    ).toEqual([
+      `cluster.nodeResourceGroup: "${'n'.repeat(81)}" must be a resource group name of at most 80 characters (AKS's limit): letters, digits, "_", "-", ".", "(" and ")", not ending with "."`,
+    ]);
+  });
+
   it('accepts a Windows Server 2022 pool with Kubernetes 1.36', () => {
     const data = defaultConfigData();
     Object.assign(data.cluster, { windowsNodePool: {}, kubernetesVersion: '1.36' });

@@ -401,6 +401,36 @@ describe('AKS through the handlers', () => {
     });
   });
 
+  it('fails when the node resource group AKS would name, MC_<group>_<cluster>_<location>, is over 80 characters', async () => {
+    // GIVEN a group and a cluster whose names make MC_<group>_<cluster>_westeurope 81 characters long
+    const groupName = 'g'.repeat(40);
+    await group(groupName);
+    const long = { ...clusterPlan, resource_group_name: groupName, name: 'c'.repeat(26) };
+    expect(`MC_${groupName}_${long.name}_westeurope`).toHaveLength(81);
+    // THEN AKS refuses the create, as azurerm reports it
+    await expect(create(azurermKubernetesCluster, long)).rejects.toThrow(
+      'performing CreateOrUpdate: unexpected status 400 (400 Bad Request) with error: InvalidParameter: The length of the node resource group name is too long. The maximum length is 80 and the length of the value provided is 81. Please see https://aka.ms/aks-naming-rules for more details.',
+    );
+    // AND a node_resource_group of 81 characters set by hand is refused the same way
+    await expect(
+      create(azurermKubernetesCluster, {
+        ...clusterPlan,
+        resource_group_name: groupName,
+        node_resource_group: 'n'.repeat(81),
+      }),
+    ).rejects.toThrow('the length of the value provided is 81.');
+    // AND a valid node_resource_group lets the cluster be created, and is what the state reports
+    const created = await create(azurermKubernetesCluster, {
+      ...long,
+      node_resource_group: 'rg-nodes',
+      kubelet_identity: UNKNOWN,
+    });
+    expect(created.node_resource_group).toBe('rg-nodes');
+    expect((created.kubelet_identity as Attributes[])[0].user_assigned_identity_id).toMatch(
+      /\/resourceGroups\/rg-nodes\/providers\/Microsoft\.ManagedIdentity\//,
+    );
+  });
+
   it('fails when workload identity is asked for without the issuer', async () => {
     await group();
     await expect(

@@ -3,7 +3,12 @@ import { KubernetesClusterNodePool } from '@cdktf/provider-azurerm/lib/kubernete
 import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { aksDnsPrefix, windows2022VersionProblem } from '../../config/aks';
-import { aksClusterName } from '../../config/rules';
+import {
+  aksClusterName,
+  aksNodeResourceGroup,
+  defaultNodeResourceGroup,
+  MAX_NODE_RESOURCE_GROUP_LENGTH,
+} from '../../config/rules';
 import type { Cluster } from './cluster';
 import type { ResourceGroupReference } from './resource-group-reference';
 
@@ -26,6 +31,11 @@ export interface AksClusterProps {
    * @default - the cluster name with "_" as "-", cut to 54 characters (the rule azurerm checks)
    */
   readonly dnsPrefix?: string;
+  /**
+   * The resource group AKS creates for the nodes (at most 80 characters).
+   * @default - AKS's `MC_<group>_<cluster>_<location>`, refused here when it is over 80 characters
+   */
+  readonly nodeResourceGroup?: string;
   /** @default 1 - the lab's single system node */
   readonly nodeCount?: number;
   /** Changing it replaces the nodes through a temporary pool, not the cluster. @default "Standard_D2s_v5" */
@@ -61,6 +71,8 @@ export class AksCluster extends Construct implements Cluster {
   readonly kubeletObjectId: string;
   /** The API server's DNS prefix. */
   readonly dnsPrefix: string;
+  /** The node resource group name the config set; undefined: AKS's own. */
+  readonly nodeResourceGroup?: string;
   /** The Windows node pool, when asked for. */
   readonly windowsNodePool?: KubernetesClusterNodePool;
 
@@ -83,6 +95,26 @@ export class AksCluster extends Construct implements Cluster {
         ? windows2022VersionProblem(version)
         : undefined;
     if (windowsProblem) throw new Error(`windowsNodePool: ${windowsProblem}`);
+    this.nodeResourceGroup = props.nodeResourceGroup;
+    if (this.nodeResourceGroup !== undefined) {
+      if (
+        !Token.isUnresolved(this.nodeResourceGroup) &&
+        !aksNodeResourceGroup.test(this.nodeResourceGroup)
+      )
+        throw new Error(
+          `nodeResourceGroup ${JSON.stringify(this.nodeResourceGroup)} must be ${aksNodeResourceGroup.description}`,
+        );
+    } else {
+      const generated = defaultNodeResourceGroup(
+        props.resourceGroup.name,
+        props.name,
+        props.resourceGroup.location,
+      );
+      if (!Token.isUnresolved(generated) && generated.length > MAX_NODE_RESOURCE_GROUP_LENGTH)
+        throw new Error(
+          `AKS would name the node resource group ${JSON.stringify(generated)}, ${generated.length} characters: at most ${MAX_NODE_RESOURCE_GROUP_LENGTH} are allowed; set nodeResourceGroup`,
+        );
+    }
     this.clusterName = props.name;
     this.resourceGroup = props.resourceGroup;
     this.resource = new KubernetesCluster(this, 'Resource', {
@@ -90,6 +122,7 @@ export class AksCluster extends Construct implements Cluster {
       location: props.resourceGroup.location,
       resourceGroupName: props.resourceGroup.name,
       dnsPrefix: this.dnsPrefix,
+      nodeResourceGroup: this.nodeResourceGroup,
       kubernetesVersion: version,
       oidcIssuerEnabled: true,
       workloadIdentityEnabled: true,

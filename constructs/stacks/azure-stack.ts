@@ -118,6 +118,7 @@ export class AzureStack extends TerraformStack {
       : new AksCluster(this, 'Cluster', {
           name: cluster.name,
           resourceGroup: groupOf(clusterGroup, 'Cluster'),
+          nodeResourceGroup: cluster.nodeResourceGroup,
           nodeCount: cluster.nodeCount,
           vmSize: cluster.vmSize,
           kubernetesVersion: cluster.kubernetesVersion,

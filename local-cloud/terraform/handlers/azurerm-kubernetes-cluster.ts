@@ -124,11 +124,23 @@ export const azurermKubernetesCluster: ResourceHandler = {
       );
       if (data.clusters.some((c) => sameId(c.id, id)))
         throw alreadyExists(id, 'azurerm_kubernetes_cluster');
+      const location = required(planned, 'location');
+      const nodeGroup =
+        str(planned.node_resource_group) ??
+        nodeResourceGroup(group.name, name, normalizeLocation(location));
+      if (nodeGroup.length > MAX_NODE_RESOURCE_GROUP_LENGTH) {
+        throw new AzureError(
+          'InvalidParameter',
+          `creating Kubernetes Cluster (Subscription: ${JSON.stringify(subscriptionId)}\nResource Group Name: ${JSON.stringify(group.name)}\nKubernetes Cluster Name: ${JSON.stringify(name)}): performing CreateOrUpdate: unexpected status 400 (400 Bad Request) with error: InvalidParameter: The length of the node resource group name is too long. The maximum length is ${MAX_NODE_RESOURCE_GROUP_LENGTH} and the length of the value provided is ${nodeGroup.length}. Please see https://aka.ms/aks-naming-rules for more details.`,
+          ['node_resource_group'],
+        );
+      }
       return addCluster(data, {
         subscriptionId,
         resourceGroupName: group.name,
         name,
-        location: required(planned, 'location'),
+        location,
+        nodeResourceGroup: nodeGroup,
         tenantId,
         dnsPrefix: required(planned, 'dns_prefix'),
         oidcIssuerEnabled: planned.oidc_issuer_enabled === true,
@@ -290,6 +302,8 @@ export interface NewCluster {
   readonly resourceGroupName: string;
   readonly name: string;
   readonly location: string;
+  /** @default - AKS's own name, `MC_<group>_<cluster>_<location>` */
+  readonly nodeResourceGroup?: string;
   readonly tenantId: string;
   readonly dnsPrefix: string;
   readonly oidcIssuerEnabled: boolean;
@@ -322,6 +336,8 @@ export function clusterSecrets(): Pick<StoredCluster, 'issuerKey' | 'credentials
  */
 export function addCluster(data: CloudStoreData, spec: NewCluster): StoredCluster {
   const location = normalizeLocation(spec.location);
+  const nodeGroup =
+    spec.nodeResourceGroup ?? nodeResourceGroup(spec.resourceGroupName, spec.name, location);
   const id = armId(
     spec.subscriptionId,
     spec.resourceGroupName,
@@ -348,14 +364,17 @@ export function addCluster(data: CloudStoreData, spec: NewCluster): StoredCluste
       objectId: newGuid(),
       id: armId(
         spec.subscriptionId,
-        nodeResourceGroup(spec.resourceGroupName, spec.name, location),
+        nodeGroup,
         'Microsoft.ManagedIdentity/userAssignedIdentities',
         `${spec.name}-agentpool`,
       ),
     },
     principalId: newGuid(),
     credentials: spec.secrets.credentials,
-    settings: { kubernetesVersion: spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION },
+    settings: {
+      kubernetesVersion: spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+      nodeResourceGroup: nodeGroup,
+    },
   };
   data.clusters.push(cluster);
   for (const namespace of BUILT_IN_NAMESPACES) {
@@ -384,6 +403,11 @@ function issuerUrl(location: string, tenantId: string): string {
   return `https://${location}.oic.prod-aks.azure.com/${tenantId}/${newGuid()}/`;
 }
 
+// AKS's name for the group of a cluster's nodes, when the request names none; AKS refuses one of more than 80
+// characters (InvalidParameter, "The length of the node resource group name is too long"), as reported from Azure in
+// Azure-Terraform/terraform-azurerm-kubernetes#33 and rancher/rancher#21264. azurerm v4.55.0 does not check it
+// (kubernetes_cluster_resource.go:1342-1347: Optional, Computed, ForceNew, no validation), so it fails at create.
+const MAX_NODE_RESOURCE_GROUP_LENGTH = 80;
 function nodeResourceGroup(group: string, name: string, location: string): string {
   return `MC_${group}_${name}_${location}`;
 }
@@ -449,7 +473,9 @@ function computedOf(cluster: StoredCluster, attributes: Attributes): Attributes 
         },
       ];
   const identity = block(attributes.identity);
-  const nodeGroup = nodeResourceGroup(cluster.resourceGroupName, cluster.name, cluster.location);
+  const nodeGroup =
+    str(cluster.settings.nodeResourceGroup as Value) ??
+    nodeResourceGroup(cluster.resourceGroupName, cluster.name, cluster.location);
   const computed: Record<string, Value> = {
     id: cluster.id,
     fqdn: cluster.fqdn,
