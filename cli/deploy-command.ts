@@ -21,6 +21,7 @@ import {
 } from './deployer-rights';
 import { getCredentials, kubeTargetOf, targetCluster } from './kubectl';
 import { preflight } from './preflight';
+import { outputsFromStateStep, stateCheckStep } from './remote-state';
 import {
   CommandError,
   type ExternalCommand,
@@ -139,14 +140,22 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
           );
       },
     },
+    // With remote state: the state is checked before anything changes, and the outputs come from it.
+    ...(config.state ? [stateCheckStep(config.state, subscription)] : []),
     {
       title: 'cdktf deploy',
       command: cdktfCommand(
-        ['deploy', AZURE_STACK_NAME, '--auto-approve', '--outputs-file', outputs],
+        [
+          'deploy',
+          AZURE_STACK_NAME,
+          '--auto-approve',
+          ...(config.state ? [] : ['--outputs-file', outputs]),
+        ],
         cdktfConfig,
         subscription,
       ),
     },
+    ...(config.state ? [outputsFromStateStep(outputs, subscription)] : []),
     ...builds.map((build) => ({
       title: 'az acr build',
       describe: `build ${build}/ in the registry named by ${outputs} (az acr build: no local Docker), then read the pushed digest (az acr repository show) to pin it in the manifests`,

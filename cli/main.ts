@@ -2,6 +2,7 @@
 // The command line: `npm run cli -- <command>` in this repository, `npx workload-id <command>` where it is installed.
 import { Command, Option } from 'commander';
 import { CREDENTIAL_MODES } from '../config/credential-modes';
+import { bootstrapCommand } from './bootstrap-command';
 import { deployCommand } from './deploy-command';
 import { destroyCommand } from './destroy-command';
 import { logsCommand } from './logs-command';
@@ -34,6 +35,7 @@ program
     console.log(summarize(synthBoth(options)));
   });
 // The other commands, one file each, in the order a user meets them.
+program.addCommand(bootstrapCommand());
 program.addCommand(verifyCommand());
 program.addCommand(deployCommand());
 program.addCommand(logsCommand());

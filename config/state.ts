@@ -57,3 +57,6 @@ export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 export function githubSubject(github: z.output<typeof GithubDeployerSchema>): string {
   return `repo:${github.repository}:environment:${github.environment}`;
 }
+
+/** The cdktf stack `workload-identity bootstrap` deploys (with a local state of its own). */
+export const BOOTSTRAP_STACK_NAME = 'workload-identity-bootstrap';

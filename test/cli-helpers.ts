@@ -61,9 +61,16 @@ if { [ "$1" = deploy ] || [ "$1" = destroy ]; } && [ "$stacks" = 0 ]; then
   echo "Error: Usage Error: Found more than one stack, please specify a target stack. Run cdktf $1 <stack> with one of these stacks: workload-identity, workload-identity-k8s" >&2
   exit 1
 fi
+# STANDIN_OUTPUTS replaces what it writes (e.g. the bootstrap stack's outputs).
+if [ -n "$out" ] && [ -n "$STANDIN_OUTPUTS" ]; then printf '%s' "$STANDIN_OUTPUTS" > "$out"; out=""; fi
 [ -n "$out" ] && [ -z "$STANDIN_NO_OUTPUTS" ] && printf '%s%s%s' '${OUTPUTS_BEFORE}' "\${ARM_SUBSCRIPTION_ID:-${SUBSCRIPTION}}" '${OUTPUTS_AFTER}' > "$out"
 `,
-  terraform: '',
+  // "init" fails with STANDIN_TERRAFORM_INIT_ERROR on stderr when set; "output -json" prints the deployed outputs.
+  terraform: `
+case "$1" in -chdir=*) shift ;; esac
+if [ "$1" = init ] && [ -n "$STANDIN_TERRAFORM_INIT_ERROR" ]; then printf '%s\\n' "$STANDIN_TERRAFORM_INIT_ERROR" >&2; exit 1; fi
+[ "$1 $2" = "output -json" ] && printf '%s' '${JSON.stringify(Object.fromEntries(Object.entries(DEPLOYED['workload-identity']).map(([k, v]) => [k, { value: v, type: 'string', sensitive: false }])))}'
+`,
   az: `
 if [ "$1 $2" = "account show" ]; then
   if [ -n "$STANDIN_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
