@@ -13,14 +13,28 @@ export const aksDnsPrefix: NameRule = {
     'an AKS DNS prefix: 2-54 letters, digits and "-", starting and ending with a letter or digit',
 };
 
-/** The last Kubernetes minor version with Windows Server 2022 nodes (AKS release notes, 2026-06-19). */
+/**
+ * The last Kubernetes minor version with Windows Server 2022 nodes: "Windows Server 2022 is not supported in Kubernetes
+ * version 1.37 and above" (Azure/AKS CHANGELOG.md, Release Notes - 2026-06-19, commit 8d1c8909). azurerm 4.55 accepts
+ * no newer Windows `os_sku` than Windows2022 (kubernetes_cluster_node_pool_resource.go:305-312 at v4.55.0).
+ */
 export const WINDOWS_2022_LAST_KUBERNETES_MINOR = 36;
 
-/** Why a Windows Server 2022 pool cannot run this Kubernetes version, or undefined when it can. */
-export function windows2022VersionProblem(kubernetesVersion: string): string | undefined {
+/**
+ * Why a Windows Server 2022 pool cannot run this Kubernetes version, or undefined when it can.
+ *
+ * No version is a problem too: AKS then creates the cluster on its default version, and its default moves to 1.37
+ * and later (1.37 is expected in October 2026: Azure/AKS CHANGELOG.md, Release Notes - 2026-07-17).
+ */
+export function windows2022VersionProblem(
+  kubernetesVersion: string | undefined,
+): string | undefined {
+  const fix = `pin kubernetesVersion to 1.${WINDOWS_2022_LAST_KUBERNETES_MINOR} or lower, or drop windowsNodePool`;
+  if (kubernetesVersion === undefined)
+    return `a Windows node pool needs a pinned kubernetesVersion: without one AKS creates the cluster on its default version, which becomes 1.37 or later, where AKS does not support Windows Server 2022, the newest Windows image azurerm 4.55 offers; ${fix}`;
   const [major, minor] = kubernetesVersion.split('.').map(Number);
   if (major > 1 || (major === 1 && minor > WINDOWS_2022_LAST_KUBERNETES_MINOR))
-    return `Kubernetes ${kubernetesVersion} has no Windows Server 2022 nodes (AKS supports them up to 1.${WINDOWS_2022_LAST_KUBERNETES_MINOR}), and azurerm 4.55 offers no newer Windows node image: pin kubernetesVersion to 1.${WINDOWS_2022_LAST_KUBERNETES_MINOR} or lower, or drop windowsNodePool`;
+    return `Kubernetes ${kubernetesVersion} has no Windows Server 2022 nodes (AKS supports them up to 1.${WINDOWS_2022_LAST_KUBERNETES_MINOR}), and azurerm 4.55 offers no newer Windows node image: ${fix}`;
   return undefined;
 }
 

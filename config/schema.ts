@@ -204,8 +204,9 @@ export const ConfigSchema = z
       });
     }
     const version = config.cluster.kubernetesVersion;
-    const windowsProblem =
-      config.cluster.windowsNodePool && version ? windows2022VersionProblem(version) : undefined;
+    const windowsProblem = config.cluster.windowsNodePool
+      ? windows2022VersionProblem(version)
+      : undefined;
     if (windowsProblem) {
       ctx.addIssue({
         code: 'custom',

@@ -61,7 +61,7 @@ describe('AksCluster', () => {
   });
 
   it('gives the Windows pool upgrade settings and a rotation pool, so plans stay free of drift', () => {
-    const { windowsPool } = synthCluster({ windowsNodePool: {} });
+    const { windowsPool } = synthCluster({ kubernetesVersion: '1.34', windowsNodePool: {} });
     expect(windowsPool).toMatchObject({
       os_sku: 'Windows2022',
       upgrade_settings: { max_surge: '10%' },
@@ -82,6 +82,12 @@ describe('AksCluster', () => {
     expect(
       synthCluster({ kubernetesVersion: '1.36.2', windowsNodePool: {} }).windowsPool,
     ).toBeDefined();
+  });
+
+  it('fails when Windows Server 2022 nodes are asked for on the default Kubernetes version', () => {
+    expect(() => synthCluster({ windowsNodePool: {} })).toThrow(
+      'windowsNodePool: a Windows node pool needs a pinned kubernetesVersion',
+    );
   });
 
   it('fails when Windows Server 2022 nodes are asked for with Kubernetes 1.37 or later', () => {

@@ -181,7 +181,7 @@ describe('AzureStack', () => {
 
   it('adds a Windows node pool when asked, with no admin password in Terraform', () => {
     const data = defaultConfigData();
-    data.cluster.windowsNodePool = { nodeCount: 2 };
+    Object.assign(data.cluster, { windowsNodePool: { nodeCount: 2 }, kubernetesVersion: '1.34' });
     const tf = synth(parseConfig(data));
     const cluster = one(tf, 'azurerm_kubernetes_cluster');
     expect(one(tf, 'azurerm_kubernetes_cluster_node_pool').values).toMatchObject({
@@ -285,7 +285,7 @@ describe('AzureStack: the RBAC wait does not lengthen the deploy', () => {
       'a Windows pool and two identities',
       () => {
         const data = defaultConfigData();
-        data.cluster.windowsNodePool = {};
+        Object.assign(data.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
         data.workloads.push({
           ...data.workloads[0],
           name: 'second',

@@ -258,7 +258,7 @@ describe('config validation', () => {
       problemsOf((d) => {
         delete d.workloads[0].sample;
         d.registry = {};
-        d.cluster.windowsNodePool = {};
+        Object.assign(d.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
         Object.assign(d.workloads[0], { build: 'app', os: 'windows' });
       }),
     ).toEqual([
@@ -288,7 +288,7 @@ describe('config validation', () => {
     (sample) => {
       expect(
         problemsOf((d) => {
-          d.cluster.windowsNodePool = {};
+          Object.assign(d.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
           Object.assign(d.workloads[0], { sample, os: 'windows' });
         }),
       ).toEqual([
@@ -300,7 +300,7 @@ describe('config validation', () => {
   it('accepts msal-net and msal-go on Windows', () => {
     for (const sample of ['msal-net', 'msal-go']) {
       const data = defaultConfigData();
-      data.cluster.windowsNodePool = {};
+      Object.assign(data.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
       Object.assign(data.workloads[0], { sample, os: 'windows' });
       expect(parseConfig(data).workloads[0]).toMatchObject({ sample, os: 'windows' });
     }
@@ -352,7 +352,13 @@ describe('config validation', () => {
 
   it('fails when a node pool is asked of an existing cluster', () => {
     expect(
-      problemsOf((d) => Object.assign(d.cluster, { existing: true, windowsNodePool: {} })),
+      problemsOf((d) =>
+        Object.assign(d.cluster, {
+          existing: true,
+          windowsNodePool: {},
+          kubernetesVersion: '1.34',
+        }),
+      ),
     ).toEqual([
       'cluster.windowsNodePool: a node pool can be added only to a cluster this stack creates (cluster.existing is true)',
     ]);
@@ -361,7 +367,7 @@ describe('config validation', () => {
   it('fails when a Windows workload asks for the proxy sidecar', () => {
     expect(
       problemsOf((d) => {
-        d.cluster.windowsNodePool = {};
+        Object.assign(d.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
         Object.assign(d.workloads[0], { os: 'windows', injectProxySidecar: true });
       }),
     ).toEqual([
@@ -403,7 +409,7 @@ describe('config validation', () => {
   it('fails when a Windows Server 2022 pool is asked for with Kubernetes 1.37 or later', () => {
     expect(
       problemsOf((d) => {
-        d.cluster.windowsNodePool = {};
+        Object.assign(d.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
         d.cluster.kubernetesVersion = '1.37';
       }),
     ).toEqual([
@@ -429,6 +435,13 @@ describe('config validation', () => {
       }),
     ).toEqual([
       `cluster.nodeResourceGroup: "${'n'.repeat(81)}" must be a resource group name of at most 80 characters (AKS's limit): letters, digits, "_", "-", ".", "(" and ")", not ending with "."`,
+    ]);
+  });
+
+  it('fails when a Windows Server 2022 pool is asked for without a pinned kubernetesVersion, saying why', () => {
+    // AKS's default version becomes 1.37, where Windows Server 2022 is not supported (Azure/AKS CHANGELOG.md)
+    expect(problemsOf((d) => (d.cluster.windowsNodePool = {}))).toEqual([
+      'cluster.kubernetesVersion: a Windows node pool needs a pinned kubernetesVersion: without one AKS creates the cluster on its default version, which becomes 1.37 or later, where AKS does not support Windows Server 2022, the newest Windows image azurerm 4.55 offers; pin kubernetesVersion to 1.36 or lower, or drop windowsNodePool',
     ]);
   });
 

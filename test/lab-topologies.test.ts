@@ -28,7 +28,7 @@ describe.concurrent('topologies on the local cloud', { timeout: 60_000 }, () => 
 
   it('runs a Windows workload and an upstream sample beside it (the workload program stands in for their images)', async () => {
     const files = await labFor((d) => {
-      d.cluster.windowsNodePool = {};
+      Object.assign(d.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
       d.workloads.push({ ...d.workloads[0], name: 'win', pod: 'win-pod', os: 'windows' });
       const sample = {
         ...d.workloads[0],

@@ -184,7 +184,7 @@ describe('WorkloadChart', () => {
 
   it('schedules a Windows workload on Windows nodes with no Linux-only security fields', () => {
     const data = defaultConfigData();
-    data.cluster.windowsNodePool = {};
+    Object.assign(data.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
     Object.assign(data.workloads[0], { os: 'windows', kind: 'Deployment' });
     const spec = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Deployment').spec
       .template.spec;

@@ -91,7 +91,7 @@ export class AksCluster extends Construct implements Cluster {
     }
     const version = props.kubernetesVersion;
     const windowsProblem =
-      props.windowsNodePool && version !== undefined && !Token.isUnresolved(version)
+      props.windowsNodePool && (version === undefined || !Token.isUnresolved(version))
         ? windows2022VersionProblem(version)
         : undefined;
     if (windowsProblem) throw new Error(`windowsNodePool: ${windowsProblem}`);
