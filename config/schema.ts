@@ -76,7 +76,7 @@ const KeyVaultSchema = z.strictObject({
   existing: z.boolean().default(false),
   /** Cross-tenant: the tenant that holds the vault, when it is not the cluster's. Needs subscriptionId and resourceGroup. */
   tenantId: guid.optional(),
-  /** Subscription of the vault in the other tenant. */
+  /** Subscription of the vault (in the other tenant, or in yours): Terraform creates or reads the vault there. */
   subscriptionId: guid.optional(),
   /** Resource group of the vault. @default - the top-level resourceGroup */
   resourceGroup: named(rules.resourceGroupName).optional(),

@@ -384,6 +384,30 @@ describe('AzureStack: resource groups', () => {
     );
   });
 
+  it('puts the vault in keyVault.subscriptionId through an aliased provider, also without tenantId', () => {
+    // GIVEN a vault in another subscription of the deployer's tenant, where preflight checks the rights
+    const data = defaultConfigData();
+    data.keyVault.subscriptionId = 'cccccccc-0000-4000-a000-000000000003';
+    const tf = synth(parseConfig(data));
+    // THEN the vault, its group and its grants are made there, the identities stay in the stack's own group
+    const providers = (tf.provider as Record<string, Record<string, unknown>[]>).azurerm;
+    expect(providers.find((p) => p.alias === 'resources')).toEqual({
+      alias: 'resources',
+      features: expect.anything(),
+      subscription_id: 'cccccccc-0000-4000-a000-000000000003',
+    });
+    const vault = one(tf, 'azurerm_key_vault');
+    expect(vault.values.provider).toBe('azurerm.resources');
+    const group = resourcesOf(tf, 'azurerm_resource_group').find(
+      (g) => g.values.provider === 'azurerm.resources',
+    );
+    expect(vault.values.resource_group_name).toBe(`\${${group?.address}.name}`);
+    for (const grant of resourcesOf(tf, 'azurerm_role_assignment'))
+      expect(grant.values.provider).toBe('azurerm.resources');
+    expect(one(tf, 'azurerm_user_assigned_identity').values.provider).toBeUndefined();
+    expect(one(tf, 'azurerm_kubernetes_cluster').values.provider).toBeUndefined();
+  });
+
   it("puts a cross-tenant vault's identities in a group of the stack's name in the vault's tenant", () => {
     const data = defaultConfigData();
     Object.assign(data.keyVault, {

@@ -72,7 +72,8 @@ const FEATURES: AzurermProviderFeatures = {
  * `resourceGroup`, in the vault's tenant.
  *
  * With `keyVault.tenantId` the vault, its resource group and the identities' service principals live in that other
- * tenant (through aliased providers), and the workloads ask that tenant for their tokens.
+ * tenant (through aliased providers), and the workloads ask that tenant for their tokens. With `keyVault.subscriptionId`
+ * alone the vault and its group live in that subscription of the deployer's tenant (an aliased provider too).
  * @see https://learn.microsoft.com/azure/aks/workload-identity-cross-tenant
  */
 export class AzureStack extends TerraformStack {
@@ -97,15 +98,19 @@ export class AzureStack extends TerraformStack {
 
     const vault = config.keyVault;
     const cluster = config.cluster;
-    // The tenant that holds the vault, when it is not the deployer's default one.
-    const resources = vault.tenantId
-      ? new AzurermProvider(this, 'azurerm-resources', {
-          alias: 'resources',
-          features: [FEATURES],
-          tenantId: vault.tenantId,
-          subscriptionId: vault.subscriptionId,
-        })
-      : undefined;
+    // The subscription (and tenant) that holds the vault, when it is not the deployer's default one: whenever
+    // subscriptionId is set, so that Terraform works where preflight checked the rights.
+    const resources =
+      vault.tenantId || vault.subscriptionId
+        ? new AzurermProvider(this, 'azurerm-resources', {
+            alias: 'resources',
+            features: [FEATURES],
+            tenantId: vault.tenantId,
+            subscriptionId: vault.subscriptionId,
+          })
+        : undefined;
+    // Identities follow the vault's tenant only: in the deployer's tenant they stay in the stack's own group.
+    const identityProvider = vault.tenantId ? resources : undefined;
     const groupOf = this.resourceGroups(config, resources);
     const clusterGroup = cluster.resourceGroup ?? config.resourceGroup;
     const vaultGroup = vault.resourceGroup ?? config.resourceGroup;
@@ -184,8 +189,8 @@ export class AzureStack extends TerraformStack {
         : new WorkloadIdentity(this, `Identity-${workload.managedIdentity}`, {
             name: workload.managedIdentity,
             // The stack's own group, in the vault's tenant: a managed identity can be used only in its own tenant.
-            resourceGroup: groupOf(config.resourceGroup, 'Identity', resources),
-            provider: resources,
+            resourceGroup: groupOf(config.resourceGroup, 'Identity', identityProvider),
+            provider: identityProvider,
           });
 
     const trusted = new Set<string>();
