@@ -4,11 +4,11 @@
  * All configuration comes from the environment (see settings.ts). Exit codes: 0 on SIGTERM/SIGINT
  * or a successful RUN_ONCE read, 1 when a RUN_ONCE read fails, 2 on a bad environment.
  */
-import { SecretClient } from '@azure/keyvault-secrets';
+import { BoundedHttpClient } from './bounded-http-client';
 import { createCredential } from './credential';
-import { keepAliveProxyPolicy } from './keep-alive-proxy';
 import { errorSummary, formatStartLine } from './output';
 import { runReadLoop } from './read-loop';
+import { createSecretClient } from './secret-client';
 import { type AppSettings, readSettings } from './settings';
 
 let settings: AppSettings;
@@ -29,12 +29,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 }
 
 console.log(formatStartLine(new Date(), settings.podName));
+// One client for Key Vault and Entra: every answer is read with a bound, whoever sends it.
+const httpClient = new BoundedHttpClient();
 // Exit explicitly: an idle keep-alive socket or SDK timer must not keep a RUN_ONCE job alive.
-void createCredential(settings.credential)
+void createCredential(settings.credential, httpClient)
   .then((credential) => {
-    const client = new SecretClient(settings.vaultUrl, credential, {
-      additionalPolicies: [{ policy: keepAliveProxyPolicy(), position: 'perRetry' }],
-    });
+    const client = createSecretClient(settings.vaultUrl, credential, httpClient);
     return runReadLoop(client, { ...settings, abortSignal: controller.signal });
   })
   .then(

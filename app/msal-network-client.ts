@@ -14,6 +14,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
+import { redirectHost } from './bounded-http-client';
 
 /**
  * MSAL's network module on the Azure SDK's HTTP pipeline.
@@ -23,7 +24,10 @@ import {
  * get the same retries on 429/5xx with `Retry-After`.
  */
 export class PipelineNetworkClient implements INetworkModule {
-  private readonly pipeline: Pipeline = createPipelineFromOptions({});
+  // No redirects: the POST carries the client assertion, and Entra never redirects its token endpoint.
+  private readonly pipeline: Pipeline = createPipelineFromOptions({
+    redirectOptions: { maxRetries: 0 },
+  });
 
   /** Sends through `httpClient`; tests pass a fake one. */
   constructor(private readonly httpClient: HttpClient = createDefaultHttpClient()) {}
@@ -67,6 +71,13 @@ export class PipelineNetworkClient implements INetworkModule {
         'network_error',
         options?.correlationId ?? '',
         `${method} ${new URL(url).origin} failed: ${(err as Error).message}`,
+      );
+    }
+    if (response.status >= 300 && response.status < 400) {
+      throw new AuthError(
+        'invalid_response',
+        options?.correlationId ?? '',
+        `${method} ${new URL(url).origin} answered ${response.status} redirecting to ${redirectHost(response.headers.get('location'), url)}, not followed`,
       );
     }
     let body: T;

@@ -1,4 +1,5 @@
 import type { GetSecretOptions, KeyVaultSecret } from '@azure/keyvault-secrets';
+import { type AnswerTooLargeError, redirectHost } from './bounded-http-client';
 import { formatDuration } from './output';
 
 /** The part of `SecretClient` the program uses. */
@@ -46,7 +47,10 @@ export class UnexpectedAnswerError extends Error {
 interface AnswerShape {
   readonly status: number;
   readonly contentType: string | undefined;
-  readonly bytes: number;
+  /** The body's size, e.g. `120 bytes`, or `more than 1048576 bytes` for a long answer that announced none. */
+  readonly size: string;
+  /** Where a 3xx points: a host, never the path or query, which can carry anything. */
+  readonly locationHost?: string;
 }
 
 /**
@@ -79,7 +83,8 @@ export async function readSecret(
           answer = {
             status: response.status,
             contentType: response.headers.get('content-type'),
-            bytes: Buffer.byteLength(response.bodyAsText ?? ''),
+            size: `${Buffer.byteLength(response.bodyAsText ?? '')} bytes`,
+            locationHost: redirectHost(response.headers.get('location'), response.request.url),
           };
         },
       }),
@@ -104,6 +109,22 @@ export async function readSecret(
 function explainAnswer(err: unknown, answer: AnswerShape | undefined): unknown {
   const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
   const status = typeof e.statusCode === 'number' ? e.statusCode : answer?.status;
+  if (e.name === 'AnswerTooLargeError') {
+    const { statusCode, contentType, size, maxBytes } = err as AnswerTooLargeError;
+    return new UnexpectedAnswerError(
+      statusCode,
+      `that is larger than the ${maxBytes} bytes an answer may have: not read`,
+      { status: statusCode, contentType, size },
+    );
+  }
+  // Key Vault never redirects, and the client follows no redirect (the next request would carry the token).
+  if (answer && answer.status >= 300 && answer.status < 400) {
+    return new UnexpectedAnswerError(
+      answer.status,
+      `redirecting to ${answer.locationHost}, not followed`,
+      answer,
+    );
+  }
   if (e.name === 'RestError' && e.code === 'PARSE_ERROR') {
     return new UnexpectedAnswerError(status, 'with a body that is not valid JSON', answer);
   }
@@ -119,7 +140,7 @@ function describeAnswer(answer: AnswerShape | undefined): string {
   if (!answer) return 'unexpectedly';
   // The content type comes from whoever answered: keep only a media type's characters, and not many.
   const type = /^[\w.+/-]{1,60}/.exec(answer.contentType ?? '')?.[0] ?? 'no content type';
-  return `${answer.status} (${type}, ${answer.bytes} bytes)`;
+  return `${answer.status} (${type}, ${answer.size})`;
 }
 
 /** `promise`, or the abort reason as soon as `signal` fires, whether or not the work behind it stops. */

@@ -120,6 +120,36 @@ describe('ClientAssertionCredential', () => {
     expect(errorHint(err)).toContain("issuer, subject and audience must equal the token's");
   });
 
+  test.each([
+    [307, `/${TENANT}/oauth2/v2.0/token?again`, 'login.microsoftonline.com'],
+    [302, 'https://collector.example.com/token', 'collector.example.com'],
+  ])(
+    'fails when Entra answers %i to %s: the status and the host, and the assertion is not sent again',
+    async (status, location, host) => {
+      const requests: string[] = [];
+      const redirecting: HttpClient = {
+        sendRequest: async (request) => {
+          requests.push(request.url);
+          return {
+            request,
+            status,
+            headers: createHttpHeaders({ 'content-type': 'application/json', location }),
+            bodyAsText: '{}',
+          };
+        },
+      };
+
+      const err = await credential(redirecting)
+        .getToken(SCOPE)
+        .catch((e: unknown) => e);
+
+      expect((err as Error).message).toContain(
+        `POST https://login.microsoftonline.com answered ${status} redirecting to ${host}, not followed`,
+      );
+      expect(requests).toHaveLength(1);
+    },
+  );
+
   test("fails when the vault's challenge names another tenant", async () => {
     await expect(
       credential(new FakeEntra()).getToken(SCOPE, { tenantId: 'other-tenant' }),

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { BoundedHttpClient } from '../app/bounded-http-client';
 import { createCredential } from '../app/credential';
 import type { CredentialSettings } from '../app/settings';
 
@@ -16,6 +17,8 @@ describe('createCredential', () => {
     [{ mode: 'workload-identity', workloadIdentity }, 'WorkloadIdentityCredential'],
     [{ mode: 'client-assertion', workloadIdentity }, 'ClientAssertionCredential'],
   ])('builds %o as %s', async (settings, className) => {
-    expect((await createCredential(settings)).constructor.name).toBe(className);
+    expect((await createCredential(settings, new BoundedHttpClient())).constructor.name).toBe(
+      className,
+    );
   });
 });

@@ -34,10 +34,10 @@ export interface AppRun {
 
 const running = new Set<ChildProcess>();
 
-/** Starts app/main.ts with only `env` (plus PATH): the program must need nothing else. */
-export function startApp(env: Record<string, string>): AppRun {
+/** Starts app/main.ts with only `env` (plus PATH): the program must need nothing else. `nodeFlags` go to Node. */
+export function startApp(env: Record<string, string>, nodeFlags: readonly string[] = []): AppRun {
   const { command, args } = appCommand();
-  const child = spawn(command, args, {
+  const child = spawn(command, [...nodeFlags, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
@@ -63,7 +63,15 @@ export function killRunningApps(): void {
 
 /** One answer of the stand-in vault: `never` holds the request open without answering. */
 export type VaultAnswer =
-  | { readonly status: number; readonly contentType: string; readonly body: string }
+  | {
+      readonly status: number;
+      readonly contentType: string;
+      readonly body: string;
+      /** Further headers, e.g. `location` or `www-authenticate`. */
+      readonly headers?: Readonly<Record<string, string>>;
+      /** Send the body chunked, without a `Content-Length`. */
+      readonly chunked?: boolean;
+    }
   | 'never';
 
 /** Key Vault's host names over HTTPS, answering what the test says; reached through a CONNECT proxy. */
@@ -99,7 +107,9 @@ export async function startVaultStandIn(): Promise<VaultStandIn> {
       const next = answers.length > 1 ? answers.shift()! : answers[0]!;
       req.resume();
       if (next === 'never') return;
-      res.writeHead(next.status, { 'content-type': next.contentType });
+      // writeHead fixes the headers: without a Content-Length here, Node sends the body chunked.
+      const length = next.chunked ? {} : { 'content-length': Buffer.byteLength(next.body) };
+      res.writeHead(next.status, { ...next.headers, ...length, 'content-type': next.contentType });
       res.end(next.body);
     },
   );

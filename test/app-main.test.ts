@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { CREDENTIAL_MODES } from '../app/credential-modes';
+import { imageNodeFlags } from '../local-cloud/lab';
 import {
   killRunningApps,
   removeVaultCertificates,
@@ -200,6 +205,58 @@ describe('app/main.ts against a stand-in vault', () => {
     expect(vault.requests - before).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
+  // 64 MB of a well-formed secret bundle: without a bound, the image's 24 MB heap aborts the process (SIGABRT).
+  const HUGE = JSON.stringify({
+    value: SECRET.padEnd(64 * 2 ** 20, 'x'),
+    id: `${base.KEYVAULT_URL}secrets/username/01`,
+  });
+
+  test.each([
+    ['with its length', false, `${Buffer.byteLength(HUGE)} bytes`],
+    ['chunked, without a length', true, 'more than 1048576 bytes'],
+  ])(
+    "fails when the vault answers 64 MB %s, on the image's Node flags: a failed read naming the size, no crash",
+    async (_, chunked, size) => {
+      vault.answer({ status: 200, contentType: 'application/json', body: HUGE, chunked });
+      const run = start({ ...base, ...vault.env, RUN_ONCE: 'true' }, imageNodeFlags());
+
+      expect(await run.exit).toBe(1);
+      const lines = run.stderr().split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      const [, text, hint] =
+        /^Failed to read secret "username": (.*) \(hint: (.*)\)$/.exec(lines[0]!) ?? [];
+      expect(text).toBe(
+        `Key Vault answered 200 (application/json, ${size}) that is larger than the 1048576 bytes an answer may have: not read`,
+      );
+      expect(hint).toBeTruthy();
+      expect(run.stdout() + run.stderr()).not.toContain(SECRET);
+    },
+    30_000,
+  );
+
+  test.each([
+    [302, 'https://collector.example.com/steal?from=vault'],
+    [307, 'https://other-vault.vault.azure.net/secrets/username'],
+  ])(
+    'fails when the vault answers %i to another host: its status and the host, never followed, no TypeError',
+    async (status, location) => {
+      vault.answer({ status, contentType: 'text/html', body: '', headers: { location } });
+      const before = vault.requests;
+      const run = start({ ...base, ...vault.env, RUN_ONCE: 'true' });
+
+      expect(await run.exit).toBe(1);
+      const host = new URL(location).host;
+      expect(run.stderr()).toMatch(
+        new RegExp(
+          `^Failed to read secret "username": Key Vault answered ${status} \\(text/html, 0 bytes\\) redirecting to ${host.replaceAll('.', '\\.')}, not followed \\(hint: .+\\)\n$`,
+        ),
+      );
+      // Every host is served by the stand-in: one request means the redirect was not followed.
+      expect(vault.requests - before).toBe(1);
+    },
+    20_000,
+  );
+
   test.each([
     ['a path', 'https://my-vault.vault.azure.net/secrets/username'],
     ['a query', 'https://my-vault.vault.azure.net/?api-version=7.5'],
@@ -214,6 +271,35 @@ describe('app/main.ts against a stand-in vault', () => {
         `KEYVAULT_URL "${url}" must be the vault's URL alone, without a path, query or fragment, e.g. https://my-vault.vault.azure.net/\n`,
       );
       expect(vault.requests).toBe(before);
+    },
+    20_000,
+  );
+});
+
+describe('app/main.ts with AZURE_FEDERATED_TOKEN_FILE naming a directory', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'app-token-dir-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each(CREDENTIAL_MODES)(
+    'fails in CREDENTIAL_MODE=%s at start with exit 2 and one line naming the variable and the path',
+    async (mode) => {
+      const run = start({
+        KEYVAULT_URL: 'https://my-vault.vault.azure.net/',
+        SECRET_NAME: 'username',
+        CREDENTIAL_MODE: mode,
+        AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+        AZURE_TENANT_ID: '00000000-0000-0000-0000-000000000002',
+        AZURE_FEDERATED_TOKEN_FILE: dir,
+      });
+
+      expect(await run.exit).toBe(2);
+      expect(run.stderr()).toBe(
+        `AZURE_FEDERATED_TOKEN_FILE "${dir}" is a directory: it must name the projected service account token file, e.g. /var/run/secrets/azure/tokens/azure-identity-token\n`,
+      );
+      expect(run.stdout()).toBe('');
     },
     20_000,
   );

@@ -9,6 +9,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { describe, expect, test } from 'vitest';
 import { errorHint, formatFailureLine } from '../app/output';
 import { readSecret } from '../app/read-secret';
+import { createSecretClient } from '../app/secret-client';
 
 const SECRET = 'hunter2-s3cr3t';
 const VAULT = 'https://my-vault.vault.azure.net/';
@@ -161,6 +162,76 @@ describe('readSecret', () => {
     // THEN the read ends with the abort at once
     expect(await read).toMatchObject({ name: 'AbortError' });
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('createSecretClient against a vault that redirects', () => {
+  const CHALLENGE = {
+    status: 401,
+    headers: createHttpHeaders({
+      'content-type': 'application/json',
+      'www-authenticate':
+        'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000002", resource="https://vault.azure.net"',
+    }),
+    bodyAsText: '{"error":{"code":"Unauthorized"}}',
+  };
+
+  /** The program's client over a vault that asks for a token, then answers `status` with `location`. */
+  function redirecting(status: number, location: string) {
+    const sent: { url: string; authorization: string | undefined }[] = [];
+    const httpClient: HttpClient = {
+      sendRequest: async (request) => {
+        sent.push({ url: request.url, authorization: request.headers.get('authorization') });
+        if (!request.headers.has('authorization')) return { request, ...CHALLENGE };
+        if (new URL(request.url).pathname.startsWith('/secrets/username')) {
+          return {
+            request,
+            status,
+            headers: createHttpHeaders({ 'content-type': 'text/html', location }),
+            bodyAsText: '',
+          };
+        }
+        return {
+          request,
+          status: 200,
+          headers: createHttpHeaders({ 'content-type': 'application/json' }),
+          bodyAsText: JSON.stringify({ value: SECRET, id: `${VAULT}secrets/elsewhere/1` }),
+        };
+      },
+    };
+    return { client: createSecretClient(VAULT, credential, httpClient), sent };
+  }
+
+  test.each([
+    [302, 'https://evil.example.com/collect?from=vault', 'evil.example.com'],
+    [307, 'https://evil.example.com:8443/collect', 'evil.example.com:8443'],
+    [307, '/secrets/elsewhere?api-version=7.6', 'my-vault.vault.azure.net'],
+    [308, `${VAULT}secrets/elsewhere`, 'my-vault.vault.azure.net'],
+  ])(
+    'fails when the vault answers %i to %s: the status and the host, and the redirect is not followed with the token',
+    async (status, location, host) => {
+      const { client, sent } = redirecting(status, location);
+
+      const { line, err } = await failureOf(client);
+
+      expect(line).toBe(
+        `Failed to read secret "username": Key Vault answered ${status} (text/html, 0 bytes) redirecting to ${host}, not followed (hint: ${errorHint(err)})`,
+      );
+      expect(errorHint(err)).toBeTruthy();
+      // The challenge, then the read with the token: nothing goes to the location.
+      expect(sent.map((r) => [new URL(r.url).pathname, r.authorization])).toEqual([
+        ['/secrets/username/', undefined],
+        ['/secrets/username/', 'Bearer access-token'],
+      ]);
+    },
+  );
+
+  test('fails when a redirect has no location: the status, and no location', async () => {
+    const { client } = redirecting(301, '');
+    const { line } = await failureOf(client);
+    expect(line).toMatch(
+      /Key Vault answered 301 \(text\/html, 0 bytes\) redirecting to no location, not followed/,
+    );
   });
 });
 
