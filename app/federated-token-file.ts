@@ -26,10 +26,25 @@ export class FederatedTokenFile {
   /** Reads from `path`, normally `AZURE_FEDERATED_TOKEN_FILE`. */
   constructor(readonly path: string) {}
 
-  /** Returns the current token, reading the file only when the cached copy may be stale. */
+  /**
+   * Returns the current token, reading the file only when the cached copy may be stale.
+   *
+   * @throws TokenFileError naming `AZURE_FEDERATED_TOKEN_FILE` and the path when the file cannot be read
+   */
   async read(): Promise<string> {
+    try {
+      return await this.readCached();
+    } catch (err) {
+      throw new TokenFileError(this.path, err);
+    }
+  }
+
+  private async readCached(): Promise<string> {
     // stat follows kubelet's ..data symlink, so an atomic swap shows up as a new mtime.
-    const { mtimeMs, size } = await stat(this.path);
+    const info = await stat(this.path);
+    if (!info.isFile())
+      throw new Error(info.isDirectory() ? 'it is a directory' : 'it is not a regular file');
+    const { mtimeMs, size } = info;
     const now = Date.now();
     const cached = this.cached;
     if (
@@ -43,9 +58,24 @@ export class FederatedTokenFile {
     }
     const token = (await readFile(this.path, 'utf8')).trim();
     logger.verbose(`Read the federated token file ${this.path} (${size} bytes)`);
-    if (!token) throw new Error(`The federated token file ${this.path} is empty`);
+    if (!token) throw new Error('it is empty');
     this.cached = { token, mtimeMs, size, readAtMs: now, expiresAtMs: jwtExpiresAtMs(token) };
     return token;
+  }
+}
+
+/** The token file could not be read; the message names the variable, the path and the cause. */
+export class TokenFileError extends Error {
+  /** Wraps `cause`, a Node file system error or the program's own finding. */
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    const e = cause as NodeJS.ErrnoException;
+    // Node's messages repeat the path ("ENOENT: no such file or directory, stat '/x'"): keep the code's words only.
+    const why = e.code ? `${e.code}: ${e.message.split(',')[0]?.replace(/^\w+: /, '')}` : e.message;
+    super(`AZURE_FEDERATED_TOKEN_FILE "${path}" cannot be read: ${why}`, { cause });
+    this.name = 'TokenFileError';
   }
 }
 

@@ -50,8 +50,8 @@ export function errorSummary(err: unknown): string {
   return text.length > MAX_SUMMARY_LENGTH ? `${text.slice(0, MAX_SUMMARY_LENGTH - 3)}...` : text;
 }
 
-// Errors of read-secret.ts, by name (errors are read by their fields, see errorFields).
-const OWN_ERRORS = new Set(['ReadTimeoutError', 'UnexpectedAnswerError']);
+// Errors of read-secret.ts and federated-token-file.ts, by name (errors are read by their fields, see errorFields).
+const OWN_ERRORS = new Set(['ReadTimeoutError', 'UnexpectedAnswerError', 'TokenFileError']);
 
 // core-client's parse error quotes the whole body, and on newer Node its SyntaxError a piece of it too.
 const PARSE_ERROR = /occurred (while parsing the response body|in deserializing the responseBody)/;

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 import { CREDENTIAL_MODES, type CredentialMode } from './credential-modes';
@@ -79,6 +80,29 @@ function echo(value: string): string {
 }
 
 /**
+ * Refuses an `AZURE_FEDERATED_TOKEN_FILE` that exists and is not a file (a directory, a device).
+ *
+ * A missing file passes: kubelet may not have projected the token yet, and the read names the path when it fails.
+ * @throws SettingsError naming the variable, the path and what it is
+ */
+export function checkTokenFile(path: string): void {
+  let what: string;
+  try {
+    const stat = statSync(path);
+    if (stat.isFile()) return;
+    what = stat.isDirectory() ? 'a directory' : 'not a regular file';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    what = `unreadable (${code})`;
+  }
+  throw new SettingsError(
+    'AZURE_FEDERATED_TOKEN_FILE',
+    `AZURE_FEDERATED_TOKEN_FILE "${echo(path)}" is ${what}: it must name the projected service account token file, e.g. /var/run/secrets/azure/tokens/azure-identity-token`,
+  );
+}
+
+/**
  * Reads and checks the program's environment once.
  *
  * @throws SettingsError naming the first bad variable and its rule
@@ -156,6 +180,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): AppSettings 
       `CREDENTIAL_MODE "${echo(mode)}" must be one of: ${CREDENTIAL_MODES.join(', ')}`,
     );
   }
+  // Every mode reads this file when the variable is set (DefaultAzureCredential through its WorkloadIdentityCredential):
+  // a path that is not a file is a bad environment, said once at start rather than as EISDIR on every read.
+  const tokenFile = get('AZURE_FEDERATED_TOKEN_FILE');
+  if (tokenFile !== undefined) checkTokenFile(tokenFile);
   const credential: CredentialSettings =
     mode === 'default'
       ? { mode }

@@ -109,14 +109,21 @@ describe('FederatedTokenFile', () => {
   test('fails when the file is empty', async () => {
     writeToken('', NOW);
     await expect(new FederatedTokenFile(path).read()).rejects.toThrow(
-      `The federated token file ${path} is empty`,
+      `AZURE_FEDERATED_TOKEN_FILE "${path}" cannot be read: it is empty`,
     );
   });
 
-  test('fails when the file is missing', async () => {
-    await expect(new FederatedTokenFile(join(dir, 'missing')).read()).rejects.toMatchObject({
-      code: 'ENOENT',
-    });
+  test('fails when the file is missing, naming the variable and the path', async () => {
+    const missing = join(dir, 'missing');
+    await expect(new FederatedTokenFile(missing).read()).rejects.toThrow(
+      `AZURE_FEDERATED_TOKEN_FILE "${missing}" cannot be read: ENOENT: no such file or directory`,
+    );
+  });
+
+  test('fails when the path is a directory, naming the variable and the path (not a bare EISDIR)', async () => {
+    await expect(new FederatedTokenFile(dir).read()).rejects.toThrow(
+      `AZURE_FEDERATED_TOKEN_FILE "${dir}" cannot be read: it is a directory`,
+    );
   });
 });
 

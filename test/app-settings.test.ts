@@ -1,5 +1,8 @@
-import { describe, expect, test } from 'vitest';
-import { readSettings, SettingsError } from '../app/settings';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { CREDENTIAL_MODES, readSettings, SettingsError } from '../app/settings';
 
 const minimal = { KEYVAULT_URL: 'https://my-vault.vault.azure.net/', SECRET_NAME: 'username' };
 const workloadIdentity = {
@@ -257,6 +260,46 @@ describe('readSettings', () => {
   test('accepts the vault URL with or without its trailing slash', () => {
     for (const url of ['https://my-vault.vault.azure.net', 'https://my-vault.vault.azure.net/']) {
       expect(readSettings({ ...minimal, KEYVAULT_URL: url }).vaultUrl).toBe(url);
+    }
+  });
+});
+
+describe('readSettings with AZURE_FEDERATED_TOKEN_FILE on disk', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'app-settings-'));
+  const file = join(dir, 'azure-identity-token');
+  writeFileSync(file, 'header.payload.signature');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each(CREDENTIAL_MODES)(
+    'fails in CREDENTIAL_MODE=%s when the variable names a directory: the variable, the path and the rule',
+    (mode) => {
+      const err = failure({
+        ...minimal,
+        ...workloadIdentity,
+        AZURE_FEDERATED_TOKEN_FILE: dir,
+        CREDENTIAL_MODE: mode,
+      });
+      expect(err.variable).toBe('AZURE_FEDERATED_TOKEN_FILE');
+      expect(err.message).toBe(
+        `AZURE_FEDERATED_TOKEN_FILE "${dir}" is a directory: it must name the projected service account token file, e.g. /var/run/secrets/azure/tokens/azure-identity-token`,
+      );
+    },
+  );
+
+  test('fails when the variable names a device (a token file that never ends)', () => {
+    expect(failure({ ...minimal, AZURE_FEDERATED_TOKEN_FILE: '/dev/zero' }).message).toMatch(
+      /^AZURE_FEDERATED_TOKEN_FILE "\/dev\/zero" is not a regular file: /,
+    );
+  });
+
+  test('accepts a file, and a path kubelet has not projected yet (the read names it if it never comes)', () => {
+    for (const path of [file, join(dir, 'not-yet')]) {
+      const env = { ...minimal, ...workloadIdentity, AZURE_FEDERATED_TOKEN_FILE: path };
+      expect(
+        readSettings({ ...env, CREDENTIAL_MODE: 'workload-identity' }).credential,
+      ).toMatchObject({
+        workloadIdentity: { tokenFilePath: path },
+      });
     }
   });
 });
