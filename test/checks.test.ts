@@ -126,6 +126,34 @@ describe('checkPair (the cross-check of a synthesized pair)', () => {
     ]);
   });
 
+  it('fails when the workload holds Key Vault Reader on the vault: it reads metadata, never a secret value', () => {
+    const found = checksAfter((tf) => {
+      const vault = resourcesOf(tf, 'azurerm_key_vault')[0]!;
+      const grant = Object.values(tf.resource.azurerm_role_assignment).find(
+        (r: any) => r.role_definition_name === 'Key Vault Secrets User',
+      ) as any;
+      grant.role_definition_name = 'Key Vault Reader';
+      grant.scope = `\${${vault.address}.id}`;
+    });
+    expect(found).toEqual([
+      'role-scope: the identity trusted for system:serviceaccount:workload-id-test:workload-id-sa holds no secret-reading role on secret "username" or its vault',
+    ]);
+  });
+
+  it('fails when a credential has a second audience beside api://AzureADTokenExchange', () => {
+    expect(
+      checksAfter(
+        (tf) =>
+          (only(tf, 'azurerm_federated_identity_credential').audience = [
+            'api://AzureADTokenExchange',
+            'api://other',
+          ]),
+      ),
+    ).toEqual([
+      'credential-audience: audience is ["api://AzureADTokenExchange","api://other"], not ["api://AzureADTokenExchange"]',
+    ]);
+  });
+
   it('fails when the client-id annotation is missing', () => {
     expect(
       checksAfter(

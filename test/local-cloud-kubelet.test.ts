@@ -192,13 +192,25 @@ describe('runPod', () => {
 });
 
 describe('image pulls', () => {
-  /** Run the example pod with `image`, in `model` (default: the example's), the way the lab runs a container. */
-  async function runWithImage(image: string, model = exampleModel()) {
+  /**
+   * Run the example pod with `image`, in `model` (default: the example's), the way the lab runs a container;
+   * `initImage` adds an init container with that image.
+   */
+  async function runWithImage(image: string, model = exampleModel(), initImage?: string) {
     const own = await startLocalCloud(model);
     try {
+      const manifest = examplePod(EXAMPLE.serviceAccountName, image);
+      const withInit = initImage
+        ? {
+            ...manifest,
+            spec: {
+              ...manifest.spec,
+              initContainers: [{ name: 'wait-for-vault', image: initImage }],
+            },
+          }
+        : manifest;
       const pod = await own.runPod({
-        pod: own.mutatePod(examplePod(EXAMPLE.serviceAccountName, image), exampleServiceAccount())
-          .object,
+        pod: own.mutatePod(withInit, exampleServiceAccount()).object,
         command: process.execPath,
         args: ['--eval', 'console.log("running")'],
       });
@@ -210,8 +222,12 @@ describe('image pulls', () => {
   }
 
   /** The error the kubelet rejects with, when the pull fails. */
-  async function pullFailure(image: string, model = exampleModel()): Promise<ImagePullError> {
-    const err = await runWithImage(image, model).catch((e: unknown) => e);
+  async function pullFailure(
+    image: string,
+    model = exampleModel(),
+    initImage?: string,
+  ): Promise<ImagePullError> {
+    const err = await runWithImage(image, model, initImage).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImagePullError);
     return err as ImagePullError;
   }
@@ -285,6 +301,16 @@ describe('image pulls', () => {
 
     expect((await pullFailure(EXAMPLE.appImage, toWorkload)).message).toMatch(
       /: 401 Unauthorized$/,
+    );
+  });
+
+  it("fails when an init container's image cannot be pulled, though the app's can: the pod never starts", async () => {
+    const err = await pullFailure(EXAMPLE.appImage, exampleModel(), 'busybox:1.36');
+
+    expect(err.reason).toBe('ImagePullBackOff');
+    expect(err.container).toBe('wait-for-vault');
+    expect(err.message).toMatch(
+      /^pod workload-id-test\/workload-id-app is Pending: container "wait-for-vault" is waiting \(ImagePullBackOff\): Failed to pull image "busybox:1\.36": failed to pull and unpack image "docker\.io\/library\/busybox:1\.36"/,
     );
   });
 
