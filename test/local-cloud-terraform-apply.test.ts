@@ -138,8 +138,10 @@ describe.concurrent('real terraform against the local providers', () => {
     );
     expect(failure).toBeInstanceOf(TerraformError);
     expect((failure as Error).message).toContain('terraform plan -input=false failed');
-    expect((failure as Error).message).toContain(
-      'Error: Invalid Attribute Value: create_duration must be a string containing a Go time duration (e.g. "30s", "1m30s"), got "thirty seconds"',
+    // hashicorp/time's own validator and the framework's message (facts/time.json cites both).
+    expect((failure as Error).message).toContain('Error: Invalid Attribute Value Match');
+    expect((failure as Error).message.replace(/\s+/g, ' ')).toContain(
+      'Attribute create_duration must be a number immediately followed by ms (milliseconds), s (seconds), m (minutes), or h (hours). For example, "30s" for 30 seconds., got: thirty seconds',
     );
     expect((failure as Error).message).toContain('with time_sleep.bad');
   }, 30_000);

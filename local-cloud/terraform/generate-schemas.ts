@@ -7,7 +7,8 @@
  * - the compiled bindings (`lib/<resource>/index.js`): each argument's Terraform name, whether it is a block, and
  *   whether a collection is a list or a set (`synthesizeHclAttributes` and the `...ToHclTerraform` functions),
  *   and each computed getter's Terraform name and kind (`getStringAttribute('vault_uri')`).
- * What they lost is filled in from `SCHEMA_FACTS` below: sensitivity, and which optional arguments are also computed.
+ * What they lost is filled in from the facts read from the real providers' source (`facts/<provider>.json`, see
+ * generate-facts.ts): sensitivity, which optional arguments are also computed, and blocks written as attributes.
  * Write-only arguments follow the providers' naming rule: their names end in `_wo`.
  *
  * Run: `npm run schemas` (writes the files); a test checks that the committed files are what this produces.
@@ -16,6 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AttributeFact, PROVIDER_FACTS } from './facts';
 import type {
   AttributeSchema,
   BlockSchema,
@@ -87,73 +89,28 @@ export const SERVED: readonly {
 ];
 
 /**
- * What the packages do not record, from the real providers' schemas: attributes that are sensitive, and optional
- * arguments that are also computed (the provider fills them in when unset). Keys are resource types, `provider:<name>`
- * for a provider block; paths go through nested blocks with dots.
+ * What the facts do not say, about how Terraform sees two kubernetes_manifest arguments: the manifest half of the
+ * kubernetes provider is not built on the legacy SDK, and its `wait_for` is an object-typed attribute that the
+ * bindings render as a block (the same JSON either way, not the same schema).
  */
 export const SCHEMA_FACTS: {
-  sensitive: { readonly [type: string]: readonly string[] };
-  optionalComputed: { readonly [type: string]: readonly string[] };
   notLegacy: readonly string[];
-  /** Object-typed attributes that the bindings render as blocks (the same JSON either way, not the same schema). */
   objectAttributes: { readonly [type: string]: readonly string[] };
 } = {
-  sensitive: {
-    'provider:azurerm': [
-      'client_secret',
-      'client_certificate',
-      'client_certificate_password',
-      'oidc_request_token',
-      'oidc_token',
-    ],
-    'provider:azuread': [
-      'client_secret',
-      'client_certificate',
-      'client_certificate_password',
-      'oidc_request_token',
-      'oidc_token',
-    ],
-    'provider:kubernetes': ['password', 'token'],
-    azurerm_key_vault_secret: ['value'],
-    azurerm_kubernetes_cluster: [
-      'kube_config_raw',
-      'kube_admin_config_raw',
-      'kube_config',
-      'kube_admin_config',
-      'service_principal.client_secret',
-      'windows_profile.admin_password',
-    ],
-    'data.azurerm_kubernetes_cluster': [
-      'kube_config_raw',
-      'kube_admin_config_raw',
-      'kube_config',
-      'kube_admin_config',
-    ],
-    'data.azurerm_key_vault': [],
-    azurerm_container_registry: ['admin_password'],
-    azuread_application: ['password.value'],
-  },
-  optionalComputed: {
-    kubernetes_manifest: ['object'],
-    azurerm_kubernetes_cluster: [
-      'node_resource_group',
-      'kubernetes_version',
-      'private_dns_zone_id',
-    ],
-    azurerm_key_vault: ['access_policy', 'rbac_authorization_enabled'],
-    azurerm_role_assignment: [
-      'name',
-      'role_definition_id',
-      'role_definition_name',
-      'principal_type',
-      'skip_service_principal_aad_check',
-    ],
-    azuread_application: ['client_id'],
-    azuread_service_principal: ['client_id'],
-  },
   notLegacy: ['kubernetes_manifest'],
   objectAttributes: { kubernetes_manifest: ['wait_for'] },
 };
+
+/** The facts of a type by its key here (`provider:<name>`, `data.<type>`, `<type>`). */
+function factsOf(key: string): { [path: string]: AttributeFact } {
+  const provider = key.startsWith('provider:')
+    ? PROVIDER_FACTS[key.slice('provider:'.length)]
+    : PROVIDER_FACTS[key.replace(/^data\./, '').split('_')[0] as string];
+  if (!provider) return {};
+  if (key.startsWith('provider:')) return provider.provider.attributes;
+  if (key.startsWith('data.')) return provider.dataSources[key.slice(5)]?.attributes ?? {};
+  return provider.resources[key]?.attributes ?? {};
+}
 
 interface JsiiType {
   primitive?: string;
@@ -448,15 +405,14 @@ function buildBlock(
       block.attributes[name] = { type, computed: true };
     }
   }
-  const optionalComputed = new Set(SCHEMA_FACTS.optionalComputed[factsKey] ?? []);
-  const sensitive = new Set(SCHEMA_FACTS.sensitive[factsKey] ?? []);
+  const facts = factsOf(factsKey);
   for (const [name, attribute] of Object.entries(block.attributes)) {
-    const full = `${prefix}${name}`;
+    const fact = facts[`${prefix}${name}`];
     // The legacy SDK adds `id` to every resource as optional and computed.
-    if (attribute.optional && (optionalComputed.has(full) || (prefix === '' && name === 'id')))
+    if (attribute.optional && (fact?.computed || (prefix === '' && name === 'id')))
       attribute.computed = true;
-    if (sensitive.has(full)) attribute.sensitive = true;
-    if (name.endsWith('_wo')) attribute.writeOnly = true;
+    if (fact?.sensitive) attribute.sensitive = true;
+    if (name.endsWith('_wo') || fact?.writeOnly) attribute.writeOnly = true;
   }
   const objectAttributes = new Set(SCHEMA_FACTS.objectAttributes[factsKey] ?? []);
   for (const [name, nested] of Object.entries(block.blocks)) {
@@ -465,8 +421,9 @@ function buildBlock(
       block.attributes[name] = { type: blockToObject(nested.block), optional: true };
       continue;
     }
-    // An optional block that the provider also fills in is an attribute to Terraform (e.g. key vault access_policy).
-    if (optionalComputed.has(`${prefix}${name}`)) {
+    // A block written as an attribute (ConfigMode: SchemaConfigModeAttr, e.g. key vault access_policy).
+    const fact = facts[`${prefix}${name}`];
+    if (fact?.configModeAttr) {
       delete block.blocks[name];
       block.attributes[name] = {
         type:
@@ -474,8 +431,8 @@ function buildBlock(
             ? blockToObject(nested.block)
             : [nested.nesting, blockToObject(nested.block)],
         optional: true,
-        computed: true,
       };
+      if (fact.computed) (block.attributes[name] as AttributeSchema).computed = true;
     }
   }
   return sortBlock(block);

@@ -45,19 +45,16 @@ export class AzureError extends Error {
 /** One managed resource type. */
 export interface ResourceHandler {
   /**
-   * Plan: return the planned new state for `proposed` (config merged with prior state by Terraform), with computed
-   * attributes the plan cannot know set to `UNKNOWN`, and the paths whose change forces a replacement.
-   * @default - unset computed attributes become UNKNOWN on create, keep their prior value on update; nothing forces replacement
+   * What the resource's own planning code adds to the generic planner's result (`planned`), for values no schema
+   * fact describes (kubernetes_manifest's `object`). It never decides whether a change replaces: the facts do.
+   * @default - the generic planner's result
    */
   plan?(args: {
     prior: Attributes | null;
-    proposed: Attributes;
+    planned: Attributes;
     config: Attributes;
     context: HandlerContext;
-  }): {
-    planned?: Attributes;
-    requiresReplace?: readonly (readonly string[])[];
-  };
+  }): Attributes;
   /** Create: `config` still holds write-only values (e.g. `value_wo`), which must never be returned in the state. */
   create(args: {
     planned: Attributes;

@@ -4,8 +4,10 @@
  */
 import { appendFileSync } from 'node:fs';
 import { decodeValue, encodeValue, fromJson } from './cty';
+import { PROVIDER_FACTS, type ProviderFacts } from './facts';
 import { type Attributes, AzureError, type HandlerContext, UNKNOWN, type Value } from './handler';
 import type { ProviderHandlers } from './handlers/index';
+import { type PathStep, type PlanDiagnostic, planChange, validateConfig } from './planner';
 import type { Message, ProviderCall } from './protocol';
 import {
   type BlockSchema,
@@ -20,7 +22,7 @@ type Diagnostic = {
   severity: 'ERROR' | 'WARNING';
   summary: string;
   detail?: string;
-  attribute?: { steps: { attribute_name: string }[] };
+  attribute?: { steps: ({ attribute_name: string } | { element_key_int: number })[] };
 };
 
 /** A call's failure as Terraform shows it: an error diagnostic. */
@@ -30,10 +32,24 @@ class DiagnosticError extends Error {
   }
 }
 
-function attributePath(names: readonly string[] | undefined) {
-  return names && names.length > 0
-    ? { steps: names.map((attribute_name) => ({ attribute_name })) }
+function attributePath(steps: readonly PathStep[] | undefined) {
+  return steps && steps.length > 0
+    ? {
+        steps: steps.map((step) =>
+          typeof step === 'number' ? { element_key_int: step } : { attribute_name: step },
+        ),
+      }
     : undefined;
+}
+
+/** The planner's refusals as Terraform shows them. */
+function diagnosticsOf(found: readonly PlanDiagnostic[]): Diagnostic[] {
+  return found.map((d) => ({
+    severity: 'ERROR',
+    summary: d.summary,
+    detail: d.detail,
+    attribute: attributePath(d.path),
+  }));
 }
 
 /** What a handler's exception becomes: Azure's refusal reads as the real provider's error, anything else as a bug. */
@@ -62,46 +78,6 @@ export function withoutWriteOnly(value: Value, block: BlockSchema): Value {
     if (Array.isArray(item))
       result[name] = item.map((element) => withoutWriteOnly(element, nested.block));
     else if (item !== undefined) result[name] = withoutWriteOnly(item, nested.block);
-  }
-  return result;
-}
-
-/** Planned values for a create: every computed attribute the configuration leaves unset is known only after apply. */
-export function unknownComputed(proposed: Value, config: Value, block: BlockSchema): Value {
-  if (
-    proposed === null ||
-    proposed === UNKNOWN ||
-    typeof proposed !== 'object' ||
-    Array.isArray(proposed)
-  )
-    return proposed;
-  const configured =
-    config !== null && config !== UNKNOWN && typeof config === 'object' && !Array.isArray(config)
-      ? config
-      : {};
-  const result: Attributes = { ...proposed };
-  for (const [name, attribute] of Object.entries(block.attributes)) {
-    if (
-      attribute.computed &&
-      (configured[name] ?? null) === null &&
-      (result[name] ?? null) === null
-    )
-      result[name] = UNKNOWN;
-  }
-  for (const [name, nested] of Object.entries(block.blocks)) {
-    const item = result[name];
-    const configItem = configured[name] ?? null;
-    if (Array.isArray(item)) {
-      result[name] = item.map((element, i) =>
-        unknownComputed(
-          element,
-          Array.isArray(configItem) ? (configItem[i] ?? null) : null,
-          nested.block,
-        ),
-      );
-    } else if (item !== undefined) {
-      result[name] = unknownComputed(item, configItem, nested.block);
-    }
   }
   return result;
 }
@@ -138,10 +114,18 @@ export class LocalProvider {
   /** Calls answered so far, by name: what Terraform asked of this process. */
   readonly calls = new Map<string, number>();
 
+  /** What the real provider's source says of each type (facts/<provider>.json). */
+  readonly facts: ProviderFacts;
+
   constructor(
     readonly schema: ProviderSchema,
     readonly handlers: ProviderHandlers,
-  ) {}
+  ) {
+    const facts = PROVIDER_FACTS[schema.name];
+    if (!facts)
+      throw new Error(`no facts for the ${schema.name} provider (facts/${schema.name}.json)`);
+    this.facts = facts;
+  }
 
   private get context(): HandlerContext {
     return { providerConfig: this.providerConfig };
@@ -230,12 +214,24 @@ export class LocalProvider {
         this.decode(request.config, blockType(this.schema.provider));
         return {};
       case 'ValidateResourceConfig':
-        // Types, required arguments and ephemeral values are Terraform's own checks, against the schema.
-        this.decode(request.config, blockType(this.resource(request.type_name).block));
-        return {};
-      case 'ValidateDataResourceConfig':
-        this.decode(request.config, blockType(this.dataSource(request.type_name).block));
-        return {};
+      case 'ValidateDataResourceConfig': {
+        // Types, required arguments and ephemeral values are Terraform's own checks, against the schema; the
+        // provider's validators and combinations of arguments are the planner's, from the facts.
+        const kind = name === 'ValidateResourceConfig' ? 'resources' : 'dataSources';
+        const schema =
+          kind === 'resources'
+            ? this.resource(request.type_name)
+            : this.dataSource(request.type_name);
+        const config = this.decode(request.config, blockType(schema.block));
+        if (!isObject(config)) return {};
+        const found = validateConfig(
+          this.facts,
+          this.facts[kind][request.type_name],
+          schema.block,
+          config,
+        );
+        return found.length > 0 ? { diagnostics: diagnosticsOf(found) } : {};
+      }
       case 'ValidateEphemeralResourceConfig':
         throw new DiagnosticError({
           severity: 'ERROR',
@@ -301,20 +297,31 @@ export class LocalProvider {
     if (!isObject(proposed)) return { ...response, planned_state: this.encode(null, type) };
     const handler = this.resourceHandler(request.type_name);
     const priorState = isObject(prior) ? prior : null;
-    const result =
+    const configuration = isObject(config) ? config : {};
+    const facts = this.facts.resources[request.type_name];
+    // Terraform validates before it plans; values known only now are validated here.
+    const refused = validateConfig(this.facts, facts, schema.block, configuration);
+    if (refused.length > 0) return { diagnostics: diagnosticsOf(refused) };
+    const change = planChange({
+      provider: this.facts,
+      facts,
+      block: schema.block,
+      prior: priorState,
+      proposed,
+      config: configuration,
+    });
+    // What the resource's own planning code adds to the SDK's rules (kubernetes_manifest's object).
+    const planned =
       handler.plan?.({
         prior: priorState,
-        proposed,
-        config: isObject(config) ? config : {},
+        planned: change.planned,
+        config: configuration,
         context: this.context,
-      }) ?? {};
-    const planned =
-      result.planned ??
-      (priorState === null ? unknownComputed(proposed, config, schema.block) : proposed);
+      }) ?? change.planned;
     return {
       ...response,
       planned_state: this.encode(withoutWriteOnly(planned, schema.block), type),
-      requires_replace: (result.requiresReplace ?? []).map((path) => attributePath(path)),
+      requires_replace: change.requiresReplace.map((path) => attributePath(path)),
     };
   }
 

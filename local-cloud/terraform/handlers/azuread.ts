@@ -12,15 +12,7 @@ import {
   type StoredApplication,
 } from '../../cloud-store';
 import { AzureError, type DataSourceHandler, type ResourceHandler } from '../handler';
-import {
-  cloudStore,
-  entraTenant,
-  replaceOnChange,
-  required,
-  resolve,
-  str,
-  strings,
-} from './common';
+import { cloudStore, entraTenant, required, resolve, str, strings } from './common';
 
 /** Entra roles that may manage any application, owner or not. */
 const APPLICATION_ADMIN_ROLES = [
@@ -97,7 +89,6 @@ export const azureadApplication: ResourceHandler = {
 };
 
 export const azureadServicePrincipal: ResourceHandler = {
-  plan: replaceOnChange(['client_id']),
   async create({ planned, context }) {
     const clientId = required(planned, 'client_id');
     const sp = cloudStore().update((data) => {
@@ -170,7 +161,6 @@ export const azureadServicePrincipal: ResourceHandler = {
 };
 
 export const azureadApplicationFederatedIdentityCredential: ResourceHandler = {
-  plan: replaceOnChange(['application_id', 'display_name']),
   async create({ planned, context }) {
     const applicationId = required(planned, 'application_id');
     const credentialId = newGuid();

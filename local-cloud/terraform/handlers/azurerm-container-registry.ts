@@ -11,27 +11,13 @@ import {
   bool,
   cloudStore,
   normalizeLocation,
-  replaceOnChange,
   required,
   resolve,
   resourceGroupOf,
   stringMap,
 } from './common';
 
-const NAME = /^[a-zA-Z0-9]{5,50}$/;
-
 export const azurermContainerRegistry: ResourceHandler = {
-  plan({ prior, proposed }) {
-    const name = proposed.name;
-    if (typeof name === 'string' && !NAME.test(name)) {
-      throw new AzureError(
-        'InvalidRegistryName',
-        `alpha numeric characters only are allowed in "name" (5 - 50 characters): ${JSON.stringify(name)}`,
-        ['name'],
-      );
-    }
-    return replaceOnChange(['name', 'resource_group_name', 'location'])({ prior, proposed });
-  },
   async create({ planned, context }) {
     const registry = cloudStore().update((data) => {
       const { subscriptionId } = armTarget(context, data);

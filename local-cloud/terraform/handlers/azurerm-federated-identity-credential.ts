@@ -14,12 +14,11 @@ import {
 } from '../../cloud-store';
 import { type Attributes, AzureError, type ResourceHandler } from '../handler';
 import { alreadyExists } from './azurerm-resource-group';
-import { cloudStore, replaceOnChange, required, resolve, sleep, strings } from './common';
+import { cloudStore, required, resolve, sleep, strings } from './common';
 
 const TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 
 export const azurermFederatedIdentityCredential: ResourceHandler = {
-  plan: replaceOnChange(['name', 'parent_id', 'resource_group_name']),
   async create({ planned }) {
     const parentId = required(planned, 'parent_id');
     const id = `${parentId}/federatedIdentityCredentials/${required(planned, 'name')}`;

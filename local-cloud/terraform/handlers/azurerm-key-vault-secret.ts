@@ -15,18 +15,9 @@ import {
 } from '../../cloud-store';
 import { secretValueRefusal } from '../../key-vault-rules';
 import { type Attributes, AzureError, type HandlerContext, type ResourceHandler } from '../handler';
-import {
-  armTarget,
-  cloudStore,
-  replaceOnChange,
-  required,
-  resolve,
-  str,
-  stringMap,
-} from './common';
+import { armTarget, cloudStore, required, resolve, str, stringMap } from './common';
 
 export const azurermKeyVaultSecret: ResourceHandler = {
-  plan: replaceOnChange(['name', 'key_vault_id']),
   async create({ planned, config, context }) {
     const name = required(planned, 'name');
     const value = secretValue(config);

@@ -18,7 +18,6 @@ import {
   cloudStore,
   normalizeLocation,
   num,
-  replaceOnChange,
   required,
   resolve,
   resourceGroupOf,
@@ -26,44 +25,27 @@ import {
   stringMap,
 } from './common';
 
+// Azure's own rule for a vault name (stricter than azurerm's validator, which lets Azure refuse the rest at create).
 const NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
 
+/** How azurerm names a vault in its errors (go-azure-helpers commonids KeyVaultId.String()). */
+function vaultIdText(vault: StoredKeyVault): string {
+  return `Key Vault (Subscription: ${JSON.stringify(vault.subscriptionId)}\nResource Group Name: ${JSON.stringify(vault.resourceGroupName)}\nKey Vault Name: ${JSON.stringify(vault.name)})`;
+}
+
 export const azurermKeyVault: ResourceHandler = {
-  plan({ prior, proposed }) {
-    const name = str(proposed.name);
-    if (name && !NAME.test(name)) {
-      throw new AzureError(
-        'InvalidVaultName',
-        `Key Vault name must be 3 - 24 characters long, begin with a letter, end with a letter or digit, and not contain consecutive hyphens: ${JSON.stringify(name)}`,
-        ['name'],
-      );
-    }
-    if (
-      prior &&
-      typeof prior.soft_delete_retention_days === 'number' &&
-      typeof proposed.soft_delete_retention_days === 'number' &&
-      prior.soft_delete_retention_days !== proposed.soft_delete_retention_days
-    ) {
-      throw new AzureError(
-        'BadRequest',
-        `updating Key Vault ${JSON.stringify(prior.name)}: the value of \`soft_delete_retention_days\` cannot be changed once it has been set (from ${prior.soft_delete_retention_days} to ${proposed.soft_delete_retention_days})`,
-        ['soft_delete_retention_days'],
-      );
-    }
-    if (prior?.purge_protection_enabled === true && proposed.purge_protection_enabled === false) {
-      throw new AzureError(
-        'BadRequest',
-        `updating Key Vault ${JSON.stringify(prior.name)}: once Purge Protection has been Enabled it's not possible to disable it`,
-        ['purge_protection_enabled'],
-      );
-    }
-    return replaceOnChange(['name', 'resource_group_name', 'location'])({ prior, proposed });
-  },
   async create({ planned, context }) {
     const vault = cloudStore().update((data) => {
       const { subscriptionId } = armTarget(context, data);
       const group = resourceGroupOf(data, subscriptionId, required(planned, 'resource_group_name'));
       const name = required(planned, 'name');
+      if (!NAME.test(name)) {
+        throw new AzureError(
+          'VaultNameNotValid',
+          `Key Vault name must be 3 - 24 characters long, begin with a letter, end with a letter or digit, and not contain consecutive hyphens: ${JSON.stringify(name)}`,
+          ['name'],
+        );
+      }
       const id = armId(subscriptionId, group.name, 'Microsoft.KeyVault/vaults', name);
       if (data.keyVaults.some((v) => sameId(v.id, id)))
         throw alreadyExists(id, 'azurerm_key_vault');
@@ -96,11 +78,31 @@ export const azurermKeyVault: ResourceHandler = {
       .keyVaults.find((v) => sameId(v.id, String(state.id)));
     return vault ? { ...state, ...computedOf(vault, state) } : null;
   },
-  async update({ planned }) {
+  async update({ prior, planned }) {
     const vault = cloudStore().update((data) => {
       const found = data.keyVaults.find((v) => sameId(v.id, String(planned.id)));
       if (!found)
         throw new AzureError('ResourceNotFound', `Key Vault ${String(planned.id)} was not found`);
+      // azurerm's Update code refuses these, not its plan (azurerm v4.55.0
+      // internal/services/keyvault/key_vault_resource.go:561 and :612).
+      if (found.purgeProtectionEnabled && planned.purge_protection_enabled === false) {
+        throw new AzureError(
+          'BadRequest',
+          `updating ${vaultIdText(found)}: once Purge Protection has been Enabled it's not possible to disable it`,
+          ['purge_protection_enabled'],
+        );
+      }
+      if (
+        typeof planned.soft_delete_retention_days === 'number' &&
+        prior.soft_delete_retention_days !== planned.soft_delete_retention_days &&
+        found.softDeleteRetentionDays
+      ) {
+        throw new AzureError(
+          'BadRequest',
+          `updating ${vaultIdText(found)}: once \`soft_delete_retention_days\` has been configured it cannot be modified`,
+          ['soft_delete_retention_days'],
+        );
+      }
       Object.assign(found, {
         rbacAuthorizationEnabled: rbacEnabled(planned),
         purgeProtectionEnabled: bool(

@@ -21,11 +21,8 @@ import {
   AzureError,
   type DataSourceHandler,
   type ResourceHandler,
-  UNKNOWN,
   type Value,
 } from '../handler';
-import { unknownComputed } from '../provider';
-import { PROVIDER_SCHEMAS } from '../schema';
 import { alreadyExists } from './azurerm-resource-group';
 import {
   armId,
@@ -33,75 +30,42 @@ import {
   block,
   cloudStore,
   normalizeLocation,
-  replaceOnChange,
   required,
   resolve,
   resourceGroupOf,
   str,
 } from './common';
 
-// The cluster's schema, for the plan's unknowns (the server's default plan is what a create plans otherwise).
-const CLUSTER_SCHEMA = PROVIDER_SCHEMAS.azurerm.resources.azurerm_kubernetes_cluster.block;
+/**
+ * What azurerm's Update code cycles the default node pool for, and refuses without `temporary_name_for_rotation`
+ * (azurerm v4.55.0 internal/services/containers/kubernetes_cluster_resource.go:2588, refused at :2630).
+ */
+const CYCLE_NODE_POOL_PROPERTIES = [
+  'name',
+  'host_encryption_enabled',
+  'node_public_ip_enabled',
+  'fips_enabled',
+  'kubelet_config',
+  'kubelet_disk_type',
+  'linux_os_config',
+  'max_pods',
+  'only_critical_addons_enabled',
+  'os_disk_size_gb',
+  'os_disk_type',
+  'pod_subnet_id',
+  'snapshot_id',
+  'ultra_ssd_enabled',
+  'vnet_subnet_id',
+  'vm_size',
+  'zones',
+];
 
 /** The Kubernetes version AKS picks when none is asked for. */
 const DEFAULT_KUBERNETES_VERSION = '1.33.3';
-const DNS_PREFIX = /^[a-zA-Z\d][-a-zA-Z\d]{0,52}[a-zA-Z\d]$/;
 /** Namespaces every cluster starts with. */
 export const BUILT_IN_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 export const azurermKubernetesCluster: ResourceHandler = {
-  plan({ prior, proposed, config }) {
-    const prefix = str(proposed.dns_prefix);
-    if (prefix && !DNS_PREFIX.test(prefix)) {
-      throw new AzureError(
-        'InvalidDnsPrefix',
-        `The DNS Prefix must contain between 1 and 54 characters, may contain only letters, numbers and hyphens, and must start and end with a letter or number: ${JSON.stringify(prefix)}`,
-        ['dns_prefix'],
-      );
-    }
-    if (prior?.oidc_issuer_enabled === true && proposed.oidc_issuer_enabled === false) {
-      throw new AzureError(
-        'OIDCIssuerFeatureCannotBeDisabled',
-        'OIDC issuer feature cannot be disabled once it has been enabled.',
-        ['oidc_issuer_enabled'],
-      );
-    }
-    const before = block(prior?.default_node_pool);
-    const after = block(proposed.default_node_pool);
-    if (
-      before &&
-      after &&
-      before.vm_size !== after.vm_size &&
-      after.vm_size !== UNKNOWN &&
-      !str(after.temporary_name_for_rotation)
-    ) {
-      throw new AzureError(
-        'InvalidParameter',
-        '`temporary_name_for_rotation` must be specified when updating any of the following properties ["default_node_pool.0.vm_size"]',
-        ['default_node_pool'],
-      );
-    }
-    const replace = replaceOnChange(['name', 'resource_group_name', 'location', 'dns_prefix'])({
-      prior,
-      proposed,
-    });
-    // AKS makes the kubelet identity when the configuration leaves it out (azurerm's Optional+Computed block): a
-    // create plans it unknown, so `kubelet_identity[0].object_id` (AcrPull) is known after apply; an update keeps it.
-    const kubelet = proposed.kubelet_identity;
-    if (Array.isArray(kubelet) && kubelet.length > 0) return replace;
-    if (prior) {
-      return Array.isArray(prior.kubelet_identity)
-        ? { ...replace, planned: { ...proposed, kubelet_identity: prior.kubelet_identity } }
-        : replace;
-    }
-    const planned = unknownComputed(proposed, config, CLUSTER_SCHEMA) as Attributes;
-    const unknownIdentity: Attributes = {
-      client_id: UNKNOWN,
-      object_id: UNKNOWN,
-      user_assigned_identity_id: UNKNOWN,
-    };
-    return { ...replace, planned: { ...planned, kubelet_identity: [unknownIdentity] } };
-  },
   async create({ planned, context }) {
     if (planned.workload_identity_enabled === true && planned.oidc_issuer_enabled !== true) {
       throw new AzureError(
@@ -160,7 +124,20 @@ export const azurermKubernetesCluster: ResourceHandler = {
       .clusters.find((c) => sameId(c.id, String(state.id)));
     return cluster ? { ...state, ...computedOf(cluster, state) } : null;
   },
-  async update({ planned }) {
+  async update({ prior, planned }) {
+    const before = block(prior.default_node_pool) ?? {};
+    const after = block(planned.default_node_pool) ?? {};
+    const cycled = CYCLE_NODE_POOL_PROPERTIES.filter(
+      (p) => JSON.stringify(before[p] ?? null) !== JSON.stringify(after[p] ?? null),
+    );
+    if (cycled.length > 0 && !str(after.temporary_name_for_rotation)) {
+      const names = CYCLE_NODE_POOL_PROPERTIES.map((p) => `"default_node_pool.0.${p}"`).join(' ');
+      throw new AzureError(
+        'InvalidParameter',
+        `\`temporary_name_for_rotation\` must be specified when updating any of the following properties [${names}]`,
+        ['default_node_pool'],
+      );
+    }
     const cluster = cloudStore().update((data) => {
       const found = data.clusters.find((c) => sameId(c.id, String(planned.id)));
       if (!found)
@@ -169,6 +146,14 @@ export const azurermKubernetesCluster: ResourceHandler = {
           `Kubernetes Cluster ${String(planned.id)} was not found`,
         );
       const issuerOn = planned.oidc_issuer_enabled === true;
+      // AKS refuses it when the cluster is updated (azurerm plans it as an update).
+      if (found.oidcIssuerEnabled && !issuerOn) {
+        throw new AzureError(
+          'OIDCIssuerFeatureCannotBeDisabled',
+          'OIDC issuer feature cannot be disabled once it has been enabled.',
+          ['oidc_issuer_enabled'],
+        );
+      }
       if (planned.workload_identity_enabled === true && !issuerOn) {
         throw new AzureError(
           'InvalidParameter',
@@ -242,7 +227,6 @@ export const dataAzurermKubernetesCluster: DataSourceHandler = {
 };
 
 export const azurermKubernetesClusterNodePool: ResourceHandler = {
-  plan: replaceOnChange(['name', 'kubernetes_cluster_id', 'os_type', 'vm_size']),
   async create({ planned }) {
     const clusterId = required(planned, 'kubernetes_cluster_id');
     const name = required(planned, 'name');

@@ -4,18 +4,9 @@
  */
 import { resourceGroupId, sameId } from '../../cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
-import {
-  armTarget,
-  cloudStore,
-  normalizeLocation,
-  replaceOnChange,
-  required,
-  resolve,
-  stringMap,
-} from './common';
+import { armTarget, cloudStore, normalizeLocation, required, resolve, stringMap } from './common';
 
 export const azurermResourceGroup: ResourceHandler = {
-  plan: replaceOnChange(['name', 'location']),
   async create({ planned, context }) {
     const name = required(planned, 'name');
     const location = normalizeLocation(required(planned, 'location'));

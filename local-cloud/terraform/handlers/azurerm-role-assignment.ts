@@ -10,17 +10,9 @@ import {
   sameId,
 } from '../../cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
-import { cloudStore, replaceOnChange, required, resolve, str } from './common';
+import { cloudStore, required, resolve, str } from './common';
 
 export const azurermRoleAssignment: ResourceHandler = {
-  plan: replaceOnChange([
-    'name',
-    'scope',
-    'role_definition_name',
-    'role_definition_id',
-    'principal_id',
-    'condition',
-  ]),
   async create({ planned }) {
     const scope = required(planned, 'scope');
     const principalId = required(planned, 'principal_id');

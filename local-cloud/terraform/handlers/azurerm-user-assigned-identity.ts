@@ -7,7 +7,6 @@ import {
   armTarget,
   cloudStore,
   normalizeLocation,
-  replaceOnChange,
   required,
   resolve,
   resourceGroupOf,
@@ -15,7 +14,6 @@ import {
 } from './common';
 
 export const azurermUserAssignedIdentity: ResourceHandler = {
-  plan: replaceOnChange(['name', 'resource_group_name', 'location']),
   async create({ planned, context }) {
     const identity = cloudStore().update((data) => {
       const { subscriptionId, tenantId } = armTarget(context, data);

@@ -93,20 +93,6 @@ function clearUnknown(value: Value): Value {
   return value;
 }
 
-/** A plan that forces a replacement when any of `names` changes (Azure cannot rename or move these); the planned state is the server's default. */
-export function replaceOnChange(names: readonly string[]) {
-  return ({ prior, proposed }: { prior: Attributes | null; proposed: Attributes }) => ({
-    requiresReplace: prior
-      ? names
-          .filter(
-            (n) =>
-              proposed[n] !== UNKNOWN && JSON.stringify(prior[n]) !== JSON.stringify(proposed[n]),
-          )
-          .map((n) => [n])
-      : [],
-  });
-}
-
 /** Where a provider block deploys: its subscription and tenant, and the deployer's object there. */
 export interface ArmTarget {
   readonly subscriptionId: string;

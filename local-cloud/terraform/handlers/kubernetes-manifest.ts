@@ -13,7 +13,6 @@ import {
   updateObject,
 } from '../../cluster-objects';
 import {
-  type Attributes,
   AzureError,
   type HandlerContext,
   type ResourceHandler,
@@ -26,24 +25,12 @@ import { cloudStore, str } from './common';
 type KubernetesObject = StoredKubernetesObject['object'];
 
 export const kubernetesManifest: ResourceHandler = {
-  plan({ prior, proposed }) {
-    const manifest = proposed.manifest;
-    if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) return {};
-    const same = prior !== null && JSON.stringify(prior.manifest) === JSON.stringify(manifest);
-    const before = prior?.manifest as Attributes | undefined;
-    const after = manifest as Attributes;
-    const identity = (m: Attributes | undefined) =>
-      JSON.stringify([
-        m?.apiVersion,
-        m?.kind,
-        (m?.metadata as Attributes | undefined)?.name,
-        (m?.metadata as Attributes | undefined)?.namespace,
-      ]);
-    return {
-      planned: { ...proposed, object: same ? prior.object : UNKNOWN },
-      // Another object (kind, name or namespace) is a new resource.
-      requiresReplace: prior && identity(before) !== identity(after) ? [['manifest']] : [],
-    };
+  // The manifest provider's own plan code: the object is unknown until the API server answers, unless the manifest
+  // is unchanged. Which changes replace is in the facts (facts/kubernetes-manifest.json).
+  plan({ prior, planned }) {
+    const same =
+      prior !== null && JSON.stringify(prior.manifest) === JSON.stringify(planned.manifest);
+    return { ...planned, object: same ? prior.object : UNKNOWN };
   },
   async create({ planned, context }) {
     const object = apply(context, (data, cluster) =>

@@ -3,7 +3,7 @@
  * so that what depends on it starts only once something eventual (e.g. an RBAC grant) has had time to settle.
  * The wait is real, on the local cloud's scaled clock (see time-scale.ts).
  */
-import { type Attributes, AzureError, type ResourceHandler, UNKNOWN, type Value } from '../handler';
+import { type Attributes, AzureError, type ResourceHandler } from '../handler';
 import { sleepAzureSeconds } from '../time-scale';
 
 const UNIT_SECONDS: { [unit: string]: number } = {
@@ -67,23 +67,6 @@ async function wait(seconds: number, what: string): Promise<void> {
 }
 
 export const timeSleep: ResourceHandler = {
-  plan({ prior, proposed, config }) {
-    if (config.create_duration === null && config.destroy_duration === null) {
-      throw new AzureError(
-        'InvalidAttributeCombination',
-        'Invalid Attribute Combination: at least one attribute out of [create_duration,destroy_duration] must be specified',
-        ['create_duration'],
-      );
-    }
-    for (const name of ['create_duration', 'destroy_duration'] as const)
-      if (config[name] !== UNKNOWN) durationSeconds(config, name);
-    if (prior === null) return { planned: { ...proposed, id: UNKNOWN } };
-    // Only a change of triggers replaces the sleep (and so sleeps again); new durations apply to later waits.
-    return {
-      planned: { ...proposed, id: prior.id as Value },
-      requiresReplace: sameValue(prior.triggers, proposed.triggers) ? [] : [['triggers']],
-    };
-  },
   async create({ planned }) {
     await wait(durationSeconds(planned, 'create_duration'), 'the create_duration wait');
     // The time provider's id is the moment the wait ended, RFC 3339 in UTC, to the second.
@@ -118,7 +101,3 @@ export const timeSleep: ResourceHandler = {
     return attributes;
   },
 };
-
-function sameValue(a: Value | undefined, b: Value | undefined): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
