@@ -2,7 +2,7 @@ import type { DataAzurermClientConfig } from '@cdktf/provider-azurerm/lib/data-a
 import { KeyVault as KeyVaultResource } from '@cdktf/provider-azurerm/lib/key-vault';
 import { RoleAssignment } from '@cdktf/provider-azurerm/lib/role-assignment';
 import { Sleep } from '@cdktf/provider-time/lib/sleep';
-import { Fn, type TerraformProvider, Token } from 'cdktf';
+import { Fn, type ITerraformDependable, type TerraformProvider, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   GENERATED_KEY_VAULT_NAME_HASH_LENGTH,
@@ -15,13 +15,14 @@ import { SECRETS_OFFICER_ROLE, SECRETS_USER_ROLE, type SecretVault } from './sec
 import { VaultSecret } from './vault-secret';
 
 /**
- * How long secrets wait after the deployer's `Key Vault Secrets Officer` assignment is created.
+ * How long secrets wait, at least, after the deployer's `Key Vault Secrets Officer` assignment is created.
  *
  * A new assignment can take minutes to reach Key Vault's data plane; until then writes get `403 ForbiddenByRbac`,
- * which azurerm does not retry (its data-plane client retries 408, 429 and 5xx only). Two minutes covers the
- * delays reported for new assignments, and costs nothing: the wait runs while the cluster, which takes longer, is
- * being created.
- * @see https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected
+ * which azurerm does not retry (its data-plane client retries 408, 429 and 5xx only). Key Vault's RBAC guide allows
+ * up to 10 minutes ("Known limits and performance"). The secrets also wait for a new cluster (`secretsWaitFor`), so
+ * the window is the cluster's 5-10 minutes of creation when it is longer, at no cost: the two minutes here run
+ * beside the cluster.
+ * @see https://learn.microsoft.com/azure/key-vault/general/rbac-guide#known-limits-and-performance
  */
 export const RBAC_PROPAGATION_DELAY = '120s';
 
@@ -48,6 +49,11 @@ export interface KeyVaultProps {
   readonly purgeProtectionEnabled?: boolean;
   /** The azurerm provider of the tenant that holds the vault. @default - the stack's default provider */
   readonly provider?: TerraformProvider;
+  /**
+   * What the secrets wait for besides the deployer's role: a new cluster, whose minutes of creation widen the
+   * role's propagation window without lengthening the deploy. @default - the role's wait only
+   */
+  readonly secretsWaitFor?: readonly ITerraformDependable[];
 }
 
 /** Options of `KeyVault.addSecret`. */
@@ -72,6 +78,7 @@ export class KeyVault extends Construct implements SecretVault {
   /** The wait, started by `deployerAccess`, that every secret's write follows. */
   readonly rbacPropagation: Sleep;
   private readonly secrets = new Map<string, VaultSecret>();
+  private readonly secretsWaitFor: readonly ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: KeyVaultProps) {
     super(scope, id);
@@ -104,6 +111,7 @@ export class KeyVault extends Construct implements SecretVault {
       provider: props.provider,
     });
     // A new assignment (its id changes) waits again; an unchanged one does not on re-deploy.
+    this.secretsWaitFor = [...(props.secretsWaitFor ?? [])];
     this.rbacPropagation = new Sleep(this, 'RbacPropagation', {
       createDuration: RBAC_PROPAGATION_DELAY,
       triggers: { role_assignment_id: this.deployerAccess.id },
@@ -118,7 +126,7 @@ export class KeyVault extends Construct implements SecretVault {
       keyVault: this,
       secretName: name,
       version: options.version,
-      dependsOn: [this.rbacPropagation],
+      dependsOn: [this.rbacPropagation, ...this.secretsWaitFor],
     });
     this.secrets.set(name, secret);
     return secret;

@@ -168,6 +168,8 @@ export class AzureStack extends TerraformStack {
         skuName: vault.sku,
         softDeleteRetentionDays: vault.softDeleteRetentionDays,
         purgeProtectionEnabled: vault.purgeProtection,
+        // A new cluster takes minutes: the secrets wait for it too, which widens the role's propagation window.
+        secretsWaitFor: this.cluster instanceof AksCluster ? [this.cluster.resource] : [],
       });
       for (const secret of vault.secrets)
         keyVault.addSecret(secret.name, { version: secret.version });
