@@ -10,19 +10,11 @@
  * Secret values live here, as Key Vault holds them; Terraform's state never does.
  */
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { JWK } from 'jose';
+import { readTextFile } from '../config/read-file';
+import { takeLockFile } from './lock-file';
 import { TIME_SCALE_VARIABLE, timeScale } from './terraform/time-scale';
 
 /** The environment variable naming the store file, for provider processes and the servers. */
@@ -410,19 +402,62 @@ export function newIssuerKey(): JWK {
 }
 
 const LOCK_TIMEOUT_MS = 30_000;
-const sleepBuffer = new Int32Array(new SharedArrayBuffer(4));
+/** Far above any world the local cloud holds (a few hundred KB), far below what could fill the memory. */
+const MAX_STORE_BYTES = 16 * 1024 * 1024;
 
-function sleepSync(ms: number): void {
-  Atomics.wait(sleepBuffer, 0, 0, ms);
+/** The store cannot be used (unreadable, not a store of this version): one line naming the file and the way out. */
+export class CloudStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CloudStoreError';
+  }
 }
 
-function processAlive(pid: number): boolean {
+/** What the user does about a store that cannot be used: it holds nothing that a new deploy cannot make again. */
+const START_OVER = 'delete it to start an empty local cloud, or run the demo with --reset';
+
+/**
+ * Parse the store file, bounded in size; throws a CloudStoreError that never quotes the content (it holds secret
+ * values).
+ */
+function readStoreFile(file: string): CloudStoreData {
+  let text: string;
   try {
-    process.kill(pid, 0);
-    return true;
+    text = readTextFile(file, { maxBytes: MAX_STORE_BYTES, hint: START_OVER });
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    throw new CloudStoreError(`local cloud store: ${(err as Error).message}`);
   }
+  const corrupt = (why: string): never => {
+    throw new CloudStoreError(`local cloud store ${file} ${why}: ${START_OVER}`);
+  };
+  if (text.trim() === '') return corrupt('is empty');
+  if (text.includes('\0')) return corrupt('holds NUL bytes (a write was cut short)');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // JSON.parse's message quotes the text around the fault: not repeated here.
+    return corrupt('is not valid JSON (truncated or overwritten)');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    return corrupt('is not a JSON object');
+  const data = parsed as Record<string, unknown>;
+  if (data.version !== 1)
+    return corrupt(
+      typeof data.version === 'number'
+        ? `has version ${data.version}, and this local cloud reads version 1`
+        : 'has no version: it is not a local cloud store',
+    );
+  // Lists added since a store was written are empty in it; one of another shape is a corrupt store.
+  const empty = emptyStoreData() as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(empty)) {
+    if (data[key] === undefined) data[key] = value;
+    else if (Array.isArray(value) !== Array.isArray(data[key]) || typeof value !== typeof data[key])
+      return corrupt(
+        `has a "${key}" that is not ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`,
+      );
+  }
+  return data as unknown as CloudStoreData;
 }
 
 /**
@@ -463,12 +498,11 @@ export class CloudStore {
       stat = statSync(this.file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyStoreData();
-      throw err;
+      return readStoreFile(this.file);
     }
     if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size)
       return this.cached.data;
-    const data = JSON.parse(readFileSync(this.file, 'utf8')) as CloudStoreData;
-    if (data.version !== 1) throw new Error(`${this.file}: not a local cloud store of version 1`);
+    const data = readStoreFile(this.file);
     this.cached = { mtimeMs: stat.mtimeMs, size: stat.size, data };
     return data;
   }
@@ -478,9 +512,7 @@ export class CloudStore {
     mkdirSync(dirname(this.file), { recursive: true });
     const release = this.lock();
     try {
-      const data = existsSync(this.file)
-        ? (JSON.parse(readFileSync(this.file, 'utf8')) as CloudStoreData)
-        : (initial ?? emptyStoreData());
+      const data = existsSync(this.file) ? readStoreFile(this.file) : (initial ?? emptyStoreData());
       const result = change(data);
       const temp = `${this.file}.${process.pid}.tmp`;
       writeFileSync(temp, JSON.stringify(data), { mode: 0o600 });
@@ -491,38 +523,15 @@ export class CloudStore {
     }
   }
 
-  // An exclusive lock file holding the owner's pid; a lock left by a dead process is taken over.
+  // Several provider processes write at once: each waits its turn, up to a limit.
   private lock(): () => void {
     const lockFile = `${this.file}.lock`;
-    const deadline = Date.now() + LOCK_TIMEOUT_MS;
-    for (;;) {
-      try {
-        const fd = openSync(lockFile, 'wx');
-        writeFileSync(fd, String(process.pid));
-        closeSync(fd);
-        return () => unlinkSync(lockFile);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      let owner = Number.NaN;
-      try {
-        owner = Number(readFileSync(lockFile, 'utf8'));
-      } catch {
-        continue;
-      }
-      if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
-        try {
-          unlinkSync(lockFile);
-        } catch {
-          // Another process took it over first.
-        }
-        continue;
-      }
-      if (Date.now() > deadline)
-        throw new Error(
+    return takeLockFile(lockFile, {
+      waitMs: LOCK_TIMEOUT_MS,
+      busy: (owner) =>
+        new CloudStoreError(
           `${lockFile}: held by process ${owner} for over ${LOCK_TIMEOUT_MS / 1000} s`,
-        );
-      sleepSync(5);
-    }
+        ),
+    });
   }
 }

@@ -3,6 +3,7 @@
  * generated files, values through the cty codec, behaviour from the registered handlers.
  */
 import { appendFileSync } from 'node:fs';
+import { CloudStoreError } from '../cloud-store';
 import { decodeValue, encodeValue, fromJson } from './cty';
 import { PROVIDER_FACTS, type ProviderFacts } from './facts';
 import { type Attributes, AzureError, type HandlerContext, UNKNOWN, type Value } from './handler';
@@ -59,6 +60,8 @@ function toDiagnostic(err: unknown, what: string): Diagnostic {
     const summary = err.message.includes(err.code) ? err.message : `${err.message} (${err.code})`;
     return { severity: 'ERROR', summary, attribute: attributePath(err.attribute) };
   }
+  // The store cannot be used: its one line names the file and the way out; a stack would tell the user nothing.
+  if (err instanceof CloudStoreError) return { severity: 'ERROR', summary: err.message };
   return {
     severity: 'ERROR',
     summary: `local provider failed to ${what}`,
