@@ -2,7 +2,8 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
-import { lockWorkDir, startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
+import { startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
+import { lockWorkDir, resetWorkDir } from '../local-cloud/work-dir';
 import { checkPair } from '../verify/check-pair';
 import { readSynthesizedPair } from '../verify/synthesized-pair';
 import { summarize } from './synth-command';
@@ -16,7 +17,13 @@ export interface DemoOptions {
   readonly credentialMode?: string;
   /** Seconds to wait for each pod's first secret. @default 30 */
   readonly timeoutSeconds?: number;
+  /** Start the work directory over: the local cloud, its state and outputs go first. @default false */
+  readonly reset?: boolean;
 }
+
+/** Azure's answer when a resource exists that the state does not hold (azurerm's `tf.ImportAsExistsError`), as wrapped by Terraform. */
+const NEEDS_IMPORT =
+  /already\s+exists\s+-\s+to\s+be\s+managed\s+via\s+Terraform\s+this\s+resource\s+needs\s+to\s+be\s+imported/;
 
 /** A numbered step with its duration, so the long ones show progress. */
 async function step<T>(
@@ -62,8 +69,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     stop.abort(name);
   };
   for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.on(name, onSignal);
-  const unlock = lockWorkDir(workDir);
+  const unlock = lockWorkDir(workDir, { report: (line) => console.error(line) });
   try {
+    if (options.reset) {
+      resetWorkDir(workDir);
+      console.log(`Started ${workDir} over: an empty local cloud, no state, no outputs`);
+    }
     return await demo(workDir, where, options, stop.signal);
   } catch (err) {
     if (stop.signal.aborted) {
@@ -73,6 +84,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     }
     if (!(err instanceof TerraformFailed)) throw err;
     for (const line of err.lines) console.error(line.replace(/^/gm, '      '));
+    if (err.lines.some((line) => NEEDS_IMPORT.test(line)))
+      console.error(
+        `The local cloud in ${workDir} holds resources that its Terraform state does not (a run was stopped during apply): on Azure you would import them (terraform import <address> <id>); here, run the demo again with --reset to start the work directory over.`,
+      );
     return 1;
   } finally {
     unlock();

@@ -51,6 +51,10 @@ program
     'config file (default: $WI_CONFIG or config/workload-identity.yaml)',
   )
   .option('--work-dir <dir>', 'where the demo writes its files', '.local-cloud')
+  .option(
+    '--reset',
+    'start the work directory over: an empty local cloud, no Terraform state, no outputs',
+  )
   .addOption(
     new Option('--credential-mode <mode>', 'CREDENTIAL_MODE of the workload program').choices(
       CREDENTIAL_MODES,
@@ -60,10 +64,17 @@ program
     'after',
     "\nSecret values come from TF_VAR_secret_<name> as for a real deploy; the lab's demo values stand in for unset ones.",
   )
-  .action(async (options: { config?: string; workDir: string; credentialMode?: string }) => {
-    const { runDemo } = await import('./demo-command');
-    process.exitCode = await runDemo(options);
-  });
+  .action(
+    async (options: {
+      config?: string;
+      workDir: string;
+      credentialMode?: string;
+      reset?: boolean;
+    }) => {
+      const { runDemo } = await import('./demo-command');
+      process.exitCode = await runDemo(options);
+    },
+  );
 
 try {
   await program.parseAsync();

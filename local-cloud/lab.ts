@@ -5,22 +5,13 @@
  *
  * A demo and test harness: product code never imports it.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../config/load-config';
 import { AZURE_STACK_NAME, readOutputs, secretVariableName } from '../config/outputs';
+import { readTextFile } from '../config/read-file';
 import type { Config } from '../config/schema';
 import { synthAzure, synthManifests } from '../synth';
 import {
@@ -41,6 +32,8 @@ import { liveModel } from './store-model';
 import { runTerraform, TerraformError, terraformOutputsAsCdktf } from './terraform/run';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** A synthesized stack is tens of KB; a larger file (or a device where it should be) is refused, not read. */
+const MAX_STACK_BYTES = 16 * 1024 * 1024;
 
 /** The node flags of the image's entrypoint (app/Dockerfile), so the local pod runs the program as the image does. */
 export function imageNodeFlags(): string[] {
@@ -125,7 +118,7 @@ export async function synthLab(options: LabOptions): Promise<LabFiles> {
   synthAzure(config, cdktfOut);
   const stackDir = join(cdktfOut, 'stacks', AZURE_STACK_NAME);
   const terraformFile = join(stackDir, 'cdk.tf.json');
-  const terraform = JSON.parse(readFileSync(terraformFile, 'utf8')) as {
+  const terraform = JSON.parse(readTextFile(terraformFile, { maxBytes: MAX_STACK_BYTES })) as {
     variable?: Record<string, unknown>;
   };
   const env = options.env ?? process.env;
@@ -242,9 +235,9 @@ export function applyManifests(
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
     .flatMap((f) =>
-      parseAllDocuments(readFileSync(join(files.manifestsDir, f), 'utf8')).map(
-        (d) => d.toJS() as StoredKubernetesObject['object'],
-      ),
+      parseAllDocuments(
+        readTextFile(join(files.manifestsDir, f), { maxBytes: MAX_STACK_BYTES }),
+      ).map((d) => d.toJS() as StoredKubernetesObject['object']),
     )
     .filter((o) => o && typeof o === 'object' && typeof o.kind === 'string');
   const rank = (kind: string) => (kind === 'Namespace' ? 0 : kind === 'ServiceAccount' ? 1 : 2);
@@ -313,46 +306,4 @@ export async function startLab(
     },
     close: () => cloud.close(),
   };
-}
-
-/**
- * Hold `workDir` for one run: a second demo on the same directory fails with a clear message instead of
- * overwriting this one's state and outputs. A lock left by a process that died is taken over.
- */
-export function lockWorkDir(workDir: string): () => void {
-  if (existsSync(workDir) && !statSync(workDir).isDirectory())
-    throw new Error(
-      `work directory ${workDir} is not a directory: give --work-dir a folder (it is created when missing)`,
-    );
-  mkdirSync(workDir, { recursive: true });
-  const lock = join(workDir, 'run.lock');
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    try {
-      const fd = openSync(lock, 'wx');
-      writeFileSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        if (existsSync(lock)) unlinkSync(lock);
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lock, 'utf8'));
-      if (Number.isInteger(owner) && owner > 0 && alive(owner)) {
-        throw new Error(
-          `${workDir} is in use by another demo (process ${owner}): wait for it to end, or give this one another directory with --work-dir`,
-        );
-      }
-      unlinkSync(lock);
-    }
-  }
-  throw new Error(`${workDir}: could not take the lock ${lock}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

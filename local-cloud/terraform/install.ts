@@ -14,7 +14,12 @@ export interface LocalProviders {
   mirrorDir: string;
   /** Point `TF_CLI_CONFIG_FILE` at it. */
   cliConfigFile: string;
-  /** Shared by every Terraform working directory that uses this install. */
+  /**
+   * Shared by every Terraform working directory that uses this install; point `TF_PLUGIN_CACHE_DIR` at it. Terraform
+   * expands environment variables (`$HOME`, `${HOME}`) in the CLI config's `plugin_cache_dir`, with no escape for a
+   * `$` (hashicorp/terraform v1.11.4 internal/command/cliconfig/cliconfig.go:191-193, os.ExpandEnv), and takes
+   * `TF_PLUGIN_CACHE_DIR` as it is (cliconfig.go:239-245): a work directory named with a `$` stays itself.
+   */
   pluginCacheDir: string;
   /** The providers served: registry address and version. */
   providers: { source: string; version: string }[];
@@ -69,6 +74,12 @@ function writeIfChanged(file: string, content: string, mode?: number): void {
 
 /** HCL string literal. */
 const hcl = (text: string) => JSON.stringify(text);
+/** POSIX shell word, taken literally (no `$`, backquote or backslash expansion). */
+const sh = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/** The first line of the CLI configuration the local cloud writes: it tells a work directory of the local cloud. */
+export const CLI_CONFIG_HEADER =
+  '# Written by the local cloud: hashicorp providers come from the local mirror, never from the network.';
 
 /** Lay out the mirror and the CLI configuration under `<workDir>/terraform/`; idempotent and fast. */
 export function installLocalProviders(workDir: string): LocalProviders {
@@ -93,7 +104,7 @@ export function installLocalProviders(workDir: string): LocalProviders {
     const script = [
       '#!/bin/sh',
       `# The local cloud's ${schema.source} ${schema.version}: the compiled provider server (local-cloud/terraform/).`,
-      `exec ${hcl(process.execPath)} ${hcl(bundle)} ${schema.name} "$@"`,
+      `exec ${sh(process.execPath)} ${sh(bundle)} ${schema.name} "$@"`,
       '',
     ].join('\n');
     writeIfChanged(executable, script, 0o755);
@@ -103,7 +114,7 @@ export function installLocalProviders(workDir: string): LocalProviders {
   writeIfChanged(
     cliConfigFile,
     [
-      '# Written by the local cloud: hashicorp providers come from the local mirror, never from the network.',
+      CLI_CONFIG_HEADER,
       'provider_installation {',
       '  filesystem_mirror {',
       `    path    = ${hcl(mirrorDir)}`,
@@ -113,7 +124,6 @@ export function installLocalProviders(workDir: string): LocalProviders {
       '    exclude = ["registry.terraform.io/hashicorp/*"]',
       '  }',
       '}',
-      `plugin_cache_dir = ${hcl(pluginCacheDir)}`,
       'disable_checkpoint = true',
       '',
     ].join('\n'),

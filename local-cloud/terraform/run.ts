@@ -2,9 +2,11 @@
  * Run the real `terraform` against the local providers: the demo, the tests and `workload-id tflocal` go through here.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { readTextFile } from '../../config/read-file';
+import { claimWorkDir } from '../work-dir';
 import { installLocalProviders } from './install';
 
 /** Terraform 1.11 is the first with write-only attributes, which the product's Key Vault secrets use. */
@@ -92,11 +94,12 @@ async function findTerraform(env: NodeJS.ProcessEnv): Promise<string> {
 
 /** The environment Terraform runs with: the local CLI config, no prompts, no network checks. */
 export function terraformEnv(options: TerraformRunOptions): NodeJS.ProcessEnv {
-  const { cliConfigFile } = installLocalProviders(options.workDir);
+  const { cliConfigFile, pluginCacheDir } = installLocalProviders(options.workDir);
   return {
     ...process.env,
     ...options.env,
     TF_CLI_CONFIG_FILE: cliConfigFile,
+    TF_PLUGIN_CACHE_DIR: pluginCacheDir,
     TF_IN_AUTOMATION: '1',
     TF_INPUT: '0',
     CHECKPOINT_DISABLE: '1',
@@ -147,6 +150,35 @@ export function errorDiagnostics(output: string): string {
   return blocks.join('\n\n');
 }
 
+let parentDeath: Promise<readonly string[]> | undefined;
+
+/**
+ * The command that makes the kernel kill what it starts when the process that started it dies, even by SIGKILL
+ * (Linux's PR_SET_PDEATHSIG, through util-linux's `setpriv`); none elsewhere or without it.
+ */
+function dieWithParent(): Promise<readonly string[]> {
+  const prefix = ['setpriv', '--pdeathsig', 'KILL', '--'];
+  parentDeath ??=
+    process.platform === 'linux'
+      ? run(prefix[0] as string, [...prefix.slice(1), 'true']).then(
+          () => prefix,
+          () => [],
+        )
+      : Promise.resolve([]);
+  return parentDeath;
+}
+
+/**
+ * The command line that starts `terraform <args>`: in this process's group, so that a terminal's Ctrl-C reaches it,
+ * and bound to this process's life, so that a `kill -9` of the demo takes its Terraform along instead of leaving an
+ * orphan that goes on applying (and holding the state lock) after the demo is gone. Its providers end when Terraform
+ * does (provider-main.ts).
+ */
+async function terraformCommand(args: readonly string[]): Promise<[string, string[]]> {
+  const [command = 'terraform', ...rest] = [...(await dieWithParent()), 'terraform', ...args];
+  return [command, rest];
+}
+
 /**
  * Run `terraform <args>` in the stack directory `dir` against the local providers, and collect its output.
  * Throws a TerraformError (command, exit code, error diagnostics) when it fails.
@@ -160,7 +192,8 @@ export async function runTerraform(
   options.signal?.throwIfAborted();
   const started = Date.now();
   const env = terraformEnv(options);
-  const child = spawn('terraform', args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, commandArgs] = await terraformCommand(args);
+  const child = spawn(command, commandArgs, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const interrupt = () => {
     child.kill('SIGINT');
     setTimeout(() => child.kill('SIGKILL'), TERRAFORM_STOP_GRACE_MS).unref();
@@ -206,7 +239,13 @@ export async function runTerraform(
 function providerErrors(workDir: string, since: number): string {
   const log = join(resolve(workDir), 'terraform', 'provider-errors.log');
   if (!existsSync(log)) return '';
-  const recent = readFileSync(log, 'utf8')
+  let text: string;
+  try {
+    text = readTextFile(log, { maxBytes: 1024 * 1024 });
+  } catch (err) {
+    return `\nLocal provider failures: ${(err as Error).message}`;
+  }
+  const recent = text
     .split(/\n(?=\d{4}-\d\d-\d\dT)/)
     .filter((entry) => Date.parse(entry.slice(0, 24)) >= since - 1000);
   return recent.length > 0
@@ -244,7 +283,7 @@ export function localStackDir(stackDir: string, workDir: string): string {
       `${stackDir} has no cdk.tf.json: synthesize first (npm run synth), or pass the stack directory with --dir`,
     );
   }
-  const copy = join(resolve(workDir), 'terraform', 'cdktf.out', 'stacks', basename(source));
+  const copy = join(claimWorkDir(workDir), 'terraform', 'cdktf.out', 'stacks', basename(source));
   mkdirSync(copy, { recursive: true });
   cpSync(source, copy, {
     recursive: true,
@@ -261,7 +300,8 @@ export async function execTerraform(
   options: TerraformRunOptions,
 ): Promise<number> {
   await checkTerraform();
-  const child = spawn('terraform', args, {
+  const [command, commandArgs] = await terraformCommand(args);
+  const child = spawn(command, commandArgs, {
     cwd: dir,
     env: terraformEnv(options),
     stdio: 'inherit',

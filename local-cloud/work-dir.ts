@@ -1,0 +1,138 @@
+/**
+ * The local cloud's work directory: made safely, marked as the local cloud's own, held by one demo at a time, and
+ * never one that holds a real deploy's files.
+ */
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { readTextFile } from '../config/read-file';
+import { takeLockFile } from './lock-file';
+import { CLI_CONFIG_HEADER } from './terraform/install';
+
+/** The file that marks a directory as a local cloud's work directory (so its state and store are the local cloud's). */
+export const WORK_DIR_MARK = '.local-cloud-work-dir';
+/** The lock a demo holds on its work directory. */
+const RUN_LOCK = 'run.lock';
+
+/** Files that a real deploy also leaves (state, outputs) or that hold a world (the store): never taken unmarked. */
+const GUARDED = /^(.*\.tfstate(\.backup)?|outputs\.json|cloud-store\.json)$/;
+
+/** Options of `lockWorkDir`. */
+export interface WorkDirOptions {
+  /** Told why a lock left behind by a stopped run was taken over. */
+  readonly report?: (line: string) => void;
+}
+
+/**
+ * Make `workDir` (each missing folder on its own: Node's recursive mkdir never returns on a path that cannot be
+ * made, such as one under /proc) and return its absolute path; throws one line naming the directory otherwise.
+ */
+export function makeWorkDir(workDir: string): string {
+  if (workDir.trim() === '')
+    throw new Error(
+      'the work directory is an empty name: give --work-dir a folder (it is created when missing)',
+    );
+  const target = resolve(workDir);
+  const missing: string[] = [];
+  let dir = target;
+  while (!existsSync(dir) && dirname(dir) !== dir) {
+    missing.unshift(dir);
+    dir = dirname(dir);
+  }
+  if (!statSync(dir).isDirectory())
+    throw new Error(
+      dir === target
+        ? `work directory ${workDir} is not a directory: give --work-dir a folder (it is created when missing)`
+        : `cannot create work directory ${workDir}: ${dir} is not a directory`,
+    );
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(
+        `cannot create work directory ${workDir}: ${
+          code === 'ENOENT' || code === 'EEXIST'
+            ? `${dirname(folder)} does not take new folders`
+            : code === 'EACCES' || code === 'EPERM'
+              ? `permission denied in ${dirname(folder)}`
+              : (code ?? (err as Error).message)
+        }`,
+      );
+    }
+  }
+  return target;
+}
+
+/**
+ * Make and mark `workDir` as the local cloud's; throws one line when it holds a state, outputs or a store that the
+ * local cloud did not make there (a real deploy's, perhaps), naming them.
+ */
+export function claimWorkDir(workDir: string): string {
+  const dir = makeWorkDir(workDir);
+  if (existsSync(join(dir, WORK_DIR_MARK))) return dir;
+  const found = readdirSync(dir)
+    .filter((name) => GUARDED.test(name))
+    .sort();
+  if (found.length > 0 && !madeByLocalCloud(dir))
+    throw new Error(
+      `work directory ${workDir} holds ${found.join(', ')}, which the local cloud did not make (no ${WORK_DIR_MARK} in it): a real deploy's files are never touched; give the demo a folder of its own with --work-dir`,
+    );
+  writeFileSync(
+    join(dir, WORK_DIR_MARK),
+    "This folder is a local cloud's work directory (workload-id demo / tflocal): its state and store stand for no real Azure.\n",
+  );
+  return dir;
+}
+
+/** A work directory of an earlier version, which wrote no mark: its Terraform CLI config is the local cloud's. */
+function madeByLocalCloud(dir: string): boolean {
+  const config = join(dir, 'terraform', 'terraform.rc');
+  try {
+    return readTextFile(config, { maxBytes: 64 * 1024 }).startsWith(CLI_CONFIG_HEADER);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Hold `workDir` for one run: a second demo on the same directory fails with a clear message instead of
+ * overwriting this one's state and outputs. A lock left by a process that died is taken over, and so is Terraform's
+ * state lock of that run, with the reason reported.
+ */
+export function lockWorkDir(workDir: string, options: WorkDirOptions = {}): () => void {
+  const dir = claimWorkDir(workDir);
+  const release = takeLockFile(join(dir, RUN_LOCK), {
+    busy: (owner) =>
+      new Error(
+        `${workDir} is in use by another demo (process ${owner}): wait for it to end, or give this one another directory with --work-dir`,
+      ),
+    onTakeOver: options.report,
+  });
+  // Terraform's local state lock is the operating system's (fcntl), so it went with the process that held it; its
+  // lock info file stays behind. Only a run of this directory writes it, and none runs now.
+  for (const name of readdirSync(dir).filter((n) => /^\..*\.tfstate\.lock\.info$/.test(n))) {
+    unlinkSync(join(dir, name));
+    options.report?.(
+      `took over Terraform's state lock ${join(workDir, name)}: the run that held it was stopped`,
+    );
+  }
+  return release;
+}
+
+/** Empty a held work directory (`--reset`): everything goes but its mark and its lock. */
+export function resetWorkDir(workDir: string): void {
+  const dir = resolve(workDir);
+  if (!existsSync(join(dir, WORK_DIR_MARK)))
+    throw new Error(`${workDir} is not a local cloud's work directory: it is not reset`);
+  for (const name of readdirSync(dir))
+    if (name !== WORK_DIR_MARK && name !== RUN_LOCK && !name.startsWith(`${RUN_LOCK}.`))
+      rmSync(join(dir, name), { recursive: true, force: true });
+}
