@@ -494,3 +494,58 @@ describe('validation with the provider’s own messages (ValidateResourceConfig)
     ]);
   });
 });
+
+describe('refined unknowns (cty msgpack extension 12)', () => {
+  // cty sends an unknown that it knows more about (not null, a string prefix) as extension 12 with its refinements;
+  // { 1: true } says "not null". Terraform 1.11 sends them for values such as "${var.prefix}-${random}".
+  const refined = Buffer.from([0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3]);
+  const str = (s: string) => Buffer.concat([Buffer.from([0xa0 | s.length]), Buffer.from(s)]);
+
+  it('decodes a refined unknown as unknown, never as null, at any depth', () => {
+    const type = ['object', { name: 'string', ids: ['list', 'string'] }] as const;
+    const bytes = Buffer.concat([
+      Buffer.from([0x82]),
+      str('name'),
+      refined,
+      str('ids'),
+      Buffer.from([0x92]),
+      str('a'),
+      refined,
+    ]);
+    expect(decodeValue(bytes, type as never)).toEqual({ name: UNKNOWN, ids: ['a', UNKNOWN] });
+  });
+
+  it('plans a ForceNew argument whose new value is a refined unknown as a replacement', async () => {
+    const block = PROVIDER_SCHEMAS.azurerm?.resources.azurerm_user_assigned_identity
+      ?.block as BlockSchema;
+    const type = blockType(block);
+    const server = new LocalProvider(PROVIDER_SCHEMAS.azurerm as never, HANDLERS.azurerm as never);
+    // The configuration with `name` refined unknown: encode it with a plain unknown, then swap the extension.
+    const config = full(block, { ...identityConfig, name: UNKNOWN });
+    const plainUnknown = Buffer.from([0xd4, 0x00, 0x00]);
+    const withRefined = (value: Attributes) => {
+      const bytes = Buffer.from(encodeValue(value, type));
+      const at = bytes.indexOf(plainUnknown);
+      return {
+        msgpack: Buffer.concat([bytes.subarray(0, at), refined, bytes.subarray(at + 3)]),
+      };
+    };
+    const prior = full(block, identityState);
+    const answer = await server.call('PlanResourceChange', {
+      type_name: 'azurerm_user_assigned_identity',
+      prior_state: { msgpack: Buffer.from(encodeValue(prior, type)) },
+      proposed_new_state: withRefined({
+        ...config,
+        ...pick(prior, ['id', 'client_id', 'principal_id', 'tenant_id']),
+      }),
+      config: withRefined(config),
+    });
+    expect(answer.diagnostics).toBeUndefined();
+    expect(decodeValue(answer.planned_state.msgpack, type)).toMatchObject({ name: UNKNOWN });
+    expect(answer.requires_replace).toEqual([{ steps: [{ attribute_name: 'name' }] }]);
+  });
+});
+
+function pick(o: Attributes, names: string[]): Attributes {
+  return Object.fromEntries(names.map((n) => [n, o[n] ?? null]));
+}
