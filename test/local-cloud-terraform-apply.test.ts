@@ -146,6 +146,35 @@ describe.concurrent('real terraform against the local providers', () => {
     expect((failure as Error).message).toContain('with time_sleep.bad');
   }, 30_000);
 
+  it('applies a map whose keys are __proto__ and constructor, and converges: every key is data', async () => {
+    const dir = stack('proto-keys', {
+      terraform: timeProvider,
+      resource: {
+        time_sleep: {
+          rbac: {
+            create_duration: '1s',
+            triggers: JSON.parse('{"__proto__":"polluted","constructor":"c"}'),
+          },
+        },
+      },
+      output: { triggers: { value: '${time_sleep.rbac.triggers}' } },
+    });
+    const workDir = workDirOf(dir);
+    await runTerraform(dir, ['init', '-input=false'], { workDir, env });
+    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], {
+      workDir,
+      env,
+    });
+    expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    const { stdout } = await runTerraform(dir, ['output', '-json', 'triggers'], { workDir, env });
+    expect(Object.entries(JSON.parse(stdout)).sort()).toEqual([
+      ['__proto__', 'polluted'],
+      ['constructor', 'c'],
+    ]);
+    const plan = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
+    expect(plan.summary).toContain('No changes. Your infrastructure matches the configuration.');
+  }, 60_000);
+
   it('imports a time_sleep by its durations, and the imported state matches the configuration', async () => {
     const dir = stack('import', {
       terraform: timeProvider,

@@ -268,6 +268,31 @@ describe('cty msgpack codec', () => {
       'value at (root) has attribute "pool", which its type',
     );
   });
+
+  it('decodes any map key as data: a tag named __proto__ or constructor round-trips as an own key', () => {
+    // GIVEN tags, and a dynamic manifest whose labels (an object to HCL) have those names, as Terraform sends them
+    const type = ['object', { tags: ['map', 'string'], manifest: 'dynamic' }] as const;
+    const tags = JSON.parse('{"__proto__":"polluted","constructor":"c","env":"prod"}');
+    const manifest = { metadata: { labels: JSON.parse('{"__proto__":"x"}') } };
+    const bytes = encodeValue({ tags, manifest } as never, type as never);
+    // WHEN the provider decodes them
+    const decoded = decodeValue(bytes, type as never) as {
+      tags: Record<string, string>;
+      manifest: { metadata: { labels: object } };
+    };
+    // THEN every key is plain data, the prototype untouched, and the value re-encodes to itself
+    expect(Object.entries(decoded.tags).sort()).toEqual([
+      ['__proto__', 'polluted'],
+      ['constructor', 'c'],
+      ['env', 'prod'],
+    ]);
+    expect(Object.getPrototypeOf(decoded.tags)).toBe(Object.prototype);
+    expect(Object.entries(decoded.manifest.metadata.labels)).toEqual([['__proto__', 'x']]);
+    const again = decodeValue(encodeValue(decoded as never, type as never), type as never) as {
+      tags: object;
+    };
+    expect(Object.entries(again.tags).sort()).toEqual(Object.entries(decoded.tags).sort());
+  });
 });
 
 describe('the provider server certificate', () => {

@@ -20,13 +20,51 @@ extensions.register({
 });
 extensions.register({ type: REFINED_UNKNOWN_EXT, encode: () => null, decode: () => UNKNOWN });
 
+/**
+ * Map keys are data: a tag may be named `__proto__` (Azure accepts it), which the msgpack decoder refuses as a key
+ * string. It is handed over boxed, kept under a symbol while decoding, and set as an own property of the result.
+ */
+const PROTO = '__proto__';
+const PROTO_BOX = {};
+const PROTO_KEY = Symbol(PROTO);
+const utf8 = new TextDecoder();
+const decodeOptions = {
+  extensionCodec: extensions,
+  useBigInt64: false,
+  keyDecoder: {
+    canBeCached: () => true,
+    decode: (bytes: Uint8Array, offset: number, length: number) => {
+      const key = utf8.decode(bytes.subarray(offset, offset + length));
+      return (key === PROTO ? PROTO_BOX : key) as string;
+    },
+  },
+  mapKeyConverter: (key: unknown) => (key === PROTO_BOX ? PROTO_KEY : key) as string,
+};
+
+/** Set `key` as an own data property, whatever its name (`result[key] =` would set the prototype for `__proto__`). */
+function setData(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+/** The entries of a decoded map, the boxed `__proto__` key among them by its name. */
+function dataEntries(raw: object): [string, unknown][] {
+  const entries = Object.entries(raw);
+  if (PROTO_KEY in raw) entries.push([PROTO, (raw as { [PROTO_KEY]: unknown })[PROTO_KEY]]);
+  return entries;
+}
+
 /** The type a dynamic value was decoded with, kept so that returning it unchanged re-encodes it identically. */
 const DECODED_TYPE = Symbol('cty type');
 
 /** Decode a msgpack cty value of type `type`. */
 export function decodeValue(bytes: Uint8Array, type: CtyType): Value {
   if (bytes.length === 0) return null;
-  return fromWire(decode(bytes, { extensionCodec: extensions, useBigInt64: false }), type, []);
+  return fromWire(decode(bytes, decodeOptions), type, []);
 }
 
 /** Encode `value` as a msgpack cty value of type `type`; throws naming the attribute path when it does not conform. */
@@ -96,11 +134,12 @@ function fromWire(raw: unknown, type: CtyType, path: (string | number)[], json =
   const entries = raw as { [key: string]: unknown };
   const result: { [key: string]: Value } = {};
   if (kind === 'map') {
-    for (const [key, item] of Object.entries(entries))
-      result[key] = fromWire(item, element, [...path, key], json);
+    for (const [key, item] of dataEntries(entries))
+      setData(result, key, fromWire(item, element, [...path, key], json));
   } else {
+    const own = new Map(dataEntries(entries));
     for (const [name, attributeType] of Object.entries(element))
-      result[name] = fromWire(entries[name], attributeType, [...path, name], json);
+      setData(result, name, fromWire(own.get(name), attributeType, [...path, name], json));
   }
   return result;
 }
@@ -150,19 +189,23 @@ function toWire(value: Value, type: CtyType, path: (string | number)[]): unknown
   const result: { [key: string]: unknown } = {};
   if (kind === 'map') {
     for (const [key, item] of Object.entries(value))
-      result[key] = toWire(item, element, [...path, key]);
+      setData(result, key, toWire(item, element, [...path, key]));
     return result;
   }
   const attributes = element as { [name: string]: CtyType };
   for (const name of Object.keys(value)) {
-    if (!(name in attributes))
+    if (!Object.hasOwn(attributes, name))
       throw new Error(
         `value at ${pathText(path)} has attribute "${name}", which its type ${typeText(type)} does not`,
       );
   }
   // An object value carries every attribute of its type, null when unset.
   for (const [name, attributeType] of Object.entries(attributes))
-    result[name] = toWire(value[name] ?? null, attributeType, [...path, name]);
+    setData(
+      result,
+      name,
+      toWire(Object.hasOwn(value, name) ? value[name] : null, attributeType, [...path, name]),
+    );
   return result;
 }
 
@@ -174,6 +217,6 @@ export function inferType(value: Value): CtyType {
   if (typeof value === 'boolean') return 'bool';
   if (Array.isArray(value)) return ['tuple', value.map(inferType)];
   const attributes: { [name: string]: CtyType } = {};
-  for (const [name, item] of Object.entries(value)) attributes[name] = inferType(item);
+  for (const [name, item] of Object.entries(value)) setData(attributes, name, inferType(item));
   return ['object', attributes];
 }
