@@ -15,6 +15,10 @@ import {
   type VaultStandIn,
 } from './app-helpers';
 
+// A ceiling on waiting for a program's output, far above what it needs even on a busy machine: it only ends a hung
+// test, no result depends on it. The tests themselves get vitest.config.ts's ceiling.
+const EVENT_CEILING_MS = 60_000;
+
 let proxy: Server | undefined;
 const tunnels: Socket[] = [];
 
@@ -50,22 +54,18 @@ describe('app/main.ts', () => {
       AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
       AZURE_TENANT_ID: '00000000-0000-0000-0000-000000000002',
       AZURE_FEDERATED_TOKEN_FILE: '/nonexistent',
+      READ_TIMEOUT_MS: '86400000',
     });
-    await expect
-      .poll(run.stdout, { timeout: 10_000 })
-      .toMatch(/^START \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \(workload-7d9f\)\n$/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-
-    // WHEN the pod is stopped
-    const stoppedAt = Date.now();
+    // WHEN the pod is stopped while its read is in flight (its tunnel request reached the proxy)
+    await expect.poll(() => tunnels.length, { timeout: EVENT_CEILING_MS }).toBeGreaterThan(0);
+    expect(run.stdout()).toMatch(/^START \d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d \(workload-7d9f\)\n$/);
     run.child.kill('SIGTERM');
 
-    // THEN it exits cleanly and at once, without a failure line
+    // THEN it exits cleanly, without a failure line: nothing but SIGTERM ends a read whose timeout is a day away
+    // (the bench measures how fast: SIGTERM to exit, budget 1 s)
     expect(await run.exit).toBe(0);
-    // The program's own deadline is 0.9 s; the margin absorbs a loaded CI machine (the bench measures the real figure).
-    expect(Date.now() - stoppedAt).toBeLessThan(3000);
     expect(run.stderr()).toBe('');
-  }, 15_000);
+  });
 });
 
 describe('app/main.ts against a stand-in vault', () => {
@@ -94,7 +94,7 @@ describe('app/main.ts against a stand-in vault', () => {
 
     expect(await run.exit).toBe(0);
     expect(run.stdout()).toMatch(/\nYour secret is hunter2-s3cr3t\n$/);
-  }, 20_000);
+  });
 
   test('fails when each read opens a new tunnel: reads through HTTPS_PROXY share one kept-alive tunnel', async () => {
     vault.answer({
@@ -112,16 +112,14 @@ describe('app/main.ts against a stand-in vault', () => {
             .stdout()
             .split('\n')
             .filter((l) => l.startsWith('Your secret')).length,
-        {
-          timeout: 15_000,
-        },
+        { timeout: EVENT_CEILING_MS },
       )
       .toBeGreaterThanOrEqual(20);
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(0);
     expect(vault.requests - before.requests).toBeGreaterThanOrEqual(20);
     expect(vault.connects - before.connects).toBe(1);
-  }, 30_000);
+  });
 
   test.each<[string, VaultAnswer, RegExp]>([
     [
@@ -167,20 +165,18 @@ describe('app/main.ts against a stand-in vault', () => {
       expect(run.stdout() + run.stderr()).not.toContain(SECRET);
       expect(run.stderr()).not.toMatch(/TypeError|SyntaxError|<html>/);
     },
-    30_000,
   );
 
   test('fails when the vault never answers a RUN_ONCE read: one line, exit 1, within READ_TIMEOUT_MS', async () => {
     vault.answer('never');
-    const started = Date.now();
     const run = start({ ...base, ...vault.env, RUN_ONCE: 'true', READ_TIMEOUT_MS: '1500' });
 
+    // The vault never answers: only READ_TIMEOUT_MS can end the read.
     expect(await run.exit).toBe(1);
     expect(run.stderr()).toBe(
       'Failed to read secret "username": no answer from Key Vault within 1.5s (READ_TIMEOUT_MS) (hint: is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit)\n',
     );
-    expect(Date.now() - started).toBeLessThan(15_000);
-  }, 30_000);
+  });
 
   test('fails when the vault never answers in loop mode: the read is retried after the timeout', async () => {
     vault.answer('never');
@@ -194,7 +190,7 @@ describe('app/main.ts against a stand-in vault', () => {
     });
 
     await expect
-      .poll(() => run.stderr().split('\n').filter(Boolean).length, { timeout: 15_000 })
+      .poll(() => run.stderr().split('\n').filter(Boolean).length, { timeout: EVENT_CEILING_MS })
       .toBeGreaterThanOrEqual(2);
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(0);
@@ -203,7 +199,7 @@ describe('app/main.ts against a stand-in vault', () => {
     );
     // Under load a timed-out attempt may end before its request reaches the vault: count the attempts by line.
     expect(vault.requests - before).toBeGreaterThanOrEqual(1);
-  }, 30_000);
+  });
 
   // 64 MB of a well-formed secret bundle: without a bound, the image's 24 MB heap aborts the process (SIGABRT).
   const HUGE = JSON.stringify({
@@ -231,7 +227,6 @@ describe('app/main.ts against a stand-in vault', () => {
       expect(hint).toBeTruthy();
       expect(run.stdout() + run.stderr()).not.toContain(SECRET);
     },
-    30_000,
   );
 
   test.each([
@@ -254,26 +249,21 @@ describe('app/main.ts against a stand-in vault', () => {
       // Every host is served by the stand-in: one request means the redirect was not followed.
       expect(vault.requests - before).toBe(1);
     },
-    20_000,
   );
 
   test.each([
     ['a path', 'https://my-vault.vault.azure.net/secrets/username'],
     ['a query', 'https://my-vault.vault.azure.net/?api-version=7.5'],
-  ])(
-    'fails at start with exit 2 when KEYVAULT_URL has %s, before any request',
-    async (_, url) => {
-      const before = vault.requests;
-      const run = start({ ...base, ...vault.env, KEYVAULT_URL: url });
+  ])('fails at start with exit 2 when KEYVAULT_URL has %s, before any request', async (_, url) => {
+    const before = vault.requests;
+    const run = start({ ...base, ...vault.env, KEYVAULT_URL: url });
 
-      expect(await run.exit).toBe(2);
-      expect(run.stderr()).toBe(
-        `KEYVAULT_URL "${url}" must be the vault's URL alone, without a path, query or fragment, e.g. https://my-vault.vault.azure.net/\n`,
-      );
-      expect(vault.requests).toBe(before);
-    },
-    20_000,
-  );
+    expect(await run.exit).toBe(2);
+    expect(run.stderr()).toBe(
+      `KEYVAULT_URL "${url}" must be the vault's URL alone, without a path, query or fragment, e.g. https://my-vault.vault.azure.net/\n`,
+    );
+    expect(vault.requests).toBe(before);
+  });
 });
 
 describe('app/main.ts with AZURE_FEDERATED_TOKEN_FILE naming a directory', () => {
@@ -301,6 +291,5 @@ describe('app/main.ts with AZURE_FEDERATED_TOKEN_FILE naming a directory', () =>
       );
       expect(run.stdout()).toBe('');
     },
-    20_000,
   );
 });

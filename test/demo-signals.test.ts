@@ -5,8 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -58,8 +57,11 @@ async function interruptedDemo(options: {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  // A killed Terraform's providers notice within half a second that their parent is gone.
-  await sleep(1500);
+  // A killed Terraform's providers notice that their parent is gone by polling for it: wait until no process of the
+  // run is left. The ceiling only ends a hung test; a process still there then is reported by the test's assertion.
+  await vi
+    .waitFor(() => expect(processesMarked(marker)).toEqual([]), { timeout: 120_000, interval: 100 })
+    .catch(() => undefined);
   return { code, sent, output, marker, temp, workDir };
 }
 

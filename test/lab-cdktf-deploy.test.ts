@@ -70,5 +70,5 @@ describe('cdktf deploy --all against the local cloud', () => {
     } finally {
       await lab.close();
     }
-  }, 90_000);
+  });
 });

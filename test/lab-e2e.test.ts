@@ -8,6 +8,9 @@ import { applyLab, type Lab, type LabFiles, startLab, synthLab } from '../local-
 import { localMilliseconds } from '../local-cloud/terraform/time-scale';
 import { tempDir } from './helpers';
 
+// A ceiling on waiting for a pod's line, far above what it needs even on a busy machine: it only ends a hung test.
+const LOG_CEILING_MS = 120_000;
+
 // End to end: the synthesized files deployed with the real Terraform, the local cloud, and the real workload
 // program with the real Azure SDKs.
 let base: LabFiles;
@@ -18,7 +21,7 @@ beforeAll(async () => {
   base = await synthLab({ workDir: tempDir('wi-lab-'), env: {} });
   pristine = tempDir('wi-lab-pristine-');
   cpSync(base.workDir, pristine, { recursive: true });
-}, 60_000);
+});
 
 const once = (extra: Record<string, string> = {}) => ({
   pod: 'demo-pod',
@@ -170,26 +173,23 @@ describe('the lab on the local cloud', () => {
       env: { CREDENTIAL_MODE: 'client-assertion', RETRY_MIN_MS: '200', RETRY_MAX_MS: '400' },
       tokenIssuedAt: new Date(Date.now() - 2 * 3600_000),
     });
-    const failure = await pod.waitForLog(/AADSTS700024/);
+    const failure = await pod.waitForLog(/AADSTS700024/, LOG_CEILING_MS);
     expect(failure).toMatch(/^Failed to read secret "username": AADSTS700024/);
     await pod.rotateToken();
-    await pod.waitForLog(/^Your secret is admin$/);
+    await pod.waitForLog(/^Your secret is admin$/, LOG_CEILING_MS);
     expect(await pod.stop()).toBe(0);
   });
 
   it('ends promptly on SIGTERM, exit code 0, long before the kubelet would kill it', async () => {
     const pod = await lab.runPod({ pod: 'demo-pod' });
-    await pod.waitForLog(/^Your secret is admin$/);
-    const started = performance.now();
+    await pod.waitForLog(/^Your secret is admin$/, LOG_CEILING_MS);
+    // Exit 0 is the program's own: past the 30 s grace period the kubelet kills it (SIGKILL), which is no exit 0.
+    // How fast it stops is a figure of the bench (SIGTERM to exit), not of a test.
     expect(await pod.stop()).toBe(0);
-    // Far below the 30 s grace period after which the kubelet would kill it; the margin absorbs a loaded CI machine.
-    expect(performance.now() - started).toBeLessThan(3000);
   });
 });
 
-describe.concurrent('the lab fails the way Azure does when the synthesized files are wrong', {
-  timeout: 60_000,
-}, () => {
+describe.concurrent('the lab fails the way Azure does when the synthesized files are wrong', () => {
   it("fails when the pod's image is workload-id-app:0.1.0, which Docker Hub does not hold: ImagePullBackOff", async () => {
     const files = await editedLab({
       manifests: (objects) =>

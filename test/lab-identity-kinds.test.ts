@@ -27,7 +27,7 @@ async function runDemoPod(files: Awaited<ReturnType<typeof labFor>>) {
   }
 }
 
-describe.concurrent('identity kinds and tenants on the local cloud', { timeout: 60_000 }, () => {
+describe.concurrent('identity kinds and tenants on the local cloud', () => {
   it('signs in as an Entra application with its own federated credential', async () => {
     const files = await labFor((d) => (d.workloads[0].identity = 'application'));
     const { code, last, pair } = await runDemoPod(files);
@@ -127,7 +127,7 @@ describe.concurrent('identity kinds and tenants on the local cloud', { timeout: 
   });
 });
 
-describe.concurrent('existing resources on the local cloud', { timeout: 60_000 }, () => {
+describe.concurrent('existing resources on the local cloud', () => {
   it('reads an existing cluster and vault, with plan-time checks of their settings', async () => {
     const files = await labFor((d) => {
       Object.assign(d.cluster, { existing: true, resourceGroup: 'platform-rg' });

@@ -4,7 +4,7 @@ import { startLab } from '../local-cloud/lab';
 import { checkPair } from '../verify/check-pair';
 import { labFor, pairOf } from './lab-helpers';
 
-describe.concurrent('topologies on the local cloud', { timeout: 60_000 }, () => {
+describe.concurrent('topologies on the local cloud', () => {
   it('runs a Deployment whose pod template carries the label', async () => {
     const files = await labFor((d) =>
       Object.assign(d.workloads[0], { kind: 'Deployment', replicas: 2 }),
@@ -104,5 +104,5 @@ describe.concurrent('topologies on the local cloud', { timeout: 60_000 }, () => 
     } finally {
       await lab.close();
     }
-  }, 60_000);
+  });
 });

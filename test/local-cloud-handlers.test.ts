@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CloudStore,
   deployerObjectId,
@@ -51,9 +51,19 @@ beforeEach(() => {
 });
 afterEach(() => {
   process.env = { ...saved };
+  vi.useRealTimers();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The test holds the clock that RBAC propagation is measured on (the store's `createdAt` and the data plane's `now`
+ * are both `Date.now()`): it stands still until `advanceClock` moves it, so no result depends on the machine's speed.
+ */
+function holdClock(): void {
+  vi.useFakeTimers({ toFake: ['Date'] });
+}
+function advanceClock(ms: number): void {
+  vi.setSystemTime(Date.now() + ms);
+}
 const create = (
   handler: { create: (a: any) => Promise<Attributes> },
   planned: Attributes,
@@ -218,6 +228,7 @@ describe("the local cloud's Azure handlers", () => {
 
 describe('Key Vault through the handlers', () => {
   it("fails when a secret is written right after the deployer's role assignment (ForbiddenByRbac, no retry)", async () => {
+    holdClock();
     await group();
     const kv = await vault();
     await officer(String(kv.id));
@@ -238,10 +249,11 @@ describe('Key Vault through the handlers', () => {
   });
 
   it('writes the secret once the assignment has propagated; the value is in the vault, never in the returned state', async () => {
+    holdClock();
     await group();
     const kv = await vault();
     await officer(String(kv.id));
-    await sleep(localMs(RBAC_PROPAGATION_SECONDS) + 20);
+    advanceClock(localMs(RBAC_PROPAGATION_SECONDS));
     const state = await create(azurermKeyVaultSecret, secretPlan(String(kv.id)), {
       ...secretPlan(String(kv.id)),
       value_wo: 'canary-3f9a',
@@ -256,11 +268,14 @@ describe('Key Vault through the handlers', () => {
   });
 
   it('serves a role assignment to Key Vault only after the propagation delay, which is never zero', async () => {
+    holdClock();
     await group();
     const kv = await vault();
     await officer(String(kv.id));
     expect(liveModel(store).roleAssignments).toEqual([]);
-    await sleep(localMs(RBAC_PROPAGATION_SECONDS) + 5);
+    advanceClock(localMs(RBAC_PROPAGATION_SECONDS) - 1);
+    expect(liveModel(store).roleAssignments).toEqual([]);
+    advanceClock(1);
     expect(liveModel(store).roleAssignments).toHaveLength(1);
     expect(localMs(RBAC_PROPAGATION_SECONDS, { [TIME_SCALE_ENV]: '0' })).toBeGreaterThan(0);
   });
@@ -310,10 +325,11 @@ describe('Key Vault through the handlers', () => {
 
 describe('secret values through the handlers', () => {
   it('fails when a secret value is over 25 KB, as Key Vault refuses the write, without echoing it', async () => {
+    holdClock();
     await group();
     const kv = await vault();
     await officer(String(kv.id));
-    await sleep(localMs(RBAC_PROPAGATION_SECONDS) + 20);
+    advanceClock(localMs(RBAC_PROPAGATION_SECONDS));
     const tooBig = 'z'.repeat(25 * 1024 + 1);
     const error = await create(azurermKeyVaultSecret, secretPlan(String(kv.id), 'password'), {
       ...secretPlan(String(kv.id), 'password'),
@@ -365,6 +381,7 @@ describe('AKS through the handlers', () => {
   });
 
   it("serves a registry that the cluster's kubelet identity may pull from with AcrPull", async () => {
+    holdClock();
     await group();
     const cluster = await create(azurermKubernetesCluster, {
       ...clusterPlan,
@@ -389,7 +406,7 @@ describe('AKS through the handlers', () => {
       role_definition_id: UNKNOWN,
     });
     const model = liveModel(store, { [TIME_SCALE_ENV]: '0' });
-    await sleep(5);
+    advanceClock(localMs(RBAC_PROPAGATION_SECONDS, { [TIME_SCALE_ENV]: '0' }));
     expect(model.registries).toEqual([
       { id: registry.id, loginServer: 'acrworkloadid.azurecr.io', images: [] },
     ]);

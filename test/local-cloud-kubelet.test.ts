@@ -94,7 +94,9 @@ describe('runPod', () => {
     await vi.advanceTimersByTimeAsync(2880 * 1000);
 
     // THEN a new token is on disk
-    await vi.waitFor(() => expect(readFileSync(pod.tokenFile ?? '', 'utf8')).not.toBe(first));
+    await vi.waitFor(() => expect(readFileSync(pod.tokenFile ?? '', 'utf8')).not.toBe(first), {
+      timeout: 120_000,
+    });
     vi.useRealTimers();
     const rotated = readFileSync(pod.tokenFile ?? '', 'utf8');
     const onDemand = await pod.rotateToken();
@@ -105,7 +107,7 @@ describe('runPod', () => {
 
   it('stops the process with SIGTERM, as kubectl delete does', async () => {
     const pod = await cloud.runPod({ pod: admitted(), command: process.execPath, args: SLEEP });
-    await pod.waitForLog(/^ready$/);
+    await pod.waitForLog(/^ready$/, 120_000);
 
     const code = await pod.stop();
 
@@ -162,7 +164,7 @@ describe('runPod', () => {
       command: process.execPath,
       args: SLEEP,
     });
-    await pod.waitForLog(/^ready$/);
+    await pod.waitForLog(/^ready$/, 120_000);
 
     await own.close();
 

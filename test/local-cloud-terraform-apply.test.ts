@@ -124,7 +124,7 @@ describe.concurrent('real terraform against the local providers', () => {
     ]) {
       expect(calls, call).toContain(`time ${call}`);
     }
-  }, 60_000);
+  });
 
   it('fails when time_sleep has an invalid duration, with the diagnostic on the attribute', async () => {
     const dir = stack('bad-duration', {
@@ -144,7 +144,7 @@ describe.concurrent('real terraform against the local providers', () => {
       'Attribute create_duration must be a number immediately followed by ms (milliseconds), s (seconds), m (minutes), or h (hours). For example, "30s" for 30 seconds., got: thirty seconds',
     );
     expect((failure as Error).message).toContain('with time_sleep.bad');
-  }, 30_000);
+  });
 
   it('applies a map whose keys are __proto__ and constructor, and converges: every key is data', async () => {
     const dir = stack('proto-keys', {
@@ -190,7 +190,7 @@ describe.concurrent('real terraform against the local providers', () => {
     const plan = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
     expect(plan.summary).toContain('No changes. Your infrastructure matches the configuration.');
     expect(readFileSync(callLog, 'utf8')).toContain('time ImportResourceState');
-  }, 30_000);
+  });
 
   it('validates an ephemeral variable in a write-only argument (value_wo)', async () => {
     const dir = stack(
@@ -201,7 +201,7 @@ describe.concurrent('real terraform against the local providers', () => {
     await runTerraform(dir, ['init', '-input=false'], { workDir, env });
     const validate = await runTerraform(dir, ['validate'], { workDir, env });
     expect(validate.summary).toContain('Success! The configuration is valid.');
-  }, 30_000);
+  });
 
   it("fails validate with Terraform's own message for an ephemeral variable in an argument that is not write-only", async () => {
     const dir = stack('ephemeral-value', azurermStack({ value: '${var.secret}' }));
@@ -216,7 +216,7 @@ describe.concurrent('real terraform against the local providers', () => {
     expect((failure as Error).message.replace(/\s+/g, ' ')).toContain(
       'Ephemeral values are not valid for "value", because it is not a write-only attribute and must be persisted to state.',
     );
-  }, 30_000);
+  });
 
   it("fails validate with Terraform's own message for a reference to an attribute the resource does not have", async () => {
     const dir = stack('no-such-attribute', {
@@ -233,7 +233,7 @@ describe.concurrent('real terraform against the local providers', () => {
     expect((failure as Error).message.replace(/\s+/g, ' ')).toContain(
       'This object has no argument, nested block, or exported attribute named "vault_url".',
     );
-  }, 30_000);
+  });
 });
 
 describe('terraform prerequisite', () => {

@@ -83,7 +83,7 @@ describe('workload-id tflocal', () => {
     );
     expect(destroy.out).toContain('Destroy complete! Resources: 1 destroyed.');
     expect(destroy.code).toBe(0);
-  }, 60_000);
+  });
 
   it('fails when the directory is not a synthesized stack, naming it', () => {
     const result = tflocal(
@@ -114,7 +114,7 @@ describe('workload-id tflocal', () => {
     );
     expect(result.out).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(result.code).toBe(2);
-  }, 60_000);
+  });
 
   it("validates both synthesized stacks of the default config against the local providers' schemas", () => {
     const cwd = mkdtempSync(join(root, 'synth-'));
@@ -138,5 +138,5 @@ describe('workload-id tflocal', () => {
       expect(result.out, stack).toContain('Success! The configuration is valid.');
       expect(result.code).toBe(0);
     }
-  }, 60_000);
+  });
 });
