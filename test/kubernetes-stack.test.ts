@@ -214,14 +214,47 @@ describe('KubernetesStack', () => {
       'kubernetes_manifest.Namespace-second-ns',
       'kubernetes_manifest.ServiceAccount-second-ns-second-sa',
     ]);
-    // The webhook mutates pods as they are created: a bare Pod's env, never a Deployment's template.
+    // The webhook mutates pods as they are created: a bare Pod's env, mounts and volumes (msal-net has its own /tmp),
+    // never a Deployment's template.
     expect(named('demo-pod').values.computed_fields).toEqual([
       'metadata.annotations',
       'metadata.labels',
+      'spec.volumes',
       'spec.containers[0].env',
+      'spec.containers[0].volumeMounts',
     ]);
     expect(named('second-pod').values.computed_fields).toBeUndefined();
     expect(named('second-sa').values.computed_fields).toBeUndefined();
+  });
+
+  it("covers the webhook's proxy sidecar: initContainers (Kubernetes >= 1.32) or the first container (before)", () => {
+    const data = defaultConfigData();
+    data.workloads[0].injectProxySidecar = true;
+    const [pod] = resourcesOf(stacks(parseConfig(data)).tf, 'kubernetes_manifest').filter(
+      (m) => (m.values.manifest as any).kind === 'Pod',
+    );
+    expect(pod.values.computed_fields).toEqual([
+      'metadata.annotations',
+      'metadata.labels',
+      'spec.volumes',
+      'spec.initContainers',
+      'spec.containers',
+    ]);
+  });
+
+  it('replaces a bare Pod whose manifest changes (its spec is immutable), and updates the other objects', () => {
+    const tf = stacks(parseConfig(twoWorkloadsData())).tf;
+    const manifests = resourcesOf(tf, 'kubernetes_manifest');
+    const named = (name: string) =>
+      manifests.find((m) => (m.values.manifest as any).metadata.name === name)!;
+    expect(named('demo-pod').values.lifecycle).toEqual({
+      replace_triggered_by: ['terraform_data.Pod-workload-id-test-demo-pod-manifest'],
+    });
+    const [trigger] = resourcesOf(tf, 'terraform_data');
+    expect(trigger.values.triggers_replace).toEqual(named('demo-pod').values.manifest);
+    expect(resourcesOf(tf, 'terraform_data')).toHaveLength(1);
+    expect(named('second-pod').values.lifecycle).toBeUndefined();
+    expect(named('workload-id-sa').values.lifecycle).toBeUndefined();
   });
 
   it('is written by synth beside the Azure stack, which cdktf deploys in dependency order', () => {

@@ -49,9 +49,9 @@ describe('cdktf deploy --all against the local cloud', () => {
     );
     // biome-ignore lint/suspicious/noControlCharactersInRegex: cdktf colours Terraform's lines
     const text = deployed.stdout.replace(/\u001b\[[0-9;]*m/g, '');
-    // The Azure side, then the Kubernetes side: Namespace, ServiceAccount and Pod.
+    // The Azure side, then the Kubernetes side: Namespace, ServiceAccount, the Pod and the terraform_data that replaces it on change.
     expect(text).toMatch(
-      /Apply complete! Resources: \d+ added, 0 changed, 0 destroyed\.[\s\S]*Apply complete! Resources: 3 added/,
+      /Apply complete! Resources: \d+ added, 0 changed, 0 destroyed\.[\s\S]*Apply complete! Resources: 4 added/,
     );
 
     // The cluster holds what kubernetes_manifest applied: the pod as the webhook mutated it on CREATE.

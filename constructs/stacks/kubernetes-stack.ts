@@ -3,10 +3,10 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
-import { conditional, Fn, Op, TerraformStack, Token } from 'cdktf';
+import { conditional, DataResource, Fn, Op, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KUBELOGIN, KUBELOGIN_ARGS } from '../../config/aks';
-import { type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
+import { type Container, type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
 import {
   CLUSTER_NAME_OUTPUT,
   outputName,
@@ -14,6 +14,7 @@ import {
   type WorkloadBindings,
 } from '../../config/outputs';
 import type { Config } from '../../config/schema';
+import { INJECT_PROXY_SIDECAR_ANNOTATION } from '../../config/webhook';
 import { CHART_NAME, WorkloadChart } from '../kubernetes/workload-chart';
 import type { AzureStack } from './azure-stack';
 import { stateBackend } from './state-backend';
@@ -120,10 +121,25 @@ export class KubernetesStack extends TerraformStack {
     const created = new Map<string, Manifest>();
     this.manifests = (this.chart.toJson() as KubeObject[]).map((object) => {
       const prerequisites = prerequisitesOf(object).flatMap((key) => created.get(key) ?? []);
-      const manifest = new Manifest(this, manifestId(object), {
+      const id = manifestId(object);
+      // A Pod's spec is immutable, and server-side apply would take out what the webhook added at CREATE: a changed
+      // bare Pod is deleted and created again (with the webhook's current injection), never patched.
+      const podManifest =
+        object.kind === 'Pod'
+          ? new DataResource(this, `${id}-manifest`, { triggersReplace: object })
+          : undefined;
+      const manifest = new Manifest(this, id, {
         manifest: object,
         computedFields: computedFieldsOf(object),
         dependsOn: prerequisites.length > 0 ? prerequisites : undefined,
+        // A plain address: cdktf 0.21 writes a resource given here as "${...}", which Terraform refuses in a lifecycle.
+        lifecycle: podManifest
+          ? {
+              replaceTriggeredBy: [
+                `${podManifest.terraformResourceType}.${podManifest.friendlyUniqueId}`,
+              ],
+            }
+          : undefined,
       });
       created.set(
         objectKey(object.kind, object.metadata.namespace, object.metadata.name),
@@ -158,18 +174,34 @@ function prerequisitesOf(object: KubeObject): string[] {
 }
 
 /**
- * Fields the API server may change on apply: the provider's default, plus each container's `env` of a pod.
+ * Fields the API server may change on apply: the provider's default, plus what the workload identity webhook
+ * (Azure/azure-workload-identity v1.6.0, pkg/webhook/webhook.go) writes into a pod at CREATE, where the manifest sets
+ * the field itself:
+ * - every container's and init container's `env` (AZURE_CLIENT_ID, ...) and `volumeMounts` (the token; :236-237,
+ *   :251-261);
+ * - `volumes` (the projected token, appended; :239);
+ * - with `inject-proxy-sidecar`, `initContainers` (proxy-init appended, and on Kubernetes >= 1.32 the proxy as a
+ *   native sidecar put first; :113-116, :213-215) or, before 1.32, `containers` (the proxy put first; :217).
  *
- * The workload identity webhook appends `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, ... to every container's `env` when it
- * admits a pod: without this, the next plan would try to take them out of a pod, whose containers are immutable.
- * (A Deployment's template is not mutated, only the pods made from it.)
+ * The kubernetes provider keeps in state what the API server returns (manifest/provider/apply.go:461-477, v2.38.0):
+ * a field the webhook changes outside these fails the apply ("Provider produced inconsistent result after apply"). A
+ * field the manifest leaves out is unknown in the plan anyway. (A Deployment's template is not mutated, only its pods.)
  */
 function computedFieldsOf(object: KubeObject): string[] | undefined {
   if (object.kind !== 'Pod') return undefined;
-  const containers = object.spec?.containers ?? [];
+  const spec = object.spec ?? {};
+  const containerFields = (list: 'containers' | 'initContainers') =>
+    ((spec[list] as readonly Container[] | undefined) ?? []).flatMap((c, i) =>
+      (['env', 'volumeMounts'] as const)
+        .filter((field) => c[field] !== undefined)
+        .map((field) => `spec.${list}[${i}].${field}`),
+    );
+  const proxy = object.metadata.annotations?.[INJECT_PROXY_SIDECAR_ANNOTATION] !== undefined;
   return [
     'metadata.annotations',
     'metadata.labels',
-    ...containers.flatMap((c, i) => (c.env ? [`spec.containers[${i}].env`] : [])),
+    ...(spec.volumes !== undefined ? ['spec.volumes'] : []),
+    ...(proxy ? ['spec.initContainers', 'spec.containers'] : []),
+    ...(proxy ? [] : [...containerFields('initContainers'), ...containerFields('containers')]),
   ];
 }
