@@ -30,8 +30,10 @@ describe('provider facts', () => {
           readFileSync(join(FACTS_DIR, `${name}.json`), 'utf8'),
           `facts/${name}.json is stale`,
         ).toBe(factsFileContent(facts));
-        // What the generator cannot follow is known and few: a map built by a loop, two helpers with branches.
-        expect(unresolved.length, unresolved.join('\n')).toBeLessThanOrEqual(3);
+        // What the generator cannot follow is known: azurerm's provider-block `features` map, built by a function.
+        expect(unresolved, unresolved.join('\n')).toEqual(
+          name === 'azurerm' ? ['features.*: featuresMap'] : [],
+        );
       }
     },
     120_000,

@@ -204,6 +204,9 @@ class FactReader {
       this.field(fact, kv.key, kv.value, path, out);
     }
     out[path] = sortKeys(fact);
+    // A helper may add 4.x fields to what it returns (`schemaNodePoolLinuxOSConfig`).
+    if (literal.file !== expression.file || literal.start !== expression.start)
+      this.featureAdditions(this.enclosingFunc(literal), out, `${path}.`);
   }
 
   /** The schema literal an expression is or returns (following helpers), or undefined. */
@@ -215,7 +218,8 @@ class FactReader {
     const dir = this.repo.resolvePackage(expression.file, call[1]);
     const body = dir && this.repo.func(dir, call[2] as string);
     if (!body) return undefined;
-    const m = /return\s+&(?:\w+\.)?Schema\{/.exec(spanText(body));
+    // `return &pluginsdk.Schema{...}`, or `s := &pluginsdk.Schema{...}` changed below and returned.
+    const m = /(?:return|\w+ :=)\s+&(?:\w+\.)?Schema\{/.exec(spanText(body));
     if (!m) return undefined;
     const start = body.start + m.index + m[0].indexOf('&');
     const open = body.file.text.indexOf('{', start);
@@ -544,7 +548,7 @@ class FactReader {
   }
 
   /** The `if !features.FivePointOh() { x.Schema["a"]...Schema["b"] = ... }` changes a 4.x provider makes. */
-  featureAdditions(body: Span, out: { [path: string]: AttributeFact }): void {
+  featureAdditions(body: Span, out: { [path: string]: AttributeFact }, prefix = ''): void {
     const text = spanText(body);
     for (const m of text.matchAll(/if !features\.FivePointOh\(\) \{/g)) {
       const open = body.start + (m.index as number) + m[0].length - 1;
@@ -560,7 +564,7 @@ class FactReader {
         const end = closeOf(body.file.text, body.file.text.indexOf('{', eq));
         this.attribute(
           { ...value, end },
-          keys.join('.'),
+          `${prefix}${keys.join('.')}`,
           out,
           this.at(statement.file, statement.start),
         );
@@ -641,6 +645,15 @@ class FactReader {
     if (!map) throw new Error(`${entry.file}: ${entry.func}'s schema map cannot be followed`);
     this.schemaMap(map, '', attributes);
     this.featureAdditions(body, attributes);
+    // Maps merged in by a loop: `for k, v := range schemaKubernetesAddOns() { resource.Schema[k] = v }`.
+    for (const m of spanText(body).matchAll(
+      /for (\w+), (\w+) := range (\w+)\(\) \{\s*\w+\.Schema\[\1\] = \2/g,
+    )) {
+      const helper = this.repo.func(dir, m[3] as string);
+      const merged = helper && this.firstMap(helper);
+      if (merged) this.schemaMap(merged, '', attributes);
+      else this.unresolved.push(`${entry.func}: range ${m[3]}()`);
+    }
     // Helpers that build the map may add fields for 4.x too (`resourceKubernetesClusterNodePoolSchema`).
     if (map.file !== body.file || map.start < body.start || map.start > body.end)
       this.featureAdditions(this.enclosingFunc(map), attributes);
