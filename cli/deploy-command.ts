@@ -30,7 +30,12 @@ import {
   runSteps,
   type Step,
 } from './run-step';
-import { requireSingleClusterAccess } from './single-cluster-access';
+import {
+  type ClusterSignIn,
+  convertKubeconfigCommand,
+  defaultKubeconfig,
+  requireClusterAccess,
+} from './single-cluster-access';
 import { formatVerifyReport, verifyPair } from './verify-command';
 
 /** Options of the `deploy` command. */
@@ -74,8 +79,16 @@ export function configForCdktf(config: string | undefined): string | undefined {
     : undefined;
 }
 
-/** The steps of a deploy, in order; `subscription` becomes cdktf's `ARM_SUBSCRIPTION_ID` and every az call's `--subscription`. */
-export function deploySteps(options: DeployOptions, config: Config, subscription: string): Step[] {
+/**
+ * The steps of a deploy, in order; `subscription` becomes cdktf's `ARM_SUBSCRIPTION_ID` and every az call's
+ * `--subscription`. `signIn` is how an existing cluster signs kubectl in, as preflight read it.
+ */
+export function deploySteps(
+  options: DeployOptions,
+  config: Config,
+  subscription: string,
+  signIn?: ClusterSignIn,
+): Step[] {
   const outputs = resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
   const cdktfConfig = configForCdktf(options.config);
   const print = (text: string) => console.log(text);
@@ -189,6 +202,19 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
       title: 'az aks get-credentials',
       command: () => getCredentials(cluster(), subscription, kubeTargetOf(cluster())),
     },
+    // An existing cluster may use Entra ID sign-in (a new one has local accounts): kubectl then needs kubelogin.
+    ...(config.cluster.existing
+      ? [
+          {
+            title: 'kubelogin convert-kubeconfig',
+            command: () => convertKubeconfigCommand(kubeTargetOf(cluster()), defaultKubeconfig()),
+            skip: () =>
+              signIn?.entraId
+                ? undefined
+                : `cluster ${config.cluster.name} has local accounts: its kube config signs in with a client certificate`,
+          },
+        ]
+      : []),
     {
       title: 'kubectl apply',
       // The context is named after the cluster: kubectl never acts on whatever context is current.
@@ -205,6 +231,7 @@ export function deploySteps(options: DeployOptions, config: Config, subscription
  */
 export async function deploy(options: DeployOptions): Promise<void> {
   const config = loadConfig(options.config);
+  let signIn: ClusterSignIn | undefined;
   const subscription = await preflight('deploy', {
     config,
     tools: options.single ? ['cdktf', 'terraform', 'az'] : ['cdktf', 'terraform', 'az', 'kubectl'],
@@ -216,7 +243,7 @@ export async function deploy(options: DeployOptions): Promise<void> {
       const note = applicationRolesNote(config, 'deploy');
       if (note) print(note);
       await requireRoleAssignmentRights('deploy', config, id, print);
-      if (options.single) await requireSingleClusterAccess('deploy', config, id, print);
+      signIn = await requireClusterAccess('deploy', config, id, print, options.single);
     },
     dryRun: options.dryRun,
     yes: options.yes,
@@ -229,7 +256,7 @@ export async function deploy(options: DeployOptions): Promise<void> {
         `preflight: ${ROLE_ASSIGNMENTS_WRITE} on ${target.scope} (else on its subscription): ${formatCommand(permissionsCommand(target.scope))}`,
       );
   }
-  const steps = deploySteps(options, config, subscription);
+  const steps = deploySteps(options, config, subscription, signIn);
   console.log(
     `deploy: ${steps.length} steps${options.single ? ', both stacks with one cdktf deploy' : ''}${options.dryRun ? ' (dry run: nothing is run)' : ''}`,
   );

@@ -18,7 +18,13 @@ import { cdktfCommand, configForCdktf } from './deploy-command';
 import { getCredentials, type KubeTarget, kubectl, kubeTargetOf, targetCluster } from './kubectl';
 import { preflight } from './preflight';
 import { type ExternalCommand, formatCommand, runCommand, runSteps, type Step } from './run-step';
-import { aksAuthenticationCommand } from './single-cluster-access';
+import {
+  aksAuthenticationCommand,
+  type ClusterSignIn,
+  convertKubeconfigCommand,
+  parseSignIn,
+  requireKubelogin,
+} from './single-cluster-access';
 
 /** Options of the `destroy` command. */
 export interface DestroyOptions {
@@ -93,6 +99,7 @@ export async function destroySteps(
   // After a failed first deploy (quota, a VM size the region lacks) there is no cluster: nothing to delete in it,
   // and the Azure stack (group, vault, identities) must go all the same.
   let missing: string | undefined;
+  let signIn: ClusterSignIn | undefined;
   const show = aksAuthenticationCommand(config, subscription);
   const skip = () => missing;
   return [
@@ -100,7 +107,7 @@ export async function destroySteps(
       title: 'az aks show',
       describe: `${formatCommand(show).slice(2)}: whether the cluster exists (when it does not, the Kubernetes steps are skipped)`,
       run: async () => {
-        const { code } = await runCommand(show, { capture: true, showErrors: true });
+        const { code, stdout } = await runCommand(show, { capture: true, showErrors: true });
         // The Azure CLI exits with 3 on a 404 (ResourceNotFound, ResourceGroupNotFound) and with 1 on other errors.
         if (code === AZ_NOT_FOUND_EXIT_CODE)
           missing = `cluster ${cluster.clusterName} does not exist in resource group ${cluster.resourceGroupName} of subscription ${subscription} (az aks show: not found): nothing to delete in it`;
@@ -112,6 +119,9 @@ export async function destroySteps(
           console.log(
             `destroy: ${missing}; the Kubernetes steps are skipped, the Azure stack is destroyed`,
           );
+        signIn = code === 0 ? parseSignIn(stdout) : undefined;
+        // Checked before anything is deleted: kubectl cannot delete in an Entra ID cluster without kubelogin.
+        if (signIn) requireKubelogin('', config, signIn, 'kubectl');
       },
     },
     {
@@ -119,6 +129,19 @@ export async function destroySteps(
       command: getCredentials(cluster, subscription, target),
       skip,
     },
+    ...(config.cluster.existing
+      ? [
+          {
+            title: 'kubelogin convert-kubeconfig',
+            command: convertKubeconfigCommand(target, kubeconfig),
+            skip: () =>
+              missing ??
+              (signIn?.entraId
+                ? undefined
+                : `cluster ${cluster.clusterName} has local accounts: its kube config signs in with a client certificate`),
+          },
+        ]
+      : []),
     ...deletions.map((object) => ({
       title: `kubectl delete ${object.kind.toLowerCase()} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`,
       command: deleteCommand(target, object),

@@ -447,7 +447,7 @@ describe('deployer rights', () => {
   });
 });
 
-describe('deploy --single with an existing cluster', () => {
+describe('deploy with an existing cluster', () => {
   /** A config whose cluster exists in another group. */
   function existingCluster(): { cwd: string; config: string } {
     const cwd = tempDir();
@@ -457,6 +457,10 @@ describe('deploy --single with an existing cluster', () => {
     return { cwd, config: 'existing.yaml' };
   }
   const entraOnly = JSON.stringify({ entraId: true, localAccountsDisabled: true });
+  /** What cdktf deploy writes for that config: the cluster's group is platform-rg. */
+  const STANDIN_OUTPUTS = JSON.stringify({
+    'workload-identity': { ...DEPLOYED['workload-identity'], resource_group_name: 'platform-rg' },
+  });
 
   it('fails when the cluster has local accounts disabled and kubelogin is missing, saying why, before anything changes', () => {
     const { cwd, config } = existingCluster();
@@ -479,8 +483,7 @@ describe('deploy --single with an existing cluster', () => {
 
   it('deploys through kubelogin when it is on PATH', () => {
     const { cwd, config } = existingCluster();
-    const bin = standIns();
-    writeFileSync(join(bin, 'kubelogin'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const bin = standIns(['cdktf', 'terraform', 'az', 'kubectl', 'kubelogin']);
     const run = runCli(['deploy', '--single', '--yes', '--config', config], {
       cwd,
       bin,
@@ -490,6 +493,62 @@ describe('deploy --single with an existing cluster', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("signs in through kubelogin (exec, with az's login)");
     expect(run.calls.at(-1)).toMatch(/^cdktf deploy workload-identity workload-identity-k8s /);
+  });
+
+  it('fails when the cluster uses Entra ID sign-in and kubelogin is missing, without --single too (kubectl needs it), before anything changes', () => {
+    const { cwd, config } = existingCluster();
+    const run = runCli(['deploy', '--yes', '--config', config], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_AKS: JSON.stringify({ entraId: true }) },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'deploy: kubectl cannot sign in: cluster workload-id-aks uses Entra ID for Kubernetes sign-in: its kube config holds no client certificate, so kubectl signs in through kubelogin (exec, with az\'s login), which is not on PATH: install it ("az aks install-cli")',
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
+  });
+
+  it("converts deploy's kubeconfig to az's login with kubelogin after az aks get-credentials, on an Entra ID cluster", () => {
+    // GIVEN kubelogin on PATH and a KUBECONFIG of two files: az writes the first one, so kubelogin converts that one
+    const { cwd, config } = existingCluster();
+    const kubeconfig = join(cwd, 'kube', 'config');
+    const run = runCli(['deploy', '--yes', '--config', config], {
+      cwd,
+      bin: standIns(['cdktf', 'terraform', 'az', 'kubectl', 'kubelogin']),
+      env: {
+        ...SECRET_VARIABLES,
+        STANDIN_AZ_AKS: entraOnly,
+        STANDIN_OUTPUTS,
+        KUBECONFIG: `${kubeconfig}:${join(cwd, 'other')}`,
+      },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    // THEN the context az wrote, and only that one, signs in with az's login before kubectl runs
+    const after = run.calls.slice(run.calls.findIndex((c) => c.includes('get-credentials')));
+    expect(after[0]).toMatch(
+      /^az aks get-credentials --resource-group platform-rg --name workload-id-aks /,
+    );
+    expect(after[1]).toBe(
+      `kubelogin convert-kubeconfig -l azurecli --kubeconfig ${kubeconfig} --context workload-id-aks`,
+    );
+    expect(after[2]).toMatch(/^kubectl --context workload-id-aks /);
+    expect(run.stdout).toContain(
+      "deploy: cluster workload-id-aks uses Entra ID for Kubernetes sign-in with local accounts disabled: its kube config holds no client certificate, so kubectl signs in through kubelogin (exec, with az's login)",
+    );
+  });
+
+  it('skips the kubelogin step when the existing cluster has local accounts', () => {
+    const { cwd, config } = existingCluster();
+    const run = runCli(['deploy', '--yes', '--config', config], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_OUTPUTS },
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(
+      '[6/7] kubelogin convert-kubeconfig: skipped: cluster workload-id-aks has local accounts: its kube config signs in with a client certificate',
+    );
+    expect(run.calls.some((c) => c.startsWith('kubelogin '))).toBe(false);
   });
 
   it('deploys with the client certificate when the cluster has local accounts', () => {

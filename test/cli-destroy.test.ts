@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEPLOYED, runCli, SECRET_VARIABLES, SUBSCRIPTION } from './cli-helpers';
+import { DEPLOYED, runCli, SECRET_VARIABLES, SUBSCRIPTION, standIns } from './cli-helpers';
 import { defaultConfigData, tempDir } from './helpers';
 
 /** An outputs file of the stand-in deploy, with some of the Azure stack's outputs changed. */
@@ -220,4 +220,34 @@ describe('destroy', () => {
       expect(run.calls).toEqual(['az account show --output json']);
     },
   );
+
+  it('signs kubectl in through kubelogin on an existing Entra ID cluster, and fails before deleting anything without it', () => {
+    // GIVEN an existing cluster whose sign-in is Entra ID
+    const cwd = tempDir();
+    const data = defaultConfigData();
+    data.cluster.existing = true;
+    writeFileSync(join(cwd, 'existing.yaml'), JSON.stringify(data));
+    const env = { ...SECRET_VARIABLES, STANDIN_AZ_AKS: JSON.stringify({ entraId: true }) };
+    // WHEN kubelogin is missing THEN nothing is deleted
+    const without = runCli(['destroy', '--yes', '--config', 'existing.yaml'], { cwd, env });
+    expect(without.status).toBe(1);
+    expect(without.stderr.trim().split('\n').at(-1)).toBe(
+      'destroy: step 1/7 "az aks show" failed (kubectl cannot sign in: cluster workload-id-aks uses Entra ID for Kubernetes sign-in: its kube config holds no client certificate, so kubectl signs in through kubelogin (exec, with az\'s login), which is not on PATH: install it ("az aks install-cli")); no step before it was done',
+    );
+    expect(without.calls.some((c) => c.startsWith('kubectl ') || c.startsWith('cdktf '))).toBe(
+      false,
+    );
+    // WHEN it is on PATH THEN destroy's own kubeconfig is converted to az's login before kubectl runs
+    const run = runCli(['destroy', '--yes', '--config', 'existing.yaml'], {
+      cwd,
+      env,
+      bin: standIns(['cdktf', 'terraform', 'az', 'kubectl', 'kubelogin']),
+    });
+    expect(run.status).toBe(0);
+    const kubeconfig = /--file (\S+\/kubeconfig)/.exec(run.calls[2])?.[1];
+    expect(run.calls[3]).toBe(
+      `kubelogin convert-kubeconfig -l azurecli --kubeconfig ${kubeconfig} --context workload-id-aks`,
+    );
+    expect(run.calls[4]).toMatch(/^kubectl --kubeconfig \S+ --context workload-id-aks delete pod /);
+  });
 });

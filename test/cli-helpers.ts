@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { CLI, tempDir } from './helpers';
 
 /** A program the commands run. */
-export type StandIn = 'cdktf' | 'terraform' | 'az' | 'kubectl';
+export type StandIn = 'cdktf' | 'terraform' | 'az' | 'kubectl' | 'kubelogin';
 
 /** The subscription the stand-in `az` is logged in to. */
 export const SUBSCRIPTION = '00000000-0000-0000-0000-000000000001';
@@ -71,6 +71,8 @@ case "$1" in -chdir=*) shift ;; esac
 if [ "$1" = init ] && [ -n "$STANDIN_TERRAFORM_INIT_ERROR" ]; then printf '%s\\n' "$STANDIN_TERRAFORM_INIT_ERROR" >&2; exit 1; fi
 [ "$1 $2" = "output -json" ] && printf '%s' '${JSON.stringify(Object.fromEntries(Object.entries(DEPLOYED['workload-identity']).map(([k, v]) => [k, { value: v, type: 'string', sensitive: false }])))}'
 `,
+  // Not among the default stand-ins: a test that needs kubelogin on PATH asks for it.
+  kubelogin: '',
   az: `
 if [ "$1 $2" = "account show" ]; then
   if [ -n "$STANDIN_AZ_LOGGED_OUT" ]; then echo "ERROR: Please run 'az login' to setup account." >&2; exit 1; fi
