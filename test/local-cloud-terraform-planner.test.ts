@@ -344,6 +344,29 @@ describe('the generic planner (PlanResourceChange)', () => {
       clusterConfig({ network_profile: [{ network_plugin: 'azure' }] }),
     );
     expect(plugin.replace).toContainEqual(['network_profile', 0, 'network_plugin']);
+    // network_policy: ForceNewIfChange when a policy was set (azurerm's CustomizeDiff); setting a first one updates.
+    const policy = await plan(
+      'azurerm',
+      'azurerm_kubernetes_cluster',
+      await clusterState({
+        network_profile: [{ network_plugin: 'azure', network_policy: 'calico' }],
+      }),
+      clusterConfig({ network_profile: [{ network_plugin: 'azure', network_policy: 'azure' }] }),
+    );
+    expect(policy.replace).toContainEqual(['network_profile', 0, 'network_policy']);
+    // A cluster made without a policy: Azure reports none ("").
+    const noPolicy = await clusterState({ network_profile: [{ network_plugin: 'azure' }] });
+    (noPolicy.network_profile as Attributes[])[0] = {
+      ...(noPolicy.network_profile as Attributes[])[0],
+      network_policy: '',
+    };
+    const first = await plan(
+      'azurerm',
+      'azurerm_kubernetes_cluster',
+      noPolicy,
+      clusterConfig({ network_profile: [{ network_plugin: 'azure', network_policy: 'azure' }] }),
+    );
+    expect(first.replace).toEqual([]);
     // Back from temporary_name_for_rotation after a failed resize: azurerm's ForceNewIf lets it update.
     const back = await plan(
       'azurerm',
@@ -352,6 +375,38 @@ describe('the generic planner (PlanResourceChange)', () => {
       clusterConfig({}, { name: 'system', temporary_name_for_rotation: 'systemtmp' }),
     );
     expect(back.replace).toEqual([]);
+  });
+
+  it("changes a node pool's os_sku in place between Ubuntu and AzureLinux, and replaces it for another SKU", async () => {
+    const block = PROVIDER_SCHEMAS.azurerm?.resources.azurerm_kubernetes_cluster_node_pool
+      ?.block as BlockSchema;
+    const config = (os_sku: string) => ({
+      name: 'user',
+      kubernetes_cluster_id: `${GROUP}/providers/Microsoft.ContainerService/managedClusters/aks`,
+      vm_size: 'Standard_D2s_v5',
+      os_sku,
+    });
+    const created = await plan(
+      'azurerm',
+      'azurerm_kubernetes_cluster_node_pool',
+      null,
+      config('Ubuntu'),
+    );
+    const prior = applied(block, created.planned);
+    const azureLinux = await plan(
+      'azurerm',
+      'azurerm_kubernetes_cluster_node_pool',
+      prior,
+      config('AzureLinux'),
+    );
+    expect(azureLinux.replace).toEqual([]);
+    const windows = await plan(
+      'azurerm',
+      'azurerm_kubernetes_cluster_node_pool',
+      prior,
+      config('Windows2022'),
+    );
+    expect(windows.replace).toEqual([['os_sku']]);
   });
 
   it('resizes the default pool as an update: the refusal without temporary_name_for_rotation is Update code, at apply', async () => {

@@ -347,6 +347,7 @@ const CONDITIONS: {
   'return old != 0 && new == 0': (old, next) => !!old && !next,
   'return old != "" && new == ""': (old, next) => !!old && !next,
   'return old != ""': (old) => !!old,
+  'return old.(string) != ""': (old) => !!old,
   'return old == "msi" || old == ""': (old) => old === 'msi' || !old,
   'return len(old.([]interface{})) != 0 && len(new.([]interface{})) == 0': (old, next) =>
     Array.isArray(old) && old.length > 0 && (!Array.isArray(next) || next.length === 0),
@@ -354,6 +355,10 @@ const CONDITIONS: {
     _,
     next,
   ) => typeof next !== 'string' || next.toLowerCase() !== 'overlay',
+  // A node pool's os_sku: in place only between Ubuntu* and AzureLinux* SKUs.
+  'oldStr := old.(string) newStr := new.(string) if !strings.HasPrefix(oldStr, string(agentpools.OSSKUUbuntu)) && !strings.HasPrefix(oldStr, string(agentpools.OSSKUAzureLinux)) { return true } if !strings.HasPrefix(newStr, string(agentpools.OSSKUUbuntu)) && !strings.HasPrefix(newStr, string(agentpools.OSSKUAzureLinux)) { return true } return false':
+    (old, next) =>
+      ![old, next].every((sku) => typeof sku === 'string' && /^(Ubuntu|AzureLinux)/.test(sku)),
   // The default node pool's name: back from temporary_name_for_rotation after a failed resize is no replacement.
   'old, new := d.GetChange("default_node_pool.0.name") defaultName := d.Get("default_node_pool.0.name") tempName := d.Get("default_node_pool.0.temporary_name_for_rotation") if old != "" && old == tempName { return new != defaultName } return true':
     (old, next, d) =>
