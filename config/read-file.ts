@@ -14,6 +14,11 @@ export interface ReadTextFileOptions {
  * The reason is said in words (not found, a directory, permission denied, larger than the limit), never as a stack.
  */
 export function readTextFile(file: string, options: ReadTextFileOptions): string {
+  return readCappedFile(file, options).toString('utf8');
+}
+
+/** Read a file's bytes, at most `maxBytes`, with the same one-line refusals as `readTextFile`. */
+export function readCappedFile(file: string, options: ReadTextFileOptions): Buffer {
   const fail = (why: string): never => {
     throw new Error(`cannot read ${file}: ${why}${options.hint ? ` (${options.hint})` : ''}`);
   };
@@ -49,7 +54,7 @@ export function readTextFile(file: string, options: ReadTextFileOptions): string
           `it is ${kindOf(stats)} that gives more than the ${describeSize(options.maxBytes)} allowed`,
         );
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
   }

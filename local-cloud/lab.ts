@@ -10,30 +10,26 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, readOutputs, secretVariableName } from '../config/outputs';
+import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
 import { readTextFile } from '../config/read-file';
 import type { Config } from '../config/schema';
 import { synthAzure, synthManifests } from '../synth';
 import {
   CloudStore,
   type CloudStoreData,
-  HOME_SUBSCRIPTION_ID,
   type StoredKubernetesObject,
   sameId,
-  storeFileIn,
 } from './cloud-store';
 import { applyObject, serviceAccountOf } from './cluster-objects';
-import { DEMO_SECRET_VALUES, variablesFromEnv } from './demo-values';
 import type { RunningPod } from './kubelet';
 import type { Workload } from './kubernetes';
+import { labTerraformEnv, prepareLabTerraform } from './lab-terraform';
 import { type LocalCloud, startLocalCloud } from './local-cloud';
-import { seedWorld } from './seed';
 import { liveModel } from './store-model';
 import { runTerraform, TerraformError, terraformOutputsAsCdktf } from './terraform/run';
+import { MAX_STACK_FILE_BYTES } from './terraform/stack-dir';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** A synthesized stack is tens of KB; a larger file (or a device where it should be) is refused, not read. */
-const MAX_STACK_BYTES = 16 * 1024 * 1024;
 
 /** The node flags of the image's entrypoint (app/Dockerfile), so the local pod runs the program as the image does. */
 export function imageNodeFlags(): string[] {
@@ -118,51 +114,27 @@ export async function synthLab(options: LabOptions): Promise<LabFiles> {
   synthAzure(config, cdktfOut);
   const stackDir = join(cdktfOut, 'stacks', AZURE_STACK_NAME);
   const terraformFile = join(stackDir, 'cdk.tf.json');
-  const terraform = JSON.parse(readTextFile(terraformFile, { maxBytes: MAX_STACK_BYTES })) as {
-    variable?: Record<string, unknown>;
-  };
-  const env = options.env ?? process.env;
-  const { values, fromFallback } = variablesFromEnv(
-    Object.keys(terraform.variable ?? {}),
-    env,
-    DEMO_SECRET_VALUES,
-  );
-  // An existing vault already holds its secrets: the world gets them from the same variables a deploy would use.
-  const existingNames = config.keyVault.existing ? config.keyVault.secrets.map((s) => s.name) : [];
-  const existing = variablesFromEnv(existingNames.map(secretVariableName), env, DEMO_SECRET_VALUES);
-  const store = new CloudStore(storeFileIn(workDir)).init();
-  store.update((data) => {
-    seedWorld(
-      data,
-      config,
-      Object.fromEntries(existingNames.map((n) => [n, existing.values[secretVariableName(n)]])),
-    );
-    options.seed?.(data);
+  const prepared = prepareLabTerraform({
+    config,
+    workDir,
+    terraformFile,
+    env: options.env ?? process.env,
+    seed: options.seed,
   });
   const files: LabFiles = {
+    ...prepared,
     config,
     workDir,
     terraformFile,
     stackDir,
     manifestsDir: join(workDir, 'dist'),
     outputsFile: join(workDir, 'outputs.json'),
-    storeFile: store.file,
-    variables: values,
-    demoValuesFor: [...fromFallback, ...existing.fromFallback],
     terraformLines: [],
   };
   return applyLab(files, { init: true, signal: options.signal });
 }
 
-/** The environment of the lab's Terraform runs: the secret values, the subscription and the local cloud's store. */
-export function labTerraformEnv(files: Pick<LabFiles, 'variables'>): NodeJS.ProcessEnv {
-  return {
-    ...Object.fromEntries(
-      Object.entries(files.variables).map(([name, value]) => [`TF_VAR_${name}`, value]),
-    ),
-    ARM_SUBSCRIPTION_ID: HOME_SUBSCRIPTION_ID,
-  };
-}
+export { labTerraformEnv };
 
 /**
  * `terraform apply` the lab's stack (again, after an edit of its `cdk.tf.json`), then its outputs and manifests.
@@ -236,7 +208,7 @@ export function applyManifests(
     .sort()
     .flatMap((f) =>
       parseAllDocuments(
-        readTextFile(join(files.manifestsDir, f), { maxBytes: MAX_STACK_BYTES }),
+        readTextFile(join(files.manifestsDir, f), { maxBytes: MAX_STACK_FILE_BYTES }),
       ).map((d) => d.toJS() as StoredKubernetesObject['object']),
     )
     .filter((o) => o && typeof o === 'object' && typeof o.kind === 'string');

@@ -1,7 +1,18 @@
 // `workload-id tflocal`: any terraform subcommand against the local providers, in the work directory's copy of a
 // synthesized stack directory, with the terminal attached.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,17 +22,17 @@ const root = mkdtempSync(join(tmpdir(), 'wi-tflocal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A synthesized stack directory as cdktf lays it out, with its local backend three levels up. */
-function synthesizedStack(): string {
-  const dir = join(root, 'cdktf.out', 'stacks', 'sleepy');
+function synthesizedStack(name = 'sleepy', createDuration = '2s'): string {
+  const dir = join(root, 'cdktf.out', 'stacks', name);
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'cdk.tf.json'),
     JSON.stringify({
       terraform: {
-        backend: { local: { path: '../../../terraform.sleepy.tfstate' } },
+        backend: { local: { path: `../../../terraform.${name}.tfstate` } },
         required_providers: { time: { source: 'time', version: '0.13.1' } },
       },
-      resource: { time_sleep: { settle: { create_duration: '2s' } } },
+      resource: { time_sleep: { settle: { create_duration: createDuration } } },
       output: { settled_at: { value: '${time_sleep.settle.id}' } },
     }),
   );
@@ -53,8 +64,9 @@ describe('workload-id tflocal', () => {
     expect(apply.out).toContain('Terraform has been successfully initialized!');
     expect(apply.out).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
     expect(apply.code).toBe(0);
-    // The backend's relative path lands in the work directory; nothing is written beside the synthesized stack.
-    expect(existsSync(join(workDir, 'terraform', 'terraform.sleepy.tfstate'))).toBe(true);
+    // The backend's relative path lands in the work directory, where the demo keeps its state; nothing is written
+    // beside the synthesized stack.
+    expect(existsSync(join(workDir, 'terraform.sleepy.tfstate'))).toBe(true);
     expect(existsSync(join(root, 'terraform.sleepy.tfstate'))).toBe(false);
     expect(existsSync(join(stack, '.terraform'))).toBe(false);
 
@@ -139,4 +151,97 @@ describe('workload-id tflocal', () => {
       expect(result.code).toBe(0);
     }
   });
+
+  it('fails when a stack file is a symbolic link out of the stack directory, naming it, without reading it', () => {
+    const stack = join(root, 'cdktf.out', 'stacks', 'linked');
+    mkdirSync(stack, { recursive: true });
+    symlinkSync('/dev/zero', join(stack, 'cdk.tf.json'));
+    const result = tflocal('--dir', stack, '--work-dir', join(root, 'work4'), '--', 'validate');
+    expect(result.out.trim()).toBe(
+      `tflocal: ${join(stack, 'cdk.tf.json')} is a symbolic link to /dev/zero, outside the stack directory ${stack}: not followed`,
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it('fails when a stack file is larger than a stack file can be, naming it', () => {
+    const stack = synthesizedStack('large');
+    // Sparse: 64 MB by its size, nothing on disk
+    writeFileSync(join(stack, 'extra.tf.json'), '');
+    truncateSync(join(stack, 'extra.tf.json'), 64 * 1024 * 1024);
+    const result = tflocal('--dir', stack, '--work-dir', join(root, 'work5'), '--', 'validate');
+    expect(result.out.trim()).toBe(
+      `tflocal: cannot read ${join(stack, 'extra.tf.json')}: it is 64 MB, more than the 16 MB allowed`,
+    );
+    expect(result.code).toBe(1);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'forwards %s to Terraform during an apply, waits for it, and leaves nothing of the run running',
+    async (signal) => {
+      // GIVEN an apply that waits (a time_sleep of 10 minutes on Azure's clock, unscaled)
+      const stack = synthesizedStack(`interrupted-${signal}`, '600s');
+      const marker = `WI_TFLOCAL_TEST_${randomUUID()}`;
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'tflocal',
+          '--dir',
+          stack,
+          '--work-dir',
+          join(root, `work-${signal}`),
+          '--',
+          'apply',
+          '-auto-approve',
+          '-no-color',
+        ],
+        {
+          cwd: root,
+          env: { ...process.env, WI_LOCAL_CLOUD_TIME_SCALE: '1', [marker]: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let output = '';
+      const creating = new Promise<void>((resolve) => {
+        const onData = (d: Buffer) => {
+          output += d;
+          if (output.includes('time_sleep.settle: Creating...')) resolve();
+        };
+        child.stdout.on('data', onData);
+        child.stderr.on('data', onData);
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      // WHEN the sleep is under way and tflocal (alone, not its group) gets the signal
+      await Promise.race([creating, exited]);
+      child.kill(signal);
+      // THEN once tflocal has exited, no process of the run is left: it waited for Terraform and its providers
+      const code = await exited;
+      expect(processesMarked(marker)).toEqual([]);
+      // and Terraform stopped as Ctrl-C stops it
+      await closed;
+      expect(output).toContain('Interrupt received.');
+      expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+    },
+  );
 });
+
+/** Processes whose environment carries `marker`: the run's terraform, its providers and any orphan of them. */
+function processesMarked(marker: string): string[] {
+  return readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
+      } catch {
+        return false;
+      }
+    })
+    .map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      } catch {
+        return pid;
+      }
+    });
+}

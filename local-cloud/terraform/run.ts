@@ -2,11 +2,11 @@
  * Run the real `terraform` against the local providers: the demo, the tests and `workload-id tflocal` go through here.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { readTextFile } from '../../config/read-file';
-import { claimWorkDir } from '../work-dir';
 import { installLocalProviders } from './install';
 
 /** Terraform 1.11 is the first with write-only attributes, which the product's Key Vault secrets use. */
@@ -269,31 +269,23 @@ export async function terraformOutputsAsCdktf(
   return { [stackName]: values };
 }
 
-/**
- * The local cloud's working copy of a synthesized stack directory: `<workDir>/terraform/cdktf.out/stacks/<name>/`,
- * refreshed from `stackDir` on every call. cdktf's relative paths (the local backend's
- * `../../../terraform.<stack>.tfstate`, a `terraform_remote_state` of the other stack) then land in
- * `<workDir>/terraform/`, so local state never mixes with the state of a real deploy. Terraform's own files of the
- * source (`.terraform/`, the lock file with the real providers' hashes) are not copied.
- */
-export function localStackDir(stackDir: string, workDir: string): string {
-  const source = resolve(stackDir);
-  if (!existsSync(join(source, 'cdk.tf.json'))) {
-    throw new Error(
-      `${stackDir} has no cdk.tf.json: synthesize first (npm run synth), or pass the stack directory with --dir`,
-    );
-  }
-  const copy = join(claimWorkDir(workDir), 'terraform', 'cdktf.out', 'stacks', basename(source));
-  mkdirSync(copy, { recursive: true });
-  cpSync(source, copy, {
-    recursive: true,
-    filter: (file) =>
-      !/[\\/](\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate(\.backup)?)$/.test(file),
-  });
-  return copy;
-}
+/** Signals forwarded to Terraform, and the one each is forwarded as. */
+const FORWARDED: Readonly<Record<string, NodeJS.Signals>> = {
+  SIGINT: 'SIGINT',
+  SIGTERM: 'SIGTERM',
+  // A closed terminal: Terraform runs in a process group of its own, so it would not get the hangup itself.
+  SIGHUP: 'SIGTERM',
+};
 
-/** Run `terraform <args>` in `dir` against the local providers with the terminal attached; resolves with its exit code. */
+/**
+ * Run `terraform <args>` in `dir` against the local providers, its output on the terminal; resolves with its exit
+ * code, or 128 + the signal's number once a signal stopped it.
+ *
+ * Terraform runs in a process group of its own, so a Ctrl-C reaches it once, through this process: SIGINT and
+ * SIGTERM are forwarded (the first one; Terraform ends the call in flight and stops its providers, a second interrupt
+ * would make it exit at once and lose state), and this process waits for Terraform to exit. Its input is not the
+ * terminal: the local cloud's runs never prompt (TF_INPUT=0).
+ */
 export async function execTerraform(
   dir: string,
   args: readonly string[],
@@ -304,10 +296,31 @@ export async function execTerraform(
   const child = spawn(command, commandArgs, {
     cwd: dir,
     env: terraformEnv(options),
-    stdio: 'inherit',
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
   });
-  return new Promise<number>((resolveExit, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolveExit(code ?? (signal ? 128 : 1)));
-  });
+  let stoppedBy: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    if (stoppedBy) {
+      console.error(
+        `${signal}: still waiting for Terraform to stop (kill -KILL -${child.pid} ends it and its providers at once)`,
+      );
+      return;
+    }
+    stoppedBy = signal;
+    console.error(`\n${signal}: stopping Terraform; waiting for it to exit`);
+    child.kill(FORWARDED[signal]);
+  };
+  for (const signal of Object.keys(FORWARDED)) process.on(signal, forward);
+  try {
+    const code = await new Promise<number>((resolveExit, reject) => {
+      child.on('error', reject);
+      child.on('close', (exitCode, signal) =>
+        resolveExit(exitCode ?? (signal ? 128 + osConstants.signals[signal] : 1)),
+      );
+    });
+    return stoppedBy ? 128 + osConstants.signals[stoppedBy] : code;
+  } finally {
+    for (const signal of Object.keys(FORWARDED)) process.off(signal, forward);
+  }
 }
