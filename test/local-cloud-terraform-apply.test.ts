@@ -173,7 +173,7 @@ describe.concurrent('real terraform against the local providers', () => {
     ]);
     const plan = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
     expect(plan.summary).toContain('No changes. Your infrastructure matches the configuration.');
-  }, 60_000);
+  });
 
   it('imports a time_sleep by its durations, and the imported state matches the configuration', async () => {
     const dir = stack('import', {
