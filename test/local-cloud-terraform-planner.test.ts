@@ -523,6 +523,21 @@ describe('validation with the provider’s own messages (ValidateResourceConfig)
     ).toEqual([message.replace('"name"', '"default_node_pool.0.name"')]);
   });
 
+  it('fails when a DNS prefix ends with a hyphen, and accepts one letter (the validator checks by length)', async () => {
+    expect(
+      await validate(
+        'azurerm',
+        'azurerm_kubernetes_cluster',
+        clusterConfig({ dns_prefix: 'aks-' }),
+      ),
+    ).toEqual([
+      'the "dns_prefix" must begin and end with a letter or number, contain only letters, numbers, and hyphens and be between 1 and 54 characters in length, got "aks-"',
+    ]);
+    expect(
+      await validate('azurerm', 'azurerm_kubernetes_cluster', clusterConfig({ dns_prefix: 'a' })),
+    ).toEqual([]);
+  });
+
   it('fails when value_wo is set without value_wo_version', async () => {
     expect(
       await validate('azurerm', 'azurerm_key_vault_secret', {

@@ -42,6 +42,8 @@ export interface ValidatorCheck {
     | { lengthIs: number }
     | { endsWith: string }
     | { notMatching: string };
+  /** The check applies only to values of this length (`if len(value) < N { ... } else { ... }`). */
+  when?: { shorterThan: number } | { atLeast: number };
   message: string;
   args: ('key' | 'value' | 'length')[];
 }

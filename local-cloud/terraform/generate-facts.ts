@@ -494,12 +494,16 @@ class FactReader {
       const before = text.slice(0, m.index);
       const ifAt = before.lastIndexOf('if ');
       const condition = before.slice(ifAt + 3, before.indexOf('{\n', ifAt)).trim();
-      // Only checks at the function's top level, or directly in its `if`: a deeper one has guards not modelled.
-      const depth = [...before.slice(0, ifAt).replace(/`[^`]*`|"(?:[^"\\]|\\.)*"/g, '""')].reduce(
-        (d, c) => d + (c === '{' ? 1 : c === '}' ? -1 : 0),
-        0,
-      );
-      if (depth !== 0) return undefined;
+      // Checks at the function's top level, or inside one `if len(value) < N { ... } else { ... }` (its guard).
+      const outer = before.slice(0, ifAt).replace(/`[^`]*`|"(?:[^"\\]|\\.)*"/g, '""');
+      const depth = [...outer].reduce((d, c) => d + (c === '{' ? 1 : c === '}' ? -1 : 0), 0);
+      let when: ValidatorCheck['when'];
+      if (depth === 1) {
+        const guard = new RegExp(`if len\\(${value}\\) < (\\d+) \\{\\n`).exec(outer);
+        if (!guard) return undefined;
+        const inElse = outer.lastIndexOf('} else {') > (guard.index as number);
+        when = inElse ? { atLeast: Number(guard[1]) } : { shorterThan: Number(guard[1]) };
+      } else if (depth !== 0) return undefined;
       let format = goString(m[1] as string) as string;
       const args: ('key' | 'value' | 'length')[] = [];
       for (const a of (m[2] as string)
@@ -534,7 +538,11 @@ class FactReader {
         check = { notMatching: goString(pattern[1]) as string };
       }
       if (!check) return undefined;
-      checks.push({ test: check, message: format, args });
+      checks.push(
+        when
+          ? { test: check, when, message: format, args }
+          : { test: check, message: format, args },
+      );
     }
     return checks.length > 0 ? checks : undefined;
   }

@@ -128,6 +128,9 @@ function runValidator(validator: ValidatorFact, key: string, value: Value): stri
       const failed: string[] = [];
       for (const check of validator.checks) {
         const t = check.test;
+        const w = check.when;
+        if (w && ('shorterThan' in w ? value.length >= w.shorterThan : value.length < w.atLeast))
+          continue;
         const fails =
           ('longerThan' in t && value.length > t.longerThan) ||
           ('shorterThan' in t && value.length < t.shorterThan) ||
@@ -147,15 +150,6 @@ function runValidator(validator: ValidatorFact, key: string, value: Value): stri
     case 'unmodelled':
       return [];
   }
-}
-
-/** A type's facts by provider. */
-export function typeFacts(
-  provider: ProviderFacts,
-  kind: 'resources' | 'dataSources',
-  type: string,
-): TypeFacts | undefined {
-  return provider[kind][type];
 }
 
 /**
