@@ -3,7 +3,7 @@ import { AzurermProvider } from '@cdktf/provider-azurerm/lib/provider';
 import { Manifest } from '@cdktf/provider-kubernetes/lib/manifest';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App as Cdk8sApp } from 'cdk8s';
-import { conditional, DataResource, Fn, Op, TerraformStack, Token } from 'cdktf';
+import { conditional, Fn, Op, TerraformResource, TerraformStack, Token } from 'cdktf';
 import type { Construct } from 'constructs';
 import { KUBELOGIN, KUBELOGIN_ARGS } from '../../config/aks';
 import { type Container, type KubeObject, podTemplateOf } from '../../config/kubernetes-object';
@@ -124,10 +124,7 @@ export class KubernetesStack extends TerraformStack {
       const id = manifestId(object);
       // A Pod's spec is immutable, and server-side apply would take out what the webhook added at CREATE: a changed
       // bare Pod is deleted and created again (with the webhook's current injection), never patched.
-      const podManifest =
-        object.kind === 'Pod'
-          ? new DataResource(this, `${id}-manifest`, { triggersReplace: object })
-          : undefined;
+      const podManifest = object.kind === 'Pod' ? replacementTrigger(this, id, object) : undefined;
       const manifest = new Manifest(this, id, {
         manifest: object,
         computedFields: computedFieldsOf(object),
@@ -148,6 +145,19 @@ export class KubernetesStack extends TerraformStack {
       return manifest;
     });
   }
+}
+
+/**
+ * A `terraform_data` whose `triggers_replace` is the object: it is replaced when the object changes, and with it what
+ * names it in `replace_triggered_by`. Written as a plain resource: cdktf's `DataResource` runs `terraform version` at
+ * synth to check for 1.4, which synth must not need (the project asks for 1.11 at deploy anyway).
+ */
+function replacementTrigger(scope: Construct, id: string, object: KubeObject): TerraformResource {
+  const trigger = new TerraformResource(scope, `${id}-manifest`, {
+    terraformResourceType: 'terraform_data',
+  });
+  trigger.addOverride('triggers_replace', object);
+  return trigger;
 }
 
 /** `Kind-namespace-name`: a stable construct id, and so a stable Terraform address. */
