@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { APP_REPOSITORY, type RegistryOutputs } from '../config/outputs';
+import type { Config } from '../config/schema';
 import { az } from './az';
 import { type ExternalCommand, formatCommand, PROJECT_ROOT, runCommand } from './run-step';
 
@@ -33,6 +34,17 @@ export function appImageTag(dir = APP_DIR): string {
     version?: string;
   };
   return `${version ?? '0.0.0'}-${hash.digest('hex').slice(0, 12)}`;
+}
+
+/**
+ * What preflight says when the config builds the program: `az acr build` runs on ACR Tasks, which Azure pauses for
+ * subscriptions on free credits ("ACR is temporarily pausing ACR Tasks runs from Azure free credits", ACR Tasks
+ * overview), and the ways out. Undefined when nothing is built.
+ * @see https://learn.microsoft.com/azure/container-registry/container-registry-tasks-overview
+ */
+export function acrTasksNote(config: Config): string | undefined {
+  if (!config.workloads.some((w) => w.build)) return undefined;
+  return `preflight: build: app runs "az acr build" on ACR Tasks, which Azure pauses for subscriptions on free credits (https://learn.microsoft.com/azure/container-registry/container-registry-tasks-overview). On such a subscription: upgrade it to pay-as-you-go, or build and push the image yourself (docker build -t <registry>.azurecr.io/${APP_REPOSITORY}:<tag> app; az acr login --name <registry>; docker push ...) and set image: <registry>.azurecr.io/${APP_REPOSITORY}@sha256:<digest> instead of build: app`;
 }
 
 /** `az acr build --registry <name> --image workload-id-app:<tag> --file app/Dockerfile app/`. */

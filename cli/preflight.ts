@@ -2,6 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { secretEnvironmentVariables, secretFromEnv } from '../config/outputs';
 import type { Config } from '../config/schema';
+import { acrTasksNote } from './acr-build';
 import {
   CommandError,
   type ExternalCommand,
@@ -166,6 +167,8 @@ export interface PreflightOptions {
  */
 export async function preflight(name: string, options: PreflightOptions): Promise<string> {
   const fromEnv = process.env.ARM_SUBSCRIPTION_ID || undefined;
+  const acrTasks = acrTasksNote(options.config);
+  if (acrTasks) console.log(acrTasks);
   if (options.dryRun) {
     const variables = secretEnvironmentVariables(options.config);
     const missing = [...missingSecretVariables(options.config), ...missingTools(options.tools)];

@@ -605,6 +605,17 @@ describe('deploy with build: app', () => {
     expect(manifests).not.toContain('placeholder');
   });
 
+  it('says in preflight that ACR Tasks are paused for subscriptions on free credits, and names the ways out', () => {
+    const { cwd, config } = buildConfig();
+    const run = runCli(['deploy', '--dry-run', '--config', config], { cwd, env: SECRET_VARIABLES });
+    expect(run.stdout).toContain(
+      'preflight: build: app runs "az acr build" on ACR Tasks, which Azure pauses for subscriptions on free credits (https://learn.microsoft.com/azure/container-registry/container-registry-tasks-overview). On such a subscription: upgrade it to pay-as-you-go, or build and push the image yourself',
+    );
+    // Without a build, nothing is said about ACR Tasks.
+    const plain = runCli(['deploy', '--dry-run'], { cwd: tempDir(), env: SECRET_VARIABLES });
+    expect(plain.stdout).not.toContain('ACR Tasks');
+  });
+
   it('fails when the registry reports no digest, before anything reaches the cluster', () => {
     const { cwd, config } = buildConfig();
     const run = runCli(['deploy', '--yes', '--config', config], {
