@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
 import { startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
+import { demoValuesLine } from '../local-cloud/lab-terraform';
 import { lockWorkDir, resetWorkDir } from '../local-cloud/work-dir';
 import { checkPair } from '../verify/check-pair';
 import { readSynthesizedPair } from '../verify/synthesized-pair';
@@ -116,8 +117,8 @@ async function demo(
     () => synthLab({ workDir, config: options.config, signal }),
   );
   for (const line of files.terraformLines) console.log(line.replace(/^/gm, '      '));
-  if (files.demoValuesFor.length > 0)
-    console.log(`      ${files.demoValuesFor.join(', ')} not set: using the lab's demo values`);
+  const demoValues = demoValuesLine(files.demoValuesFor);
+  if (demoValues) console.log(`      ${demoValues}`);
   // Left in place, as any Terraform run leaves them, for `terraform -chdir=... state list` and friends.
   const state = readdirSync(files.workDir).find((f) => f.endsWith('.tfstate'));
   console.log(

@@ -52,6 +52,10 @@ describe('npm start on day two, then tflocal', () => {
     const first = run('npm start');
     expect(first.stderr).toBe('');
     expect(first.stdout).toContain('      pod/demo-pod created\n');
+    // The same line as tflocal's below: one code path finds the values for both
+    expect(first.stdout).toContain(
+      "      TF_VAR_secret_password, TF_VAR_secret_username not set: using the lab's demo values\n",
+    );
     expect(first.stdout).toContain('Your secret is admin');
     expect(first.code).toBe(0);
 
