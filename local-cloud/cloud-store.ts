@@ -78,6 +78,11 @@ export interface StoredDeployer {
   readonly directoryRoles: Readonly<Record<string, readonly string[]>>;
   /** Application (client) id of the session, as `azurerm_client_config.client_id` reports it. */
   readonly clientId: string;
+  /**
+   * Azure roles the deployer holds at each subscription's scope, by subscription id.
+   * @default - Owner of every subscription; an empty list is a deployer whose roles are all on resource groups
+   */
+  readonly subscriptionRoles?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface StoredSubscription {
@@ -91,6 +96,8 @@ export interface StoredResourceGroup {
   readonly name: string;
   readonly location: string;
   readonly tags: Record<string, string>;
+  /** The resource that manages the group (`managedBy`), when another service made it. */
+  readonly managedBy?: string;
 }
 
 /** An AKS cluster: its issuer URL and the key that signs its service account tokens are made when it is created. */
@@ -129,6 +136,8 @@ export interface StoredCluster {
   };
   /** What else the create request said, so a read returns it as Azure would. */
   readonly settings: Record<string, unknown>;
+  /** Azure's tags on the cluster. */
+  readonly tags?: Record<string, string>;
   /** Principals denied `listClusterUserCredential` (Azure answers 403; the data source then has no kube_config). */
   readonly userCredentialDeniedTo?: readonly string[];
 }
@@ -215,6 +224,14 @@ export interface StoredSecret {
   readonly tags: Record<string, string>;
 }
 
+/** A deleted secret of a vault with soft-delete (every vault: Azure enforces it): recoverable until its purge. */
+export interface StoredDeletedSecret extends StoredSecret {
+  /** Epoch ms. */
+  readonly deletedAt: number;
+  /** Epoch ms on the local cloud's clock: the retention days, scaled (see `localMs`). */
+  readonly scheduledPurgeAt: number;
+}
+
 export interface StoredKeyVault {
   readonly id: string;
   readonly subscriptionId: string;
@@ -230,6 +247,20 @@ export interface StoredKeyVault {
   readonly publicNetworkAccessEnabled: boolean;
   readonly tags: Record<string, string>;
   secrets: StoredSecret[];
+  /** Deleted, not yet purged secrets: their names stay taken (409 Conflict) until recovered or purged. */
+  deletedSecrets?: StoredDeletedSecret[];
+}
+
+/**
+ * A deleted vault that was not purged: it keeps its name (globally) and its secrets until `scheduledPurgeAt`, and a
+ * create in its subscription and location may recover it.
+ */
+export interface StoredDeletedKeyVault {
+  readonly vault: StoredKeyVault;
+  /** Epoch ms. */
+  readonly deletedAt: number;
+  /** Epoch ms on the local cloud's clock: `softDeleteRetentionDays`, scaled (see `localMs`). */
+  readonly scheduledPurgeAt: number;
 }
 
 export interface StoredImage {
@@ -278,6 +309,8 @@ export interface CloudStoreData {
   federatedCredentials: StoredFederatedCredential[];
   roleAssignments: StoredRoleAssignment[];
   keyVaults: StoredKeyVault[];
+  /** Soft-deleted vaults (absent in stores written before soft-delete was modelled: none). */
+  deletedKeyVaults?: StoredDeletedKeyVault[];
   /** Global Key Vault names held in subscriptions the deployer cannot see. */
   vaultNamesTakenElsewhere: string[];
   /** Azure seconds a new role assignment takes to reach the data planes (scaled by the time scale). */
@@ -310,6 +343,7 @@ export function emptyStoreData(): CloudStoreData {
     federatedCredentials: [],
     roleAssignments: [],
     keyVaults: [],
+    deletedKeyVaults: [],
     vaultNamesTakenElsewhere: [...NAMES_TAKEN_ELSEWHERE],
     rbacPropagationSeconds: RBAC_PROPAGATION_SECONDS,
     registries: [],
@@ -341,6 +375,59 @@ export function propagated(
 ): boolean {
   const seconds = data.rbacPropagationSeconds ?? RBAC_PROPAGATION_SECONDS;
   return now - assignment.createdAt >= localMs(seconds, env);
+}
+
+/** Seconds in one day: Key Vault's retention is in days. */
+const DAY_SECONDS = 86_400;
+
+/** When something deleted now with `days` of retention is purged, on the local cloud's clock (epoch ms). */
+export function purgeTime(
+  days: number,
+  now = Date.now(),
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  return now + localMs(days * DAY_SECONDS, env);
+}
+
+/** The soft-deleted vaults whose retention has not ended: Azure purges the others by itself. */
+export function deletedVaults(
+  data: Pick<CloudStoreData, 'deletedKeyVaults'>,
+  now = Date.now(),
+): StoredDeletedKeyVault[] {
+  return (data.deletedKeyVaults ?? []).filter((d) => d.scheduledPurgeAt > now);
+}
+
+/**
+ * Control-plane actions of the built-in roles the deployer may hold at a subscription (Actions minus NotActions,
+ * as far as the local cloud asks: the Key Vault deleted-vault reads and purges).
+ * @see https://learn.microsoft.com/azure/role-based-access-control/built-in-roles
+ */
+const ARM_ROLE_ACTIONS: Readonly<Record<string, readonly string[]>> = {
+  Owner: ['*'],
+  Contributor: ['*'],
+  Reader: ['*/read'],
+  'Key Vault Contributor': ['Microsoft.KeyVault/*'],
+  'User Access Administrator': ['*/read', 'Microsoft.Authorization/*'],
+};
+
+/** Whether the deployer may perform the ARM action `action` (e.g. `Microsoft.KeyVault/locations/deletedVaults/read`) at subscription scope. */
+export function subscriptionActionAllowed(
+  data: Pick<CloudStoreData, 'deployer'>,
+  subscriptionId: string,
+  action: string,
+): boolean {
+  const roles = Object.entries(data.deployer.subscriptionRoles ?? {}).find(([id]) =>
+    sameId(id, subscriptionId),
+  )?.[1] ?? ['Owner'];
+  const lower = action.toLowerCase();
+  return roles.some((role) =>
+    (ARM_ROLE_ACTIONS[role] ?? []).some((allowed) => {
+      const pattern = allowed.toLowerCase();
+      if (pattern === '*') return true;
+      if (pattern === '*/read') return lower.endsWith('/read');
+      return pattern.endsWith('/*') ? lower.startsWith(pattern.slice(0, -1)) : lower === pattern;
+    }),
+  );
 }
 
 /** Built-in roles and the Key Vault data actions they allow (prefix `Microsoft.KeyVault/vaults/`). */

@@ -623,3 +623,249 @@ describe('Entra applications through the handlers', () => {
     ]);
   });
 });
+
+/** Let every role assignment reach the data plane now: the store dates them back (no waiting on the clock). */
+function propagateAll(): void {
+  store.update((data) => {
+    data.roleAssignments = data.roleAssignments.map((a) => ({ ...a, createdAt: 0 }));
+  });
+}
+
+const withFeatures = (keyVault: Record<string, boolean>): HandlerContext => ({
+  providerConfig: { ...context.providerConfig, features: [{ key_vault: [keyVault] }] },
+});
+
+describe("the deployer's rights through the handlers", () => {
+  it('fails when the deployer holds only Key Vault Secrets User: reading is allowed, setting the secret is ForbiddenByRbac', async () => {
+    await group();
+    const kv = await vault();
+    await create(azurermRoleAssignment, {
+      scope: String(kv.id),
+      role_definition_name: 'Key Vault Secrets User',
+      principal_id: deployerObjectId(store.read(), HOME_TENANT_ID),
+      id: UNKNOWN,
+      name: UNKNOWN,
+      principal_type: UNKNOWN,
+      role_definition_id: UNKNOWN,
+    });
+    propagateAll();
+    const error = await create(azurermKeyVaultSecret, secretPlan(String(kv.id)), {
+      ...secretPlan(String(kv.id)),
+      value_wo: 'admin',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ForbiddenByRbac' });
+    // The existence check (getSecret) passed: the refusal is the write.
+    expect((error as Error).message).toMatch(
+      /^keyvault\.BaseClient#SetSecret: Failure responding to request: StatusCode=403/,
+    );
+    expect((error as Error).message).toContain(
+      "Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'",
+    );
+    expect(store.read().keyVaults[0].secrets).toEqual([]);
+  });
+
+  it('removes a destroyed role assignment from the store, and only that one', async () => {
+    const rg = await group();
+    const mi = await identity();
+    const assign = (role: string) =>
+      create(azurermRoleAssignment, {
+        scope: String(rg.id),
+        role_definition_name: role,
+        principal_id: String(mi.principal_id),
+        id: UNKNOWN,
+        name: UNKNOWN,
+        principal_type: UNKNOWN,
+        role_definition_id: UNKNOWN,
+      });
+    const reader = await assign('Reader');
+    const user = await assign('Key Vault Secrets User');
+    await azurermRoleAssignment.delete({ state: reader, context });
+    expect(store.read().roleAssignments.map((a) => a.id)).toEqual([user.id]);
+    expect(await azurermRoleAssignment.read({ state: reader, context })).toBeNull();
+  });
+});
+
+describe('Key Vault soft-delete through the handlers', () => {
+  it('keeps a vault deleted without purge soft-deleted: its name is taken in another subscription until the retention ends', async () => {
+    await group();
+    const kv = await vault('kv-soft-1');
+    await azurermKeyVault.delete({
+      state: kv,
+      context: withFeatures({ purge_soft_delete_on_destroy: false }),
+    });
+    const [deleted] = store.read().deletedKeyVaults ?? [];
+    expect(deleted.vault.id).toBe(kv.id);
+    // 90 days (azurerm's default retention) on the local cloud's clock: hours here, far beyond this test.
+    expect(deleted.scheduledPurgeAt - deleted.deletedAt).toBe(localMs(90 * 86_400));
+    const other = '0b0b0b0b-0000-4000-a000-000000000001';
+    store.update((data) => {
+      data.subscriptions.push({ id: other, tenantId: HOME_TENANT_ID });
+      data.resourceGroups.push({
+        id: `/subscriptions/${other}/resourceGroups/rg`,
+        subscriptionId: other,
+        name: 'rg',
+        location: 'westeurope',
+        tags: {},
+      });
+    });
+    const elsewhere: HandlerContext = { providerConfig: { subscription_id: other } };
+    const taken = azurermKeyVault.create({
+      planned: { ...(await vaultPlan('kv-soft-1')) },
+      config: {},
+      context: elsewhere,
+    });
+    await expect(taken).rejects.toMatchObject({ code: 'VaultAlreadyExists' });
+
+    // WHEN the retention has ended (Azure purges the vault by itself), THEN the name is free again
+    store.update((data) => {
+      data.deletedKeyVaults = (data.deletedKeyVaults ?? []).map((d) => ({
+        ...d,
+        scheduledPurgeAt: Date.now() - 1,
+      }));
+    });
+    const created = await azurermKeyVault.create({
+      planned: await vaultPlan('kv-soft-1'),
+      config: {},
+      context: elsewhere,
+    });
+    expect(created.id).toBe(
+      `/subscriptions/${other}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-soft-1`,
+    );
+  });
+
+  it("purges on destroy with azurerm's default features, and fails the purge without the right to it, leaving the vault soft-deleted", async () => {
+    await group();
+    const kv = await vault('kv-purged-1');
+    await azurermKeyVault.delete({ state: kv, context });
+    expect(store.read().deletedKeyVaults).toEqual([]);
+    expect(store.read().keyVaults).toEqual([]);
+
+    const again = await vault('kv-purged-1');
+    store.update((data) => {
+      Object.assign(data, {
+        deployer: {
+          ...data.deployer,
+          subscriptionRoles: { [HOME_SUBSCRIPTION_ID]: ['Key Vault Contributor', 'Reader'] },
+        },
+      });
+    });
+    // Key Vault Contributor covers Microsoft.KeyVault/*: the purge works.
+    await azurermKeyVault.delete({ state: again, context });
+    expect(store.read().deletedKeyVaults).toEqual([]);
+
+    const third = await vault('kv-purged-1');
+    store.update((data) => {
+      Object.assign(data, {
+        deployer: { ...data.deployer, subscriptionRoles: { [HOME_SUBSCRIPTION_ID]: ['Reader'] } },
+      });
+    });
+    const error = await azurermKeyVault.delete({ state: third, context }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AuthorizationFailed' });
+    expect((error as Error).message).toContain(
+      "does not have authorization to perform action 'Microsoft.KeyVault/locations/deletedVaults/purge/action'",
+    );
+    expect(store.read().deletedKeyVaults?.map((d) => d.vault.id)).toEqual([third.id]);
+  });
+
+  it('fails when recovery is off: the soft-deleted vault conflicts with the create', async () => {
+    await group();
+    const kv = await vault('kv-norecover-1');
+    const features = withFeatures({
+      purge_soft_delete_on_destroy: false,
+      recover_soft_deleted_key_vaults: false,
+    });
+    await azurermKeyVault.delete({ state: kv, context: features });
+    await expect(
+      azurermKeyVault.create({
+        planned: await vaultPlan('kv-norecover-1'),
+        config: {},
+        context: features,
+      }),
+    ).rejects.toThrow(
+      'An existing soft-deleted Key Vault exists with the Name "kv-norecover-1" in the location "westeurope", however automatically recovering this KeyVault has been disabled via the "features" block.',
+    );
+  });
+
+  it('keeps a deleted secret recoverable: its name conflicts until recovered, and recover_soft_deleted_secrets recovers it', async () => {
+    await group();
+    const kv = await vault();
+    await officer(String(kv.id));
+    propagateAll();
+    const config = { ...secretPlan(String(kv.id)), value_wo: 'first' };
+    const secret = await create(azurermKeyVaultSecret, secretPlan(String(kv.id)), config);
+    const keep = withFeatures({
+      purge_soft_deleted_secrets_on_destroy: false,
+      recover_soft_deleted_secrets: false,
+    });
+    await azurermKeyVaultSecret.delete({ state: secret, context: keep });
+    expect(store.read().keyVaults[0].deletedSecrets?.map((s) => s.name)).toEqual(['username']);
+    expect(await azurermKeyVaultSecret.read({ state: secret, context })).toBeNull();
+    await expect(
+      azurermKeyVaultSecret.create({ planned: secretPlan(String(kv.id)), config, context: keep }),
+    ).rejects.toThrow(
+      'Secret username is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged.',
+    );
+    await azurermKeyVaultSecret.create({
+      planned: secretPlan(String(kv.id)),
+      config: { ...config, value_wo: 'second' },
+      context,
+    });
+    const [vaultNow] = store.read().keyVaults;
+    expect(vaultNow.deletedSecrets).toEqual([]);
+    expect(vaultNow.secrets.map((s) => [s.name, s.value])).toEqual([['username', 'second']]);
+  });
+});
+
+describe("the providers' import ID parsers", () => {
+  it("fails when a resource group id says /resourcegroups/, with go-azure-helpers' words", async () => {
+    const id = `/subscriptions/${HOME_SUBSCRIPTION_ID}/resourcegroups/rg`;
+    await expect(azurermResourceGroup.importState?.({ id, context })).rejects.toThrow(
+      `parsing segment "resourceGroups": parsing the ResourceGroup ID: the segment at position 2 didn't match\n\nExpected a ResourceGroup ID that matched:\n\n> /subscriptions/12345678-1234-9876-4563-123456789012/resourceGroups/example-resource-group\n\nHowever this value was provided:\n\n> ${id}\n\nThe parsed Resource ID was missing a value for the segment at position 2\n(which should be the literal value "resourceGroups").`,
+    );
+  });
+
+  it('fails when an id has too few segments, listing what each segment should be', async () => {
+    const id = `/subscriptions/${HOME_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.KeyVault`;
+    await expect(azurermKeyVault.importState?.({ id, context })).rejects.toThrow(
+      `parsing "${id}": parsing the KeyVault ID: the number of segments didn't match\n\nExpected a KeyVault ID that matched (containing 8 segments):\n\n> /subscriptions/12345678-1234-9876-4563-123456789012/resourceGroups/example-resource-group/providers/Microsoft.KeyVault/vaults/vaultValue`,
+    );
+  });
+
+  it('fails when a secret id has no version, or an Entra credential id is not {objectId}/{type}/{id}', async () => {
+    await expect(
+      azurermKeyVaultSecret.importState?.({ id: 'https://kv.vault.azure.net/secrets/s', context }),
+    ).rejects.toThrow(
+      'parsing ID "https://kv.vault.azure.net/secrets/s" for Key Vault Child import: expected a key vault versioned ID but no version information was found in: "https://kv.vault.azure.net/secrets/s"',
+    );
+    await expect(
+      azureadApplicationFederatedIdentityCredential.importState?.({
+        id: '/applications/00000000-0000-0000-0000-000000000000/federatedIdentityCredential/x',
+        context,
+      }),
+    ).rejects.toThrow(
+      'unable to parse Federated Identity Credential ID: Object Resource ID should be in the format {objectId}/{type}/{subId} - but got',
+    );
+  });
+
+  it('imports by a well-formed id: the id alone, as the SDK passes it to Read', async () => {
+    const rg = await group();
+    expect(await azurermResourceGroup.importState?.({ id: String(rg.id), context })).toEqual({
+      id: rg.id,
+    });
+  });
+});
+
+async function vaultPlan(name: string): Promise<Attributes> {
+  return {
+    name,
+    resource_group_name: 'rg',
+    location: 'westeurope',
+    tenant_id: HOME_TENANT_ID,
+    sku_name: 'standard',
+    rbac_authorization_enabled: true,
+    enable_rbac_authorization: UNKNOWN,
+    soft_delete_retention_days: 7,
+    id: UNKNOWN,
+    vault_uri: UNKNOWN,
+  };
+}

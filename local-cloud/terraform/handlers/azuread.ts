@@ -12,7 +12,14 @@ import {
   type StoredApplication,
 } from '../../cloud-store';
 import { AzureError, type DataSourceHandler, type ResourceHandler } from '../handler';
-import { cloudStore, entraTenant, required, resolve, str, strings } from './common';
+import { asSet, cloudStore, entraTenant, required, resolve, str, strings } from './common';
+import {
+  APPLICATION_ID,
+  InvalidIdError,
+  parseId,
+  parseObjectSubResourceId,
+  SERVICE_PRINCIPAL_ID,
+} from './resource-ids';
 
 /** Entra roles that may manage any application, owner or not. */
 const APPLICATION_ADMIN_ROLES = [
@@ -57,11 +64,32 @@ export const azureadApplication: ResourceHandler = {
       publisher_domain: `${application.tenantId.slice(0, 8)}.onmicrosoft.com`,
     });
   },
+  // application_resource.go, applicationResourceRead: what Graph holds (the attributes the local cloud keeps).
   async read({ state }) {
     const application = applicationOf(cloudStore().read(), String(state.id));
     return application
-      ? { ...state, display_name: application.displayName, client_id: application.clientId }
+      ? {
+          ...state,
+          id: `/applications/${application.objectId}`,
+          object_id: application.objectId,
+          client_id: application.clientId,
+          display_name: application.displayName,
+          // Default AzureADMyOrg (application_resource.go, the schema of sign_in_audience).
+          sign_in_audience: asSet(
+            application.signInAudience,
+            state,
+            'sign_in_audience',
+            'AzureADMyOrg',
+          ),
+          owners: asSet([...application.owners], state, 'owners', []),
+          publisher_domain: `${application.tenantId.slice(0, 8)}.onmicrosoft.com`,
+        }
       : null;
+  },
+  // stable.ValidateApplicationID: `/applications/{objectId}`, parsed case-sensitively.
+  async importState({ id }) {
+    parseId(APPLICATION_ID, id);
+    return { id };
   },
   async update({ planned }) {
     cloudStore().update((data) => {
@@ -140,13 +168,30 @@ export const azureadServicePrincipal: ResourceHandler = {
       service_principal_names: [sp.application.clientId],
     });
   },
+  // service_principal_resource.go, servicePrincipalResourceRead: what Graph holds (the attributes the local cloud keeps).
   async read({ state }) {
+    const data = cloudStore().read();
     const objectId = String(state.id).split('/').at(-1);
-    return cloudStore()
-      .read()
-      .servicePrincipals.some((s) => s.objectId === objectId)
-      ? state
-      : null;
+    const sp = data.servicePrincipals.find((s) => s.objectId === objectId);
+    if (!sp) return null;
+    const application = data.applications.find((a) => a.clientId === sp.clientId);
+    return {
+      ...state,
+      id: `/servicePrincipals/${sp.objectId}`,
+      object_id: sp.objectId,
+      client_id: sp.clientId,
+      application_tenant_id: sp.applicationTenantId,
+      display_name: application?.displayName ?? state.display_name ?? null,
+      sign_in_audience: application?.signInAudience ?? state.sign_in_audience ?? null,
+      type: 'Application',
+      service_principal_names: [sp.clientId],
+      owners: asSet([...sp.owners], state, 'owners', []),
+    };
+  },
+  // stable.ValidateServicePrincipalID: `/servicePrincipals/{objectId}`.
+  async importState({ id }) {
+    parseId(SERVICE_PRINCIPAL_ID, id);
+    return { id };
   },
   async update({ planned }) {
     return planned;
@@ -209,18 +254,45 @@ export const azureadApplicationFederatedIdentityCredential: ResourceHandler = {
         description: str(planned.description),
       });
     });
+    // parse.NewCredentialID(objectId, "federatedIdentityCredential", id): `{objectId}/federatedIdentityCredential/{credentialId}`.
     return resolve(planned, {
-      id: `${applicationId}/federatedIdentityCredential/${credentialId}`,
+      id: `${applicationId.split('/').at(-1)}/federatedIdentityCredential/${credentialId}`,
       credential_id: credentialId,
     });
   },
+  // application_federated_identity_credential_resource.go, Read: the credential found from the id, as Graph holds it.
   async read({ state }) {
-    const credentialId = String(state.credential_id);
-    return cloudStore()
+    const { objectId, subId } = parseObjectSubResourceId(
+      String(state.id),
+      'federatedIdentityCredential',
+    );
+    const credential = cloudStore()
       .read()
-      .federatedCredentials.some((c) => c.id.endsWith(`/${credentialId}`))
-      ? state
-      : null;
+      .federatedCredentials.find(
+        (c) =>
+          c.parentKind === 'application' && c.parentId === objectId && c.id.endsWith(`/${subId}`),
+      );
+    if (!credential) return null;
+    return {
+      ...state,
+      application_id: `/applications/${objectId}`,
+      credential_id: subId,
+      audiences: [...credential.audiences],
+      description: asSet(credential.description ?? '', state, 'description', ''),
+      display_name: credential.name,
+      issuer: credential.issuer,
+      subject: credential.subject,
+    };
+  },
+  async importState({ id }) {
+    try {
+      parseObjectSubResourceId(id, 'federatedIdentityCredential');
+    } catch (err) {
+      throw new InvalidIdError(
+        `unable to parse Federated Identity Credential ID: ${(err as Error).message}`,
+      );
+    }
+    return { id };
   },
   async update({ planned }) {
     cloudStore().update((data) => {

@@ -8,6 +8,7 @@ import { alreadyExists } from './azurerm-resource-group';
 import {
   armId,
   armTarget,
+  asSet,
   bool,
   cloudStore,
   normalizeLocation,
@@ -15,7 +16,9 @@ import {
   resolve,
   resourceGroupOf,
   stringMap,
+  tagsValue,
 } from './common';
+import { parseId, REGISTRY_ID } from './resource-ids';
 
 export const azurermContainerRegistry: ResourceHandler = {
   async create({ planned, context }) {
@@ -59,7 +62,25 @@ export const azurermContainerRegistry: ResourceHandler = {
     const registry = cloudStore()
       .read()
       .registries.find((r) => sameId(r.id, String(state.id)));
-    return registry ? { ...state, login_server: registry.loginServer } : null;
+    // container_registry_resource.go, resourceContainerRegistryRead: name and group from the id, location, sku, admin
+    // user, login server, tags (admin credentials are empty while the admin user is off).
+    return registry
+      ? {
+          ...state,
+          id: registry.id,
+          name: registry.name,
+          resource_group_name: registry.resourceGroupName,
+          location: registry.location,
+          sku: registry.sku,
+          admin_enabled: asSet(registry.adminEnabled, state, 'admin_enabled', false),
+          login_server: registry.loginServer,
+          tags: tagsValue(registry.tags, state),
+        }
+      : null;
+  },
+  async importState({ id }) {
+    parseId(REGISTRY_ID, id);
+    return { id };
   },
   async update({ planned }) {
     cloudStore().update((data) => {

@@ -15,6 +15,7 @@ import {
 import { type Attributes, AzureError, type ResourceHandler } from '../handler';
 import { alreadyExists } from './azurerm-resource-group';
 import { cloudStore, required, resolve, sleep, strings } from './common';
+import { FEDERATED_IDENTITY_CREDENTIAL_ID, parseId } from './resource-ids';
 
 const TYPE = 'Microsoft.ManagedIdentity/userAssignedIdentities';
 
@@ -48,14 +49,23 @@ export const azurermFederatedIdentityCredential: ResourceHandler = {
     const credential = cloudStore()
       .read()
       .federatedCredentials.find((c) => sameId(c.id, String(state.id)));
-    return credential
-      ? {
-          ...state,
-          issuer: credential.issuer,
-          subject: credential.subject,
-          audience: [...credential.audiences],
-        }
-      : null;
+    if (!credential) return null;
+    // federated_identity_credential_resource.go, Read: name, group and parent from the id, then the credential.
+    const { resourceGroupName } = parseId(FEDERATED_IDENTITY_CREDENTIAL_ID, credential.id);
+    return {
+      ...state,
+      id: credential.id,
+      name: credential.name,
+      resource_group_name: resourceGroupName,
+      parent_id: credential.parentId,
+      issuer: credential.issuer,
+      subject: credential.subject,
+      audience: [...credential.audiences],
+    };
+  },
+  async importState({ id }) {
+    parseId(FEDERATED_IDENTITY_CREDENTIAL_ID, id);
+    return { id };
   },
   async update({ planned }) {
     await write(required(planned, 'parent_id'), (data) => {

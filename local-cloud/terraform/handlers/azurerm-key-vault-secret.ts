@@ -10,17 +10,32 @@ import { randomBytes } from 'node:crypto';
 import {
   type CloudStoreData,
   dataActionAllowed,
+  purgeTime,
+  type StoredDeletedSecret,
   type StoredKeyVault,
   sameId,
 } from '../../cloud-store';
 import { secretValueRefusal } from '../../key-vault-rules';
 import { type Attributes, AzureError, type HandlerContext, type ResourceHandler } from '../handler';
-import { armTarget, cloudStore, required, resolve, str, stringMap } from './common';
+import {
+  armTarget,
+  asSet,
+  bool,
+  cloudStore,
+  featureBlock,
+  required,
+  resolve,
+  str,
+  stringMap,
+  tagsValue,
+} from './common';
+import { InvalidIdError, parseNestedItemId } from './resource-ids';
 
 export const azurermKeyVaultSecret: ResourceHandler = {
   async create({ planned, config, context }) {
     const name = required(planned, 'name');
     const value = secretValue(config);
+    const recover = bool(featureBlock(context, 'key_vault').recover_soft_deleted_secrets, true);
     const secret = cloudStore().update((data) => {
       const { vault, principalId } = dataPlane(data, required(planned, 'key_vault_id'), context);
       // The existence check: GET as the deployer.
@@ -32,6 +47,18 @@ export const azurermKeyVaultSecret: ResourceHandler = {
         );
       }
       authorize(data, vault, principalId, 'setSecret', name, 'SetSecret');
+      // A deleted, recoverable secret keeps its name: SetSecret answers 409; azurerm recovers it when the features
+      // block allows, then sets the value again (key_vault_secret_resource.go, resourceKeyVaultSecretCreate).
+      const deleted = liveDeletedSecrets(vault).find(
+        (s) => s.name.toLowerCase() === name.toLowerCase(),
+      );
+      if (deleted) {
+        if (!recover) throw deletedSecretConflict(name);
+        authorize(data, vault, principalId, 'recover', name, 'RecoverDeletedSecret');
+        const { deletedAt: _deletedAt, scheduledPurgeAt: _purgeAt, ...recovered } = deleted;
+        vault.deletedSecrets = (vault.deletedSecrets ?? []).filter((s) => s !== deleted);
+        vault.secrets = [...vault.secrets, recovered];
+      }
       return setSecret(vault, name, value, planned);
     });
     return resolve(
@@ -39,17 +66,30 @@ export const azurermKeyVaultSecret: ResourceHandler = {
       stateOf(secret.vault, secret.name, secret.version),
     );
   },
+  /**
+   * What azurerm's Read sets (key_vault_secret_resource.go, resourceKeyVaultSecretRead): the vault found by the id's
+   * base URL, then the latest version's name, version, content type, dates and tags. `value` is Key Vault's value
+   * unless `value_wo_version` is set (so an import of a write-only secret puts the value in state until the next
+   * apply, as on Azure). A secret or vault gone (deleted ones included) is dropped from state.
+   */
   async read({ state }) {
     const data = cloudStore().read();
-    const vault = data.keyVaults.find((v) => sameId(v.id, String(state.key_vault_id)));
-    const secret = vault?.secrets.find(
-      (s) => s.name.toLowerCase() === String(state.name).toLowerCase(),
-    );
+    const { baseUrl, name } = parseNestedItemId(String(state.id));
+    const vault = data.keyVaults.find((v) => v.vaultUri.toLowerCase() === baseUrl.toLowerCase());
+    const secret = vault?.secrets.find((s) => s.name.toLowerCase() === name.toLowerCase());
     if (!vault || !secret) return null;
     return {
       ...state,
       ...stateOf(vault, secret.name, secret.version),
-      content_type: secret.contentType ?? state.content_type ?? null,
+      id: state.id,
+      key_vault_id: vault.id,
+      name: secret.name,
+      value:
+        state.value_wo_version === null || state.value_wo_version === undefined
+          ? secret.value
+          : null,
+      content_type: asSet(secret.contentType ?? '', state, 'content_type', ''),
+      tags: tagsValue(secret.tags, state),
     };
   },
   async update({ prior, planned, config, context }) {
@@ -74,19 +114,66 @@ export const azurermKeyVaultSecret: ResourceHandler = {
       stateOf(secret.vault, secret.name, secret.version),
     );
   },
+  /**
+   * Delete, then purge when `purge_soft_deleted_secrets_on_destroy` (default true) says so and the vault has no purge
+   * protection (key_vault_secret_resource.go, resourceKeyVaultSecretDelete); otherwise the secret stays deleted but
+   * recoverable for the vault's retention days, and its name stays taken.
+   */
   async delete({ state, context }) {
+    const purge = bool(
+      featureBlock(context, 'key_vault').purge_soft_deleted_secrets_on_destroy,
+      true,
+    );
     cloudStore().update((data) => {
       const vault = data.keyVaults.find((v) => sameId(v.id, String(state.key_vault_id)));
       if (!vault) return;
+      const name = String(state.name);
       const { principalId } = dataPlane(data, vault.id, context);
-      authorize(data, vault, principalId, 'delete', String(state.name), 'DeleteSecret');
-      // With `features {}`, azurerm purges the deleted secret: nothing is left.
-      vault.secrets = vault.secrets.filter(
-        (s) => s.name.toLowerCase() !== String(state.name).toLowerCase(),
-      );
+      authorize(data, vault, principalId, 'delete', name, 'DeleteSecret');
+      const secret = vault.secrets.find((s) => s.name.toLowerCase() === name.toLowerCase());
+      if (!secret) return;
+      vault.secrets = vault.secrets.filter((s) => s !== secret);
+      if (purge && !vault.purgeProtectionEnabled) {
+        authorize(data, vault, principalId, 'purge', name, 'PurgeDeletedSecret');
+        return;
+      }
+      const now = Date.now();
+      vault.deletedSecrets = [
+        ...liveDeletedSecrets(vault, now),
+        {
+          ...secret,
+          deletedAt: now,
+          scheduledPurgeAt: purgeTime(vault.softDeleteRetentionDays, now),
+        },
+      ];
     });
   },
+  // `terraform import` by the versioned data-plane id; the vault is found by its URL (keyvault/internal.go, nestedItemResourceImporter).
+  async importState({ id }) {
+    try {
+      parseNestedItemId(id);
+    } catch (err) {
+      throw new InvalidIdError(
+        `parsing ID ${JSON.stringify(id)} for Key Vault Child import: ${(err as Error).message}`,
+      );
+    }
+    return { id };
+  },
 };
+
+/** A vault's deleted secrets whose retention has not ended. */
+function liveDeletedSecrets(vault: StoredKeyVault, now = Date.now()): StoredDeletedSecret[] {
+  return (vault.deletedSecrets ?? []).filter((s) => s.scheduledPurgeAt > now);
+}
+
+/** Key Vault's 409 to SetSecret on a deleted, recoverable secret (innererror ObjectIsDeletedButRecoverable). */
+function deletedSecretConflict(name: string): AzureError {
+  return new AzureError(
+    'ObjectIsDeletedButRecoverable',
+    `keyvault.BaseClient#SetSecret: Failure responding to request: StatusCode=409 -- Original Error: autorest/azure: Service returned an error. Status=409 Code="Conflict" Message="Secret ${name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged." InnerError={"code":"ObjectIsDeletedButRecoverable"}`,
+    ['name'],
+  );
+}
 
 function secretValue(config: Attributes): string {
   const value =

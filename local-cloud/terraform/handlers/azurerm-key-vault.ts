@@ -3,7 +3,15 @@
  * (also soft-deleted there) is `VaultAlreadyExists`; in the same subscription the vault is the one Terraform manages.
  * Attributes come from the vault's real settings: `rbac_authorization_enabled` is what was configured.
  */
-import { type CloudStoreData, type StoredKeyVault, sameId } from '../../cloud-store';
+import {
+  type CloudStoreData,
+  deletedVaults,
+  purgeTime,
+  type StoredDeletedKeyVault,
+  type StoredKeyVault,
+  sameId,
+  subscriptionActionAllowed,
+} from '../../cloud-store';
 import {
   type Attributes,
   AzureError,
@@ -14,8 +22,10 @@ import { alreadyExists } from './azurerm-resource-group';
 import {
   armId,
   armTarget,
+  asSet,
   bool,
   cloudStore,
+  featureBlock,
   normalizeLocation,
   num,
   required,
@@ -23,7 +33,9 @@ import {
   resourceGroupOf,
   str,
   stringMap,
+  tagsValue,
 } from './common';
+import { KEY_VAULT_ID, parseId } from './resource-ids';
 
 // Azure's own rule for a vault name (stricter than azurerm's validator, which lets Azure refuse the rest at create).
 const NAME = /^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
@@ -35,6 +47,7 @@ function vaultIdText(vault: StoredKeyVault): string {
 
 export const azurermKeyVault: ResourceHandler = {
   async create({ planned, context }) {
+    const recover = bool(featureBlock(context, 'key_vault').recover_soft_deleted_key_vaults, true);
     const vault = cloudStore().update((data) => {
       const { subscriptionId } = armTarget(context, data);
       const group = resourceGroupOf(data, subscriptionId, required(planned, 'resource_group_name'));
@@ -46,25 +59,40 @@ export const azurermKeyVault: ResourceHandler = {
           ['name'],
         );
       }
+      const location = normalizeLocation(required(planned, 'location'));
       const id = armId(subscriptionId, group.name, 'Microsoft.KeyVault/vaults', name);
       if (data.keyVaults.some((v) => sameId(v.id, id)))
         throw alreadyExists(id, 'azurerm_key_vault');
+      const settings = {
+        tenantId: required(planned, 'tenant_id'),
+        skuName: required(planned, 'sku_name'),
+        rbacAuthorizationEnabled: rbacEnabled(planned),
+        purgeProtectionEnabled: bool(planned.purge_protection_enabled, false),
+        softDeleteRetentionDays: num(planned.soft_delete_retention_days, 90),
+        publicNetworkAccessEnabled: bool(planned.public_network_access_enabled, true),
+        tags: stringMap(planned.tags),
+      };
+      // GetDeleted at subscription scope (key_vault_resource.go, resourceKeyVaultCreate): a 403 reads as "not found".
+      const deleted = visibleDeletedVault(data, subscriptionId, location, name);
+      if (deleted) {
+        if (!recover) throw optedOutOfRecovering(name, location);
+        // createMode = recover: the vault comes back with its secrets (live and deleted), under the new settings.
+        data.deletedKeyVaults = (data.deletedKeyVaults ?? []).filter((d) => d !== deleted);
+        const recovered: StoredKeyVault = { ...deleted.vault, ...settings };
+        data.keyVaults.push(recovered);
+        return recovered;
+      }
       if (nameTaken(data, name, subscriptionId)) throw vaultAlreadyExists(name);
-      const rbac = rbacEnabled(planned);
+      if (deletedVaults(data).some((d) => d.vault.name.toLowerCase() === name.toLowerCase()))
+        throw deletedVaultConflict(id);
       const created: StoredKeyVault = {
         id,
         subscriptionId,
         resourceGroupName: group.name,
         name,
-        location: normalizeLocation(required(planned, 'location')),
-        tenantId: required(planned, 'tenant_id'),
+        location,
         vaultUri: `https://${name.toLowerCase()}.vault.azure.net/`,
-        skuName: required(planned, 'sku_name'),
-        rbacAuthorizationEnabled: rbac,
-        purgeProtectionEnabled: bool(planned.purge_protection_enabled, false),
-        softDeleteRetentionDays: num(planned.soft_delete_retention_days, 90),
-        publicNetworkAccessEnabled: bool(planned.public_network_access_enabled, true),
-        tags: stringMap(planned.tags),
+        ...settings,
         secrets: [],
       };
       data.keyVaults.push(created);
@@ -76,7 +104,7 @@ export const azurermKeyVault: ResourceHandler = {
     const vault = cloudStore()
       .read()
       .keyVaults.find((v) => sameId(v.id, String(state.id)));
-    return vault ? { ...state, ...computedOf(vault, state) } : null;
+    return vault ? { ...state, ...readOf(vault, state) } : null;
   },
   async update({ prior, planned }) {
     const vault = cloudStore().update((data) => {
@@ -111,21 +139,52 @@ export const azurermKeyVault: ResourceHandler = {
         ),
         publicNetworkAccessEnabled: bool(planned.public_network_access_enabled, true),
         skuName: str(planned.sku_name) ?? found.skuName,
+        tenantId: str(planned.tenant_id) ?? found.tenantId,
         tags: stringMap(planned.tags),
       });
       return found;
     });
     return resolve(planned, computedOf(vault, planned));
   },
-  // With `features {}`, azurerm purges the vault after deleting it (unless purge protection is on): the name is free again.
-  async delete({ state }) {
-    cloudStore().update((data) => {
+  /**
+   * Delete, then purge when the features block says so (`purge_soft_delete_on_destroy`, default true) and purge
+   * protection allows it (key_vault_resource.go, resourceKeyVaultDelete); otherwise the vault stays soft-deleted,
+   * with its secrets, for its retention days, and its name stays taken.
+   */
+  async delete({ state, context }) {
+    const purge = bool(featureBlock(context, 'key_vault').purge_soft_delete_on_destroy, true);
+    // The delete stands even when the purge after it fails, as on Azure: the vault is then soft-deleted.
+    const refused = cloudStore().update((data) => {
       const id = String(state.id);
-      data.keyVaults = data.keyVaults.filter((v) => !sameId(v.id, id));
+      const vault = data.keyVaults.find((v) => sameId(v.id, id));
+      if (!vault) return undefined;
+      data.keyVaults = data.keyVaults.filter((v) => v !== vault);
       data.roleAssignments = data.roleAssignments.filter(
         (a) => !(sameId(a.scope, id) || a.scope.toLowerCase().startsWith(`${id.toLowerCase()}/`)),
       );
+      const now = Date.now();
+      data.deletedKeyVaults = [
+        ...deletedVaults(data, now),
+        { vault, deletedAt: now, scheduledPurgeAt: purgeTime(vault.softDeleteRetentionDays, now) },
+      ];
+      if (!purge || vault.purgeProtectionEnabled) return undefined;
+      const action = 'Microsoft.KeyVault/locations/deletedVaults/purge/action';
+      if (!subscriptionActionAllowed(data, vault.subscriptionId, action)) {
+        const { principalId } = armTarget(context, data);
+        return new AzureError(
+          'AuthorizationFailed',
+          `purging Key Vault (Subscription: ${JSON.stringify(vault.subscriptionId)}\nResource Group Name: ${JSON.stringify(vault.resourceGroupName)}\nVault Name: ${JSON.stringify(vault.name)}): unexpected status 403 (403 Forbidden) with error: AuthorizationFailed: The client '${principalId}' with object id '${principalId}' does not have authorization to perform action '${action}' over scope '${deletedVaultId(vault.subscriptionId, vault.location, vault.name)}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+        );
+      }
+      data.deletedKeyVaults = data.deletedKeyVaults.filter((d) => d.vault !== vault);
+      return undefined;
     });
+    if (refused) throw refused;
+  },
+  // `terraform import`: the id is parsed as azurerm parses it (commonids.ParseKeyVaultID); Read fills the rest.
+  async importState({ id }) {
+    parseId(KEY_VAULT_ID, id);
+    return { id };
   },
 };
 
@@ -168,9 +227,61 @@ export function nameTaken(data: CloudStoreData, name: string, subscriptionId: st
   const lower = name.toLowerCase();
   return (
     data.vaultNamesTakenElsewhere.some((n) => n.toLowerCase() === lower) ||
-    data.keyVaults.some(
+    [...data.keyVaults, ...deletedVaults(data).map((d) => d.vault)].some(
       (v) => v.name.toLowerCase() === lower && !sameId(v.subscriptionId, subscriptionId),
     )
+  );
+}
+
+/** The id of a deleted vault, as `GetDeleted` addresses it: by subscription, location and name. */
+function deletedVaultId(subscriptionId: string, location: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/providers/Microsoft.KeyVault/locations/${location}/deletedVaults/${name}`;
+}
+
+/**
+ * The soft-deleted vault `GetDeleted` finds for the deployer, or undefined: none there, or the deployer lacks
+ * `Microsoft.KeyVault/locations/deletedVaults/read` at the subscription (azurerm treats the 403 as not found).
+ */
+function visibleDeletedVault(
+  data: CloudStoreData,
+  subscriptionId: string,
+  location: string,
+  name: string,
+): StoredDeletedKeyVault | undefined {
+  if (
+    !subscriptionActionAllowed(
+      data,
+      subscriptionId,
+      'Microsoft.KeyVault/locations/deletedVaults/read',
+    )
+  )
+    return undefined;
+  return deletedVaults(data).find(
+    (d) =>
+      sameId(d.vault.subscriptionId, subscriptionId) &&
+      d.vault.location === location &&
+      d.vault.name.toLowerCase() === name.toLowerCase(),
+  );
+}
+
+/** azurerm's refusal when a soft-deleted vault exists and the features block opts out of recovering it (key_vault_resource.go, optedOutOfRecoveringSoftDeletedKeyVaultErrorFmt). */
+function optedOutOfRecovering(name: string, location: string): AzureError {
+  return new AzureError(
+    '',
+    `An existing soft-deleted Key Vault exists with the Name ${JSON.stringify(name)} in the location ${JSON.stringify(location)}, however automatically recovering this KeyVault has been disabled via the "features" block. Terraform can automatically recover the soft-deleted Key Vault when this behaviour is enabled within the "features" block (located within the "provider" block) - more information can be found here: https://registry.terraform.io/providers/hashicorp/azurerm/latest/docs/guides/features-block Alternatively you can manually recover this (e.g. using the Azure CLI) and then import this into Terraform via "terraform import", or pick a different name/location.`,
+    ['name'],
+  );
+}
+
+/**
+ * Azure's answer to a create over a soft-deleted vault of the same subscription that azurerm did not recover (it could
+ * not see it): 409 ConflictError (reported in alan-turing-institute/data-safe-haven#2523).
+ */
+function deletedVaultConflict(id: string): AzureError {
+  return new AzureError(
+    'ConflictError',
+    `creating Key Vault ${JSON.stringify(id)}: unexpected status 409 (409 Conflict) with error: ConflictError: A vault with the same name already exists in deleted state. You need to either recover or purge existing key vault. Follow this link https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete.`,
+    ['name'],
   );
 }
 
@@ -189,6 +300,50 @@ function rbacEnabled(attributes: Attributes): boolean {
     attributes.rbac_authorization_enabled,
     bool(attributes.enable_rbac_authorization, false),
   );
+}
+
+/**
+ * What azurerm's Read sets from the vault (key_vault_resource.go, resourceKeyVaultRead): name and group from the id,
+ * location, tenant, RBAC, purge protection, public network access, retention (90 when Azure omits it), sku and
+ * tags. The `enabled_for_*` flags, network ACLs, access policies and contacts are not held by the local cloud: they
+ * keep their state.
+ */
+function readOf(vault: StoredKeyVault, state: Attributes): Attributes {
+  return {
+    ...computedOf(vault, state),
+    name: vault.name,
+    resource_group_name: vault.resourceGroupName,
+    location: vault.location,
+    tenant_id: vault.tenantId,
+    sku_name: vault.skuName,
+    // Optional+Computed in azurerm (key_vault_resource.go:224), Optional only in the served schema: kept null when unset.
+    enable_rbac_authorization: asSet(
+      vault.rbacAuthorizationEnabled,
+      state,
+      'enable_rbac_authorization',
+      vault.rbacAuthorizationEnabled,
+    ),
+    purge_protection_enabled: asSet(
+      vault.purgeProtectionEnabled,
+      state,
+      'purge_protection_enabled',
+      false,
+    ),
+    // Default true and 90 (key_vault_resource.go, the schema of public_network_access_enabled and soft_delete_retention_days).
+    public_network_access_enabled: asSet(
+      vault.publicNetworkAccessEnabled,
+      state,
+      'public_network_access_enabled',
+      true,
+    ),
+    soft_delete_retention_days: asSet(
+      vault.softDeleteRetentionDays,
+      state,
+      'soft_delete_retention_days',
+      90,
+    ),
+    tags: tagsValue(vault.tags, state),
+  };
 }
 
 // Only what Azure computes: arguments keep the planned value, or Terraform reports an inconsistent result.

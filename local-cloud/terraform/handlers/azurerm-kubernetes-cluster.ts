@@ -27,6 +27,7 @@ import { alreadyExists } from './azurerm-resource-group';
 import {
   armId,
   armTarget,
+  asSet,
   block,
   cloudStore,
   normalizeLocation,
@@ -34,7 +35,26 @@ import {
   resolve,
   resourceGroupOf,
   str,
+  stringMap,
+  tagsValue,
 } from './common';
+import { KUBERNETES_CLUSTER_ID, parseId, parseNodePoolId } from './resource-ids';
+
+/** Keep the applied arguments with the cluster (not its credentials, which are made from the cluster itself). */
+function remember(clusterId: string, state: Attributes): void {
+  const {
+    kube_config: _kubeConfig,
+    kube_config_raw: _kubeConfigRaw,
+    kube_admin_config: _adminConfig,
+    kube_admin_config_raw: _adminConfigRaw,
+    ...arguments_
+  } = state;
+  cloudStore().update((data) => {
+    const cluster = data.clusters.find((c) => sameId(c.id, clusterId));
+    if (cluster)
+      Object.assign(cluster, { settings: { ...cluster.settings, arguments: arguments_ } });
+  });
+}
 
 /**
  * What azurerm's Update code cycles the default node pool for, and refuses without `temporary_name_for_rotation`
@@ -113,16 +133,54 @@ export const azurermKubernetesCluster: ResourceHandler = {
         entraIntegrated:
           block(planned.azure_active_directory_role_based_access_control) !== undefined,
         kubernetesVersion: str(planned.kubernetes_version),
+        tags: stringMap(planned.tags),
         secrets,
       });
     });
-    return resolve(planned, computedOf(cluster, planned));
+    const state = resolve(planned, computedOf(cluster, planned));
+    remember(cluster.id, state);
+    return state;
   },
+  /**
+   * kubernetes_cluster_resource.go, resourceKubernetesClusterRead: what the cluster holds. The arguments the local
+   * cloud does not model one by one (node pool, identity, network profile...) come back as they were applied, as AKS
+   * returns its properties; the ones it models come from the cluster itself, so a change made outside shows.
+   */
   async read({ state }) {
     const cluster = cloudStore()
       .read()
       .clusters.find((c) => sameId(c.id, String(state.id)));
-    return cluster ? { ...state, ...computedOf(cluster, state) } : null;
+    if (!cluster) return null;
+    const applied = (cluster.settings.arguments ?? {}) as Attributes;
+    // What was applied stands for the state an import lacks.
+    const was = { ...state, ...applied };
+    return {
+      ...state,
+      ...applied,
+      name: cluster.name,
+      resource_group_name: cluster.resourceGroupName,
+      location: cluster.location,
+      dns_prefix: cluster.dnsPrefix,
+      oidc_issuer_enabled: asSet(cluster.oidcIssuerEnabled, was, 'oidc_issuer_enabled', false),
+      workload_identity_enabled: asSet(
+        cluster.workloadIdentityEnabled,
+        was,
+        'workload_identity_enabled',
+        false,
+      ),
+      local_account_disabled: asSet(
+        cluster.localAccountDisabled,
+        was,
+        'local_account_disabled',
+        false,
+      ),
+      tags: tagsValue(cluster.tags ?? {}, was),
+      ...computedOf(cluster, { ...applied, ...state }),
+    };
+  },
+  async importState({ id }) {
+    parseId(KUBERNETES_CLUSTER_ID, id);
+    return { id };
   },
   async update({ prior, planned }) {
     const before = block(prior.default_node_pool) ?? {};
@@ -168,6 +226,8 @@ export const azurermKubernetesCluster: ResourceHandler = {
           ? found.oidcIssuerUrl || issuerUrl(found.location, found.tenantId)
           : found.oidcIssuerUrl,
         workloadIdentityEnabled: planned.workload_identity_enabled === true,
+        localAccountDisabled: planned.local_account_disabled === true,
+        tags: stringMap(planned.tags),
         settings: {
           ...found.settings,
           kubernetesVersion: str(planned.kubernetes_version) ?? found.settings.kubernetesVersion,
@@ -175,7 +235,9 @@ export const azurermKubernetesCluster: ResourceHandler = {
       });
       return found;
     });
-    return resolve(planned, computedOf(cluster, planned));
+    const state = resolve(planned, computedOf(cluster, planned));
+    remember(cluster.id, state);
+    return state;
   },
   async delete({ state }) {
     cloudStore().update((data) => {
@@ -258,17 +320,32 @@ export const azurermKubernetesClusterNodePool: ResourceHandler = {
           osType: str(planned.os_type) ?? 'Linux',
           osSku: osSku ?? null,
           vmSize: str(planned.vm_size) ?? null,
+          arguments: resolve(planned, { id }),
         },
       });
     });
     return resolve(planned, { id });
   },
+  // kubernetes_cluster_node_pool_resource.go, resourceKubernetesClusterNodePoolRead: name and cluster from the id,
+  // VM size and OS from the pool, the rest as applied.
   async read({ state }) {
-    return cloudStore()
+    const pool = cloudStore()
       .read()
-      .nodePools.some((p) => sameId(p.id, String(state.id)))
-      ? state
-      : null;
+      .nodePools.find((p) => sameId(p.id, String(state.id)));
+    if (!pool) return null;
+    return {
+      ...state,
+      ...((pool.settings.arguments ?? {}) as Attributes),
+      id: pool.id,
+      name: pool.name,
+      kubernetes_cluster_id: pool.clusterId,
+      vm_size: (pool.settings.vmSize as string | null) ?? state.vm_size ?? null,
+      os_type: (pool.settings.osType as string | null) ?? state.os_type ?? null,
+    };
+  },
+  async importState({ id }) {
+    parseNodePoolId(id);
+    return { id };
   },
   async update({ planned }) {
     return planned;
@@ -295,6 +372,7 @@ export interface NewCluster {
   readonly localAccountDisabled?: boolean;
   readonly entraIntegrated?: boolean;
   readonly kubernetesVersion?: string;
+  readonly tags?: Record<string, string>;
   /** From `clusterSecrets()`, made outside the store's lock. */
   readonly secrets: Pick<StoredCluster, 'issuerKey' | 'credentials'>;
 }
@@ -359,6 +437,7 @@ export function addCluster(data: CloudStoreData, spec: NewCluster): StoredCluste
       kubernetesVersion: spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
       nodeResourceGroup: nodeGroup,
     },
+    tags: spec.tags ?? {},
   };
   data.clusters.push(cluster);
   for (const namespace of BUILT_IN_NAMESPACES) {

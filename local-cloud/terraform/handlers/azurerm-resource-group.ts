@@ -4,7 +4,17 @@
  */
 import { resourceGroupId, sameId } from '../../cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
-import { armTarget, cloudStore, normalizeLocation, required, resolve, stringMap } from './common';
+import {
+  armTarget,
+  asSet,
+  cloudStore,
+  normalizeLocation,
+  required,
+  resolve,
+  stringMap,
+  tagsValue,
+} from './common';
+import { parseSegments, RESOURCE_GROUP_ID } from './resource-ids';
 
 export const azurermResourceGroup: ResourceHandler = {
   async create({ planned, context }) {
@@ -25,14 +35,22 @@ export const azurermResourceGroup: ResourceHandler = {
     const group = cloudStore()
       .read()
       .resourceGroups.find((g) => sameId(g.id, String(state.id)));
+    // resource_group_resource.go, resourceResourceGroupRead: name from the id, location, managed_by and tags.
     return group
       ? {
           ...state,
+          id: group.id,
           name: group.name,
           location: group.location,
-          tags: Object.keys(group.tags).length ? group.tags : state.tags,
+          managed_by: asSet(group.managedBy ?? '', state, 'managed_by', ''),
+          tags: tagsValue(group.tags, state),
         }
       : null;
+  },
+  // Imported through `ImporterValidatingIdentity`: the segment parser's error, not wrapped (internal/tf/pluginsdk/imports.go).
+  async importState({ id }) {
+    parseSegments(RESOURCE_GROUP_ID, id);
+    return { id };
   },
   async update({ planned }) {
     cloudStore().update((data) => {

@@ -11,6 +11,7 @@ import {
 } from '../../cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
 import { cloudStore, required, resolve, str } from './common';
+import { parseRoleAssignmentId } from './resource-ids';
 
 export const azurermRoleAssignment: ResourceHandler = {
   async create({ planned }) {
@@ -79,14 +80,23 @@ export const azurermRoleAssignment: ResourceHandler = {
     const assignment = cloudStore()
       .read()
       .roleAssignments.find((a) => sameId(a.id, String(state.id)));
+    // role_assignment_resource.go, resourceArmRoleAssignmentRead: name, scope, role, principal and its type.
     return assignment
       ? {
           ...state,
-          principal_id: assignment.principalId,
+          id: assignment.id,
+          name: assignment.name,
           scope: assignment.scope,
+          role_definition_id: assignment.roleDefinitionId,
           role_definition_name: assignment.roleDefinitionName,
+          principal_id: assignment.principalId,
+          principal_type: assignment.principalType,
         }
       : null;
+  },
+  async importState({ id }) {
+    parseRoleAssignmentId(id);
+    return { id };
   },
   async update({ planned }) {
     return planned;

@@ -11,7 +11,9 @@ import {
   resolve,
   resourceGroupOf,
   stringMap,
+  tagsValue,
 } from './common';
+import { parseId, USER_ASSIGNED_IDENTITY_ID } from './resource-ids';
 
 export const azurermUserAssignedIdentity: ResourceHandler = {
   async create({ planned, context }) {
@@ -53,14 +55,25 @@ export const azurermUserAssignedIdentity: ResourceHandler = {
     const identity = cloudStore()
       .read()
       .identities.find((i) => sameId(i.id, String(state.id)));
+    // user_assigned_identity_resource.go, Read: name and group from the id, location, tags and the three ids.
     return identity
       ? {
           ...state,
+          id: identity.id,
+          name: identity.name,
+          resource_group_name: identity.resourceGroupName,
+          location: identity.location,
+          tags: tagsValue(identity.tags, state),
           client_id: identity.clientId,
           principal_id: identity.principalId,
           tenant_id: identity.tenantId,
         }
       : null;
+  },
+  // Typed resources validate the id with `IDValidationFunc` (internal/sdk/wrapper_resource.go): commonids.ValidateUserAssignedIdentityID.
+  async importState({ id }) {
+    parseId(USER_ASSIGNED_IDENTITY_ID, id);
+    return { id };
   },
   async update({ planned }) {
     cloudStore().update((data) => {

@@ -2,6 +2,7 @@
  * The handlers backed by the local cloud's store, by Terraform type name: every resource and data source of
  * azurerm, azuread and kubernetes the project synthesizes.
  */
+import { PROVIDER_FACTS } from '../facts';
 import type { DataSourceHandler, ResourceHandler } from '../handler';
 import {
   azureadApplication,
@@ -28,13 +29,28 @@ import { azurermUserAssignedIdentity } from './azurerm-user-assigned-identity';
 import { known } from './common';
 import { kubernetesManifest } from './kubernetes-manifest';
 
-// What a handler returns is cut to the attributes the schema has: Terraform's values carry every one of them.
-function schemaBound(handler: ResourceHandler): ResourceHandler {
+/**
+ * What a handler returns is cut to the attributes the schema has: Terraform's values carry every one of them. An
+ * argument that is still null holds its `Default` (from the facts): what Azure holds when nobody set it, and what the
+ * planner planned for it, so an import (whose state is the id alone) reads as a deploy left it.
+ */
+function schemaBound(type: string, handler: ResourceHandler): ResourceHandler {
+  const facts = PROVIDER_FACTS[type.split('_')[0] as string]?.resources[type]?.attributes ?? {};
   return {
     ...handler,
     read: async (args) => {
       const state = await handler.read(args);
-      return state && known(args.state, state);
+      if (!state) return null;
+      const bound = known(args.state, state);
+      for (const [name, fact] of Object.entries(facts))
+        if (
+          !name.includes('.') &&
+          fact.default !== undefined &&
+          (bound[name] ?? null) === null &&
+          name in bound
+        )
+          bound[name] = fact.default;
+      return bound;
     },
   };
 }
@@ -69,7 +85,7 @@ const DATA_SOURCES: Readonly<Record<string, DataSourceHandler>> = {
 
 export const CLOUD_RESOURCE_HANDLERS: Readonly<Record<string, ResourceHandler>> =
   Object.fromEntries(
-    Object.entries(RESOURCES).map(([type, handler]) => [type, schemaBound(handler)]),
+    Object.entries(RESOURCES).map(([type, handler]) => [type, schemaBound(type, handler)]),
   );
 
 export const CLOUD_DATA_SOURCE_HANDLERS: Readonly<Record<string, DataSourceHandler>> =

@@ -206,3 +206,37 @@ export function sleep(ms: number): Promise<void> {
 export function normalizeLocation(location: string): string {
   return location.replaceAll(' ', '').toLowerCase();
 }
+
+/**
+ * Whether `state` is what an import hands to Read: the id alone (azurerm's and azuread's importers pass the id
+ * through, internal/tf/pluginsdk/imports.go), every argument still unset.
+ */
+export function importedState(state: Attributes): boolean {
+  return Object.entries(state).every(
+    ([name, value]) => name === 'id' || name === 'timeouts' || value === null,
+  );
+}
+
+/**
+ * A value as the plugin SDK keeps what Read sets: equal to what the unset argument means (its zero value, or its
+ * `Default`), it stays null where the state had it null, since the SDK sees no difference between the two
+ * (terraform-plugin-sdk v2 `helper/schema`, vendored in azurerm v4.55.0 and azuread v3.7.0); otherwise, and always
+ * on import (but for an empty string), the value Azure holds.
+ */
+export function asSet(value: Value, state: Attributes, name: string, unset: Value): Value {
+  // An empty string never reaches state as such: the SDK's shims keep it null (legacy flatmap has no "" vs null).
+  if (value === '') return null;
+  if (importedState(state)) return value;
+  const isUnset = JSON.stringify(value) === JSON.stringify(unset);
+  return isUnset && (state[name] ?? null) === null ? null : value;
+}
+
+/** `tags` as azurerm's `tags.FlattenAndSet` leaves them: Azure's map, or null for none (the SDK reads both alike). */
+export function tagsValue(tags: Record<string, string>, _state: Attributes): Value {
+  return Object.keys(tags).length > 0 ? { ...tags } : null;
+}
+
+/** The first item of the provider block's `features` block named `name` (e.g. `key_vault`), or an empty object. */
+export function featureBlock(context: HandlerContext, name: string): Attributes {
+  return block(block(context.providerConfig.features)?.[name]) ?? {};
+}

@@ -85,9 +85,10 @@ export const timeSleep: ResourceHandler = {
     // `terraform import time_sleep.x <create_duration>,<destroy_duration>`, either side may be empty.
     const [create = '', destroy = '', ...extra] = id.split(',');
     if (extra.length > 0 || (create === '' && destroy === '')) {
+      // resource_time_sleep.go (time v0.13.1), ImportState: summary and detail of the real diagnostic.
       throw new AzureError(
-        'InvalidImportId',
-        `Unexpected Format of ID: expected "<create_duration>,<destroy_duration>" with at least one set, got "${id}"`,
+        '',
+        `Unexpected Format of ID: Unexpected format of ID (${JSON.stringify(id)}), expected CREATEDURATION,DESTROYDURATION where at least one value is non-empty`,
       );
     }
     const attributes: Attributes = {
