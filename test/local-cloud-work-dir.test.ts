@@ -1,10 +1,19 @@
 // The local cloud's work directory: never a real deploy's folder, made safely whatever its name, and a store in it that
 // cannot be used gets one line, not a stack.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/cloud-store';
+import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
 import { claimWorkDir, lockWorkDir, WORK_DIR_MARK } from '../local-cloud/work-dir';
 import { CLI, ROOT, tempDir } from './helpers';
 
@@ -163,8 +172,28 @@ describe('a store that cannot be used', () => {
     expect(run.code).toBe(1);
   });
 
-  it('fails a tflocal data source read with that line as the diagnostic, not a JavaScript stack', async () => {
-    const dir = corruptWorkDir();
+  for (const [what, path] of [
+    ['store', ['cloud-store.json']],
+    ['synthesized stack file', ['cdktf.out', 'stacks', 'workload-identity', 'cdk.tf.json']],
+  ] as const) {
+    it(`fails the demo at once when its ${what} is a symlink to /dev/zero, reading 16 MB at most`, async () => {
+      const dir = tempDir('wi-zero-');
+      writeFileSync(join(dir, WORK_DIR_MARK), '');
+      const file = join(dir, ...path);
+      mkdirSync(dirname(file), { recursive: true });
+      symlinkSync('/dev/zero', file);
+      const run = await cli(['demo', '--work-dir', dir]);
+      expect(run.stderr.trim()).toMatch(
+        new RegExp(
+          `^error: (local cloud store: )?cannot read ${file.replaceAll('.', '\\.')}: it is a character device that gives more than the 16 MB allowed`,
+        ),
+      );
+      expect(run.code).toBe(1);
+    });
+  }
+
+  /** A stack that reads the store through a data source. */
+  function clientConfigStack(): string {
     const stack = join(tempDir('wi-corrupt-stack-'), 'cdktf.out', 'stacks', 'client');
     mkdirSync(stack, { recursive: true });
     writeFileSync(
@@ -176,23 +205,42 @@ describe('a store that cannot be used', () => {
         output: { tenant: { value: '${data.azurerm_client_config.current.tenant_id}' } },
       }),
     );
+    return stack;
+  }
+
+  it('fails tflocal with that one line', async () => {
+    const dir = corruptWorkDir();
     const run = await cli([
       'tflocal',
       '--dir',
-      stack,
+      clientConfigStack(),
       '--work-dir',
       dir,
       '--',
       'plan',
-      '-no-color',
     ]);
-    const output = run.stdout + run.stderr;
-    expect(output).toContain(
+    expect(run.stderr.trim().split('\n').at(-1)).toBe(
+      `tflocal: local cloud store ${storeFileIn(dir)} is not valid JSON (truncated or overwritten): delete it to start an empty local cloud, or run the demo with --reset`,
+    );
+    expect(run.stderr).not.toContain('hunter2');
+    expect(run.code).toBe(1);
+  });
+
+  it("fails a provider's data source read with that line as Terraform's diagnostic, not a JavaScript stack", async () => {
+    const dir = corruptWorkDir();
+    const stack = clientConfigStack();
+    const terraform = { workDir: dir, env: { ARM_SUBSCRIPTION_ID: HOME_SUBSCRIPTION_ID } };
+    await runTerraform(stack, ['init', '-input=false'], terraform);
+    const failure = await runTerraform(stack, ['plan', '-input=false'], terraform).catch(
+      (err: unknown) => err as TerraformError,
+    );
+    expect(failure).toBeInstanceOf(TerraformError);
+    const output = `${(failure as TerraformError).result.stdout}${(failure as TerraformError).result.stderr}`;
+    expect(output.replace(/\s+/g, ' ')).toContain(
       `Error: local cloud store ${storeFileIn(dir)} is not valid JSON (truncated or overwritten): delete it to start an empty local cloud, or run the demo with --reset`,
     );
     expect(output).not.toContain('failed to ReadDataSource');
     expect(output).not.toMatch(/^\s+at /m);
     expect(output).not.toContain('hunter2');
-    expect(run.code).toBe(1);
   });
 });
