@@ -61,7 +61,7 @@ async function interruptedDemo(options: {
   // A killed Terraform's providers notice that their parent is gone by polling for it: wait until no process of the
   // run is left. The ceiling only ends a hung test; a process still there then is reported by the test's assertion.
   await vi
-    .waitFor(() => expect(processesMarked(marker)).toEqual([]), { timeout: 120_000, interval: 100 })
+    .waitFor(() => expect(processesMarked(marker)).toEqual([]), { timeout: 300_000, interval: 100 })
     .catch(() => undefined);
   return { code, sent, output, marker, temp, workDir };
 }

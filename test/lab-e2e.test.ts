@@ -1,15 +1,14 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { RBAC_PROPAGATION_SECONDS, storeFileIn } from '../local-cloud/cloud-store';
+import { CloudStore, storeFileIn } from '../local-cloud/cloud-store';
 import { applyLab, type Lab, type LabFiles, startLab, synthLab } from '../local-cloud/lab';
-import { localMilliseconds } from '../local-cloud/terraform/time-scale';
+import { liveModel } from '../local-cloud/store-model';
 import { tempDir } from './helpers';
 
 // A ceiling on waiting for a pod's line, far above what it needs even on a busy machine: it only ends a hung test.
-const LOG_CEILING_MS = 120_000;
+const LOG_CEILING_MS = 300_000;
 
 // End to end: the synthesized files deployed with the real Terraform, the local cloud, and the real workload
 // program with the real Azure SDKs.
@@ -311,8 +310,14 @@ describe.concurrent('the lab fails the way Azure does when the synthesized files
           .spec.containers[0].env.find((e: any) => e.name === 'SECRET_NAME').value = 'missing'),
     });
     // The vault-scoped assignment is new: like Azure, the vault honours it only once it has propagated (a run-once
-    // program started earlier gets 403, as the test before shows for another reason).
-    await sleep(localMilliseconds(RBAC_PROPAGATION_SECONDS) + 100);
+    // program started earlier gets 403, as the test before shows for another reason). Wait until it has: until the
+    // data plane's view holds every assignment of the store.
+    const store = new CloudStore(files.storeFile);
+    await vi.waitFor(
+      () =>
+        expect(liveModel(store).roleAssignments).toHaveLength(store.read().roleAssignments.length),
+      { timeout: LOG_CEILING_MS, interval: 20 },
+    );
     const { code, logs } = await runOnce(files);
     expect(code).toBe(1);
     expect(logs).toMatch(/Failed to read secret "missing": .*SecretNotFound/);

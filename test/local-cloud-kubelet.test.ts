@@ -95,7 +95,7 @@ describe('runPod', () => {
 
     // THEN a new token is on disk
     await vi.waitFor(() => expect(readFileSync(pod.tokenFile ?? '', 'utf8')).not.toBe(first), {
-      timeout: 120_000,
+      timeout: 300_000,
     });
     vi.useRealTimers();
     const rotated = readFileSync(pod.tokenFile ?? '', 'utf8');
@@ -107,7 +107,7 @@ describe('runPod', () => {
 
   it('stops the process with SIGTERM, as kubectl delete does', async () => {
     const pod = await cloud.runPod({ pod: admitted(), command: process.execPath, args: SLEEP });
-    await pod.waitForLog(/^ready$/, 120_000);
+    await pod.waitForLog(/^ready$/, 300_000);
 
     const code = await pod.stop();
 
@@ -164,7 +164,7 @@ describe('runPod', () => {
       command: process.execPath,
       args: SLEEP,
     });
-    await pod.waitForLog(/^ready$/, 120_000);
+    await pod.waitForLog(/^ready$/, 300_000);
 
     await own.close();
 
