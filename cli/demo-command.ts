@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { readOutputs } from '../config/outputs';
+import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
 import type { RunningPod } from '../local-cloud/kubelet';
 import { startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
 import { demoValuesLine } from '../local-cloud/lab-terraform';
@@ -120,9 +120,13 @@ async function demo(
   const demoValues = demoValuesLine(files.demoValuesFor);
   if (demoValues) console.log(`      ${demoValues}`);
   // Left in place, as any Terraform run leaves them, for `terraform -chdir=... state list` and friends.
-  const state = readdirSync(files.workDir).find((f) => f.endsWith('.tfstate'));
+  const state = readdirSync(files.workDir).find(
+    (f) => f === `terraform.${AZURE_STACK_NAME}.tfstate`,
+  );
+  // With state: in the config, the state is a blob of the local cloud's storage, and no file.
+  const stateAt = files.stateLocation ?? (state ? where(join(files.workDir, state)) : '(none)');
   console.log(
-    `      Terraform working directory ${where(files.stackDir)}/, state ${state ? where(join(files.workDir, state)) : '(none)'}, local cloud ${where(files.storeFile)}`,
+    `      Terraform working directory ${where(files.stackDir)}/, state ${stateAt}, local cloud ${where(files.storeFile)}`,
   );
 
   const pair = readSynthesizedPair({

@@ -29,7 +29,11 @@ export function stateAccessProblem(
 ): string | undefined {
   const { storageAccount, container } = state.azurerm;
   const host = `${storageAccount}.blob.core.windows.net`;
-  if (output.includes(host) && /no such host|server misbehaving/.test(output))
+  // Directly: DNS has no such name. Through a proxy (CI behind one, or the local cloud): the proxy cannot connect.
+  if (
+    output.includes(host) &&
+    /no such host|server misbehaving|Bad Gateway|Service Unavailable/.test(output)
+  )
     return `the state's storage account ${storageAccount} does not exist (${host} has no address): create it with "workload-id bootstrap"`;
   if (/ContainerNotFound/.test(output))
     return `the state's container ${container} does not exist in storage account ${storageAccount}: create it with "workload-id bootstrap"`;

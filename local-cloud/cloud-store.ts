@@ -282,6 +282,30 @@ export interface StoredRegistry {
   images: StoredImage[];
 }
 
+/** A blob container of a storage account. */
+export interface StoredStorageContainer {
+  /** Resource Manager id: `<account id>/blobServices/default/containers/<name>`. */
+  readonly id: string;
+  readonly name: string;
+  readonly accessType: string;
+}
+
+/** A storage account: what its blob endpoint honours (Entra only when shared keys are off; versions kept or not). */
+export interface StoredStorageAccount {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly resourceGroupName: string;
+  readonly name: string;
+  readonly location: string;
+  readonly tenantId: string;
+  readonly sharedAccessKeyEnabled: boolean;
+  readonly allowNestedItemsToBePublic: boolean;
+  readonly minTlsVersion: string;
+  readonly versioningEnabled: boolean;
+  readonly tags: Record<string, string>;
+  containers: StoredStorageContainer[];
+}
+
 /** A Kubernetes object as the API server stores it, in one cluster. */
 export interface StoredKubernetesObject {
   /** The cluster's Azure id. */
@@ -317,6 +341,8 @@ export interface CloudStoreData {
   rbacPropagationSeconds: number;
   registries: StoredRegistry[];
   kubernetesObjects: StoredKubernetesObject[];
+  /** Storage accounts (absent in stores written before they were served). */
+  storageAccounts?: StoredStorageAccount[];
 }
 
 /** The home tenant and subscription of a fresh local cloud (fixed, so runs are repeatable). */
@@ -450,6 +476,10 @@ export const ROLE_DEFINITION_IDS: Readonly<Record<string, string>> = {
   Contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
   Owner: '8e3af657-8923-4c64-9b5f-3e3e7c8d6a3e',
   'Azure Kubernetes Service Cluster User Role': '4abbcc35-e782-43d8-92c5-2d3f1bd2253f',
+  'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  'Storage Blob Data Contributor': 'ba92f5b4-2d11-453d-a403-e96b0029c9fe',
+  'Storage Blob Data Reader': '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1',
+  'Role Based Access Control Administrator': 'f58310d9-a9f6-439a-9e8d-f62e7b41a168',
 };
 
 /**

@@ -26,7 +26,10 @@ import type { LocalCloudStats } from './stats';
 /** Entra's host in the public cloud. */
 export const ENTRA_HOST = 'login.microsoftonline.com';
 /** Resources the local Entra issues tokens for. */
-export const KNOWN_RESOURCES: readonly string[] = ['https://vault.azure.net'];
+export const KNOWN_RESOURCES: readonly string[] = [
+  'https://vault.azure.net',
+  'https://storage.azure.com',
+];
 /** Lifetime of issued access tokens, in seconds. */
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 3599;
 

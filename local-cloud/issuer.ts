@@ -95,6 +95,26 @@ export class OidcIssuer {
       .sign(this.privateKey);
   }
 
+  /** Sign a token for `subject` and `audience` with extra claims, valid `lifetimeSeconds` from now (e.g. a CI job's token). */
+  async issueToken(
+    subject: string,
+    audience: string,
+    claims: Record<string, string> = {},
+    lifetimeSeconds = 300,
+  ): Promise<string> {
+    const iat = Math.floor(Date.now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: this.jwks.keys[0].kid })
+      .setIssuer(this.url)
+      .setSubject(subject)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(iat + lifetimeSeconds)
+      .setJti(randomUUID())
+      .sign(this.privateKey);
+  }
+
   /** Serve the discovery document and the JWKS; returns false when the path is not this issuer's. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     if (

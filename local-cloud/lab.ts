@@ -25,6 +25,13 @@ import type { RunningPod } from './kubelet';
 import type { Workload } from './kubernetes';
 import { labTerraformEnv, prepareLabTerraform } from './lab-terraform';
 import { type LocalCloud, startLocalCloud } from './local-cloud';
+import {
+  type BootstrapResult,
+  bootstrapLab,
+  removeToken,
+  stateBackendEnv,
+  stateUrl,
+} from './remote-state';
 import { liveModel } from './store-model';
 import { runTerraform, TerraformError, terraformOutputsAsCdktf } from './terraform/run';
 import { MAX_STACK_FILE_BYTES } from './terraform/stack-dir';
@@ -76,6 +83,10 @@ export interface LabFiles {
   readonly demoValuesFor: readonly string[];
   /** Terraform's result lines of the last apply, condensed (e.g. `Apply complete! Resources: 9 added, ...`). */
   readonly terraformLines: readonly string[];
+  /** With `state:` in the config: what the bootstrap made (the deployer Terraform signs in as). */
+  readonly bootstrap?: BootstrapResult;
+  /** Where the Azure stack's state is: its blob URL with `state:`, else undefined (a file in `workDir`). */
+  readonly stateLocation?: string;
 }
 
 /** How to synthesize and deploy a lab. */
@@ -130,6 +141,16 @@ export async function synthLab(options: LabOptions): Promise<LabFiles> {
     manifestsDir: join(workDir, 'dist'),
     outputsFile: join(workDir, 'outputs.json'),
     terraformLines: [],
+    // With remote state: the bootstrap first, with its own local state, as a team runs it once.
+    bootstrap: config.state
+      ? await bootstrapLab(
+          workDir,
+          config,
+          new CloudStore(prepared.storeFile),
+          labTerraformEnv({ variables: {} }),
+        )
+      : undefined,
+    stateLocation: config.state ? stateUrl(config, AZURE_STACK_NAME) : undefined,
   };
   return applyLab(files, { init: true, signal: options.signal });
 }
@@ -144,7 +165,42 @@ export async function applyLab(
   files: LabFiles,
   options: { init?: boolean; signal?: AbortSignal } = {},
 ): Promise<LabFiles> {
-  const terraform = { workDir: files.workDir, env: labTerraformEnv(files), signal: options.signal };
+  return withStateBackend(files, (backend) =>
+    applyWith(files, { ...labTerraformEnv(files), ...backend }, options),
+  );
+}
+
+/**
+ * Run `work` with the environment Terraform's backend needs: with `state:`, the local cloud runs meanwhile (its blob
+ * storage keeps the state, in `<workDir>/blob-storage`) and the environment signs Terraform in as the deployer;
+ * without, nothing is started and the environment is empty.
+ */
+export async function withStateBackend<T>(
+  files: Pick<LabFiles, 'workDir' | 'storeFile' | 'config' | 'bootstrap'>,
+  work: (env: NodeJS.ProcessEnv, cloud?: LocalCloud) => Promise<T>,
+): Promise<T> {
+  if (!files.bootstrap) return work({});
+  const cloud = await startLocalCloud(liveModel(new CloudStore(files.storeFile)), {
+    blobDir: join(files.workDir, 'blob-storage'),
+  });
+  const tokenFile = join(files.workDir, 'terraform', 'github-actions-token');
+  try {
+    return await work(
+      await stateBackendEnv(cloud, files.config, files.bootstrap, tokenFile),
+      cloud,
+    );
+  } finally {
+    removeToken(tokenFile);
+    await cloud.close();
+  }
+}
+
+async function applyWith(
+  files: LabFiles,
+  env: NodeJS.ProcessEnv,
+  options: { init?: boolean; signal?: AbortSignal },
+): Promise<LabFiles> {
+  const terraform = { workDir: files.workDir, env, signal: options.signal };
   const run = async (args: string[]) => {
     try {
       return await runTerraform(files.stackDir, args, terraform);

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BLOB_HOST_SUFFIX, BlobStorage } from './blob-storage';
 import { BASE_CERTIFICATE_HOSTS, createCertificates } from './certificates';
 import { ENTRA_HOST, Entra } from './entra';
 import { Faults } from './faults';
@@ -32,7 +33,15 @@ export interface LocalCloudOptions {
    * @default the OS temp dir
    */
   readonly dir?: string;
+  /**
+   * Where the blob storage (Azurite) keeps its data: a folder that outlives the run keeps Terraform state between runs.
+   * @default - inside the run's directory (gone at `close()`)
+   */
+  readonly blobDir?: string;
 }
+
+/** GitHub Actions' OIDC issuer: the local cloud stands in for it, as it does for AKS's issuers. */
+export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.com';
 
 /** Which pod to run, and on which cluster. */
 export interface LocalRunPodOptions extends RunPodOptions {
@@ -57,6 +66,8 @@ export interface LocalCloud {
   readonly issuers: ReadonlyMap<string, OidcIssuer>;
   /** Faults to inject into Entra and Key Vault. */
   readonly faults: Faults;
+  /** The stand-in for GitHub Actions' token issuer: it signs a CI job's OIDC token (`GITHUB_ACTIONS_ISSUER`). */
+  readonly githubActions: OidcIssuer;
   /** Admit a Pod or Deployment through the workload identity webhook (default tenant: the model's). */
   mutatePod<T extends Workload>(workload: T, serviceAccount: ServiceAccount): MutationResult<T>;
   /**
@@ -106,23 +117,47 @@ export async function startLocalCloud(
       return issuer;
     };
     const issuerAt = (url: string) => {
+      if (url === GITHUB_ACTIONS_ISSUER) return githubActions;
       const cluster = model.clusters.find((c) => c.oidcIssuerUrl === url);
       return cluster ? issuerOf(cluster) : undefined;
     };
     const hostOf = (cluster: CloudCluster) => new URL(cluster.oidcIssuerUrl).hostname;
     const issuerHosts = model.clusters.map(hostOf);
     // Key generation and openssl run in parallel: RSA keys take 0.1-0.3 s each.
-    const [made, entra, certificates] = await Promise.all([
+    const [made, entra, certificates, githubActions] = await Promise.all([
       Promise.all(
         model.clusters.filter((c) => !c.issuerKey).map((c) => OidcIssuer.create(c.oidcIssuerUrl)),
       ),
       Entra.create(model, issuerAt, faults, stats),
       createCertificates(dir, [
-        ...new Set([...BASE_CERTIFICATE_HOSTS, ISSUER_HOSTS, ...issuerHosts]),
+        ...new Set([
+          ...BASE_CERTIFICATE_HOSTS,
+          ISSUER_HOSTS,
+          ...issuerHosts,
+          `*${BLOB_HOST_SUFFIX}`,
+          new URL(GITHUB_ACTIONS_ISSUER).hostname,
+        ]),
       ]),
+      OidcIssuer.create(GITHUB_ACTIONS_ISSUER),
     ]);
     for (const i of made) issuers.set(i.url, i);
     const keyVault = new KeyVaultService(model, entra.jwks, faults, stats);
+    const blobs = new BlobStorage({
+      model,
+      entraJwks: entra.jwks,
+      certificates,
+      dir: options.blobDir ?? join(dir, 'blob'),
+    });
+    const blobRoute: Route = {
+      kind: 'blob',
+      handle: (req, res, url) => blobs.handle(req, res, url),
+    };
+    const githubRoute: Route = {
+      kind: 'issuer',
+      handle: (req, res, url) => {
+        if (!githubActions.handle(req, res, url)) sendJson(res, 404, { error: 'not found' });
+      },
+    };
 
     const entraRoute: Route = {
       kind: 'entra',
@@ -147,10 +182,19 @@ export async function startLocalCloud(
       get(host: string): Route | undefined {
         if (host === ENTRA_HOST) return entraRoute;
         if (keyVault.hosts.includes(host)) return keyVaultRoute;
+        if (blobs.hosts.includes(host)) return blobRoute;
+        if (host === githubActions.host) return githubRoute;
         if (model.clusters.some((c) => hostOf(c) === host)) return issuerRoute(host);
         return undefined;
       },
-      keys: () => [ENTRA_HOST, ...keyVault.hosts, ...new Set(model.clusters.map(hostOf))].values(),
+      keys: () =>
+        [
+          ENTRA_HOST,
+          ...keyVault.hosts,
+          ...blobs.hosts,
+          githubActions.host,
+          ...new Set(model.clusters.map(hostOf)),
+        ].values(),
     };
     const proxy = await startProxy({ certificates, routes, stats });
     const clientEnv = { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: certificates.caCertPath };
@@ -167,6 +211,7 @@ export async function startLocalCloud(
         return new Map(model.clusters.map((c) => [c.oidcIssuerUrl, issuerOf(c)]));
       },
       faults,
+      githubActions,
       mutatePod: (workload, serviceAccount) =>
         mutatePod(workload, serviceAccount, { defaultTenantId: model.tenantId }),
       async runPod({ cluster, ...podOptions }) {
@@ -196,7 +241,7 @@ export async function startLocalCloud(
       stats: () => structuredClone(stats),
       async close() {
         await Promise.all([...pods].map((p) => p.stop()));
-        await proxy.close();
+        await Promise.all([proxy.close(), blobs.close()]);
         await rm(dir, { recursive: true, force: true });
       },
     };

@@ -93,4 +93,22 @@ export interface CloudModel {
    * @default - none: pods run only the public images the local cloud knows
    */
   readonly registries?: readonly CloudRegistry[];
+  /**
+   * Storage accounts whose blob endpoints the local cloud serves (Azurite behind the front door).
+   * @default - none
+   */
+  readonly storageAccounts?: readonly CloudStorageAccount[];
+}
+
+/** A storage account as its blob endpoint sees it. */
+export interface CloudStorageAccount {
+  /** Azure resource id: a data role at it, or above it, covers its containers. */
+  readonly id: string;
+  readonly name: string;
+  /** The tenant whose Entra tokens it accepts. */
+  readonly tenantId: string;
+  readonly sharedAccessKeyEnabled: boolean;
+  /** Earlier contents of an overwritten blob are kept. */
+  readonly versioningEnabled: boolean;
+  readonly containers: readonly string[];
 }

@@ -9,7 +9,7 @@ export interface LocalCloudStats {
   /** CONNECTs refused: unknown host, or a port other than 443. */
   connectsRefused: number;
   /** HTTPS requests by service. */
-  readonly requests: { entra: number; keyVault: number; issuer: number };
+  readonly requests: { entra: number; keyVault: number; issuer: number; blob: number };
   /** POSTs to the token endpoint, whatever the answer. */
   tokenRequests: number;
   /** Access tokens issued. */
@@ -33,7 +33,7 @@ export function createStats(): LocalCloudStats {
   return {
     connects: {},
     connectsRefused: 0,
-    requests: { entra: 0, keyVault: 0, issuer: 0 },
+    requests: { entra: 0, keyVault: 0, issuer: 0, blob: 0 },
     tokenRequests: 0,
     tokensIssued: 0,
     tokenErrors: {},

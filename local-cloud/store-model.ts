@@ -11,6 +11,7 @@ import type {
   CloudModel,
   CloudRegistry,
   CloudRoleAssignment,
+  CloudStorageAccount,
 } from './model';
 
 /**
@@ -89,6 +90,16 @@ export function liveModel(store: CloudStore, env: NodeJS.ProcessEnv = process.en
         id: r.id,
         loginServer: r.loginServer,
         images: r.images,
+      }));
+    },
+    get storageAccounts(): CloudStorageAccount[] {
+      return (data().storageAccounts ?? []).map((a) => ({
+        id: a.id,
+        name: a.name,
+        tenantId: a.tenantId,
+        sharedAccessKeyEnabled: a.sharedAccessKeyEnabled,
+        versioningEnabled: a.versioningEnabled,
+        containers: a.containers.map((c) => c.name),
       }));
     },
     get keyVaults(): CloudKeyVault[] {

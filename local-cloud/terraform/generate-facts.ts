@@ -89,6 +89,14 @@ export const GENERATED: readonly {
         file: 'internal/services/containers/container_registry_resource.go',
         func: 'resourceContainerRegistry',
       },
+      azurerm_storage_account: {
+        file: 'internal/services/storage/storage_account_resource.go',
+        func: 'resourceStorageAccount',
+      },
+      azurerm_storage_container: {
+        file: 'internal/services/storage/storage_container_resource.go',
+        func: 'resourceStorageContainer',
+      },
     },
     dataSources: {
       azurerm_client_config: {
@@ -454,7 +462,7 @@ class FactReader {
           return [
             {
               kind: 'regex',
-              pattern: goString(pattern[1]) as string,
+              pattern: jsRegex(goString(pattern[1]) as string),
               message:
                 message === ''
                   ? (format('regular expression') as string)
@@ -535,7 +543,7 @@ class FactReader {
         const pattern =
           compiled.exec(condition) ?? [...before.matchAll(new RegExp(compiled, 'g'))].at(-1);
         if (!pattern?.[1]) return undefined;
-        check = { notMatching: goString(pattern[1]) as string };
+        check = { notMatching: jsRegex(goString(pattern[1]) as string) };
       }
       if (!check) return undefined;
       checks.push(
@@ -744,4 +752,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     );
     for (const u of unresolved) console.log(`  not followed: ${u}`);
   }
+}
+
+/**
+ * A Go (RE2) pattern as JavaScript reads it: `\A` and `\z` anchor the text's start and end in Go, where JavaScript has
+ * `^` and `$` (without the `m` flag). azurerm's storage account name rule uses them (validate/storage_account_name.go).
+ */
+function jsRegex(pattern: string): string {
+  return pattern.replaceAll('\\A', '^').replaceAll('\\z', '$');
 }

@@ -50,6 +50,8 @@ export const SERVED: readonly {
       'azurerm_key_vault_secret',
       'azurerm_role_assignment',
       'azurerm_container_registry',
+      'azurerm_storage_account',
+      'azurerm_storage_container',
     ],
     dataSources: [
       'azurerm_client_config',

@@ -68,6 +68,7 @@ export const azurermResourceGroup: ResourceHandler = {
         ...data.identities,
         ...data.keyVaults,
         ...data.registries,
+        ...(data.storageAccounts ?? []),
       ].filter((r) => r.id.toLowerCase().startsWith(prefix));
       if (inside.length > 0) {
         throw new AzureError(

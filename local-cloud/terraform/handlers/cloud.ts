@@ -25,6 +25,7 @@ import {
 } from './azurerm-kubernetes-cluster';
 import { azurermResourceGroup } from './azurerm-resource-group';
 import { azurermRoleAssignment } from './azurerm-role-assignment';
+import { azurermStorageAccount, azurermStorageContainer } from './azurerm-storage-account';
 import { azurermUserAssignedIdentity } from './azurerm-user-assigned-identity';
 import { known } from './common';
 import { kubernetesManifest } from './kubernetes-manifest';
@@ -69,6 +70,8 @@ const RESOURCES: Readonly<Record<string, ResourceHandler>> = {
   azurerm_key_vault: azurermKeyVault,
   azurerm_key_vault_secret: azurermKeyVaultSecret,
   azurerm_container_registry: azurermContainerRegistry,
+  azurerm_storage_account: azurermStorageAccount,
+  azurerm_storage_container: azurermStorageContainer,
   azuread_application: azureadApplication,
   azuread_service_principal: azureadServicePrincipal,
   azuread_application_federated_identity_credential: azureadApplicationFederatedIdentityCredential,
