@@ -38,6 +38,7 @@ import { azurermResourceGroup } from '../local-cloud/terraform/handlers/azurerm-
 import { azurermRoleAssignment } from '../local-cloud/terraform/handlers/azurerm-role-assignment';
 import { azurermUserAssignedIdentity } from '../local-cloud/terraform/handlers/azurerm-user-assigned-identity';
 import { kubernetesManifest } from '../local-cloud/terraform/handlers/kubernetes-manifest';
+import { timeSleep } from '../local-cloud/terraform/handlers/time-sleep';
 import { tempDir } from './helpers';
 
 const context: HandlerContext = { providerConfig: { subscription_id: HOME_SUBSCRIPTION_ID } };
@@ -844,6 +845,12 @@ describe("the providers' import ID parsers", () => {
       }),
     ).rejects.toThrow(
       'unable to parse Federated Identity Credential ID: Object Resource ID should be in the format {objectId}/{type}/{subId} - but got',
+    );
+  });
+
+  it("fails when a time_sleep import id is not CREATEDURATION,DESTROYDURATION, with the time provider's words", async () => {
+    await expect(timeSleep.importState?.({ id: '30s', context })).rejects.toThrow(
+      'Unexpected Format of ID: Unexpected format of ID ("30s"), expected CREATEDURATION,DESTROYDURATION where at least one value is non-empty',
     );
   });
 

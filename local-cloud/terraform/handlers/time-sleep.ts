@@ -83,8 +83,9 @@ export const timeSleep: ResourceHandler = {
   },
   async importState({ id }) {
     // `terraform import time_sleep.x <create_duration>,<destroy_duration>`, either side may be empty.
-    const [create = '', destroy = '', ...extra] = id.split(',');
-    if (extra.length > 0 || (create === '' && destroy === '')) {
+    const parts = id.split(',');
+    const [create = '', destroy = ''] = parts;
+    if (parts.length !== 2 || (create === '' && destroy === '')) {
       // resource_time_sleep.go (time v0.13.1), ImportState: summary and detail of the real diagnostic.
       throw new AzureError(
         '',
