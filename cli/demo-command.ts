@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
+import { AcrBuildError } from '../local-cloud/acr-build';
 import type { RunningPod } from '../local-cloud/kubelet';
 import { startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
 import { demoValuesLine } from '../local-cloud/lab-terraform';
@@ -82,6 +83,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const name = stop.signal.reason as StopSignal;
       console.error(`${name}: stopped; nothing of this run is left running`);
       return SIGNAL_EXIT_CODES[name];
+    }
+    if (err instanceof AcrBuildError) {
+      console.error('az acr build (local cloud) failed:');
+      for (const line of err.lines) console.error(`      ${line}`);
+      return 1;
     }
     if (!(err instanceof TerraformFailed)) throw err;
     for (const line of err.lines) console.error(line.replace(/^/gm, '      '));

@@ -10,10 +10,16 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig } from '../config/load-config';
-import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
+import {
+  APP_REPOSITORY,
+  AZURE_STACK_NAME,
+  readOutputs,
+  readRegistryOutputs,
+} from '../config/outputs';
 import { readTextFile } from '../config/read-file';
 import type { Config } from '../config/schema';
 import { synthAzure, synthManifests } from '../synth';
+import { acrBuild } from './acr-build';
 import {
   CloudStore,
   type CloudStoreData,
@@ -213,8 +219,29 @@ async function applyWith(
   const applied = await run(['apply', '-auto-approve', '-input=false']);
   const outputs = await terraformOutputsAsCdktf(files.stackDir, AZURE_STACK_NAME, terraform);
   writeFileSync(files.outputsFile, `${JSON.stringify(outputs, null, 2)}\n`);
-  synthManifests(files.config, readOutputs(files.outputsFile, files.config), files.manifestsDir);
+  synthManifests(
+    files.config,
+    readOutputs(files.outputsFile, files.config),
+    files.manifestsDir,
+    buildLabImages(files),
+  );
   return { ...files, terraformLines: applied.summary };
+}
+
+/**
+ * deploy's build step on the local cloud: `build: app` is built from app/ into the registry the stack made, as
+ * `az acr build` does (local-cloud/acr-build.ts), and pinned by the digest the registry then holds. Throws an
+ * `AcrBuildError` with the build's lines when a `COPY` source is not in the context.
+ */
+function buildLabImages(files: LabFiles): ReadonlyMap<string, string> | undefined {
+  if (!files.config.workloads.some((w) => w.build === 'app')) return undefined;
+  const registry = readRegistryOutputs(files.outputsFile);
+  const digest = acrBuild(new CloudStore(files.storeFile), {
+    registry: registry.registryName,
+    image: `${APP_REPOSITORY}:local`,
+    contextDir: join(ROOT, 'app'),
+  });
+  return new Map([['app', `${registry.loginServer}/${APP_REPOSITORY}@${digest}`]]);
 }
 
 /** How the workload program runs in a lab pod. */

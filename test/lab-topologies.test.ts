@@ -26,6 +26,37 @@ describe.concurrent('topologies on the local cloud', () => {
     }
   });
 
+  it('runs a build: app workload end to end: az acr build pushes app/ into the registry, and the pod pulls it by digest', async () => {
+    const files = await labFor((d) => {
+      d.registry = {};
+      delete d.workloads[0].sample;
+      d.workloads[0].build = 'app';
+    });
+    const lab = await startLab(files);
+    try {
+      const [registry] = lab.store.read().registries;
+      expect(registry.images).toEqual([
+        { repository: 'workload-id-app', tag: 'local', digest: expect.stringMatching(/^sha256:/) },
+      ]);
+      const pod = lab.store.read().kubernetesObjects.find((o) => o.object.kind === 'Pod')
+        ?.object as any;
+      expect(pod.spec.containers[0].image).toBe(
+        `${registry.loginServer}/workload-id-app@${registry.images[0].digest}`,
+      );
+      expect(
+        checkPair(pairOf(files), {
+          bindings: readOutputs(files.outputsFile, files.config),
+          forApply: true,
+        }),
+      ).toEqual([]);
+      const running = await lab.runPod({ pod: 'demo-pod', env: { RUN_ONCE: 'true' } });
+      expect(await running.exited).toBe(0);
+      expect(running.stdout.at(-1)).toBe('Your secret is admin');
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('runs a Windows workload and an upstream sample beside it (the workload program stands in for their images)', async () => {
     const files = await labFor((d) => {
       Object.assign(d.cluster, { windowsNodePool: {}, kubernetesVersion: '1.34' });
