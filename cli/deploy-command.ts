@@ -15,9 +15,11 @@ import { applyManifests, describeApply } from './apply-manifests';
 import {
   applicationRolesNote,
   assignmentScopes,
+  DELETED_VAULTS_READ,
   permissionsCommand,
   ROLE_ASSIGNMENTS_WRITE,
   requireRoleAssignmentRights,
+  tenantLoginCommand,
 } from './deployer-rights';
 import { getCredentials, kubeTargetOf, targetCluster } from './kubectl';
 import { preflight } from './preflight';
@@ -253,8 +255,14 @@ export async function deploy(options: DeployOptions): Promise<void> {
     if (note) console.log(note);
     for (const target of assignmentScopes(config, subscription))
       console.log(
-        `preflight: ${ROLE_ASSIGNMENTS_WRITE} on ${target.scope} (else on its subscription): ${formatCommand(permissionsCommand(target.scope))}`,
+        `preflight: ${ROLE_ASSIGNMENTS_WRITE} on ${target.scope} (else on its subscription)${target.otherTenant ? `, when az is logged in to tenant ${target.otherTenant} (${formatCommand(tenantLoginCommand(target.otherTenant))})` : ''}: ${formatCommand(permissionsCommand(target.scope))}`,
       );
+    if (!config.keyVault.existing) {
+      const scope = `/subscriptions/${config.keyVault.subscriptionId ?? subscription}`;
+      console.log(
+        `preflight: ${DELETED_VAULTS_READ} on ${scope} (without it, said: a re-deploy within the retention days fails with VaultAlreadyExists): ${formatCommand(permissionsCommand(scope))}`,
+      );
+    }
   }
   const steps = deploySteps(options, config, subscription, signIn);
   console.log(

@@ -50,15 +50,18 @@ export interface AssignmentScope {
   readonly subscription: string;
   /** The assignments made there, for the message. */
   readonly why: string;
-  /** In another tenant than the one az is logged in to: az cannot read the permissions there. */
+  /** In another tenant than the one az is logged in to: checked only when az is logged in to that tenant too. */
   readonly otherTenant?: string;
 }
 
-/** The resource groups the Azure stack assigns roles in (the vault's; more when the config adds resources). */
+/**
+ * Every resource group the Azure stack assigns roles in: the vault's (Key Vault roles), and the registry's (AcrPull for
+ * the cluster's kubelet identity). Two in the same group are checked once.
+ */
 export function assignmentScopes(config: Config, subscription: string): AssignmentScope[] {
   const vault = config.keyVault;
   const vaultSubscription = vault.subscriptionId ?? subscription;
-  return [
+  const scopes: AssignmentScope[] = [
     {
       scope: `/subscriptions/${vaultSubscription}/resourceGroups/${vault.resourceGroup ?? config.resourceGroup}`,
       subscription: vaultSubscription,
@@ -68,6 +71,42 @@ export function assignmentScopes(config: Config, subscription: string): Assignme
       otherTenant: vault.tenantId,
     },
   ];
+  if (config.registry) {
+    const registry: AssignmentScope = {
+      scope: `/subscriptions/${subscription}/resourceGroups/${config.registry.resourceGroup ?? config.resourceGroup}`,
+      subscription,
+      why: "AcrPull for the cluster's kubelet identity on the registry",
+    };
+    const same = scopes.findIndex(
+      (s) => s.scope.toLowerCase() === registry.scope.toLowerCase() && !s.otherTenant,
+    );
+    if (same >= 0) scopes[same] = { ...scopes[same], why: `${scopes[same].why}; ${registry.why}` };
+    else scopes.push(registry);
+  }
+  return scopes;
+}
+
+/** The action azurerm needs at subscription scope to find, and recover, a soft-deleted vault of the same name. */
+export const DELETED_VAULTS_READ = 'Microsoft.KeyVault/locations/deletedVaults/read';
+
+/**
+ * `az account get-access-token --tenant <id>`: whether az is logged in to that tenant. Only the expiry is printed:
+ * the token never reaches this process' output.
+ */
+export function tenantLoginCommand(tenantId: string): ExternalCommand {
+  return {
+    program: 'az',
+    args: [
+      'account',
+      'get-access-token',
+      '--tenant',
+      tenantId,
+      '--query',
+      'expiresOn',
+      '--output',
+      'tsv',
+    ],
+  };
 }
 
 /**
@@ -112,6 +151,11 @@ async function readPermissions(
  * Refuse before anything changes when the caller cannot create the role assignments the stack makes: checked on
  * each resource group, else (a group the stack creates) on its subscription. Throws one line naming the scope, the
  * missing action and the roles that hold it.
+ *
+ * A scope in another tenant is checked when az is logged in to that tenant as well (`az rest` takes its token from
+ * the tenant of the subscription in the URL: Azure/azure-cli, src/azure-cli-core/azure/cli/core/util.py,
+ * send_raw_request); otherwise the line says plainly that it is not checked. For a new vault, a missing
+ * `DELETED_VAULTS_READ` on the vault's subscription is said, with what a re-deploy within the retention days does.
  */
 export async function requireRoleAssignmentRights(
   name: string,
@@ -119,10 +163,21 @@ export async function requireRoleAssignmentRights(
   subscription: string,
   print: (line: string) => void,
 ): Promise<void> {
+  const loggedIn = new Map<string, boolean>();
+  const reachable = async (tenant: string | undefined): Promise<boolean> => {
+    if (!tenant) return true;
+    const known = loggedIn.get(tenant);
+    if (known !== undefined) return known;
+    const command = tenantLoginCommand(tenant);
+    print(formatCommand(command));
+    const { code } = await runCommand(command, { capture: true });
+    loggedIn.set(tenant, code === 0);
+    return code === 0;
+  };
   for (const target of assignmentScopes(config, subscription)) {
-    if (target.otherTenant) {
+    if (!(await reachable(target.otherTenant))) {
       print(
-        `${name}: in tenant ${target.otherTenant} you need ${ROLE_ASSIGNMENTS_WRITE} on ${target.scope} (${ROLES_THAT_ASSIGN}): not checked, az reads permissions in its own tenant only`,
+        `${name}: in tenant ${target.otherTenant} you need ${ROLE_ASSIGNMENTS_WRITE} on ${target.scope} (${ROLES_THAT_ASSIGN}): not checked, az is not logged in to that tenant ("az account get-access-token --tenant ${target.otherTenant}" failed); run "az login --tenant ${target.otherTenant}" (az keeps both logins) and deploy again to have it checked`,
       );
       continue;
     }
@@ -143,6 +198,43 @@ export async function requireRoleAssignmentRights(
       );
     print(`${name}: you may create role assignments on ${scope} (${ROLE_ASSIGNMENTS_WRITE})`);
   }
+  if (!config.keyVault.existing)
+    await checkDeletedVaultsRead(
+      name,
+      config,
+      subscription,
+      print,
+      await reachable(config.keyVault.tenantId),
+    );
+}
+
+/** What a re-deploy within the retention days does without `DELETED_VAULTS_READ`, in one sentence. */
+export function deletedVaultsReadNote(config: Config, subscription: string): string {
+  const vault = config.keyVault;
+  const days = vault.softDeleteRetentionDays;
+  return `azurerm then cannot see a soft-deleted vault (it takes the 403 for "not found": key_vault_resource.go at v4.55.0), so a deploy within ${days} days (keyVault.softDeleteRetentionDays) of a destroy does not recover the vault and its secrets: it fails with 409 VaultAlreadyExists; purge it first (az keyvault purge --name ${vault.name ?? '<vault name>'} --location ${config.location} --subscription ${vault.subscriptionId ?? subscription}, needs Microsoft.KeyVault/locations/deletedVaults/purge/action${vault.purgeProtection ? ', impossible with purge protection' : ''}), or wait the ${days} days`;
+}
+
+/** Say whether the deployer may read deleted vaults on the vault's subscription; never refuses. */
+async function checkDeletedVaultsRead(
+  name: string,
+  config: Config,
+  subscription: string,
+  print: (line: string) => void,
+  reachable: boolean,
+): Promise<void> {
+  const scope = `/subscriptions/${config.keyVault.subscriptionId ?? subscription}`;
+  const permissions = reachable ? await readPermissions(scope, print) : undefined;
+  if (permissions && allows(permissions, DELETED_VAULTS_READ)) {
+    print(
+      `${name}: you may read soft-deleted vaults on ${scope} (${DELETED_VAULTS_READ}): a re-deploy after destroy recovers the vault`,
+    );
+    return;
+  }
+  const why = permissions
+    ? `you lack ${DELETED_VAULTS_READ} on ${scope} (Reader, Contributor or Key Vault Contributor there hold it)`
+    : `${DELETED_VAULTS_READ} on ${scope} is not checked (${reachable ? 'its permissions could not be read' : "az is not logged in to the vault's tenant"}); without it`;
+  print(`${name}: ${why}: ${deletedVaultsReadNote(config, subscription)}`);
 }
 
 /** The Entra roles `identity: application` needs, in one line; undefined when no workload uses an application. */

@@ -7,6 +7,8 @@ import { defaultConfigData, tempDir } from './helpers';
 
 /** The deployer-rights check on the vault's resource group, as the stand-in az records it. */
 const PERMISSIONS = `az rest --method get --url https://management.azure.com/subscriptions/${SUBSCRIPTION}/resourceGroups/workload-id-rg/providers/Microsoft.Authorization/permissions?api-version=2022-04-01 --output json`;
+/** The check of the right to read soft-deleted vaults, on the vault's subscription. */
+const SUBSCRIPTION_PERMISSIONS = `az rest --method get --url https://management.azure.com/subscriptions/${SUBSCRIPTION}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01 --output json`;
 
 describe('deploy', () => {
   it('prints every step and command with --dry-run, and runs nothing', () => {
@@ -48,6 +50,7 @@ describe('deploy', () => {
     expect(run.calls).toEqual([
       'az account show --output json',
       PERMISSIONS,
+      SUBSCRIPTION_PERMISSIONS,
       `cdktf deploy workload-identity --auto-approve --outputs-file ${join(cwd, 'outputs.json')} ${env}`,
       `az aks get-credentials --resource-group workload-id-rg --name workload-id-aks --context workload-id-aks --overwrite-existing --subscription ${SUBSCRIPTION}`,
       'kubectl --context workload-id-aks get namespaces workload-id-test --ignore-not-found --output json',
@@ -103,6 +106,7 @@ describe('deploy', () => {
     expect(run.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual([
       'az account',
       'az rest',
+      'az rest',
       'cdktf deploy',
     ]);
   });
@@ -138,7 +142,7 @@ describe('deploy', () => {
     expect(run.stderr).toContain(
       'deploy: step 2/6 "cdktf deploy" failed (exit 1); step 1 is done and left in place',
     );
-    expect(run.calls).toHaveLength(3);
+    expect(run.calls).toHaveLength(4);
   });
 
   it('fails when a secret value is a value of a synthesized file, before cdktf deploy changes anything', () => {
@@ -152,7 +156,11 @@ describe('deploy', () => {
     expect(run.stderr.trim()).toBe(
       'deploy: step 1/6 "check" failed (2 verify errors; nothing was changed); no step before it was done',
     );
-    expect(run.calls).toEqual(['az account show --output json', PERMISSIONS]);
+    expect(run.calls).toEqual([
+      'az account show --output json',
+      PERMISSIONS,
+      SUBSCRIPTION_PERMISSIONS,
+    ]);
   });
 
   it('deploys when an ordinary secret value such as "test" is only a fragment of the files', () => {
@@ -201,7 +209,11 @@ describe('deploy', () => {
     expect(run.stderr.trim()).toBe(
       'deploy: refusing to deploy without confirmation: stdin is not a terminal; pass --yes to confirm',
     );
-    expect(run.calls).toEqual(['az account show --output json', PERMISSIONS]);
+    expect(run.calls).toEqual([
+      'az account show --output json',
+      PERMISSIONS,
+      SUBSCRIPTION_PERMISSIONS,
+    ]);
   });
 
   it('deploys both stacks with one cdktf deploy workload-identity workload-identity-k8s with --single, after verifying the Kubernetes stack', () => {
@@ -212,6 +224,7 @@ describe('deploy', () => {
     expect(run.calls).toEqual([
       'az account show --output json',
       PERMISSIONS,
+      SUBSCRIPTION_PERMISSIONS,
       `cdktf deploy workload-identity workload-identity-k8s --auto-approve --outputs-file ${join(cwd, 'outputs.json')} (ARM_SUBSCRIPTION_ID=${SUBSCRIPTION})`,
     ]);
     expect(run.stdout).toContain('deploy: 3 steps, both stacks with one cdktf deploy');
@@ -265,11 +278,12 @@ describe('deploy to the cluster', () => {
     });
     expect(run.status).toBe(0);
     const az = run.calls.filter((call) => call.startsWith('az '));
-    expect(az).toHaveLength(3);
+    expect(az).toHaveLength(4);
     expect(az[0]).toMatch(new RegExp(`^az account show --subscription ${other} `));
     // az rest has no --subscription: the subscription is in the URL it calls
     expect(az[1]).toContain(`https://management.azure.com/subscriptions/${other}/resourceGroups/`);
-    for (const call of [az[0], az[2]]) expect(call).toContain(`--subscription ${other}`);
+    expect(az[2]).toContain(`https://management.azure.com/subscriptions/${other}/providers/`);
+    for (const call of [az[0], az[3]]) expect(call).toContain(`--subscription ${other}`);
     for (const call of run.calls.filter((c) => c.startsWith('kubectl ')))
       expect(call).toMatch(/^kubectl --context workload-id-aks /);
   });
@@ -433,16 +447,82 @@ describe('deployer rights', () => {
       resourceGroup: 'partner-rg',
     });
     writeFileSync(join(cwd, 'x.yaml'), JSON.stringify(data));
-    const run = runCli(['deploy', '--yes', '--config', 'x.yaml'], { cwd, env: SECRET_VARIABLES });
+    const run = runCli(['deploy', '--yes', '--config', 'x.yaml'], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_NO_TENANT: 'bbbbbbbb-0000-4000-a000-000000000002' },
+    });
     expect(run.status).toBe(0);
     const roles =
       'Application Administrator, Cloud Application Administrator or Global Administrator (or, for a service principal, the Microsoft Graph application permission Application.ReadWrite.All)';
     expect(run.stdout).toContain(
       `deploy: identity: application registers Entra applications with you as their owner (your tenant must let you register applications, else you need ${roles}); an owner adds the service principal and the federated credentials; in the vault's tenant bbbbbbbb-0000-4000-a000-000000000002 you own nothing, and creating the multi-tenant application's service principal there needs ${roles} in that tenant`,
     );
-    // az reads permissions in its own tenant only: the vault tenant's scope is named, not checked
+    // az is not logged in to the vault's tenant: the scope there is named, and said not to be checked
     expect(run.stdout).toContain(
-      'deploy: in tenant bbbbbbbb-0000-4000-a000-000000000002 you need Microsoft.Authorization/roleAssignments/write on /subscriptions/cccccccc-0000-4000-a000-000000000003/resourceGroups/partner-rg (Owner, User Access Administrator or Role Based Access Control Administrator): not checked',
+      'deploy: in tenant bbbbbbbb-0000-4000-a000-000000000002 you need Microsoft.Authorization/roleAssignments/write on /subscriptions/cccccccc-0000-4000-a000-000000000003/resourceGroups/partner-rg (Owner, User Access Administrator or Role Based Access Control Administrator): not checked, az is not logged in to that tenant ("az account get-access-token --tenant bbbbbbbb-0000-4000-a000-000000000002" failed); run "az login --tenant bbbbbbbb-0000-4000-a000-000000000002" (az keeps both logins) and deploy again to have it checked',
+    );
+    expect(run.calls.filter((c) => c.includes('cccccccc-0000-4000-a000-000000000003'))).toEqual([]);
+  });
+
+  /** The default config with its vault in another tenant. */
+  function crossTenant(): string {
+    const cwd = tempDir();
+    const data = defaultConfigData();
+    Object.assign(data.keyVault, {
+      tenantId: 'bbbbbbbb-0000-4000-a000-000000000002',
+      subscriptionId: 'cccccccc-0000-4000-a000-000000000003',
+      resourceGroup: 'partner-rg',
+    });
+    writeFileSync(join(cwd, 'x.yaml'), JSON.stringify(data));
+    return cwd;
+  }
+
+  it("fails when the deployer cannot assign roles in the vault's other tenant, checked because az is logged in there too", () => {
+    const cwd = crossTenant();
+    const run = runCli(['deploy', '--yes', '--config', 'x.yaml'], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_CONTRIBUTOR_ON: 'partner-rg' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.calls).toContain(
+      'az account get-access-token --tenant bbbbbbbb-0000-4000-a000-000000000002 --query expiresOn --output tsv',
+    );
+    expect(run.stderr.trim()).toBe(
+      'deploy: you cannot create role assignments on /subscriptions/cccccccc-0000-4000-a000-000000000003/resourceGroups/partner-rg (Key Vault Secrets Officer for you and Key Vault Secrets User for each workload identity on the vault): Microsoft.Authorization/roleAssignments/write is not among your permissions there (Contributor excludes it); ask for Owner, User Access Administrator or Role Based Access Control Administrator on /subscriptions/cccccccc-0000-4000-a000-000000000003/resourceGroups/partner-rg or its subscription',
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
+  });
+
+  it("fails when the deployer cannot assign AcrPull in the registry's group, naming it, before anything changes", () => {
+    const cwd = tempDir();
+    const data = defaultConfigData();
+    data.registry = { resourceGroup: 'acr-rg' };
+    writeFileSync(join(cwd, 'r.yaml'), JSON.stringify(data));
+    const run = runCli(['deploy', '--yes', '--config', 'r.yaml'], {
+      cwd,
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_CONTRIBUTOR_ON: 'acr-rg' },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      `deploy: you cannot create role assignments on /subscriptions/${SUBSCRIPTION}/resourceGroups/acr-rg (AcrPull for the cluster's kubelet identity on the registry): Microsoft.Authorization/roleAssignments/write is not among your permissions there (Contributor excludes it); ask for Owner, User Access Administrator or Role Based Access Control Administrator on /subscriptions/${SUBSCRIPTION}/resourceGroups/acr-rg or its subscription`,
+    );
+    expect(run.calls.some((c) => c.startsWith('cdktf '))).toBe(false);
+  });
+
+  it('says what a re-deploy within the retention days does when the deployer cannot read deleted vaults on the subscription', () => {
+    // GIVEN rights on the resource group only, none on the subscription
+    const run = runCli(['deploy', '--yes'], {
+      env: { ...SECRET_VARIABLES, STANDIN_AZ_SUBSCRIPTION_PERMISSIONS: '{"value":[]}' },
+    });
+    // THEN the deploy goes on, and says what azurerm will do
+    expect(run.status).toBe(0);
+    expect(run.calls.slice(0, 3)).toEqual([
+      'az account show --output json',
+      PERMISSIONS,
+      SUBSCRIPTION_PERMISSIONS,
+    ]);
+    expect(run.stdout).toContain(
+      `deploy: you lack Microsoft.KeyVault/locations/deletedVaults/read on /subscriptions/${SUBSCRIPTION} (Reader, Contributor or Key Vault Contributor there hold it): azurerm then cannot see a soft-deleted vault (it takes the 403 for "not found": key_vault_resource.go at v4.55.0), so a deploy within 7 days (keyVault.softDeleteRetentionDays) of a destroy does not recover the vault and its secrets: it fails with 409 VaultAlreadyExists; purge it first (az keyvault purge --name <vault name> --location westeurope --subscription ${SUBSCRIPTION}, needs Microsoft.KeyVault/locations/deletedVaults/purge/action), or wait the 7 days`,
     );
   });
 });

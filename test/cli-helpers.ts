@@ -68,6 +68,8 @@ if [ -n "$out" ] && [ -n "$STANDIN_OUTPUTS" ]; then printf '%s' "$STANDIN_OUTPUT
   // "init" fails with STANDIN_TERRAFORM_INIT_ERROR on stderr when set; "output -json" prints the deployed outputs.
   terraform: `
 case "$1" in -chdir=*) shift ;; esac
+# cdktf's synth runs "terraform version" to validate features that need a minimum version (terraform_data).
+[ "$1" = version ] && printf 'Terraform v1.11.4\\non linux_amd64\\n'
 if [ "$1" = init ] && [ -n "$STANDIN_TERRAFORM_INIT_ERROR" ]; then printf '%s\\n' "$STANDIN_TERRAFORM_INIT_ERROR" >&2; exit 1; fi
 [ "$1 $2" = "output -json" ] && printf '%s' '${JSON.stringify(Object.fromEntries(Object.entries(DEPLOYED['workload-identity']).map(([k, v]) => [k, { value: v, type: 'string', sensitive: false }])))}'
 `,
@@ -111,9 +113,23 @@ if [ "$1 $2 $3" = "acr repository show" ]; then
   [ -z "$digest" ] && digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
   [ "$digest" = none ] || printf '%s\\n' "$digest"
 fi
-# The permissions API: STANDIN_AZ_PERMISSIONS (default: Owner's); STANDIN_AZ_NO_GROUP fails on a resource group.
+# az account get-access-token --tenant: STANDIN_AZ_NO_TENANT=<tenant> fails as az does when it holds no login for
+# that tenant ("Please explicitly log in with: az login ...", exit 1); otherwise only the expiry (--query expiresOn).
+if [ "$1 $2" = "account get-access-token" ]; then
+  if [ -n "$STANDIN_AZ_NO_TENANT" ] && [ "$4" = "$STANDIN_AZ_NO_TENANT" ]; then
+    printf 'ERROR: (pii). Status: Response_Status.Status_InteractionRequired, Error code: 3399614467\nPlease explicitly log in with:\naz login --tenant %s\n' "$4" >&2
+    exit 1
+  fi
+  echo "2026-12-06 09:00:00.000000"
+fi
+# The permissions API: STANDIN_AZ_PERMISSIONS (default: Owner's); STANDIN_AZ_NO_GROUP fails on a resource group;
+# STANDIN_AZ_CONTRIBUTOR_ON=<group> answers Contributor's permissions on that group; STANDIN_AZ_SUBSCRIPTION_PERMISSIONS
+# answers on a subscription scope.
+CONTRIBUTOR='{"value":[{"actions":["*"],"notActions":["Microsoft.Authorization/*/Delete","Microsoft.Authorization/*/Write","Microsoft.Authorization/elevateAccess/Action"]}]}'
 if [ "$1" = "rest" ]; then
   case "$5" in */resourceGroups/*) [ -n "$STANDIN_AZ_NO_GROUP" ] && { echo "ResourceGroupNotFound" >&2; exit 3; } ;; esac
+  case "$5" in */resourceGroups/"$STANDIN_AZ_CONTRIBUTOR_ON"/*) [ -n "$STANDIN_AZ_CONTRIBUTOR_ON" ] && { printf '%s\n' "$CONTRIBUTOR"; exit 0; } ;; esac
+  case "$5" in */resourceGroups/*) ;; *) [ -n "$STANDIN_AZ_SUBSCRIPTION_PERMISSIONS" ] && { printf '%s\n' "$STANDIN_AZ_SUBSCRIPTION_PERMISSIONS"; exit 0; } ;; esac
   permissions="$STANDIN_AZ_PERMISSIONS"
   [ -z "$permissions" ] && permissions='{"value":[{"actions":["*"],"notActions":[]}]}'
   printf '%s\\n' "$permissions"
@@ -191,7 +207,12 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
     input: '',
     encoding: 'utf8',
   });
-  const calls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  // cdktf's synth probes "terraform version" by itself (terraform_data needs a minimum version): not a step's call.
+  const calls = existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && !/^terraform version( |$)/.test(line))
+    : [];
   writeFileSync(log, '');
   return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls, bin };
 }
