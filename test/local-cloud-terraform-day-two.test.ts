@@ -42,7 +42,7 @@ const replaced = (out: string) =>
 const applyArgs = ['apply', '-auto-approve', '-input=false'];
 const noChanges = ['plan', '-input=false', '-detailed-exitcode'];
 
-describe.concurrent('day two with the real Terraform', { timeout: 300_000 }, () => {
+describe.concurrent('day two with the real Terraform', () => {
   it('renames the identity, then the resource group, each in one apply: what depends on them is replaced with them', async () => {
     const files = await labFor(() => undefined);
     // WHEN the identity is renamed
@@ -66,7 +66,6 @@ describe.concurrent('day two with the real Terraform', { timeout: 300_000 }, () 
     expect(
       world.roleAssignments.filter((a) => a.roleDefinitionName === 'Key Vault Secrets User'),
     ).toEqual([expect.objectContaining({ principalId: mi?.principalId })]);
-    expect((await inLab(files, noChanges)).code).toBe(0);
 
     // WHEN the resource group is renamed: everything in it is replaced, in one apply
     edit(files, (tf) => {
@@ -132,19 +131,14 @@ describe.concurrent('day two with the real Terraform', { timeout: 300_000 }, () 
       (a) => a.roleDefinitionName === 'Key Vault Secrets User',
     );
     expect(reader?.scope).toMatch(/\/secrets\/user-name$/);
-    expect((await inLab(files, noChanges)).code).toBe(0);
 
     // azurerm refuses a new retention only in its Update code: the plan is an update, the apply fails.
     edit(files, (tf) => {
       only(tf.resource.azurerm_key_vault).soft_delete_retention_days = 30;
     });
-    const plan = await inLab(files, ['plan', '-input=false']);
-    expect(plan.code, plan.out).toBe(0);
-    expect(plan.out).toMatch(
-      /soft_delete_retention_days\s+= 7 -> 30|soft_delete_retention_days\s+= \d+ -> 30/,
-    );
     const retention = await inLab(files, applyArgs);
     expect(retention.code).toBe(1);
+    expect(retention.out).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
     expect(retention.out.replace(/\s+/g, ' ')).toContain(
       'once `soft_delete_retention_days` has been configured it cannot be modified',
     );

@@ -36,7 +36,6 @@ describe('provider facts', () => {
         );
       }
     },
-    120_000,
   );
 
   it.skipIf(missing.length > 0)(
