@@ -180,7 +180,6 @@ describe('app/main.ts against a stand-in vault', () => {
 
   test('fails when the vault never answers in loop mode: the read is retried after the timeout', async () => {
     vault.answer('never');
-    const before = vault.requests;
     const run = start({
       ...base,
       ...vault.env,
@@ -194,11 +193,12 @@ describe('app/main.ts against a stand-in vault', () => {
       .toBeGreaterThanOrEqual(2);
     run.child.kill('SIGTERM');
     expect(await run.exit).toBe(0);
-    expect(run.stderr().split('\n')[0]).toBe(
-      'Failed to read secret "username": no answer from Key Vault within 500ms (READ_TIMEOUT_MS) (hint: is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit) - retrying in 10ms',
-    );
-    // Under load a timed-out attempt may end before its request reaches the vault: count the attempts by line.
-    expect(vault.requests - before).toBeGreaterThanOrEqual(1);
+    // Each attempt is counted by its line, not by the vault's requests: on a busy machine an attempt can time out
+    // before its request even reaches the vault (the tunnel and TLS take longer than 500 ms), and that is a retry too.
+    const [first, second] = run.stderr().split('\n');
+    const timedOut =
+      'Failed to read secret "username": no answer from Key Vault within 500ms (READ_TIMEOUT_MS) (hint: is the vault reachable from the pod (network policy, firewall, private endpoint, HTTPS_PROXY)? READ_TIMEOUT_MS sets the limit) - retrying in 10ms';
+    expect([first, second]).toEqual([timedOut, timedOut]);
   });
 
   // 64 MB of a well-formed secret bundle: without a bound, the image's 24 MB heap aborts the process (SIGABRT).
