@@ -22,8 +22,8 @@ const root = mkdtempSync(join(tmpdir(), 'wi-tf-manifest-'));
 const store = new CloudStore(join(root, 'cloud-store.json')).init();
 const env = { [STORE_ENV]: store.file };
 let provider: Record<string, string>;
-// Several init, apply and plan runs each, on a shared machine.
-const TERRAFORM_TIMEOUT_MS = 180_000;
+// Several init, apply and plan runs each: a bound for a hung Terraform, far above what a busy machine needs.
+const TERRAFORM_TIMEOUT_MS = 600_000;
 
 beforeAll(() => {
   store.update((data) => {
