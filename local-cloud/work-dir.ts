@@ -6,6 +6,8 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -116,15 +118,41 @@ export function lockWorkDir(workDir: string, options: WorkDirOptions = {}): () =
       ),
     onTakeOver: options.report,
   });
-  // Terraform's local state lock is the operating system's (fcntl), so it went with the process that held it; its
-  // lock info file stays behind. Only a run of this directory writes it, and none runs now.
-  for (const name of readdirSync(dir).filter((n) => /^\..*\.tfstate\.lock\.info$/.test(n))) {
+  // Terraform's local state lock is the operating system's (fcntl on the state file), so it went with the process
+  // that held it and only its lock info file stays behind; a Terraform that still holds it (tflocal) keeps it open.
+  for (const name of readdirSync(dir).filter((n) => /^\..+\.tfstate\.lock\.info$/.test(n))) {
+    const state = join(realpathSync(dir), name.slice(1, -'.lock.info'.length));
+    if (openedByAProcess(state) !== false) continue;
     unlinkSync(join(dir, name));
     options.report?.(
-      `took over Terraform's state lock ${join(workDir, name)}: the run that held it was stopped`,
+      `took over Terraform's state lock ${join(workDir, name)}: no process holds ${name.slice(1, -'.lock.info'.length)} (the run that locked it was stopped)`,
     );
   }
   return release;
+}
+
+/** Whether a process has `file` open (Linux's /proc); undefined where that cannot be told. */
+function openedByAProcess(file: string): boolean | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  return pids.some((pid) => {
+    try {
+      return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`) === file;
+        } catch {
+          return false;
+        }
+      });
+    } catch {
+      // Gone meanwhile, or another user's.
+      return false;
+    }
+  });
 }
 
 /** Empty a held work directory (`--reset`): everything goes but its mark and its lock. */

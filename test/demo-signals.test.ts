@@ -213,7 +213,7 @@ describe('npm start killed with SIGKILL', () => {
       `took over the lock ${join(workDir, 'run.lock')}: process ${first.child.pid} that held it is gone`,
     );
     expect(reset.stderr).toContain(
-      `took over Terraform's state lock ${join(workDir, '.terraform.workload-identity.tfstate.lock.info')}: the run that held it was stopped`,
+      `took over Terraform's state lock ${join(workDir, '.terraform.workload-identity.tfstate.lock.info')}: no process holds terraform.workload-identity.tfstate (the run that locked it was stopped)`,
     );
     expect(reset.stdout).toContain(`Started ${workDir} over`);
     expect(reset.stdout).toContain('Your secret is admin');

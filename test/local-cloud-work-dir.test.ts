@@ -2,8 +2,10 @@
 // cannot be used gets one line, not a stack.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -96,6 +98,32 @@ describe('a demo never touches a real deploy’s files', () => {
     writeFileSync(join(dir, 'terraform.workload-identity.tfstate'), '{}');
     writeFileSync(storeFileIn(dir), '{}');
     lockWorkDir(dir)();
+  });
+
+  it("takes over Terraform's state lock only when no process holds the state file, saying why", () => {
+    // GIVEN the lock info a Terraform leaves beside its state, while a process (tflocal's Terraform) has the state open
+    const dir = join(tempDir('wi-tf-lock-'), 'work');
+    lockWorkDir(dir)();
+    const state = join(dir, 'terraform.workload-identity.tfstate');
+    const info = join(dir, '.terraform.workload-identity.tfstate.lock.info');
+    writeFileSync(state, '{}');
+    writeFileSync(info, '{"ID":"x"}');
+    const reports: string[] = [];
+    const fd = openSync(state, 'r');
+    try {
+      // WHEN a demo takes the work directory, THEN a lock still held is left to Terraform to report
+      lockWorkDir(dir, { report: (line) => reports.push(line) })();
+      expect(reports).toEqual([]);
+      expect(existsSync(info)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+    // AND once no process holds the state, the lock is taken over with the reason
+    lockWorkDir(dir, { report: (line) => reports.push(line) })();
+    expect(reports).toEqual([
+      `took over Terraform's state lock ${info}: no process holds terraform.workload-identity.tfstate (the run that locked it was stopped)`,
+    ]);
+    expect(existsSync(info)).toBe(false);
   });
 
   it('takes a work directory of an earlier version (no mark, the local cloud’s Terraform CLI config) and marks it', () => {
