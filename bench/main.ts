@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs 5] [-- --only synth,scale,typecheck,tests,install,workload,provider] [-- --profile]`
+// `npm run bench [-- --runs 5] [-- --only synth,scale,typecheck,tests,install,workload,provider,teams] [-- --profile]`
 // Measures, prints a table (figure, value, budget, ok/MISSED) and writes bench/results.json. A benchmark, not a test:
 // it exits 0 whatever the budgets say, and 1 only when a section could not be measured (its row says FAILED).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { formatProfileSummary, type ProfileSummary, profileChild } from './profi
 import { measureScale } from './scale';
 import { measureSynth, type SynthSeries } from './synth';
 import { type Figure, formatTable, verdict } from './table';
+import { measureTeams } from './teams';
 import { measureProviderStart } from './terraform-provider';
 import { measureTests, type TestFileTime } from './tests';
 import { measureTypecheck } from './typecheck';
@@ -24,6 +25,7 @@ const SECTIONS = [
   'tests',
   'workload',
   'provider',
+  'teams',
 ] as const;
 type Section = (typeof SECTIONS)[number];
 
@@ -148,6 +150,9 @@ async function measureSection(section: Section): Promise<void> {
       break;
     case 'provider':
       figures.push(...(await measureProviderStart({ runs })));
+      break;
+    case 'teams':
+      figures.push(...(await measureTeams({ workdir })));
       break;
   }
 }

@@ -1,0 +1,175 @@
+// Many deploys at once: N configs (environments, teams) applied at the same time into the local cloud, each with its
+// own state key in one storage account, through the real Terraform's azurerm backend (Azurite behind the front door).
+// Then every config's outputs and secret are read back: no state may be lost or mixed.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config';
+import { AZURE_STACK_NAME } from '../config/outputs';
+import { CloudStore, HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/cloud-store';
+import { startLocalCloud } from '../local-cloud/local-cloud';
+import { bootstrapLab, removeToken, stateBackendEnv } from '../local-cloud/remote-state';
+import { liveModel } from '../local-cloud/store-model';
+import { runTerraform, terraformOutputsAsCdktf } from '../local-cloud/terraform/run';
+import { synthAzure } from '../synth';
+import type { Figure } from './table';
+
+const SECTION = 'many deploys at once (remote state)';
+/** How many configs are applied at once. */
+export const TEAMS_SIZES = [1, 5, 20] as const;
+/** 20 at once may take at most this many times as long as 1. */
+export const TEAMS_BUDGET = 3;
+
+/** Config `name`: the default config in resource group `rg-<name>`, its state under `<name>/` of one storage account. */
+function teamConfig(name: string): Record<string, any> {
+  const base = parse(readFileSync(DEFAULT_CONFIG_PATH, 'utf8')) as Record<string, any>;
+  return {
+    ...base,
+    resourceGroup: `rg-${name}`,
+    cluster: { ...base.cluster, name: `aks-${name}` },
+    keyVault: { ...base.keyVault, name: `kv-${name}` },
+    state: {
+      azurerm: {
+        resourceGroup: 'tfstate-rg',
+        storageAccount: 'wibenchstate01',
+        container: 'tfstate',
+        keyPrefix: `${name}/`,
+      },
+    },
+    deployer: { github: { repository: 'contoso/platform', environment: 'prod' } },
+  };
+}
+
+/** Resident memory (MB) of this process and all its descendants (Terraform, providers, Azurite), from ps. */
+function treeRssMb(): number {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
+  const children = new Map<number, number[]>();
+  for (const [pid, ppid] of rows) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const rss = new Map(rows.map(([pid, , kb]) => [pid, kb]));
+  let total = 0;
+  const stack = [process.pid];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total / 1024;
+}
+
+/** Measure N = 1, 5 and 20 configs applied at once; returns the figures. */
+export async function measureTeams(options: { workdir: string }): Promise<Figure[]> {
+  const workDir = join(options.workdir, 'teams');
+  mkdirSync(workDir, { recursive: true });
+  const configFile = (name: string) => {
+    const dir = join(workDir, 'configs', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.yaml'), JSON.stringify(teamConfig(name)));
+    return join(dir, 'config.yaml');
+  };
+  const store = new CloudStore(storeFileIn(workDir)).init();
+  const first = loadConfig(configFile('bootstrap'));
+  const base = { ARM_SUBSCRIPTION_ID: HOME_SUBSCRIPTION_ID };
+  const bootstrap = await bootstrapLab(workDir, first, store, base);
+  const cloud = await startLocalCloud(liveModel(store), { blobDir: join(workDir, 'blob-storage') });
+  const tokenFile = join(workDir, 'terraform', 'github-actions-token');
+  const figures: Figure[] = [];
+  const seconds: Record<number, number> = {};
+  let lostOrMixed = 0;
+  try {
+    const backend = await stateBackendEnv(cloud, first, bootstrap, tokenFile);
+    for (const n of TEAMS_SIZES) {
+      const names = Array.from({ length: n }, (_, i) => `n${n}-team-${i}`);
+      const stacks = names.map((name) => {
+        const config = loadConfig(configFile(name));
+        synthAzure(config, join(workDir, 'configs', name, 'cdktf.out'));
+        return {
+          name,
+          dir: join(workDir, 'configs', name, 'cdktf.out', 'stacks', AZURE_STACK_NAME),
+        };
+      });
+      const env = (name: string) => ({
+        ...base,
+        ...backend,
+        TF_VAR_secret_username: `user-of-${name}`,
+        TF_VAR_secret_password: `password-of-${name}`,
+      });
+      // terraform init one after the other: inits at once race on Terraform's shared plugin cache.
+      for (const { name, dir } of stacks)
+        await runTerraform(dir, ['init', '-input=false'], { workDir, env: env(name) });
+      let peak = treeRssMb();
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, treeRssMb());
+      }, 250);
+      const started = performance.now();
+      try {
+        await Promise.all(
+          stacks.map(async ({ name, dir }) => {
+            await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], {
+              workDir,
+              env: env(name),
+            });
+          }),
+        );
+      } finally {
+        clearInterval(sampler);
+      }
+      seconds[n] = (performance.now() - started) / 1000;
+      // Read back: each state's outputs name its own group and identity, and its vault holds its own secret.
+      const data = store.read();
+      for (const { name, dir } of stacks) {
+        const outputs = (
+          await terraformOutputsAsCdktf(dir, AZURE_STACK_NAME, { workDir, env: env(name) })
+        )[AZURE_STACK_NAME] as Record<string, string>;
+        const identity = data.identities.find((i) => i.clientId === outputs.demo_client_id);
+        const vault = data.keyVaults.find((v) => v.name === outputs.demo_vault_name);
+        const right =
+          outputs.resource_group_name === `rg-${name}` &&
+          identity?.resourceGroupName === `rg-${name}` &&
+          vault?.name === `kv-${name}` &&
+          vault.secrets.find((s) => s.name === 'username')?.value === `user-of-${name}`;
+        if (!right) lostOrMixed += 1;
+      }
+      figures.push(
+        {
+          section: SECTION,
+          name: `${n} at once: time`,
+          value: Math.round(seconds[n] * 10) / 10,
+          unit: 's',
+          note: 'terraform apply of each config (inited before), all started together, state in the local blob storage',
+        },
+        {
+          section: SECTION,
+          name: `${n} at once: peak memory`,
+          value: Math.round(peak),
+          unit: 'MB',
+          note: 'resident memory of the bench and every process under it (Terraform, providers, Azurite), sampled',
+        },
+      );
+    }
+  } finally {
+    removeToken(tokenFile);
+    await cloud.close();
+  }
+  figures.push(
+    {
+      section: SECTION,
+      name: '20 at once / 1',
+      value: Math.round((seconds[20] / seconds[1]) * 100) / 100,
+      unit: 'x',
+      budget: { max: TEAMS_BUDGET },
+    },
+    {
+      section: SECTION,
+      name: 'configs whose outputs or secret read back wrong',
+      value: lostOrMixed,
+      unit: '',
+      budget: { max: 0 },
+      note: `of ${TEAMS_SIZES.reduce((a, b) => a + b, 0)}: terraform output -json from each state, against the store`,
+    },
+  );
+  return figures;
+}
