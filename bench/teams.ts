@@ -118,7 +118,9 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
         clearInterval(sampler);
       }
       seconds[n] = (performance.now() - started) / 1000;
-      console.error(`[bench teams] ${n} at once: ${seconds[n].toFixed(1)} s, peak ${Math.round(peak)} MB`);
+      console.error(
+        `[bench teams] ${n} at once: ${seconds[n].toFixed(1)} s, peak ${Math.round(peak)} MB`,
+      );
       // Read back: each state's outputs name its own group and identity, and its vault holds its own secret.
       const data = store.read();
       for (const { name, dir } of stacks) {
