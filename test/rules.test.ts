@@ -34,6 +34,21 @@ const serviceAccounts = (data: any, count: number) => {
   }));
 };
 
+const remoteState = (data: any, azurerm: object) => {
+  data.state = {
+    azurerm: {
+      resourceGroup: 'tfstate-rg',
+      storageAccount: 'wistate01',
+      container: 'tfstate',
+      ...azurerm,
+    },
+  };
+};
+
+const githubDeployer = (data: any, github: object) => {
+  data.deployer = { github: { repository: 'contoso/platform', environment: 'prod', ...github } };
+};
+
 /**
  * Each rule of config/rules.ts, with the input it exists for (refused, with the rule's words) and the edge it must still
  * accept: [rule, where the config uses it, motivating input, the problem it gives, accepted edge].
@@ -69,10 +84,29 @@ const CASES: [string, (data: any, value: any) => void, unknown, string, unknown]
   ],
   [
     'aksClusterName',
-    (d, v) => (d.cluster.name = v),
+    (d, v) => {
+      d.cluster.name = v;
+      // A 63-character cluster name makes AKS's generated MC_ group name too long: name the node group.
+      d.cluster.nodeResourceGroup = 'workload-nodes-rg';
+    },
     'workload-aks-',
     'cluster.name: "workload-aks-" must be an AKS cluster name',
     `a_${'b'.repeat(61)}`,
+  ],
+  [
+    'MAX_NODE_RESOURCE_GROUP_LENGTH',
+    // MC_<group>_workload-id-aks_westeurope: 30 characters besides the group's.
+    (d, v) => (d.resourceGroup = 'g'.repeat(v - 30)),
+    81,
+    'cluster.name: AKS would name the node resource group',
+    80,
+  ],
+  [
+    'aksNodeResourceGroup',
+    (d, v) => (d.cluster.nodeResourceGroup = v),
+    'nodes-rg.',
+    'cluster.nodeResourceGroup: "nodes-rg." must be a resource group name of at most 80 characters',
+    'n'.repeat(80),
   ],
   [
     'keyVaultName',
@@ -142,6 +176,41 @@ const CASES: [string, (data: any, value: any) => void, unknown, string, unknown]
     21,
     'workloads[20].managedIdentity: "workload-id-mi" would need more than 20 federated credentials',
     20,
+  ],
+  [
+    'storageAccountName',
+    (d, v) => remoteState(d, { storageAccount: v }),
+    'WiState01',
+    'state.azurerm.storageAccount: "WiState01" must be a storage account name',
+    'w'.repeat(24),
+  ],
+  [
+    'storageContainerName',
+    (d, v) => remoteState(d, { container: v }),
+    'tf--state',
+    'state.azurerm.container: "tf--state" must be a blob container name',
+    'tf1',
+  ],
+  [
+    'blobKeyPrefix',
+    (d, v) => remoteState(d, { keyPrefix: v }),
+    '/prod',
+    'state.azurerm.keyPrefix: "/prod" must be a blob name prefix',
+    'prod/eu-1/',
+  ],
+  [
+    'githubRepository',
+    (d, v) => githubDeployer(d, { repository: v }),
+    'contoso',
+    'deployer.github.repository: "contoso" must be a GitHub repository',
+    'a/b',
+  ],
+  [
+    'githubEnvironment',
+    (d, v) => githubDeployer(d, { environment: v }),
+    'prod:eu',
+    'deployer.github.environment: "prod:eu" must be a GitHub environment name',
+    'e'.repeat(255),
   ],
 ];
 

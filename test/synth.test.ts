@@ -91,7 +91,7 @@ describe('synthesis of both sides', () => {
     const dir = tempDir();
     const out = execFileSync(process.execPath, [CLI, 'synth'], { cwd: dir, encoding: 'utf8' });
     expect(out).toContain(
-      'Azure side       cdktf.out/stacks/workload-identity/cdk.tf.json: 10 resources, 1 data source, 7 outputs',
+      'Azure side       cdktf.out/stacks/workload-identity/cdk.tf.json: 10 resources, 1 data source, 8 outputs',
     );
     expect(out).toContain(
       'Kubernetes side  dist/workload-identity.k8s.yaml: 1 Namespace, 1 ServiceAccount, 1 Pod',
