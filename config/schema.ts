@@ -3,16 +3,12 @@ import { windows2022VersionProblem } from './aks';
 import { containerRegistryName } from './container-registry';
 import { echo } from './echo';
 import { WORKLOAD_KINDS } from './kubernetes-object';
+import { named } from './name-schema';
 import * as rules from './rules';
-import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY, type NameRule } from './rules';
+import { MAX_FEDERATED_CREDENTIALS_PER_IDENTITY } from './rules';
 import { SAMPLES, type Sample, type SampleName } from './samples';
 import { DeployerSchema, StateSchema } from './state';
 import { workloadName } from './terraform-names';
-
-const named = (rule: NameRule) =>
-  z.string().refine(rule.test, {
-    error: (issue) => `${echo(issue.input)} must be ${rule.description}`,
-  });
 
 const SecretSchema = z.strictObject({
   /** Secret name in the vault; the value comes from `TF_VAR_<secretVariableName(name)>` at deploy time. */

@@ -5,13 +5,8 @@
  * @see https://developer.hashicorp.com/terraform/language/backend/azurerm
  */
 import { z } from 'zod';
-import { echo } from './echo';
+import { named } from './name-schema';
 import * as rules from './rules';
-
-const named = (rule: rules.NameRule) =>
-  z.string().refine(rule.test, {
-    error: (issue) => `${echo(issue.input)} must be ${rule.description}`,
-  });
 
 /** The `azurerm` backend: one blob per stack, `<keyPrefix><stack>.tfstate`, locked by a blob lease. */
 export const AzurermStateSchema = z.strictObject({
