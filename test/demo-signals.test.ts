@@ -6,29 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, unlinkSync, watch }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { pidsMarked, processesMarked } from './helpers';
 
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'build', 'main.mjs');
-
-/** Processes whose environment carries `marker`: this run's children, grandchildren and any orphan of them. */
-function processesMarked(marker: string): string[] {
-  return readdirSync('/proc')
-    .filter((pid) => /^\d+$/.test(pid))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      } catch {
-        return pid;
-      }
-    });
-}
 
 /** Start `npm start` in a process group of its own; signal it once `when` shows in its output. */
 async function interruptedDemo(options: {
@@ -91,20 +72,6 @@ describe('npm start stopped by a signal', () => {
     expect(existsSync(join(run.workDir, 'run.lock'))).toBe(false);
   });
 });
-
-/** The pids of processes whose environment carries `marker`. */
-function pidsMarked(marker: string): number[] {
-  return readdirSync('/proc')
-    .filter((pid) => /^\d+$/.test(pid))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** The command name of a process (`/proc/<pid>/comm`), or undefined once it is gone. */
 function commandOf(pid: number): string | undefined {

@@ -6,8 +6,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
-  readFileSync,
   rmSync,
   symlinkSync,
   truncateSync,
@@ -16,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI } from './helpers';
+import { CLI, processesMarked } from './helpers';
 
 const root = mkdtempSync(join(tmpdir(), 'wi-tflocal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -225,23 +223,3 @@ describe('workload-id tflocal', () => {
     },
   );
 });
-
-/** Processes whose environment carries `marker`: the run's terraform, its providers and any orphan of them. */
-function processesMarked(marker: string): string[] {
-  return readdirSync('/proc')
-    .filter((pid) => /^\d+$/.test(pid))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      } catch {
-        return pid;
-      }
-    });
-}
