@@ -171,8 +171,16 @@ export async function applyLab(
   files: LabFiles,
   options: { init?: boolean; signal?: AbortSignal } = {},
 ): Promise<LabFiles> {
-  return withStateBackend(files, (backend) =>
-    applyWith(files, { ...labTerraformEnv(files), ...backend }, options),
+  return withStateBackend(files, (backend, cloud) =>
+    applyWith(
+      files,
+      { ...labTerraformEnv(files), ...backend },
+      {
+        ...options,
+        // A failure of the blob storage stops Terraform at once, instead of its backend retrying a 500 for 10 minutes.
+        signal: AbortSignal.any([options.signal, cloud?.failed].filter((s) => s !== undefined)),
+      },
+    ),
   );
 }
 

@@ -79,6 +79,12 @@ export interface LocalCloud {
   runPod(options: LocalRunPodOptions): Promise<RunningPod>;
   /** A copy of the counters. */
   stats(): LocalCloudStats;
+  /**
+   * Aborted at the first request a service of the local cloud failed to answer (a bug or a broken install, not an
+   * Azure error): its reason names the host and the cause. Clients retry a 500 (Terraform's backend for 10 minutes),
+   * so whoever runs them stops them on this signal instead.
+   */
+  readonly failed: AbortSignal;
   /** Stop pods and servers, and remove the run's directory. */
   close(): Promise<void>;
 }
@@ -196,7 +202,18 @@ export async function startLocalCloud(
           ...new Set(model.clusters.map(hostOf)),
         ].values(),
     };
-    const proxy = await startProxy({ certificates, routes, stats });
+    const failure = new AbortController();
+    const proxy = await startProxy({
+      certificates,
+      routes,
+      stats,
+      onFailure: (host, err) => {
+        if (!failure.signal.aborted)
+          failure.abort(
+            new Error(`the local cloud failed to answer ${host}: ${err.message.split('\n')[0]}`),
+          );
+      },
+    });
     const clientEnv = { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: certificates.caCertPath };
     const pods = new Set<RunningPod>();
 
@@ -239,6 +256,7 @@ export async function startLocalCloud(
         return pod;
       },
       stats: () => structuredClone(stats),
+      failed: failure.signal,
       async close() {
         await Promise.all([...pods].map((p) => p.stop()));
         await Promise.all([proxy.close(), blobs.close()]);

@@ -28,6 +28,8 @@ export interface ProxyOptions {
   /** Services by lower-case host name; CONNECT to any other host is refused. */
   readonly routes: Pick<ReadonlyMap<string, Route>, 'get' | 'keys'>;
   readonly stats: LocalCloudStats;
+  /** Told of every request a service failed to answer (it threw): the client gets a 500 and may retry forever. */
+  readonly onFailure?: (host: string, err: Error) => void;
 }
 
 /** A running proxy and its TLS server. */
@@ -64,6 +66,7 @@ export async function startProxy(options: ProxyOptions): Promise<LocalProxy> {
       Promise.resolve()
         .then(() => route.handle(req, res, new URL(`https://${host}${target}`)))
         .catch((err: unknown) => {
+          options.onFailure?.(host, err as Error);
           if (res.headersSent) {
             res.destroy();
           } else {

@@ -2,16 +2,18 @@
  * The local cloud's wire protocol, spoken by hand through its proxy: what the real services answer, byte for byte
  * where clients depend on it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE, exampleModel } from '../local-cloud/example-model';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
+import { tempDir } from './helpers';
 
 interface Answer {
   readonly status: number;
@@ -28,8 +30,11 @@ afterAll(async () => {
 });
 
 /** Open a CONNECT tunnel; resolves with the proxy's status and the socket. */
-function tunnel(target: string): Promise<{ status: number; socket: import('node:net').Socket }> {
-  const proxy = new URL(cloud.proxyUrl);
+function tunnel(
+  target: string,
+  via: LocalCloud = cloud,
+): Promise<{ status: number; socket: import('node:net').Socket }> {
+  const proxy = new URL(via.proxyUrl);
   return new Promise((resolve, reject) => {
     httpRequest({ host: proxy.hostname, port: proxy.port, method: 'CONNECT', path: target })
       .on('connect', (res, socket) => resolve({ status: res.statusCode ?? 0, socket }))
@@ -42,11 +47,12 @@ function tunnel(target: string): Promise<{ status: number; socket: import('node:
 async function send(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  via: LocalCloud = cloud,
 ): Promise<Answer> {
   const target = new URL(url);
-  const { status, socket } = await tunnel(`${target.hostname}:443`);
+  const { status, socket } = await tunnel(`${target.hostname}:443`, via);
   expect(status).toBe(200);
-  const ca = readFileSync(cloud.caCertPath);
+  const ca = readFileSync(via.caCertPath);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {
@@ -70,16 +76,24 @@ async function send(
 function tokenRequest(
   fields: Record<string, string>,
   tenant: string = EXAMPLE.tenantId,
+  via: LocalCloud = cloud,
 ): Promise<Answer> {
-  return send(`https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-  });
+  return send(
+    `https://login.microsoftonline.com/${tenant}/oauth2/v2.0/token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    },
+    via,
+  );
 }
 
-async function assertion(subject = EXAMPLE.serviceAccountName): Promise<string> {
-  return cloud.issuer.issueServiceAccountToken({
+async function assertion(
+  subject = EXAMPLE.serviceAccountName,
+  via: LocalCloud = cloud,
+): Promise<string> {
+  return via.issuer.issueServiceAccountToken({
     namespace: EXAMPLE.namespace,
     serviceAccount: subject,
     audience: 'api://AzureADTokenExchange',
@@ -351,5 +365,70 @@ describe('Key Vault', () => {
           'The specified version (2099-01-01) is not recognized. Consider using the latest supported version (2025-07-01).',
       },
     });
+  });
+});
+
+describe('a failure of the local cloud itself', () => {
+  it('answers 500 and aborts `failed`, naming the host and the cause in one line, so that runs stop instead of retrying', async () => {
+    // GIVEN a storage account whose blob storage cannot start: its data folder is a file (a broken install)
+    const dir = tempDir('wi-broken-blob-');
+    const blobDir = join(dir, 'blob');
+    writeFileSync(blobDir, 'not a folder');
+    const account = `${EXAMPLE.vaultId.split('/providers/')[0]}/providers/Microsoft.Storage/storageAccounts/wibroken01`;
+    const broken = await startLocalCloud(
+      exampleModel({
+        storageAccounts: [
+          {
+            id: account,
+            name: 'wibroken01',
+            tenantId: EXAMPLE.tenantId,
+            sharedAccessKeyEnabled: false,
+            versioningEnabled: true,
+            containers: ['tfstate'],
+          },
+        ],
+        roleAssignments: [
+          {
+            principalId: EXAMPLE.principalId,
+            roleDefinitionName: 'Storage Blob Data Reader',
+            scope: account,
+          },
+        ],
+      }),
+      { blobDir },
+    );
+    try {
+      const issued = await tokenRequest(
+        {
+          ...(await clientCredentials({ client_assertion: await assertion(undefined, broken) })),
+          scope: 'https://storage.azure.com/.default',
+        },
+        EXAMPLE.tenantId,
+        broken,
+      );
+      expect(issued.status, issued.body).toBe(200);
+      expect(broken.failed.aborted).toBe(false);
+      // WHEN a client lists the container
+      const answer = await send(
+        'https://wibroken01.blob.core.windows.net/tfstate?restype=container&comp=list',
+        {
+          headers: {
+            authorization: `Bearer ${JSON.parse(issued.body).access_token}`,
+            'x-ms-version': '2023-11-03',
+          },
+        },
+        broken,
+      );
+      // THEN it gets a 500, and whoever runs the client hears why at once
+      expect(answer.status).toBe(500);
+      expect(broken.failed.aborted).toBe(true);
+      const reason = (broken.failed.reason as Error).message;
+      expect(reason).toMatch(
+        /^the local cloud failed to answer wibroken01\.blob\.core\.windows\.net: .*(EEXIST|ENOTDIR)/,
+      );
+      expect(reason).not.toContain('\n');
+    } finally {
+      await broken.close();
+    }
   });
 });
