@@ -2,7 +2,8 @@
 // own state key in one storage account, through the real Terraform's azurerm backend (Azurite behind the front door).
 // Then every config's outputs and secret are read back: no state may be lost or mixed.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config';
@@ -60,6 +61,44 @@ function treeRssMb(): number {
   return total / 1024;
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux, `getconf CLK_TCK`). */
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/**
+ * CPU seconds used so far by this process and its descendants: its own and its waited-for children's times (a
+ * finished Terraform, with the providers it waited for), plus the same of each descendant still running (Azurite).
+ * From /proc/<pid>/stat fields 14-17: utime, stime, cutime, cstime.
+ */
+function treeCpuSeconds(): number {
+  const stat = (pid: number | string) => {
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // fields[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14-17.
+      return {
+        ppid: Number(fields[1]),
+        ticks: fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0),
+      };
+    } catch {
+      return undefined; // ended meanwhile
+    }
+  };
+  const all = new Map<number, { ppid: number; ticks: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const s = stat(name);
+    if (s) all.set(Number(name), s);
+  }
+  let ticks = 0;
+  const stack = [process.pid];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    ticks += all.get(pid)?.ticks ?? 0;
+    for (const [child, s] of all) if (s.ppid === pid) stack.push(child);
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
 /** Measure N = 1, 5 and 20 configs applied at once; returns the figures. */
 export async function measureTeams(options: { workdir: string }): Promise<Figure[]> {
   const workDir = join(options.workdir, 'teams');
@@ -78,6 +117,8 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
   const tokenFile = join(workDir, 'terraform', 'github-actions-token');
   const figures: Figure[] = [];
   const seconds: Record<number, number> = {};
+  const cpu: Record<number, number> = {};
+  const cores = availableParallelism();
   let lostOrMixed = 0;
   try {
     const backend = await stateBackendEnv(cloud, first, bootstrap, tokenFile);
@@ -105,6 +146,7 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
         peak = Math.max(peak, treeRssMb());
       }, 250);
       const started = performance.now();
+      const cpuBefore = treeCpuSeconds();
       try {
         await Promise.all(
           stacks.map(async ({ name, dir }) => {
@@ -118,8 +160,9 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
         clearInterval(sampler);
       }
       seconds[n] = (performance.now() - started) / 1000;
+      cpu[n] = treeCpuSeconds() - cpuBefore;
       console.error(
-        `[bench teams] ${n} at once: ${seconds[n].toFixed(1)} s, peak ${Math.round(peak)} MB`,
+        `[bench teams] ${n} at once: ${seconds[n].toFixed(1)} s, ${cpu[n].toFixed(1)} CPU s, peak ${Math.round(peak)} MB`,
       );
       // Read back: each state's outputs name its own group and identity, and its vault holds its own secret.
       const data = store.read();
@@ -146,6 +189,20 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
         },
         {
           section: SECTION,
+          name: `${n} at once: CPU`,
+          value: Math.round(cpu[n] * 10) / 10,
+          unit: 's',
+          note: `user + system time of the bench and every process under it; ${(cpu[n] / n).toFixed(1)} s per apply`,
+        },
+        {
+          section: SECTION,
+          name: `${n} at once: cores busy`,
+          value: Math.round((cpu[n] / seconds[n]) * 100) / 100,
+          unit: `of ${cores}`,
+          note: "CPU / time: at the machine's core count, the round waited on nothing but the processor",
+        },
+        {
+          section: SECTION,
           name: `${n} at once: peak memory`,
           value: Math.round(peak),
           unit: 'MB',
@@ -164,6 +221,7 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
       value: Math.round((seconds[20] / seconds[1]) * 100) / 100,
       unit: 'x',
       budget: { max: TEAMS_BUDGET },
+      note: `floor on ${cores} cores: 20 applies' CPU / ${cores} cores / time of 1 = ${((cpu[20] ?? 0) / cores / (seconds[1] ?? 1)).toFixed(1)} x`,
     },
     {
       section: SECTION,

@@ -15,12 +15,14 @@ const ROOT = new URL('..', import.meta.url).pathname;
 /**
  * The command that runs the workload program: `WI_APP_NODE` (CI sets it to the image's Node 24), else this Node.
  *
- * The program runs from its TypeScript sources through tsx, as the tests have no build step.
+ * It runs what the image runs: the program compiled to one file with the image's bundle options (build/app/main.cjs,
+ * which the suite's global setup builds from app/; the lab's pods run it too), not its TypeScript sources. It then
+ * starts in about 0.2 s of CPU instead of 1 s through a TypeScript loader.
  */
 export function appCommand(): { command: string; args: string[] } {
   return {
     command: process.env.WI_APP_NODE || process.execPath,
-    args: ['--import', 'tsx', 'app/main.ts'],
+    args: [join(ROOT, 'build', 'app', 'main.cjs')],
   };
 }
 
