@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { CloudStoreData } from '../local-cloud/cloud-store';
 import { type LabFiles, synthLab } from '../local-cloud/lab';
 import { readSynthesizedPair, type SynthesizedPair } from '../verify/synthesized-pair';
@@ -23,6 +23,42 @@ export function labFor(
     env: options.env ?? {},
     seed: options.seed,
   });
+}
+
+const deployed = new Map<string, Promise<LabFiles>>();
+
+/**
+ * A lab of the default config as `labFor` deploys it, deployed once per test file (per `key`) and copied for each
+ * caller into a work directory of its own: tests that start from the same deployed stack, and then change it each
+ * in its own way (day two), pay its synth, `terraform init` and first apply once.
+ *
+ * The copy is the whole work directory, as `cp -a` copies it: the synthesized stack, Terraform's state and its
+ * `.terraform` folder (whose provider links point into the first lab's plugin cache, which outlives the file), the
+ * store, the outputs and the manifests. Paths in them are relative to the work directory, so the copy is a lab of
+ * its own.
+ */
+export async function deployedLab(
+  key: string,
+  edit: (data: any) => void = () => undefined,
+): Promise<LabFiles> {
+  let first = deployed.get(key);
+  if (!first) {
+    first = labFor(edit);
+    deployed.set(key, first);
+  }
+  const files = await first;
+  const workDir = tempDir('wi-lab-copy-');
+  cpSync(files.workDir, workDir, { recursive: true, verbatimSymlinks: true });
+  const moved = (path: string) => join(workDir, relative(files.workDir, path));
+  return {
+    ...files,
+    workDir,
+    terraformFile: moved(files.terraformFile),
+    stackDir: moved(files.stackDir),
+    manifestsDir: moved(files.manifestsDir),
+    outputsFile: moved(files.outputsFile),
+    storeFile: moved(files.storeFile),
+  };
 }
 
 /** The synthesized pair of a lab, as `verify` reads it (the local cloud never reads it this way). */

@@ -6,7 +6,7 @@ import { CloudStore } from '../local-cloud/cloud-store';
 import { variablesFromEnv } from '../local-cloud/demo-values';
 import { applyLab, type LabFiles, labTerraformEnv, TerraformFailed } from '../local-cloud/lab';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
-import { labFor } from './lab-helpers';
+import { deployedLab, labFor } from './lab-helpers';
 
 // The Azure side deployed with the real Terraform into the local cloud. Independent labs run at once: each has its
 // own work directory, store and state, and they share the provider mirror.
@@ -86,7 +86,7 @@ describe.concurrent('the Azure side with the real Terraform', () => {
   });
 
   it('destroys into an empty local cloud, and applies again with no changes left', async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     const destroyed = await terraform(files, ['destroy', '-auto-approve', '-input=false']);
     expect(destroyed.code).toBe(0);
     expect(destroyed.lines).toContainEqual(
@@ -190,7 +190,7 @@ describe.concurrent('the Azure side with the real Terraform', () => {
   });
 
   it("fails when a secret is written right after the deployer's role assignment: 403 ForbiddenByRbac, not retried", async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     // GIVEN a fresh vault (the role assignment is new) and a stack without the wait
     await terraform(files, ['destroy', '-auto-approve', '-input=false']);
     withoutTheWait(files);

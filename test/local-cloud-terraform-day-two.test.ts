@@ -8,7 +8,7 @@ import { CloudStore, HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/cl
 import { type LabFiles, labTerraformEnv } from '../local-cloud/lab';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
 import { tempDir } from './helpers';
-import { labFor } from './lab-helpers';
+import { deployedLab } from './lab-helpers';
 
 /** Terraform's whole output, and its exit code; a failure is returned, not thrown. */
 async function terraform(
@@ -44,7 +44,7 @@ const noChanges = ['plan', '-input=false', '-detailed-exitcode'];
 
 describe.concurrent('day two with the real Terraform', () => {
   it('renames the identity, then the resource group, each in one apply: what depends on them is replaced with them', async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     // WHEN the identity is renamed
     edit(files, (tf) => {
       only(tf.resource.azurerm_user_assigned_identity).name = 'workload-id-mi-2';
@@ -99,7 +99,7 @@ describe.concurrent('day two with the real Terraform', () => {
   });
 
   it('renames the vault and a secret, each in one apply; a retention change passes the plan and fails at apply, as in azurerm', async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     edit(files, (tf) => {
       only(tf.resource.azurerm_key_vault).name = 'wi-kv-renamed-0001';
     });
@@ -145,7 +145,7 @@ describe.concurrent('day two with the real Terraform', () => {
   });
 
   it('replaces the cluster when the default node pool is renamed: a new issuer URL and kubelet identity, the credential follows in the same apply', async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     const before = new CloudStore(files.storeFile).read().clusters[0];
     // A resize without temporary_name_for_rotation plans as an update and fails in azurerm's Update code.
     edit(files, (tf) => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CloudStore, type CloudStoreData, HOME_SUBSCRIPTION_ID } from '../local-cloud/cloud-store';
 import { applyLab, type LabFiles, labTerraformEnv, type TerraformFailed } from '../local-cloud/lab';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
-import { labFor } from './lab-helpers';
+import { deployedLab, labFor } from './lab-helpers';
 
 /** Run Terraform in the lab's stack; a failure is returned, not thrown. */
 async function terraform(
@@ -163,7 +163,7 @@ describe.concurrent('day two with the real Terraform', { timeout: 600_000 }, () 
   });
 
   it('drops what was deleted outside Terraform from state, and creates it again', async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     change(files, (data) => {
       data.federatedCredentials = [];
       data.roleAssignments = data.roleAssignments.filter(
@@ -266,7 +266,7 @@ describe.concurrent('day two with the real Terraform', { timeout: 600_000 }, () 
   });
 
   it('leaves the vault soft-deleted on destroy, and recovers it on the next deploy only when it may see and recover it', async () => {
-    const files = await labFor(() => undefined);
+    const files = await deployedLab('default');
     const before = new CloudStore(files.storeFile).read().keyVaults[0];
     const destroyed = await terraform(files, ['destroy', '-auto-approve', '-input=false']);
     expect(destroyed.code, destroyed.text).toBe(0);
