@@ -31,6 +31,11 @@ const CLUSTER_SCOPED = new Set([
   'ValidatingWebhookConfiguration',
 ]);
 
+/** Whether objects of `kind` live in a namespace (as the API server's discovery says of the kinds above). */
+export function isNamespaced(kind: string): boolean {
+  return !CLUSTER_SCOPED.has(kind);
+}
+
 /** An API server refusal, worded as `kubectl` prints it. */
 export class KubernetesApiError extends Error {
   constructor(

@@ -2,8 +2,10 @@
 // ValidateResourceConfig, cty values in msgpack): the plugin SDK's rules from the facts, for every handler.
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue } from '../local-cloud/terraform/cty';
+import { PROVIDER_FACTS, type ProviderFacts } from '../local-cloud/terraform/facts';
 import { type Attributes, UNKNOWN, type Value } from '../local-cloud/terraform/handler';
 import { HANDLERS } from '../local-cloud/terraform/handlers/index';
+import { planChange } from '../local-cloud/terraform/planner';
 import { LocalProvider } from '../local-cloud/terraform/provider';
 import { type BlockSchema, blockType, PROVIDER_SCHEMAS } from '../local-cloud/terraform/schema';
 
@@ -433,6 +435,31 @@ describe('the generic planner (PlanResourceChange)', () => {
       triggers: { a: '2' },
     });
     expect(triggers.replace).toEqual([['triggers']]);
+  });
+
+  it("names metadata.namespace among kubernetes_manifest's replacing paths only for a namespaced kind, as its plan code does", () => {
+    const kubernetes = PROVIDER_FACTS.kubernetes as ProviderFacts;
+    const block = PROVIDER_SCHEMAS.kubernetes?.resources.kubernetes_manifest?.block as BlockSchema;
+    const replacing = (kind: string) => {
+      const manifest = { apiVersion: 'v1', kind, metadata: { name: 'x', namespace: 'a' } };
+      const value = { manifest, object: null, computed_fields: null, wait_for: null };
+      return planChange({
+        provider: kubernetes,
+        facts: kubernetes.resources.kubernetes_manifest,
+        block,
+        prior: { ...value, manifest: { ...manifest, metadata: { name: 'x' } } },
+        proposed: value,
+        config: value,
+      }).requiresReplace.map((p) => p.join('.'));
+    };
+    // manifest/provider/plan.go: apiVersion, kind and name always; the namespace when IsResourceNamespaced
+    expect(replacing('ServiceAccount')).toContain('manifest.metadata.namespace');
+    expect(replacing('Namespace')).not.toContain('manifest.metadata.namespace');
+    expect(replacing('Namespace')).toEqual([
+      'manifest.apiVersion',
+      'manifest.kind',
+      'manifest.metadata.name',
+    ]);
   });
 });
 

@@ -105,7 +105,12 @@ export interface TypeFacts {
   attributes: { [path: string]: AttributeFact };
   customizeDiff?: CustomizeDiffFact[];
   /** The paths its own planning code returns as RequiresReplace (kubernetes_manifest): a change there replaces. */
-  replaceWhenChanged?: { paths: string[][]; at: string }[];
+  replaceWhenChanged?: {
+    paths: string[][];
+    at: string;
+    /** Only for a manifest of a namespaced kind (IsResourceNamespaced, in the provider's own plan code). */
+    when?: 'namespaced';
+  }[];
 }
 
 /** One provider's facts: the repository and tag every `at` is relative to. */

@@ -15,6 +15,8 @@
  * - a replacement is planned again as a create by Terraform itself (null prior state): computed values become
  *   unknown, and everything that refers to them is planned with unknown values too, in the same apply.
  */
+
+import { isNamespaced } from '../cluster-objects';
 import type {
   AttributeFact,
   CustomizeDiffFact,
@@ -399,7 +401,9 @@ export function planChange(args: {
     if (!equal(old, next) && (next === UNKNOWN || condition(old, next as Value, get)))
       requiresReplace.push(rule.path.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
   }
-  for (const rule of facts?.replaceWhenChanged ?? []) requiresReplace.push(...rule.paths);
+  for (const rule of facts?.replaceWhenChanged ?? [])
+    if (rule.when !== 'namespaced' || isNamespaced(String(at(planned, 'manifest.kind'))))
+      requiresReplace.push(...rule.paths);
   // The framework marks computed values unknown when anything changes, unless UseStateForUnknown keeps them.
   if (framework && !equal(prior, planned))
     for (const [name, attribute] of Object.entries(block.attributes)) {
