@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateAccessProblem } from '../cli/remote-state';
-import { CloudStore, sameId } from '../local-cloud/cloud-store';
+import { CloudStore, type CloudStoreData, sameId } from '../local-cloud/cloud-store';
 import { type LabFiles, labTerraformEnv, withStateBackend } from '../local-cloud/lab';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { runTerraform, TerraformError, terraformEnv } from '../local-cloud/terraform/run';
@@ -246,24 +246,56 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
 
   it('fails when the container does not exist, and the message names bootstrap', async () => {
     const store = new CloudStore(files.storeFile);
+    const account = (data: CloudStoreData) =>
+      data.storageAccounts?.find((a) => a.name === 'wistatelab01');
+    const saved = account(store.read())?.containers ?? [];
     store.update((data) => {
-      const account = data.storageAccounts?.find((a) => a.name === 'wistatelab01');
-      if (account) account.containers = [];
+      const found = account(data);
+      if (found) found.containers = [];
     });
-    await withStateBackend(files, async (env) => {
-      const init = await terraform(
-        files,
-        ['init', '-input=false', '-reconfigure', '-no-color'],
-        env,
+    try {
+      await withStateBackend(files, async (env) => {
+        const init = await terraform(
+          files,
+          ['init', '-input=false', '-reconfigure', '-no-color'],
+          env,
+        );
+        expect(init.code).toBe(1);
+        expect(init.output).toContain('ContainerNotFound');
+        expect(
+          stateAccessProblem(init.output, files.config.state!, files.bootstrap!.subscriptionId),
+        ).toBe(
+          `the state's container tfstate does not exist in storage account wistatelab01: create it with "workload-id bootstrap"`,
+        );
+      });
+    } finally {
+      store.update((data) => {
+        const found = account(data);
+        if (found) found.containers = saved;
+      });
+    }
+  }, 300_000);
+
+  it('destroys through the backend: the state blob stays, listing nothing, and Azure holds none of the stack', async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const destroyed = await terraform(files, ['destroy', '-auto-approve', '-input=false'], env);
+      expect(destroyed.code, destroyed.output).toBe(0);
+      expect(destroyed.output).toMatch(/Destroy complete! Resources: \d+ destroyed\./);
+      const list = await terraform(files, ['state', 'list'], env);
+      expect(list.code, list.output).toBe(0);
+      expect(list.output.trim()).toBe('');
+      // The blob itself stays (Terraform writes an empty state; only the workspace's deletion removes it)
+      const token = await storageToken(cloud as LocalCloud, env);
+      const blobs = await send(
+        cloud as LocalCloud,
+        'https://wistatelab01.blob.core.windows.net/tfstate?restype=container&comp=list&prefix=prod/',
+        { headers: { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' } },
       );
-      expect(init.code).toBe(1);
-      expect(init.output).toContain('ContainerNotFound');
-      expect(
-        stateAccessProblem(init.output, files.config.state!, files.bootstrap!.subscriptionId),
-      ).toBe(
-        `the state's container tfstate does not exist in storage account wistatelab01: create it with "workload-id bootstrap"`,
-      );
+      expect(blobs.body).toContain('<Name>prod/workload-identity.tfstate</Name>');
     });
+    const world = new CloudStore(files.storeFile).read();
+    expect(world.resourceGroups.map((g) => g.name)).toEqual(['tfstate-rg']);
+    expect(world.clusters).toEqual([]);
   }, 300_000);
 
   afterAll(() => {
