@@ -28,12 +28,13 @@ export function labFor(
 const deployed = new Map<string, Promise<LabFiles>>();
 
 /**
- * A lab of the default config as `labFor` deploys it, deployed once per test file (per `key`) and copied for each
- * caller into a work directory of its own: tests that start from the same deployed stack, and then change it each
- * in its own way (day two), pay its synth, `terraform init` and first apply once.
+ * A lab of the default config as `labFor` deploys it, deployed once per `key` (in a test worker: the files a worker
+ * runs share their modules, vitest.config.ts) and copied for each caller into a work directory of its own: tests
+ * that start from the same deployed stack, and then change it each in its own way (day two), pay its synth,
+ * `terraform init` and first apply once. The first lab itself is never handed out, so no test changes it.
  *
  * The copy is the whole work directory, as `cp -a` copies it: the synthesized stack, Terraform's state and its
- * `.terraform` folder (whose provider links point into the first lab's plugin cache, which outlives the file), the
+ * `.terraform` folder (whose provider links point into the first lab's plugin cache, which outlives the run), the
  * store, the outputs and the manifests. Paths in them are relative to the work directory, so the copy is a lab of
  * its own.
  */
