@@ -17,6 +17,7 @@ import { AZ_NOT_FOUND_EXIT_CODE } from './az';
 import { cdktfCommand, configForCdktf } from './deploy-command';
 import { getCredentials, type KubeTarget, kubectl, kubeTargetOf, targetCluster } from './kubectl';
 import { preflight } from './preflight';
+import { stateCheckStep } from './remote-state';
 import { type ExternalCommand, formatCommand, runCommand, runSteps, type Step } from './run-step';
 import {
   aksAuthenticationCommand,
@@ -77,8 +78,27 @@ export async function destroySteps(
   kubeconfig: string,
 ): Promise<Step[]> {
   const cdktfConfig = configForCdktf(options.config);
+  // With remote state, the state is checked before anything is deleted: a missing role or container stops destroy
+  // in one line, instead of after the Kubernetes objects are gone (cdktf destroy would meet it last).
+  const stateCheck: Step[] = config.state
+    ? [
+        {
+          title: 'cdktf synth',
+          describe:
+            'synthesize the stacks (cdktf.out/), for terraform init to reach the remote state they name',
+          run: async () => {
+            (await import('./synth-command')).synthBoth({
+              config: options.config,
+              placeholders: true,
+            });
+          },
+        },
+        stateCheckStep(config.state, subscription),
+      ]
+    : [];
   if (options.single)
     return [
+      ...stateCheck,
       {
         title: `cdktf destroy ${BOTH_STACKS.join(' ')}`,
         command: cdktfCommand(
@@ -103,6 +123,7 @@ export async function destroySteps(
   const show = aksAuthenticationCommand(config, subscription);
   const skip = () => missing;
   return [
+    ...stateCheck,
     {
       title: 'az aks show',
       describe: `${formatCommand(show).slice(2)}: whether the cluster exists (when it does not, the Kubernetes steps are skipped)`,

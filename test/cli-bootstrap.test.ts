@@ -123,6 +123,42 @@ describe('deploy with remote state', () => {
   });
 });
 
+describe('destroy with remote state', () => {
+  it('checks the state with terraform init before it deletes anything, then deletes and destroys', () => {
+    const run = runCli(['destroy', '--yes', '--config', 'team.yaml'], {
+      cwd: teamDir(),
+      env: SECRET_VARIABLES,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const sequence = run.calls.map((c) => c.split(' (')[0]);
+    const init = sequence.findIndex((c) => /^terraform -chdir=\S+workload-identity init/.test(c));
+    const firstDelete = sequence.findIndex((c) => /^kubectl .* delete /.test(c));
+    const destroy = sequence.findIndex((c) => c.startsWith('cdktf destroy workload-identity'));
+    expect(
+      [init, firstDelete, destroy].every((i) => i >= 0),
+      sequence.join('\n'),
+    ).toBe(true);
+    expect(init < firstDelete && firstDelete < destroy).toBe(true);
+  });
+
+  it('fails when the state container does not exist, in one line naming bootstrap, having deleted nothing', () => {
+    const run = runCli(['destroy', '--yes', '--config', 'team.yaml'], {
+      cwd: teamDir(),
+      env: {
+        ...SECRET_VARIABLES,
+        STANDIN_TERRAFORM_INIT_ERROR:
+          'Error: Failed to get existing workspaces: listing blobs: executing request: unexpected status 404 (404 The specified container does not exist.) with ContainerNotFound: The specified container does not exist.',
+      },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toMatch(
+      /^destroy: step 2\/\d+ "terraform init \(remote state\)" failed \(the state's container tfstate does not exist in storage account wistatecontoso01: create it with "workload-id bootstrap"\); step 1 is done and left in place$/,
+    );
+    expect(run.calls.filter((c) => / delete |^cdktf destroy/.test(c))).toEqual([]);
+  });
+});
+
 describe('stateAccessProblem', () => {
   const state = parseConfig(teamConfigData(), 'team.yaml').state!;
   it('names bootstrap when the storage account does not exist', () => {
