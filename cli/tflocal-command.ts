@@ -43,8 +43,9 @@ export async function tflocal(args: readonly string[], options: TflocalOptions):
   // Absolute: the providers run in the stack's directory and find the store through it.
   const workDir = resolve(options.workDir);
   const dir = localStackDir(options.dir ?? defaultStackDir(options.workDir), workDir);
+  const config = loadConfig(options.config);
   const prepared = lab.prepareLabTerraform({
-    config: loadConfig(options.config),
+    config,
     workDir,
     terraformFile: join(dir, 'cdk.tf.json'),
     env: process.env,
@@ -55,12 +56,27 @@ export async function tflocal(args: readonly string[], options: TflocalOptions):
   );
   const demoValues = lab.demoValuesLine(prepared.demoValuesFor);
   if (demoValues) console.error(`tflocal: ${demoValues}`);
-  const run = { workDir, env: lab.labTerraformEnv(prepared) };
-  if (args[0] !== 'init' && !exists(join(dir, '.terraform'))) {
-    const code = await execTerraform(dir, ['init', '-input=false'], run);
-    if (code !== 0) return code;
-  }
-  return execTerraform(dir, args, run);
+  const terraform = async (backend: NodeJS.ProcessEnv) => {
+    const run = { workDir, env: { ...lab.labTerraformEnv(prepared), ...backend } };
+    if (args[0] !== 'init' && !exists(join(dir, '.terraform'))) {
+      const code = await execTerraform(dir, ['init', '-input=false'], run);
+      if (code !== 0) return code;
+    }
+    return execTerraform(dir, args, run);
+  };
+  if (!config.state) return terraform({});
+  // With remote state, the state is in the local cloud's blob storage: the local cloud runs meanwhile and Terraform
+  // signs in to it as the deployer the demo's bootstrap made, as the demo's own runs do.
+  const [{ readBootstrap }, { withStateBackend }] = await Promise.all([
+    import('../local-cloud/remote-state'),
+    import('../local-cloud/lab'),
+  ]);
+  const bootstrap = await readBootstrap(workDir, lab.labTerraformEnv({ variables: {} }));
+  if (!bootstrap)
+    throw new CommandError(
+      `tflocal: the config keeps its state in storage account ${config.state.azurerm.storageAccount}, which the local cloud in ${where(workDir)} does not have yet: run the demo with this config first (npm start -- --config <file>), it bootstraps the state's storage`,
+    );
+  return withStateBackend({ workDir, storeFile: prepared.storeFile, config, bootstrap }, terraform);
 }
 
 // The stack `npm run synth` wrote, else the one the demo synthesized in its work directory.
@@ -101,7 +117,8 @@ export function tflocalCommand(): Command {
         "Terraform runs in <work-dir>/cdktf.out/stacks/<stack>, the demo's Terraform working directory: the same",
         "state as the demo's (<work-dir>/terraform.<stack>.tfstate), apart from any real deploy. The local",
         "providers are installed from a filesystem mirror (no network); the subscription is the local cloud's, and",
-        "the lab's demo values stand in for TF_VAR_secret_* that are not set, as in the demo.",
+        "the lab's demo values stand in for TF_VAR_secret_* that are not set, as in the demo. With state: in",
+        "the config (--config), the state is the demo's blob in the local cloud's storage, reached as the deployer.",
         'Examples:',
         '  workload-id tflocal -- plan',
         '  workload-id tflocal -- apply -auto-approve',

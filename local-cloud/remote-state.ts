@@ -52,15 +52,30 @@ export async function bootstrapLab(
   const terraform = { workDir, env };
   await runTerraform(dir, ['init', '-input=false'], terraform);
   const applied = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], terraform);
-  const outputs = (await terraformOutputsAsCdktf(dir, BOOTSTRAP_STACK_NAME, terraform))[
-    BOOTSTRAP_STACK_NAME
-  ] as Record<string, string>;
+  const result = await readBootstrap(workDir, env);
   await propagation(store);
+  return { ...(result as BootstrapResult), lines: applied.summary };
+}
+
+/**
+ * What an earlier bootstrap of the work directory made, from its local state (`terraform output -json`, which starts
+ * no provider), or undefined when the work directory was never bootstrapped.
+ */
+export async function readBootstrap(
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<BootstrapResult | undefined> {
+  const dir = join(workDir, 'cdktf.out', 'stacks', BOOTSTRAP_STACK_NAME);
+  if (!existsSync(join(dir, '.terraform'))) return undefined;
+  const outputs = (await terraformOutputsAsCdktf(dir, BOOTSTRAP_STACK_NAME, { workDir, env }))[
+    BOOTSTRAP_STACK_NAME
+  ] as Record<string, string> | undefined;
+  if (!outputs?.deployer_client_id) return undefined;
   return {
     deployerClientId: outputs.deployer_client_id,
     tenantId: outputs.tenant_id,
     subscriptionId: outputs.subscription_id,
-    lines: applied.summary,
+    lines: [],
   };
 }
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -10,6 +10,7 @@ import { CloudStore, type CloudStoreData, sameId } from '../local-cloud/cloud-st
 import { type LabFiles, labTerraformEnv, withStateBackend } from '../local-cloud/lab';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { runTerraform, TerraformError, terraformEnv } from '../local-cloud/terraform/run';
+import { CLI } from './helpers';
 import { labFor } from './lab-helpers';
 
 // Terraform's real azurerm backend against the local cloud: Azurite behind the front door, the local Entra signing
@@ -274,6 +275,28 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
         if (found) found.containers = saved;
       });
     }
+  }, 300_000);
+
+  it('runs tflocal on the same remote state as the demo: the plan has no changes', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'tflocal',
+        '--work-dir',
+        files.workDir,
+        '--config',
+        join(files.workDir, 'config.yaml'),
+        '--',
+        'plan',
+        '-input=false',
+        '-no-color',
+        '-detailed-exitcode',
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    );
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('No changes.');
   }, 300_000);
 
   it('destroys through the backend: the state blob stays, listing nothing, and Azure holds none of the stack', async () => {
