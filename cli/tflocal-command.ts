@@ -56,8 +56,13 @@ export async function tflocal(args: readonly string[], options: TflocalOptions):
   );
   const demoValues = lab.demoValuesLine(prepared.demoValuesFor);
   if (demoValues) console.error(`tflocal: ${demoValues}`);
-  const terraform = async (backend: NodeJS.ProcessEnv) => {
-    const run = { workDir, env: { ...lab.labTerraformEnv(prepared), ...backend } };
+  const terraform = async (backend: NodeJS.ProcessEnv, cloud?: { failed: AbortSignal }) => {
+    // A failure of the blob storage stops Terraform at once, instead of its backend retrying a 500 for 10 minutes.
+    const run = {
+      workDir,
+      env: { ...lab.labTerraformEnv(prepared), ...backend },
+      signal: cloud?.failed,
+    };
     if (args[0] !== 'init' && !exists(join(dir, '.terraform'))) {
       const code = await execTerraform(dir, ['init', '-input=false'], run);
       if (code !== 0) return code;

@@ -53,8 +53,12 @@ export async function bootstrapLab(
   await runTerraform(dir, ['init', '-input=false'], terraform);
   const applied = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], terraform);
   const result = await readBootstrap(workDir, env);
+  if (!result)
+    throw new Error(
+      `the bootstrap stack applied, but its state has no deployer_client_id output (${dir})`,
+    );
   await propagation(store);
-  return { ...(result as BootstrapResult), lines: applied.summary };
+  return { ...result, lines: applied.summary };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Run the real `terraform` against the local providers: the demo, the tests and `workload-id tflocal` go through here.
  */
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -179,6 +179,16 @@ async function terraformCommand(args: readonly string[]): Promise<[string, strin
   return [command, rest];
 }
 
+/** Interrupt Terraform (as Ctrl-C does, then kill it after a grace period) when `signal` aborts; returns the undo. */
+function interruptOnAbort(child: ChildProcess, signal: AbortSignal | undefined): () => void {
+  const interrupt = () => {
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), TERRAFORM_STOP_GRACE_MS).unref();
+  };
+  signal?.addEventListener('abort', interrupt, { once: true });
+  return () => signal?.removeEventListener('abort', interrupt);
+}
+
 /**
  * Run `terraform <args>` in the stack directory `dir` against the local providers, and collect its output.
  * Throws a TerraformError (command, exit code, error diagnostics) when it fails.
@@ -194,11 +204,7 @@ export async function runTerraform(
   const env = terraformEnv(options);
   const [command, commandArgs] = await terraformCommand(args);
   const child = spawn(command, commandArgs, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const interrupt = () => {
-    child.kill('SIGINT');
-    setTimeout(() => child.kill('SIGKILL'), TERRAFORM_STOP_GRACE_MS).unref();
-  };
-  options.signal?.addEventListener('abort', interrupt, { once: true });
+  const stopListening = interruptOnAbort(child, options.signal);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -211,7 +217,7 @@ export async function runTerraform(
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
   });
-  options.signal?.removeEventListener('abort', interrupt);
+  stopListening();
   options.signal?.throwIfAborted();
   // Captured output is for reading and matching: without Terraform's colours.
   stdout = stdout.replace(ANSI, '');
@@ -279,7 +285,7 @@ const FORWARDED: Readonly<Record<string, NodeJS.Signals>> = {
 
 /**
  * Run `terraform <args>` in `dir` against the local providers, its output on the terminal; resolves with its exit
- * code, or 128 + the signal's number once a signal stopped it.
+ * code, or 128 + the signal's number once a signal stopped it; rejects with `options.signal`'s reason when it aborts.
  *
  * Terraform runs in a process group of its own, so a Ctrl-C reaches it once, through this process: SIGINT and
  * SIGTERM are forwarded (the first one; Terraform ends the call in flight and stops its providers, a second interrupt
@@ -292,6 +298,7 @@ export async function execTerraform(
   options: TerraformRunOptions,
 ): Promise<number> {
   await checkTerraform();
+  options.signal?.throwIfAborted();
   const [command, commandArgs] = await terraformCommand(args);
   const child = spawn(command, commandArgs, {
     cwd: dir,
@@ -299,6 +306,7 @@ export async function execTerraform(
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
   });
+  const stopListening = interruptOnAbort(child, options.signal);
   let stoppedBy: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
     if (stoppedBy) {
@@ -319,8 +327,10 @@ export async function execTerraform(
         resolveExit(exitCode ?? (signal ? 128 + osConstants.signals[signal] : 1)),
       );
     });
+    options.signal?.throwIfAborted();
     return stoppedBy ? 128 + osConstants.signals[stoppedBy] : code;
   } finally {
+    stopListening();
     for (const signal of Object.keys(FORWARDED)) process.off(signal, forward);
   }
 }
