@@ -42,61 +42,54 @@ function teamConfig(name: string): Record<string, any> {
   };
 }
 
-/** Resident memory (MB) of this process and all its descendants (Terraform, providers, Azurite), from ps. */
-function treeRssMb(): number {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number));
-  const children = new Map<number, number[]>();
-  for (const [pid, ppid] of rows) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  const rss = new Map(rows.map(([pid, , kb]) => [pid, kb]));
-  let total = 0;
-  const stack = [process.pid];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    total += rss.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
-  }
-  return total / 1024;
-}
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux, `getconf CLK_TCK`). */
+/** Clock ticks per second of /proc's CPU times (USER_HZ), and its page size: `getconf CLK_TCK`, `getconf PAGESIZE`. */
 const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const PAGE_BYTES = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim());
 
 /**
- * CPU seconds used so far by this process and its descendants: its own and its waited-for children's times (a
- * finished Terraform, with the providers it waited for), plus the same of each descendant still running (Azurite).
- * From /proc/<pid>/stat fields 14-17: utime, stime, cutime, cstime.
+ * This process and its descendants (Terraform, providers, Azurite), each with its resident pages and its CPU ticks:
+ * its own and its waited-for children's (a finished Terraform, with the providers it waited for). From
+ * /proc/<pid>/stat: ppid is field 4, utime, stime, cutime and cstime fields 14-17, rss field 24.
  */
-function treeCpuSeconds(): number {
-  const stat = (pid: number | string) => {
-    try {
-      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is field 3 (state): ppid is field 4, utime..cstime are fields 14-17.
-      return {
-        ppid: Number(fields[1]),
-        ticks: fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0),
-      };
-    } catch {
-      return undefined; // ended meanwhile
-    }
-  };
-  const all = new Map<number, { ppid: number; ticks: number }>();
+function processTree(): { rssPages: number; ticks: number }[] {
+  const all = new Map<number, { ppid: number; rssPages: number; ticks: number }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const s = stat(name);
-    if (s) all.set(Number(name), s);
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // After the command name (in parentheses, which may hold spaces), fields[0] is field 3.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    all.set(Number(name), {
+      ppid: Number(fields[1]),
+      ticks: fields.slice(11, 15).reduce((sum, f) => sum + Number(f), 0),
+      rssPages: Number(fields[21]),
+    });
   }
-  let ticks = 0;
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of all) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const tree = [];
   const stack = [process.pid];
   while (stack.length > 0) {
     const pid = stack.pop() as number;
-    ticks += all.get(pid)?.ticks ?? 0;
-    for (const [child, s] of all) if (s.ppid === pid) stack.push(child);
+    const found = all.get(pid);
+    if (found) tree.push(found);
+    stack.push(...(children.get(pid) ?? []));
   }
-  return ticks / TICKS_PER_SECOND;
+  return tree;
+}
+
+/** Resident memory (MB) of this process and all its descendants. */
+function treeRssMb(): number {
+  return (processTree().reduce((sum, p) => sum + p.rssPages, 0) * PAGE_BYTES) / 1024 / 1024;
+}
+
+/** CPU seconds used so far by this process and its descendants, running or waited for. */
+function treeCpuSeconds(): number {
+  return processTree().reduce((sum, p) => sum + p.ticks, 0) / TICKS_PER_SECOND;
 }
 
 /** Measure N = 1, 5 and 20 configs applied at once; returns the figures. */
