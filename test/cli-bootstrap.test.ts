@@ -27,6 +27,10 @@ function teamDir(data = teamConfigData()): string {
   return cwd;
 }
 
+/** What terraform init prints when the state's container does not exist (the azurerm backend, 404 from Storage). */
+const CONTAINER_NOT_FOUND =
+  'Error: Failed to get existing workspaces: listing blobs: executing request: unexpected status 404 (404 The specified container does not exist.) with ContainerNotFound: The specified container does not exist.';
+
 const BOOTSTRAPPED = {
   'workload-identity-bootstrap': {
     deployer_client_id: 'aaaaaaaa-1111-2222-3333-444444444444',
@@ -111,8 +115,7 @@ describe('deploy with remote state', () => {
       cwd: teamDir(),
       env: {
         ...SECRET_VARIABLES,
-        STANDIN_TERRAFORM_INIT_ERROR:
-          'Error: Failed to get existing workspaces: listing blobs: executing request: unexpected status 404 (404 The specified container does not exist.) with ContainerNotFound: The specified container does not exist.',
+        STANDIN_TERRAFORM_INIT_ERROR: CONTAINER_NOT_FOUND,
       },
     });
     expect(run.status).toBe(1);
@@ -147,8 +150,7 @@ describe('destroy with remote state', () => {
       cwd: teamDir(),
       env: {
         ...SECRET_VARIABLES,
-        STANDIN_TERRAFORM_INIT_ERROR:
-          'Error: Failed to get existing workspaces: listing blobs: executing request: unexpected status 404 (404 The specified container does not exist.) with ContainerNotFound: The specified container does not exist.',
+        STANDIN_TERRAFORM_INIT_ERROR: CONTAINER_NOT_FOUND,
       },
     });
     expect(run.status).toBe(1);

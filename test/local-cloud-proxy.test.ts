@@ -3,9 +3,7 @@
  * where clients depend on it.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
@@ -13,13 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE, exampleModel } from '../local-cloud/example-model';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
-import { tempDir } from './helpers';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
+import { type Answer, sendThroughProxy, tempDir } from './helpers';
 
 let cloud: LocalCloud;
 beforeAll(async () => {
@@ -49,28 +41,7 @@ async function send(
   init: { method?: string; headers?: Record<string, string>; body?: string } = {},
   via: LocalCloud = cloud,
 ): Promise<Answer> {
-  const target = new URL(url);
-  const { status, socket } = await tunnel(`${target.hostname}:443`, via);
-  expect(status).toBe(200);
-  const ca = readFileSync(via.caCertPath);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: target.hostname,
-        path: target.pathname + target.search,
-        method: init.method ?? 'GET',
-        headers: init.headers,
-        createConnection: () => tlsConnect({ socket, servername: target.hostname, ca }),
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
+  return sendThroughProxy(via, url, init);
 }
 
 function tokenRequest(

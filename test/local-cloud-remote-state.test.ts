@@ -1,16 +1,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateAccessProblem } from '../cli/remote-state';
 import { CloudStore, type CloudStoreData, sameId } from '../local-cloud/cloud-store';
 import { type LabFiles, labTerraformEnv, withStateBackend } from '../local-cloud/lab';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { runTerraform, TerraformError, terraformEnv } from '../local-cloud/terraform/run';
-import { CLI } from './helpers';
+import { CLI, sendThroughProxy } from './helpers';
 import { labFor } from './lab-helpers';
 
 // Terraform's real azurerm backend against the local cloud: Azurite behind the front door, the local Entra signing
@@ -77,45 +74,11 @@ function heldApply(
   });
 }
 
-/** An HTTPS request to a real Azure URL through the local cloud's proxy, trusting only the local CA. */
-async function send(
+const send = (
   cloud: LocalCloud,
   url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; body: string }> {
-  const target = new URL(url);
-  const proxy = new URL(cloud.proxyUrl);
-  const socket = await new Promise<import('node:net').Socket>((done, fail) =>
-    httpRequest({
-      host: proxy.hostname,
-      port: proxy.port,
-      method: 'CONNECT',
-      path: `${target.hostname}:443`,
-    })
-      .on('connect', (_res, s) => done(s))
-      .on('error', fail)
-      .end(),
-  );
-  const ca = readFileSync(cloud.caCertPath);
-  return new Promise((done, fail) => {
-    const req = httpsRequest(
-      {
-        host: target.hostname,
-        path: target.pathname + target.search,
-        method: init.method ?? 'GET',
-        headers: init.headers,
-        createConnection: () => tlsConnect({ socket, servername: target.hostname, ca }),
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c: string) => (body += c));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', fail);
-    req.end(init.body);
-  });
-}
+  init?: { method?: string; headers?: Record<string, string>; body?: string },
+) => sendThroughProxy(cloud, url, init);
 
 /** A storage token for the deployer, from the local Entra, with the CI job's OIDC token as the assertion. */
 async function storageToken(cloud: LocalCloud, env: NodeJS.ProcessEnv): Promise<string> {
