@@ -17,7 +17,12 @@ import { mutatePod } from './webhook';
 
 type KubernetesObject = StoredKubernetesObject['object'];
 
-/** Kinds that live outside namespaces. */
+/**
+ * Kinds that live outside namespaces: NAMESPACED false in the API server's discovery, as `kubectl api-resources`
+ * prints it (core v1, rbac.authorization.k8s.io/v1, storage.k8s.io/v1, scheduling.k8s.io/v1,
+ * apiextensions.k8s.io/v1, admissionregistration.k8s.io/v1).
+ * @see https://kubernetes.io/docs/reference/kubectl/generated/kubectl_api-resources/
+ */
 const CLUSTER_SCOPED = new Set([
   'Namespace',
   'ClusterRole',
@@ -31,7 +36,7 @@ const CLUSTER_SCOPED = new Set([
   'ValidatingWebhookConfiguration',
 ]);
 
-/** Whether objects of `kind` live in a namespace (as the API server's discovery says of the kinds above). */
+/** Whether objects of `kind` live in a namespace (the provider asks discovery the same: IsResourceNamespaced). */
 export function isNamespaced(kind: string): boolean {
   return !CLUSTER_SCOPED.has(kind);
 }
