@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createServerCertificate } from '../local-cloud/terraform/certificate';
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../local-cloud/terraform/server';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../local-cloud/terraform/plugin-process';
 import { ROOT } from './child';
 import type { Figure } from './table';
 

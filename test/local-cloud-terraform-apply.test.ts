@@ -16,10 +16,16 @@ import {
 const root = mkdtempSync(join(tmpdir(), 'wi-tf-apply-'));
 /** Each test's own work directory: Terraform's plugin cache is not safe for inits running at the same time. */
 const workDirOf = (dir: string) => join(dir, '.local-cloud');
-// Every call the provider processes answer is logged: what Terraform asks of a provider.
-const callLog = join(root, 'calls.log');
 // 15 Azure seconds at a tenth of real time: 1.5 s of real waiting.
-const env = { WI_LOCAL_CLOUD_TIME_SCALE: '0.1', [CALL_LOG_VARIABLE]: callLog };
+const env = { WI_LOCAL_CLOUD_TIME_SCALE: '0.1' };
+/** The environment that logs every call the providers answer, in `<dir>/calls.log`: what Terraform asks, of which process. */
+const loggingCalls = (dir: string) => ({ ...env, [CALL_LOG_VARIABLE]: join(dir, 'calls.log') });
+/** The log's lines as [provider, call, pid]. */
+const callsOf = (dir: string) =>
+  readFileSync(join(dir, 'calls.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' ') as [string, string, string]);
 
 function stack(name: string, config: object): string {
   const dir = join(root, name);
@@ -52,10 +58,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 // Independent stacks: their Terraform runs overlap, which keeps the suite's time down.
 describe.concurrent('real terraform against the local providers', () => {
-  it('initializes from the filesystem mirror, applies, converges, replaces and destroys a time_sleep', async () => {
+  it('initializes from the filesystem mirror, applies, converges, replaces and destroys a time_sleep, Terraform starting the providers', async () => {
     const dir = stack('sleep', sleepStack({ role: 'Key Vault Secrets User' }));
     const workDir = workDirOf(dir);
-    const init = await runTerraform(dir, ['init', '-input=false'], { workDir, env });
+    // As Terraform runs any provider: it starts the mirror's executable for each walk and shuts it down after.
+    const options = { workDir, env: loggingCalls(dir), providers: 'per-command' as const };
+    const init = await runTerraform(dir, ['init', '-input=false'], options);
     expect(init.summary).toContain('Terraform has been successfully initialized!');
     expect(`${init.stdout}${init.stderr}`).not.toMatch(/development overrides|dev_overrides/i);
     expect(init.stdout).toContain('Installing hashicorp/time v0.13.1');
@@ -63,17 +71,14 @@ describe.concurrent('real terraform against the local providers', () => {
       /provider "registry.terraform.io\/hashicorp\/time"[\s\S]*version\s*=\s*"0.13.1"[\s\S]*"h1:/,
     );
 
-    const validate = await runTerraform(dir, ['validate'], { workDir, env });
+    const validate = await runTerraform(dir, ['validate'], options);
     expect(validate.summary).toContain('Success! The configuration is valid.');
 
-    const plan = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
+    const plan = await runTerraform(dir, ['plan', '-input=false'], options);
     expect(plan.summary).toContain('Plan: 1 to add, 0 to change, 0 to destroy.');
     expect(plan.stdout).toMatch(/id\s+= \(known after apply\)/);
 
-    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], {
-      workDir,
-      env,
-    });
+    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], options);
     expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
     // Terraform reports whole seconds: at least the 1.5 s the sleep lasts (more on a busy machine).
     const created =
@@ -82,35 +87,30 @@ describe.concurrent('real terraform against the local providers', () => {
       );
     expect(Number(created?.[1])).toBeGreaterThanOrEqual(1);
 
-    const outputs = await terraformOutputsAsCdktf(dir, 'sleepy', { workDir, env });
+    const outputs = await terraformOutputsAsCdktf(dir, 'sleepy', options);
     expect(outputs).toEqual({
       sleepy: { sleep_id: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), sleep_for: '15s' },
     });
 
     // Nothing changed: Terraform's own consistency checks hold for what the server planned and applied.
-    const again = await runTerraform(dir, ['plan', '-input=false', '-detailed-exitcode'], {
-      workDir,
-      env,
-    });
+    const again = await runTerraform(dir, ['plan', '-input=false', '-detailed-exitcode'], options);
     expect(again.summary).toContain('No changes. Your infrastructure matches the configuration.');
 
     writeFileSync(
       join(dir, 'main.tf.json'),
       JSON.stringify(sleepStack({ role: 'Key Vault Secrets Officer' })),
     );
-    const replace = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
+    const replace = await runTerraform(dir, ['plan', '-input=false'], options);
     expect(replace.stdout).toMatch(/# time_sleep\.rbac must be replaced/);
     expect(replace.summary).toContain('Plan: 1 to add, 0 to change, 1 to destroy.');
 
-    const destroy = await runTerraform(dir, ['destroy', '-auto-approve', '-input=false'], {
-      workDir,
-      env,
-    });
+    const destroy = await runTerraform(dir, ['destroy', '-auto-approve', '-input=false'], options);
     expect(destroy.summary).toContain('Destroy complete! Resources: 1 destroyed.');
-    const list = await runTerraform(dir, ['state', 'list'], { workDir, env });
+    const list = await runTerraform(dir, ['state', 'list'], options);
     expect(list.stdout.trim()).toBe('');
 
-    const calls = new Set(readFileSync(callLog, 'utf8').trim().split('\n'));
+    const calls = callsOf(dir);
+    const names = new Set(calls.map(([provider, call]) => `${provider} ${call}`));
     for (const call of [
       'GetProviderSchema',
       'ValidateProviderConfig',
@@ -122,8 +122,30 @@ describe.concurrent('real terraform against the local providers', () => {
       'UpgradeResourceState',
       'Shutdown',
     ]) {
-      expect(calls, call).toContain(`time ${call}`);
+      expect(names, call).toContain(`time ${call}`);
     }
+    // validate, plan, apply, plan, plan, destroy, state list: a process per walk (schema, validate, plan, apply).
+    expect(new Set(calls.map(([, , pid]) => pid)).size).toBeGreaterThanOrEqual(15);
+  });
+
+  it('runs the commands of a work directory against one provider process that Terraform reattaches to', async () => {
+    const dir = stack('shared', sleepStack({ role: 'Key Vault Secrets User' }));
+    const options = { workDir: workDirOf(dir), env: loggingCalls(dir) };
+    await runTerraform(dir, ['init', '-input=false'], options);
+    // The lock file is what a plain Terraform needs: init installs from the mirror as ever.
+    expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toContain('hashicorp/time');
+    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], options);
+    expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    const again = await runTerraform(dir, ['plan', '-input=false'], options);
+    expect(again.summary).toContain('No changes. Your infrastructure matches the configuration.');
+
+    const calls = callsOf(dir);
+    expect(calls.map(([, call]) => call)).toEqual(
+      expect.arrayContaining(['GetProviderSchema', 'ConfigureProvider', 'ApplyResourceChange']),
+    );
+    // One process answered both commands, and nobody shut it down: the next command of this run reattaches.
+    expect(new Set(calls.map(([, , pid]) => pid)).size).toBe(1);
+    expect(calls.map(([, call]) => call)).not.toContain('Shutdown');
   });
 
   it('fails when time_sleep has an invalid duration, with the diagnostic on the attribute', async () => {
@@ -180,16 +202,15 @@ describe.concurrent('real terraform against the local providers', () => {
       terraform: timeProvider,
       resource: { time_sleep: { imported: { create_duration: '5s' } } },
     });
-    const workDir = workDirOf(dir);
-    await runTerraform(dir, ['init', '-input=false'], { workDir, env });
-    const imported = await runTerraform(dir, ['import', 'time_sleep.imported', '5s,'], {
-      workDir,
-      env,
-    });
+    const options = { workDir: workDirOf(dir), env: loggingCalls(dir) };
+    await runTerraform(dir, ['init', '-input=false'], options);
+    const imported = await runTerraform(dir, ['import', 'time_sleep.imported', '5s,'], options);
     expect(imported.summary).toContain('Import successful!');
-    const plan = await runTerraform(dir, ['plan', '-input=false'], { workDir, env });
+    const plan = await runTerraform(dir, ['plan', '-input=false'], options);
     expect(plan.summary).toContain('No changes. Your infrastructure matches the configuration.');
-    expect(readFileSync(callLog, 'utf8')).toContain('time ImportResourceState');
+    expect(callsOf(dir).map(([provider, call]) => `${provider} ${call}`)).toContain(
+      'time ImportResourceState',
+    );
   });
 
   it('validates an ephemeral variable in a write-only argument (value_wo)', async () => {

@@ -8,13 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServerCertificate } from '../local-cloud/terraform/certificate';
 import { decodeValue, encodeValue } from '../local-cloud/terraform/cty';
 import { UNKNOWN } from '../local-cloud/terraform/handler';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../local-cloud/terraform/plugin-process';
 import {
   controllerService,
   type Message,
   providerService,
 } from '../local-cloud/terraform/protocol';
 import { blockType, PROVIDER_SCHEMAS } from '../local-cloud/terraform/schema';
-import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from '../local-cloud/terraform/server';
 import { ROOT } from './helpers';
 
 const BUNDLE = join(ROOT, 'build', 'terraform-provider.mjs');

@@ -1,10 +1,12 @@
 /**
  * Entry point of the compiled provider server (build/terraform-provider.mjs): `node terraform-provider.mjs <provider>`.
- * The filesystem mirror's executables run it for Terraform (see install.ts).
+ * The filesystem mirror's executables run it for Terraform (see install.ts). `node terraform-provider.mjs --shared`
+ * serves every provider for the Terraform commands of one local cloud run (see shared-providers.ts).
  */
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startProviderServer } from './server';
+import { SHARED_ARGUMENT } from './plugin-process';
+import { startProviderServer, startSharedServers } from './server';
 
 const name = process.argv[2] ?? '';
 
@@ -32,7 +34,7 @@ function fail(err: Error, where = false): never {
 // A bug, not a refusal: with the stack.
 process.on('uncaughtException', (err) => fail(err, true));
 // Terraform stops its providers when it ends; when it is killed instead, this process is handed to another parent:
-// then nobody will ever call it again, so it must not outlive Terraform.
+// then nobody will ever call it again, so it must not outlive Terraform (or the local cloud's run that shares it).
 const parent = process.ppid;
 // Ctrl-C reaches every process of the terminal's group: as go-plugin's providers do, leave the interrupt to
 // Terraform, which finishes the call in flight and then stops its providers.
@@ -40,11 +42,22 @@ process.on('SIGINT', () => {});
 setInterval(() => {
   if (process.ppid !== parent) process.exit(0);
 }, 500).unref();
-startProviderServer(name).then(
-  (server) => {
-    // The one line go-plugin reads from stdout.
-    process.stdout.write(`${server.handshake}\n`);
-    server.stopped.then(() => process.exit(0));
-  },
-  (err: Error) => fail(err),
-);
+if (name === SHARED_ARGUMENT) {
+  startSharedServers().then(
+    (servers) => {
+      // One line: what Terraform reattaches to. Then one more when a command stopped it (StopProvider).
+      process.stdout.write(`${JSON.stringify(servers.reattach)}\n`);
+      servers.stopping.then(() => process.stdout.write('stopping\n'));
+    },
+    (err: Error) => fail(err),
+  );
+} else {
+  startProviderServer(name).then(
+    (server) => {
+      // The one line go-plugin reads from stdout.
+      process.stdout.write(`${server.handshake}\n`);
+      server.stopped.then(() => process.exit(0));
+    },
+    (err: Error) => fail(err),
+  );
+}

@@ -109,7 +109,10 @@ function schemaMessage(block: BlockSchema): Message {
 const isObject = (value: Value): value is Attributes =>
   value !== null && value !== UNKNOWN && typeof value === 'object' && !Array.isArray(value);
 
-/** When set, every call the server answers is appended to this file as `<provider> <call>`: what Terraform asked. */
+/**
+ * When set, every call the server answers is appended to this file as `<provider> <call> <pid>`: what Terraform asked,
+ * of which process.
+ */
 export const CALL_LOG_VARIABLE = 'WI_LOCAL_PROVIDER_CALL_LOG';
 
 export class LocalProvider {
@@ -180,7 +183,7 @@ export class LocalProvider {
   async call(name: ProviderCall, request: Message): Promise<Message> {
     this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
     const log = process.env[CALL_LOG_VARIABLE];
-    if (log) appendFileSync(log, `${this.schema.name} ${name}\n`);
+    if (log) appendFileSync(log, `${this.schema.name} ${name} ${process.pid}\n`);
     try {
       return await this.answer(name, request);
     } catch (err) {

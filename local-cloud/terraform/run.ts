@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { readTextFile } from '../../config/read-file';
 import { installLocalProviders } from './install';
+import { dieWithParent } from './plugin-process';
+import { startsProviders, withSharedProviders } from './shared-providers';
 
 /** Terraform 1.11 is the first with write-only attributes, which the product's Key Vault secrets use. */
 export const MINIMUM_TERRAFORM = '1.11.0';
@@ -22,6 +24,11 @@ export interface TerraformRunOptions {
    * rejects with the signal's reason.
    */
   signal?: AbortSignal;
+  /**
+   * `shared` (the default): the commands of a work directory reattach to one provider process that serves them all
+   * (shared-providers.ts). `per-command`: Terraform starts them itself from the mirror, as for any provider.
+   */
+  providers?: 'shared' | 'per-command';
 }
 
 /** How long Terraform has to stop after an interrupt before it is killed. */
@@ -150,24 +157,6 @@ export function errorDiagnostics(output: string): string {
   return blocks.join('\n\n');
 }
 
-let parentDeath: Promise<readonly string[]> | undefined;
-
-/**
- * The command that makes the kernel kill what it starts when the process that started it dies, even by SIGKILL
- * (Linux's PR_SET_PDEATHSIG, through util-linux's `setpriv`); none elsewhere or without it.
- */
-function dieWithParent(): Promise<readonly string[]> {
-  const prefix = ['setpriv', '--pdeathsig', 'KILL', '--'];
-  parentDeath ??=
-    process.platform === 'linux'
-      ? run(prefix[0] as string, [...prefix.slice(1), 'true']).then(
-          () => prefix,
-          () => [],
-        )
-      : Promise.resolve([]);
-  return parentDeath;
-}
-
 /**
  * The command line that starts `terraform <args>`: in this process's group, so that a terminal's Ctrl-C reaches it,
  * and bound to this process's life, so that a `kill -9` of the demo takes its Terraform along instead of leaving an
@@ -200,8 +189,19 @@ export async function runTerraform(
 ): Promise<TerraformResult> {
   await checkTerraform();
   options.signal?.throwIfAborted();
-  const started = Date.now();
   const env = terraformEnv(options);
+  return options.providers !== 'per-command' && startsProviders(args)
+    ? withSharedProviders(env, (shared) => spawnTerraform(dir, args, shared, options))
+    : spawnTerraform(dir, args, env, options);
+}
+
+async function spawnTerraform(
+  dir: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: TerraformRunOptions,
+): Promise<TerraformResult> {
+  const started = Date.now();
   const [command, commandArgs] = await terraformCommand(args);
   const child = spawn(command, commandArgs, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stopListening = interruptOnAbort(child, options.signal);

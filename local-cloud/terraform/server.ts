@@ -1,26 +1,27 @@
 /**
  * The provider process as Terraform starts it (go-plugin): check the magic cookie, serve gRPC over TLS that trusts
  * only Terraform's client certificate (AutoMTLS), print the handshake line, and exit when Terraform says Shutdown.
+ *
+ * Or, for the local cloud's own runs, one process that serves every provider for many Terraform commands, which
+ * reattach to it (`TF_REATTACH_PROVIDERS`, see shared-providers.ts).
  */
 import { appendFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { createServerCertificate } from './certificate';
 import { HANDLERS } from './handlers/index';
+import { MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE } from './plugin-process';
 import {
   controllerService,
   healthService,
   type Message,
   PROVIDER_CALLS,
+  type ProviderCall,
   providerService,
   stdioService,
 } from './protocol';
 import { CALL_LOG_VARIABLE, LocalProvider } from './provider';
 import { PROVIDER_SCHEMAS } from './schema';
 
-/** go-plugin's handshake cookie for Terraform providers: a plugin started any other way refuses to run. */
-export const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
-export const MAGIC_COOKIE_VALUE =
-  'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
 /** go-plugin's own protocol version, then the plugin protocol's. */
 const CORE_PROTOCOL_VERSION = 1;
 const PLUGIN_PROTOCOL_VERSION = 6;
@@ -34,38 +35,34 @@ export interface RunningServer {
   stop(): void;
 }
 
-/** Start serving provider `name` (`azurerm`, `azuread`, `kubernetes`, `time`); the environment is Terraform's. */
-export async function startProviderServer(
-  name: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<RunningServer> {
+function checkCookie(env: NodeJS.ProcessEnv): void {
   if (env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     throw new Error(
       'This program is a Terraform provider plugin of the local cloud: Terraform starts it, it is not meant to be run directly.',
     );
   }
-  const versions = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(PLUGIN_PROTOCOL_VERSION))
-    .split(',')
-    .map((v) => v.trim());
-  if (!versions.includes(String(PLUGIN_PROTOCOL_VERSION))) {
-    throw new Error(
-      `Terraform offers plugin protocol versions ${versions.join(', ')}; this provider speaks only ${PLUGIN_PROTOCOL_VERSION} (Terraform 1.0 or later)`,
-    );
-  }
-  const clientCert = env.PLUGIN_CLIENT_CERT;
-  if (!clientCert)
-    throw new Error(
-      'PLUGIN_CLIENT_CERT is not set: Terraform sets it for AutoMTLS, which this provider requires',
-    );
+}
+
+function providerParts(name: string) {
   const schema = PROVIDER_SCHEMAS[name];
   const handlers = HANDLERS[name];
   if (!schema || !handlers)
     throw new Error(
       `unknown provider "${name}": the local cloud serves ${Object.keys(PROVIDER_SCHEMAS).join(', ')}`,
     );
+  return { schema, handlers };
+}
 
-  const provider = new LocalProvider(schema, handlers);
-  const certificate = createServerCertificate();
+/**
+ * A gRPC server answering the provider protocol for `name`: `providerFor` picks the provider instance a call is for,
+ * `afterCall` hears of each call answered.
+ */
+function providerServer(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  providerFor: (call: grpc.ServerUnaryCall<Message, Message>) => LocalProvider,
+  afterCall: (call: ProviderCall) => void = () => {},
+) {
   const server = new grpc.Server();
   let resolveStopped: () => void = () => {};
   const stopped = new Promise<void>((resolve) => {
@@ -86,9 +83,11 @@ export async function startProviderServer(
   };
 
   const unary =
-    (answer: (request: Message) => Promise<Message>): grpc.handleUnaryCall<Message, Message> =>
+    (
+      answer: (request: Message, call: grpc.ServerUnaryCall<Message, Message>) => Promise<Message>,
+    ): grpc.handleUnaryCall<Message, Message> =>
     (call, callback) => {
-      answer(call.request).then(
+      answer(call.request, call).then(
         (response) => callback(null, response),
         (err: Error) => callback({ code: grpc.status.INTERNAL, details: err.message }),
       );
@@ -96,13 +95,20 @@ export async function startProviderServer(
   server.addService(
     providerService,
     Object.fromEntries(
-      PROVIDER_CALLS.map((c) => [c, unary((request) => provider.call(c, request))]),
+      PROVIDER_CALLS.map((c) => [
+        c,
+        unary(async (request, call) => {
+          const response = await providerFor(call).call(c, request);
+          afterCall(c);
+          return response;
+        }),
+      ]),
     ),
   );
   server.addService(controllerService, {
     Shutdown: unary(async () => {
       const log = env[CALL_LOG_VARIABLE];
-      if (log) appendFileSync(log, `${name} Shutdown\n`);
+      if (log) appendFileSync(log, `${name} Shutdown ${process.pid}\n`);
       // Answer first, then stop: Terraform waits for the reply before it waits for the process.
       setImmediate(stop);
       return {};
@@ -111,24 +117,114 @@ export async function startProviderServer(
   server.addService(stdioService, {
     StreamStdio: (call: grpc.ServerWritableStream<Message, Message>) => {
       stdioStreams.add(call);
+      call.on('cancelled', () => stdioStreams.delete(call));
     },
   });
   server.addService(healthService, { Check: unary(async () => ({ status: 1 })) });
+  const bind = (credentials: grpc.ServerCredentials) =>
+    new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    );
+  return { bind, stopped, stop };
+}
 
-  const credentials = grpc.ServerCredentials.createSsl(
-    Buffer.from(clientCert),
-    [
-      {
-        cert_chain: Buffer.from(certificate.certPem),
-        private_key: Buffer.from(certificate.keyPem),
-      },
-    ],
-    true,
-  );
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))),
+/** Start serving provider `name` (`azurerm`, `azuread`, `kubernetes`, `time`); the environment is Terraform's. */
+export async function startProviderServer(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningServer> {
+  checkCookie(env);
+  const versions = (env.PLUGIN_PROTOCOL_VERSIONS ?? String(PLUGIN_PROTOCOL_VERSION))
+    .split(',')
+    .map((v) => v.trim());
+  if (!versions.includes(String(PLUGIN_PROTOCOL_VERSION))) {
+    throw new Error(
+      `Terraform offers plugin protocol versions ${versions.join(', ')}; this provider speaks only ${PLUGIN_PROTOCOL_VERSION} (Terraform 1.0 or later)`,
+    );
+  }
+  const clientCert = env.PLUGIN_CLIENT_CERT;
+  if (!clientCert)
+    throw new Error(
+      'PLUGIN_CLIENT_CERT is not set: Terraform sets it for AutoMTLS, which this provider requires',
+    );
+  const { schema, handlers } = providerParts(name);
+  const provider = new LocalProvider(schema, handlers);
+  const certificate = createServerCertificate();
+  const { bind, stopped, stop } = providerServer(name, env, () => provider);
+  const port = await bind(
+    grpc.ServerCredentials.createSsl(
+      Buffer.from(clientCert),
+      [
+        {
+          cert_chain: Buffer.from(certificate.certPem),
+          private_key: Buffer.from(certificate.keyPem),
+        },
+      ],
+      true,
+    ),
   );
   const cert = certificate.der.toString('base64').replace(/=+$/, '');
   const handshake = `${CORE_PROTOCOL_VERSION}|${PLUGIN_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc|${cert}`;
   return { handshake, provider, stopped, stop };
+}
+
+/** One provider of `TF_REATTACH_PROVIDERS`, as Terraform parses it (hashicorp/terraform v1.11.4 main.go:407-455). */
+export interface ReattachConfig {
+  Protocol: 'grpc';
+  ProtocolVersion: number;
+  Pid: number;
+  /** The process is not Terraform's: it neither kills it nor asks it to shut down when done. */
+  Test: true;
+  Addr: { Network: 'tcp'; String: string };
+}
+
+export interface SharedServers {
+  /** The value of `TF_REATTACH_PROVIDERS`, by provider source address. */
+  reattach: { [source: string]: ReattachConfig };
+  /** Resolves when a Terraform command sent StopProvider (it was interrupted): this process must not serve another. */
+  stopping: Promise<void>;
+}
+
+/**
+ * Serve every provider for Terraform commands that reattach to this process. Each connection (a provider instance
+ * of a command: one per walk and per provider block, an aliased block among them) gets a provider of its own, as a
+ * process of its own would, so that two blocks of one command keep their own configuration.
+ *
+ * Terraform reattaches over plain gRPC (it sets no TLS for an unmanaged provider), so the servers listen on the
+ * loopback interface only, for as long as the local cloud's run that started them.
+ */
+export async function startSharedServers(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SharedServers> {
+  checkCookie(env);
+  let markStopping: () => void = () => {};
+  const stopping = new Promise<void>((resolve) => {
+    markStopping = resolve;
+  });
+  const reattach: SharedServers['reattach'] = {};
+  for (const name of Object.keys(PROVIDER_SCHEMAS)) {
+    const { schema, handlers } = providerParts(name);
+    const instances = new Map<string, LocalProvider>();
+    const providerFor = (call: grpc.ServerUnaryCall<Message, Message>) => {
+      const peer = call.getPeer();
+      let provider = instances.get(peer);
+      if (!provider) {
+        provider = new LocalProvider(schema, handlers);
+        instances.set(peer, provider);
+      }
+      return provider;
+    };
+    const { bind } = providerServer(name, env, providerFor, (call) => {
+      if (call === 'StopProvider') markStopping();
+    });
+    const port = await bind(grpc.ServerCredentials.createInsecure());
+    reattach[schema.source] = {
+      Protocol: 'grpc',
+      ProtocolVersion: PLUGIN_PROTOCOL_VERSION,
+      Pid: process.pid,
+      Test: true,
+      Addr: { Network: 'tcp', String: `127.0.0.1:${port}` },
+    };
+  }
+  return { reattach, stopping };
 }

@@ -1,0 +1,181 @@
+/**
+ * The local cloud's own Terraform runs start its providers once per run, not once per provider and per walk.
+ *
+ * Terraform starts every provider afresh for each walk of a command: a plan starts each one three times (schema,
+ * validate, plan), an apply four times. One start of the provider server costs about 0.3 s of CPU, most of what a
+ * command costs. Terraform can also attach to a provider that already runs (`TF_REATTACH_PROVIDERS`, as provider
+ * developers debug theirs; hashicorp/terraform v1.11.4 main.go:407-455 and
+ * internal/command/meta_providers.go:446-503). So `runTerraform` hands each command one process that serves every
+ * provider (server.ts `startSharedServers`), started for the first command of a work directory and environment and
+ * kept for the next ones. In it, each connection gets a provider instance of its own, as a process of its own would.
+ *
+ * `terraform init` still installs the providers from the mirror and locks them (Terraform leaves unmanaged providers
+ * out of both), so `workload-id tflocal` and a plain Terraform find the working directory as ever; they start their
+ * providers per command.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { providerBundle } from './install';
+import {
+  dieWithParent,
+  MAGIC_COOKIE_KEY,
+  MAGIC_COOKIE_VALUE,
+  SHARED_ARGUMENT,
+} from './plugin-process';
+
+/** The Terraform commands that start providers; the others (init, output, version, ...) run without. */
+const STARTS_PROVIDERS = new Set([
+  'apply',
+  'console',
+  'destroy',
+  'import',
+  'plan',
+  'refresh',
+  'show',
+  'state',
+  'test',
+  'validate',
+]);
+
+/** Processes kept when no command uses them: the runs of a test worker move on from work directory to work directory. */
+const MAX_IDLE = 4;
+
+interface Shared {
+  readonly child: ChildProcess;
+  /** The value of `TF_REATTACH_PROVIDERS`. */
+  readonly reattach: string;
+  /** Commands using it now. */
+  users: number;
+  lastUsed: number;
+  /** A command sent StopProvider: its waits are cancelled for good, so no further command may use it. */
+  retired: boolean;
+  exited: boolean;
+  /** Takes it out of the running ones: the next command of its environment starts another. */
+  readonly gone: () => void;
+}
+
+const running = new Map<string, Promise<Shared>>();
+/** Every shared process that started and has not exited. */
+const started = new Set<Shared>();
+let uses = 0;
+
+/** Whether `terraform <args>` starts providers, and so gets the shared ones. */
+export function startsProviders(args: readonly string[]): boolean {
+  const command = args.find((a) => !a.startsWith('-'));
+  return command !== undefined && STARTS_PROVIDERS.has(command);
+}
+
+/** A stable key for an environment: one shared process per work directory and environment (the providers read it). */
+function keyOf(env: NodeJS.ProcessEnv): string {
+  return JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Start a shared provider process; `gone` is called once no further command may use it. */
+async function start(env: NodeJS.ProcessEnv, gone: () => void): Promise<Shared> {
+  const [command = process.execPath, ...args] = [
+    ...(await dieWithParent()),
+    process.execPath,
+    providerBundle(),
+    SHARED_ARGUMENT,
+  ];
+  const child = spawn(command, args, {
+    env: { ...env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 64 * 1024) stderr += d;
+  });
+  return new Promise<Shared>((resolve, reject) => {
+    let shared: Shared | undefined;
+    const failed = (why: string) =>
+      reject(new Error(`the local providers did not start: ${stderr.trim() || why}`));
+    child.once('error', (err) => failed(err.message));
+    child.once('exit', (code, signal) => {
+      gone();
+      if (shared) {
+        shared.exited = true;
+        started.delete(shared);
+      } else failed(`the provider server exited (${signal ?? `exit ${code}`})`);
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on('line', (line) => {
+      if (!shared) {
+        // Started: from now on, the run that started it may end while it is idle, and it must not keep that run's
+        // process alive (the commands that use it do).
+        child.unref();
+        (child.stdout as unknown as Socket).unref();
+        (child.stderr as unknown as Socket).unref();
+        shared = {
+          child,
+          reattach: line,
+          users: 0,
+          lastUsed: 0,
+          retired: false,
+          exited: false,
+          gone,
+        };
+        started.add(shared);
+        resolve(shared);
+      } else if (line === 'stopping') {
+        shared.retired = true;
+        gone();
+        if (shared.users === 0) child.kill();
+      }
+    });
+  });
+}
+
+/** The shared process for `env`, started if need be. */
+async function acquire(env: NodeJS.ProcessEnv): Promise<Shared> {
+  const key = keyOf(env);
+  for (;;) {
+    let entry = running.get(key);
+    if (!entry) {
+      const starting: Promise<Shared> = start(env, () => {
+        if (running.get(key) === starting) running.delete(key);
+      });
+      entry = starting;
+      running.set(key, entry);
+      starting.catch(() => {
+        if (running.get(key) === starting) running.delete(key);
+      });
+    }
+    const shared = await entry;
+    // Stopped or gone while this command waited for it: start another.
+    if (shared.retired || shared.exited) continue;
+    shared.users++;
+    return shared;
+  }
+}
+
+/** A command is done with `shared`: stop it if it was retired, and stop the least recently used idle ones beyond MAX_IDLE. */
+function release(shared: Shared): void {
+  shared.users--;
+  shared.lastUsed = ++uses;
+  if (shared.retired && shared.users === 0) shared.child.kill();
+  const idle = [...started].filter((s) => s.users === 0 && !s.retired);
+  idle.sort((a, b) => b.lastUsed - a.lastUsed);
+  for (const old of idle.slice(MAX_IDLE)) {
+    old.retired = true;
+    old.gone();
+    old.child.kill();
+  }
+}
+
+/**
+ * Run `command` with the environment Terraform needs to reattach to the shared providers for `env` (the environment
+ * Terraform itself runs with, which the providers read).
+ */
+export async function withSharedProviders<T>(
+  env: NodeJS.ProcessEnv,
+  command: (env: NodeJS.ProcessEnv) => Promise<T>,
+): Promise<T> {
+  const shared = await acquire(env);
+  try {
+    return await command({ ...env, TF_REATTACH_PROVIDERS: shared.reattach });
+  } finally {
+    release(shared);
+  }
+}
