@@ -97,6 +97,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       );
     return 1;
   } finally {
+    // Terraform's provider process of this run goes with it.
+    const { stopSharedProviders } = await import('../local-cloud/terraform/shared-providers');
+    await stopSharedProviders();
     unlock();
     for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.off(name, onSignal);
   }

@@ -27,6 +27,16 @@ const where = (path: string) => relative(process.cwd(), path) || '.';
  * signal stopped it).
  */
 export async function tflocal(args: readonly string[], options: TflocalOptions): Promise<number> {
+  try {
+    return await runTflocal(args, options);
+  } finally {
+    // Nothing of the command is left running when it returns: its provider process has exited too.
+    const { stopSharedProviders } = await import('../local-cloud/terraform/shared-providers');
+    await stopSharedProviders();
+  }
+}
+
+async function runTflocal(args: readonly string[], options: TflocalOptions): Promise<number> {
   if (args.length === 0)
     throw new CommandError(
       'tflocal: name a terraform subcommand, e.g. workload-id tflocal -- plan',

@@ -58,11 +58,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 // Independent stacks: their Terraform runs overlap, which keeps the suite's time down.
 describe.concurrent('real terraform against the local providers', () => {
-  it('initializes from the filesystem mirror, applies, converges, replaces and destroys a time_sleep, Terraform starting the providers', async () => {
-    const dir = stack('sleep', sleepStack({ role: 'Key Vault Secrets User' }));
-    const workDir = workDirOf(dir);
+  it('initializes from the filesystem mirror, and Terraform starts the providers from it for each walk', async () => {
+    const dir = stack('per-command', sleepStack({ role: 'Key Vault Secrets User' }));
     // As Terraform runs any provider: it starts the mirror's executable for each walk and shuts it down after.
-    const options = { workDir, env: loggingCalls(dir), providers: 'per-command' as const };
+    const options = {
+      workDir: workDirOf(dir),
+      env: loggingCalls(dir),
+      providers: 'per-command' as const,
+    };
     const init = await runTerraform(dir, ['init', '-input=false'], options);
     expect(init.summary).toContain('Terraform has been successfully initialized!');
     expect(`${init.stdout}${init.stderr}`).not.toMatch(/development overrides|dev_overrides/i);
@@ -70,6 +73,36 @@ describe.concurrent('real terraform against the local providers', () => {
     expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toMatch(
       /provider "registry.terraform.io\/hashicorp\/time"[\s\S]*version\s*=\s*"0.13.1"[\s\S]*"h1:/,
     );
+    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], options);
+    expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    const again = await runTerraform(dir, ['plan', '-input=false'], options);
+    expect(again.summary).toContain('No changes. Your infrastructure matches the configuration.');
+
+    const calls = callsOf(dir);
+    const names = new Set(calls.map(([provider, call]) => `${provider} ${call}`));
+    for (const call of [
+      'GetProviderSchema',
+      'ValidateProviderConfig',
+      'ValidateResourceConfig',
+      'ConfigureProvider',
+      'PlanResourceChange',
+      'ApplyResourceChange',
+      'ReadResource',
+      'UpgradeResourceState',
+      'Shutdown',
+    ]) {
+      expect(names, call).toContain(`time ${call}`);
+    }
+    // A process per walk: at least the validate, plan and apply walks of the apply, and the plan's.
+    expect(new Set(calls.map(([, , pid]) => pid)).size).toBeGreaterThanOrEqual(5);
+  });
+
+  it('applies, converges, replaces and destroys a time_sleep, every command reattaching to one provider process', async () => {
+    const dir = stack('shared', sleepStack({ role: 'Key Vault Secrets User' }));
+    const options = { workDir: workDirOf(dir), env: loggingCalls(dir) };
+    await runTerraform(dir, ['init', '-input=false'], options);
+    // What a plain Terraform needs is there: init installs and locks from the mirror as ever.
+    expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toContain('hashicorp/time');
 
     const validate = await runTerraform(dir, ['validate'], options);
     expect(validate.summary).toContain('Success! The configuration is valid.');
@@ -110,40 +143,10 @@ describe.concurrent('real terraform against the local providers', () => {
     expect(list.stdout.trim()).toBe('');
 
     const calls = callsOf(dir);
-    const names = new Set(calls.map(([provider, call]) => `${provider} ${call}`));
-    for (const call of [
-      'GetProviderSchema',
-      'ValidateProviderConfig',
-      'ValidateResourceConfig',
-      'ConfigureProvider',
-      'PlanResourceChange',
-      'ApplyResourceChange',
-      'ReadResource',
-      'UpgradeResourceState',
-      'Shutdown',
-    ]) {
-      expect(names, call).toContain(`time ${call}`);
-    }
-    // validate, plan, apply, plan, plan, destroy, state list: a process per walk (schema, validate, plan, apply).
-    expect(new Set(calls.map(([, , pid]) => pid)).size).toBeGreaterThanOrEqual(15);
-  });
-
-  it('runs the commands of a work directory against one provider process that Terraform reattaches to', async () => {
-    const dir = stack('shared', sleepStack({ role: 'Key Vault Secrets User' }));
-    const options = { workDir: workDirOf(dir), env: loggingCalls(dir) };
-    await runTerraform(dir, ['init', '-input=false'], options);
-    // The lock file is what a plain Terraform needs: init installs from the mirror as ever.
-    expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toContain('hashicorp/time');
-    const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], options);
-    expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
-    const again = await runTerraform(dir, ['plan', '-input=false'], options);
-    expect(again.summary).toContain('No changes. Your infrastructure matches the configuration.');
-
-    const calls = callsOf(dir);
     expect(calls.map(([, call]) => call)).toEqual(
       expect.arrayContaining(['GetProviderSchema', 'ConfigureProvider', 'ApplyResourceChange']),
     );
-    // One process answered both commands, and nobody shut it down: the next command of this run reattaches.
+    // One process answered every command, and nobody shut it down: the next command of this run reattaches.
     expect(new Set(calls.map(([, , pid]) => pid)).size).toBe(1);
     expect(calls.map(([, call]) => call)).not.toContain('Shutdown');
   });

@@ -299,10 +299,22 @@ export async function execTerraform(
 ): Promise<number> {
   await checkTerraform();
   options.signal?.throwIfAborted();
+  const env = terraformEnv(options);
+  return options.providers !== 'per-command' && startsProviders(args)
+    ? withSharedProviders(env, (shared) => spawnAndWait(dir, args, shared, options))
+    : spawnAndWait(dir, args, env, options);
+}
+
+async function spawnAndWait(
+  dir: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: TerraformRunOptions,
+): Promise<number> {
   const [command, commandArgs] = await terraformCommand(args);
   const child = spawn(command, commandArgs, {
     cwd: dir,
-    env: terraformEnv(options),
+    env,
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
   });

@@ -188,7 +188,9 @@ export interface SharedServers {
 /**
  * Serve every provider for Terraform commands that reattach to this process. Each connection (a provider instance
  * of a command: one per walk and per provider block, an aliased block among them) gets a provider of its own, as a
- * process of its own would, so that two blocks of one command keep their own configuration.
+ * process of its own would, so that two blocks of one command keep their own configuration (with one instance per
+ * provider, the cross-tenant runs of test/lab-identity-kinds.test.ts fail: the home tenant's block configures over
+ * the resource tenant's).
  *
  * Terraform reattaches over plain gRPC (it sets no TLS for an unmanaged provider), so the servers listen on the
  * loopback interface only, for as long as the local cloud's run that started them.

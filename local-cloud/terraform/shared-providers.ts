@@ -82,6 +82,9 @@ async function start(env: NodeJS.ProcessEnv, gone: () => void): Promise<Shared> 
   const child = spawn(command, args, {
     env: { ...env, [MAGIC_COOKIE_KEY]: MAGIC_COOKIE_VALUE },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Not in the terminal's process group: a Ctrl-C or a hangup reaches Terraform (through the run, which forwards
+    // it), and Terraform stops its calls to the providers; the run stops this process when it is done.
+    detached: true,
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -178,4 +181,29 @@ export async function withSharedProviders<T>(
   } finally {
     release(shared);
   }
+}
+
+/**
+ * Stop every shared provider process of this process and wait until they have exited: the end of a run that leaves
+ * nothing running. A command that starts after this starts a new one.
+ */
+export async function stopSharedProviders(): Promise<void> {
+  const starting = [...running.values()];
+  running.clear();
+  const all = new Set(started);
+  for (const entry of starting) {
+    const shared = await entry.catch(() => undefined);
+    if (shared) all.add(shared);
+  }
+  await Promise.all(
+    [...all].map((shared) => {
+      shared.retired = true;
+      if (shared.exited) return undefined;
+      const exited = new Promise((resolve) => shared.child.once('exit', resolve));
+      // Waited for: it keeps this process alive until it has exited.
+      shared.child.ref();
+      shared.child.kill();
+      return exited;
+    }),
+  );
 }
