@@ -99,7 +99,10 @@ describe.concurrent('real terraform against the local providers', () => {
 
   it('applies, converges, replaces and destroys a time_sleep, every command reattaching to one provider process', async () => {
     const dir = stack('shared', sleepStack({ role: 'Key Vault Secrets User' }));
-    const options = { workDir: workDirOf(dir), env: loggingCalls(dir) };
+    // An input variable's value is Terraform's alone (the lab's secrets come this way).
+    const variable = 'TF_VAR_not_for_providers=only-terraform-reads-this';
+    const [name, value] = variable.split('=') as [string, string];
+    const options = { workDir: workDirOf(dir), env: { ...loggingCalls(dir), [name]: value } };
     await runTerraform(dir, ['init', '-input=false'], options);
     // What a plain Terraform needs is there: init installs and locks from the mirror as ever.
     expect(readFileSync(join(dir, '.terraform.lock.hcl'), 'utf8')).toContain('hashicorp/time');
@@ -113,6 +116,12 @@ describe.concurrent('real terraform against the local providers', () => {
 
     const apply = await runTerraform(dir, ['apply', '-auto-approve', '-input=false'], options);
     expect(apply.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    // The process that served it is still there for the next command (read at once: nothing ran in between), with
+    // the work directory in its environment and without the variable's value.
+    const [, , pid] = callsOf(dir).at(-1) ?? [];
+    const environment = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environment).toContain(`WI_LOCAL_CLOUD_WORK_DIR=${options.workDir}`);
+    expect(environment).not.toContain(variable);
     // Terraform reports whole seconds: at least the 1.5 s the sleep lasts (more on a busy machine).
     const created =
       /time_sleep\.rbac: Creation complete after (\d+)s \[id=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]/.exec(

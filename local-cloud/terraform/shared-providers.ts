@@ -66,6 +66,15 @@ export function startsProviders(args: readonly string[]): boolean {
   return command !== undefined && STARTS_PROVIDERS.has(command);
 }
 
+/**
+ * What of Terraform's environment the providers get: all but the values of Terraform's input variables
+ * (`TF_VAR_*`), which only Terraform reads. Commands that differ in those alone (one stack per team, each with its
+ * own secrets) share a process, and no secret value sits in a long-lived process's environment.
+ */
+function providerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TF_VAR_')));
+}
+
 /** A stable key for an environment: one shared process per work directory and environment (the providers read it). */
 function keyOf(env: NodeJS.ProcessEnv): string {
   return JSON.stringify(Object.entries(env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -175,7 +184,7 @@ export async function withSharedProviders<T>(
   env: NodeJS.ProcessEnv,
   command: (env: NodeJS.ProcessEnv) => Promise<T>,
 ): Promise<T> {
-  const shared = await acquire(env);
+  const shared = await acquire(providerEnv(env));
   try {
     return await command({ ...env, TF_REATTACH_PROVIDERS: shared.reattach });
   } finally {
