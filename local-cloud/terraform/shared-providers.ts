@@ -10,8 +10,8 @@
  * kept for the next ones. In it, each connection gets a provider instance of its own, as a process of its own would.
  *
  * `terraform init` still installs the providers from the mirror and locks them (Terraform leaves unmanaged providers
- * out of both), so `workload-id tflocal` and a plain Terraform find the working directory as ever; they start their
- * providers per command.
+ * out of both), so a plain Terraform or `cdktf deploy` finds the working directory as ever and starts the providers
+ * itself, per walk.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -104,7 +104,8 @@ async function start(env: NodeJS.ProcessEnv, gone: () => void): Promise<Shared> 
     const failed = (why: string) =>
       reject(new Error(`the local providers did not start: ${stderr.trim() || why}`));
     child.once('error', (err) => failed(err.message));
-    child.once('exit', (code, signal) => {
+    // On close, not exit: a process that failed to start has written all of its stderr by then.
+    child.once('close', (code, signal) => {
       gone();
       if (shared) {
         shared.exited = true;
