@@ -192,7 +192,10 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
           name: `${n} at once: cores busy`,
           value: Math.round((cpu[n] / seconds[n]) * 100) / 100,
           unit: `of ${cores}`,
-          note: "CPU / time: at the machine's core count, the round waited on nothing but the processor",
+          note:
+            cpu[n] / seconds[n] >= 0.9 * cores
+              ? "CPU / time: at the machine's core count, the round waited on nothing but the processor"
+              : `CPU / time: ${Math.round((1 - cpu[n] / seconds[n] / cores) * 100)}% of the cores' time went unused, waiting on something else (a lock, one busy process, a modelled delay)`,
         },
         {
           section: SECTION,
