@@ -63,7 +63,8 @@ try {
       // A CommonJS bundle has its own require(): no ES module banner.
       banner: {},
     }),
-    // The local cloud's Terraform provider server, which Terraform starts for every command it runs: one file,
+    // The local cloud's Terraform provider server, which Terraform starts for every walk of a command (or the local
+    // cloud's run once, for its commands to reattach to): one file,
     // minified, so that a provider process is up well within its start budget of 300 ms.
     build({
       ...common,
