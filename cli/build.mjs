@@ -64,8 +64,8 @@ try {
       banner: {},
     }),
     // The local cloud's Terraform provider server, which Terraform starts for every walk of a command (or the local
-    // cloud's run once, for its commands to reattach to): one file,
-    // minified, so that a provider process is up well within its start budget of 300 ms.
+    // cloud's run once, for its commands to reattach to): one file, minified, so that a provider process is up well
+    // within its start budget of 300 ms.
     build({
       ...common,
       entryPoints: { 'terraform-provider': 'local-cloud/terraform/provider-main.ts' },
