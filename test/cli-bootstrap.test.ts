@@ -41,6 +41,27 @@ const BOOTSTRAPPED = {
   },
 };
 
+/**
+ * `<command> --yes` on the team config while the state's container does not exist: it stops at step 2, in one line
+ * naming bootstrap, with step 1 left in place.
+ */
+function withoutStateContainer(command: 'deploy' | 'destroy') {
+  const run = runCli([command, '--yes', '--config', 'team.yaml'], {
+    cwd: teamDir(),
+    env: {
+      ...SECRET_VARIABLES,
+      STANDIN_TERRAFORM_INIT_ERROR: CONTAINER_NOT_FOUND,
+    },
+  });
+  expect(run.status).toBe(1);
+  expect(run.stderr.trim()).toMatch(
+    new RegExp(
+      `^${command}: step 2/\\d+ "terraform init \\(remote state\\)" failed \\(the state's container tfstate does not exist in storage account wistatecontoso01: create it with "workload-id bootstrap"\\); step 1 is done and left in place$`,
+    ),
+  );
+  return run;
+}
+
 describe('workload-id bootstrap', () => {
   it('deploys its own stack with a local state and prints the values the pipeline needs', () => {
     const cwd = teamDir();
@@ -111,17 +132,7 @@ describe('deploy with remote state', () => {
   });
 
   it('fails when the state container does not exist, in one line naming bootstrap', () => {
-    const run = runCli(['deploy', '--yes', '--config', 'team.yaml'], {
-      cwd: teamDir(),
-      env: {
-        ...SECRET_VARIABLES,
-        STANDIN_TERRAFORM_INIT_ERROR: CONTAINER_NOT_FOUND,
-      },
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toMatch(
-      /^deploy: step 2\/\d+ "terraform init \(remote state\)" failed \(the state's container tfstate does not exist in storage account wistatecontoso01: create it with "workload-id bootstrap"\); step 1 is done and left in place$/,
-    );
+    const run = withoutStateContainer('deploy');
     expect(run.calls.some((c) => c.startsWith('cdktf deploy'))).toBe(false);
   });
 });
@@ -146,17 +157,7 @@ describe('destroy with remote state', () => {
   });
 
   it('fails when the state container does not exist, in one line naming bootstrap, having deleted nothing', () => {
-    const run = runCli(['destroy', '--yes', '--config', 'team.yaml'], {
-      cwd: teamDir(),
-      env: {
-        ...SECRET_VARIABLES,
-        STANDIN_TERRAFORM_INIT_ERROR: CONTAINER_NOT_FOUND,
-      },
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr.trim()).toMatch(
-      /^destroy: step 2\/\d+ "terraform init \(remote state\)" failed \(the state's container tfstate does not exist in storage account wistatecontoso01: create it with "workload-id bootstrap"\); step 1 is done and left in place$/,
-    );
+    const run = withoutStateContainer('destroy');
     expect(run.calls.filter((c) => / delete |^cdktf destroy/.test(c))).toEqual([]);
   });
 });

@@ -187,12 +187,25 @@ export async function runTerraform(
   args: readonly string[],
   options: TerraformRunOptions,
 ): Promise<TerraformResult> {
+  return withTerraform(args, options, (env) => spawnTerraform(dir, args, env, options));
+}
+
+/**
+ * Check Terraform, then run `spawnWith` with the environment of `terraform <args>`: reattached to the run's shared
+ * provider process when the command starts providers (shared-providers.ts), unless `options.providers` says
+ * `per-command`.
+ */
+async function withTerraform<T>(
+  args: readonly string[],
+  options: TerraformRunOptions,
+  spawnWith: (env: NodeJS.ProcessEnv) => Promise<T>,
+): Promise<T> {
   await checkTerraform();
   options.signal?.throwIfAborted();
   const env = terraformEnv(options);
   return options.providers !== 'per-command' && startsProviders(args)
-    ? withSharedProviders(env, (shared) => spawnTerraform(dir, args, shared, options))
-    : spawnTerraform(dir, args, env, options);
+    ? withSharedProviders(env, spawnWith)
+    : spawnWith(env);
 }
 
 async function spawnTerraform(
@@ -297,12 +310,7 @@ export async function execTerraform(
   args: readonly string[],
   options: TerraformRunOptions,
 ): Promise<number> {
-  await checkTerraform();
-  options.signal?.throwIfAborted();
-  const env = terraformEnv(options);
-  return options.providers !== 'per-command' && startsProviders(args)
-    ? withSharedProviders(env, (shared) => spawnAndWait(dir, args, shared, options))
-    : spawnAndWait(dir, args, env, options);
+  return withTerraform(args, options, (env) => spawnAndWait(dir, args, env, options));
 }
 
 async function spawnAndWait(
