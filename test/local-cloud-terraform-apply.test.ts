@@ -1,9 +1,10 @@
 // The real `terraform` binary against the local provider server: init from the filesystem mirror (offline, no
 // dev-overrides warning), validate, plan, apply, a second plan with no changes, replacement, destroy. hashicorp/time's
 // `time_sleep` is the resource: it really waits, on the local cloud's scaled clock.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_LOG_VARIABLE } from '../local-cloud/terraform/provider';
 import {
@@ -158,6 +159,41 @@ describe.concurrent('real terraform against the local providers', () => {
     // One process answered every command, and nobody shut it down: the next command of this run reattaches.
     expect(new Set(calls.map(([, , pid]) => pid)).size).toBe(1);
     expect(calls.map(([, call]) => call)).not.toContain('Shutdown');
+  });
+
+  it('stops the waits of an interrupted command only: another command on the same provider process completes', async () => {
+    // GIVEN two stacks on one work directory and environment, so their commands share one provider process
+    const workDir = join(root, 'stop-one');
+    const options = { workDir, env: loggingCalls(workDir) };
+    const sleeping = (name: string, duration: string) =>
+      stack(name, {
+        terraform: timeProvider,
+        resource: { time_sleep: { wait: { create_duration: duration } } },
+      });
+    const interrupted = sleeping('stop-interrupted', '3600s');
+    const other = sleeping('stop-other', '30s');
+    for (const dir of [interrupted, other])
+      await runTerraform(dir, ['init', '-input=false'], options);
+    const stop = new AbortController();
+    const apply = ['apply', '-auto-approve', '-input=false'];
+    const stopped = runTerraform(interrupted, apply, { ...options, signal: stop.signal }).then(
+      () => 'applied',
+      (err: unknown) => err,
+    );
+    const completed = runTerraform(other, apply, options);
+    // WHEN both are in their waits (each ApplyResourceChange is logged as it starts) and the first is interrupted
+    const applying = () =>
+      existsSync(join(workDir, 'calls.log'))
+        ? callsOf(workDir).filter(([, call]) => call === 'ApplyResourceChange').length
+        : 0;
+    while (applying() < 2) await sleep(20);
+    stop.abort('interrupted');
+    // THEN the interrupted one ends, and the other one's wait goes on to the end
+    expect(await stopped).toBe('interrupted');
+    const done = await completed;
+    expect(done.summary).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
+    expect(new Set(callsOf(workDir).map(([, , pid]) => pid)).size).toBe(1);
+    expect(callsOf(workDir).map(([, call]) => call)).toContain('StopProvider');
   });
 
   it('fails when time_sleep has an invalid duration, with the diagnostic on the attribute', async () => {

@@ -26,6 +26,11 @@ export type Attributes = { [attribute: string]: Value };
 export interface HandlerContext {
   /** The provider block's configuration (e.g. azurerm `tenant_id`, `subscription_id`, `features`). */
   readonly providerConfig: Attributes;
+  /**
+   * Aborted when Terraform sends this provider StopProvider (Ctrl-C): waits in progress end at once, as the real
+   * providers' do when their request context is cancelled. Absent: never stopped.
+   */
+  readonly stopping?: AbortSignal;
 }
 
 /** Azure's refusal: becomes an error diagnostic whose summary and detail read as the real provider's would. */

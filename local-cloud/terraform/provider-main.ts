@@ -44,10 +44,9 @@ setInterval(() => {
 }, 500).unref();
 if (name === SHARED_ARGUMENT) {
   startSharedServers().then(
-    (servers) => {
-      // One line: what Terraform reattaches to. Then one more when a command stopped it (StopProvider).
-      process.stdout.write(`${JSON.stringify(servers.reattach)}\n`);
-      servers.stopping.then(() => process.stdout.write('stopping\n'));
+    (reattach) => {
+      // One line: what Terraform reattaches to.
+      process.stdout.write(`${JSON.stringify(reattach)}\n`);
     },
     (err: Error) => fail(err),
   );

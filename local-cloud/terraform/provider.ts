@@ -17,7 +17,6 @@ import {
   type ProviderSchema,
   type ResourceSchema,
 } from './schema';
-import { stopProvider } from './time-scale';
 
 type Diagnostic = {
   severity: 'ERROR' | 'WARNING';
@@ -117,6 +116,8 @@ export const CALL_LOG_VARIABLE = 'WI_LOCAL_PROVIDER_CALL_LOG';
 
 export class LocalProvider {
   private providerConfig: Attributes = {};
+  /** Aborted by StopProvider: this instance's waits end (another instance of the same process goes on). */
+  private readonly stopping = new AbortController();
   /** Calls answered so far, by name: what Terraform asked of this process. */
   readonly calls = new Map<string, number>();
 
@@ -134,7 +135,7 @@ export class LocalProvider {
   }
 
   private get context(): HandlerContext {
-    return { providerConfig: this.providerConfig };
+    return { providerConfig: this.providerConfig, stopping: this.stopping.signal };
   }
 
   private resource(type: string): ResourceSchema {
@@ -249,7 +250,7 @@ export class LocalProvider {
         return {};
       }
       case 'StopProvider':
-        stopProvider();
+        this.stopping.abort();
         return { Error: '' };
       case 'MoveResourceState':
         throw new DiagnosticError({

@@ -15,7 +15,6 @@ import {
   healthService,
   type Message,
   PROVIDER_CALLS,
-  type ProviderCall,
   providerService,
   stdioService,
 } from './protocol';
@@ -53,15 +52,11 @@ function providerParts(name: string) {
   return { schema, handlers };
 }
 
-/**
- * A gRPC server answering the provider protocol for `name`: `providerFor` picks the provider instance a call is for,
- * `afterCall` hears of each call answered.
- */
+/** A gRPC server answering the provider protocol for `name`: `providerFor` picks the provider instance a call is for. */
 function providerServer(
   name: string,
   env: NodeJS.ProcessEnv,
   providerFor: (call: grpc.ServerUnaryCall<Message, Message>) => LocalProvider,
-  afterCall: (call: ProviderCall) => void = () => {},
 ) {
   const server = new grpc.Server();
   let resolveStopped: () => void = () => {};
@@ -95,14 +90,7 @@ function providerServer(
   server.addService(
     providerService,
     Object.fromEntries(
-      PROVIDER_CALLS.map((c) => [
-        c,
-        unary(async (request, call) => {
-          const response = await providerFor(call).call(c, request);
-          afterCall(c);
-          return response;
-        }),
-      ]),
+      PROVIDER_CALLS.map((c) => [c, unary((request, call) => providerFor(call).call(c, request))]),
     ),
   );
   server.addService(controllerService, {
@@ -178,32 +166,22 @@ export interface ReattachConfig {
   Addr: { Network: 'tcp'; String: string };
 }
 
-export interface SharedServers {
-  /** The value of `TF_REATTACH_PROVIDERS`, by provider source address. */
-  reattach: { [source: string]: ReattachConfig };
-  /** Resolves when a Terraform command sent StopProvider (it was interrupted): this process must not serve another. */
-  stopping: Promise<void>;
-}
-
 /**
  * Serve every provider for Terraform commands that reattach to this process. Each connection (a provider instance
  * of a command: one per walk and per provider block, an aliased block among them) gets a provider of its own, as a
  * process of its own would, so that two blocks of one command keep their own configuration (with one instance per
  * provider, the cross-tenant runs of test/lab-identity-kinds.test.ts fail: the home tenant's block configures over
- * the resource tenant's).
+ * the resource tenant's), and a StopProvider stops the waits of its own command only. Resolves with the value of
+ * `TF_REATTACH_PROVIDERS`, by provider source address.
  *
  * Terraform reattaches over plain gRPC (it sets no TLS for an unmanaged provider), so the servers listen on the
  * loopback interface only, for as long as the local cloud's run that started them.
  */
 export async function startSharedServers(
   env: NodeJS.ProcessEnv = process.env,
-): Promise<SharedServers> {
+): Promise<{ [source: string]: ReattachConfig }> {
   checkCookie(env);
-  let markStopping: () => void = () => {};
-  const stopping = new Promise<void>((resolve) => {
-    markStopping = resolve;
-  });
-  const reattach: SharedServers['reattach'] = {};
+  const reattach: { [source: string]: ReattachConfig } = {};
   for (const name of Object.keys(PROVIDER_SCHEMAS)) {
     const { schema, handlers } = providerParts(name);
     const instances = new Map<string, LocalProvider>();
@@ -216,9 +194,7 @@ export async function startSharedServers(
       }
       return provider;
     };
-    const { bind } = providerServer(name, env, providerFor, (call) => {
-      if (call === 'StopProvider') markStopping();
-    });
+    const { bind } = providerServer(name, env, providerFor);
     const port = await bind(grpc.ServerCredentials.createInsecure());
     reattach[schema.source] = {
       Protocol: 'grpc',
@@ -228,5 +204,5 @@ export async function startSharedServers(
       Addr: { Network: 'tcp', String: `127.0.0.1:${port}` },
     };
   }
-  return { reattach, stopping };
+  return reattach;
 }

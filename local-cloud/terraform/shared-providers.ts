@@ -48,8 +48,6 @@ interface Shared {
   /** Commands using it now. */
   users: number;
   lastUsed: number;
-  /** A command sent StopProvider: its waits are cancelled for good, so no further command may use it. */
-  retired: boolean;
   exited: boolean;
   /** Takes it out of the running ones: the next command of its environment starts another. */
   readonly gone: () => void;
@@ -113,29 +111,15 @@ async function start(env: NodeJS.ProcessEnv, gone: () => void): Promise<Shared> 
       } else failed(`the provider server exited (${signal ?? `exit ${code}`})`);
     });
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on('line', (line) => {
-      if (!shared) {
-        // Started: from now on, the run that started it may end while it is idle, and it must not keep that run's
-        // process alive (the commands that use it do).
-        child.unref();
-        (child.stdout as unknown as Socket).unref();
-        (child.stderr as unknown as Socket).unref();
-        shared = {
-          child,
-          reattach: line,
-          users: 0,
-          lastUsed: 0,
-          retired: false,
-          exited: false,
-          gone,
-        };
-        started.add(shared);
-        resolve(shared);
-      } else if (line === 'stopping') {
-        shared.retired = true;
-        gone();
-        if (shared.users === 0) child.kill();
-      }
+    lines.once('line', (line) => {
+      // Started: from now on, the run that started it may end while it is idle, and it must not keep that run's
+      // process alive (the commands that use it do).
+      child.unref();
+      (child.stdout as unknown as Socket).unref();
+      (child.stderr as unknown as Socket).unref();
+      shared = { child, reattach: line, users: 0, lastUsed: 0, exited: false, gone };
+      started.add(shared);
+      resolve(shared);
     });
   });
 }
@@ -156,22 +140,20 @@ async function acquire(env: NodeJS.ProcessEnv): Promise<Shared> {
       });
     }
     const shared = await entry;
-    // Stopped or gone while this command waited for it: start another.
-    if (shared.retired || shared.exited) continue;
+    // Stopped while this command waited for it: start another.
+    if (shared.exited || shared.child.killed) continue;
     shared.users++;
     return shared;
   }
 }
 
-/** A command is done with `shared`: stop it if it was retired, and stop the least recently used idle ones beyond MAX_IDLE. */
+/** A command is done with `shared`: stop the least recently used idle processes beyond MAX_IDLE. */
 function release(shared: Shared): void {
   shared.users--;
   shared.lastUsed = ++uses;
-  if (shared.retired && shared.users === 0) shared.child.kill();
-  const idle = [...started].filter((s) => s.users === 0 && !s.retired);
+  const idle = [...started].filter((s) => s.users === 0 && !s.child.killed);
   idle.sort((a, b) => b.lastUsed - a.lastUsed);
   for (const old of idle.slice(MAX_IDLE)) {
-    old.retired = true;
     old.gone();
     old.child.kill();
   }
@@ -207,7 +189,6 @@ export async function stopSharedProviders(): Promise<void> {
   }
   await Promise.all(
     [...all].map((shared) => {
-      shared.retired = true;
       if (shared.exited) return undefined;
       const exited = new Promise((resolve) => shared.child.once('exit', resolve));
       // Waited for: it keeps this process alive until it has exited.

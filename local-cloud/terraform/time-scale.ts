@@ -23,19 +23,10 @@ export function localMilliseconds(seconds: number, env: NodeJS.ProcessEnv = proc
   return seconds * 1000 * timeScale(env);
 }
 
-/**
- * Set when Terraform sends StopProvider (the user pressed Ctrl-C): waits in progress end at once, as the real
- * providers' do when their request context is cancelled.
- */
-const stopping = new AbortController();
-export const providerStopping: AbortSignal = stopping.signal;
-export function stopProvider(): void {
-  stopping.abort();
-}
-
-/** Wait `seconds` of Azure time, scaled; rejects when the provider is stopped meanwhile. */
+/** Wait `seconds` of Azure time, scaled; rejects when `stopping` (the provider's StopProvider) aborts meanwhile. */
 export function sleepAzureSeconds(
   seconds: number,
+  stopping?: AbortSignal,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const ms = localMilliseconds(seconds, env);
@@ -45,10 +36,10 @@ export function sleepAzureSeconds(
       reject(new Error('the provider was stopped (StopProvider) during the wait'));
     };
     const timer = setTimeout(() => {
-      providerStopping.removeEventListener('abort', stopped);
+      stopping?.removeEventListener('abort', stopped);
       resolve();
     }, ms);
-    if (providerStopping.aborted) stopped();
-    else providerStopping.addEventListener('abort', stopped, { once: true });
+    if (stopping?.aborted) stopped();
+    else stopping?.addEventListener('abort', stopped, { once: true });
   });
 }

@@ -3,7 +3,7 @@
  * so that what depends on it starts only once something eventual (e.g. an RBAC grant) has had time to settle.
  * The wait is real, on the local cloud's scaled clock (see time-scale.ts).
  */
-import { type Attributes, AzureError, type ResourceHandler } from '../handler';
+import { type Attributes, AzureError, type HandlerContext, type ResourceHandler } from '../handler';
 import { sleepAzureSeconds } from '../time-scale';
 
 const UNIT_SECONDS: { [unit: string]: number } = {
@@ -55,9 +55,9 @@ function durationSeconds(
 }
 
 /** The wait itself; Ctrl-C in Terraform (StopProvider) ends it with an error, as the time provider's context does. */
-async function wait(seconds: number, what: string): Promise<void> {
+async function wait(seconds: number, what: string, context: HandlerContext): Promise<void> {
   try {
-    await sleepAzureSeconds(seconds);
+    await sleepAzureSeconds(seconds, context.stopping);
   } catch (err) {
     throw new AzureError(
       'Interrupted',
@@ -67,8 +67,8 @@ async function wait(seconds: number, what: string): Promise<void> {
 }
 
 export const timeSleep: ResourceHandler = {
-  async create({ planned }) {
-    await wait(durationSeconds(planned, 'create_duration'), 'the create_duration wait');
+  async create({ planned, context }) {
+    await wait(durationSeconds(planned, 'create_duration'), 'the create_duration wait', context);
     // The time provider's id is the moment the wait ended, RFC 3339 in UTC, to the second.
     return { ...planned, id: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
   },
@@ -78,8 +78,8 @@ export const timeSleep: ResourceHandler = {
   async update({ planned }) {
     return planned;
   },
-  async delete({ state }) {
-    await wait(durationSeconds(state, 'destroy_duration'), 'the destroy_duration wait');
+  async delete({ state, context }) {
+    await wait(durationSeconds(state, 'destroy_duration'), 'the destroy_duration wait', context);
   },
   async importState({ id }) {
     // `terraform import time_sleep.x <create_duration>,<destroy_duration>`, either side may be empty.
