@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunningPod } from '../local-cloud/kubelet';
-import { imageNodeFlags, type Lab, startLab, synthLab } from '../local-cloud/lab';
+import { imageNodeFlags, type Lab, startLab, synthLab } from '../lab/lab';
+import type { RunningPod } from '../local-cloud/kubernetes/kubelet';
 import type { Figure } from './table';
 
 const SECTION = 'workload program';

@@ -1,11 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AZURE_STACK_NAME, readOutputs } from '../config/outputs';
-import { AcrBuildError } from '../local-cloud/acr-build';
-import type { RunningPod } from '../local-cloud/kubelet';
-import { startLab, synthLab, TerraformFailed } from '../local-cloud/lab';
-import { demoValuesLine } from '../local-cloud/lab-terraform';
-import { lockWorkDir, resetWorkDir } from '../local-cloud/work-dir';
+import { startLab, synthLab, TerraformFailed } from '../lab/lab';
+import { demoValuesLine } from '../lab/lab-terraform';
+import { AcrBuildError, lockWorkDir, type RunningPod, resetWorkDir } from '../local-cloud';
 import { checkPair } from '../verify/check-pair';
 import { readSynthesizedPair } from '../verify/synthesized-pair';
 import { summarize } from './synth-command';
@@ -98,7 +96,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     return 1;
   } finally {
     // Terraform's provider process of this run goes with it.
-    const { stopSharedProviders } = await import('../local-cloud/terraform/shared-providers');
+    const { stopSharedProviders } = await import('../local-cloud');
     await stopSharedProviders();
     unlock();
     for (const name of Object.keys(SIGNAL_EXIT_CODES) as StopSignal[]) process.off(name, onSignal);

@@ -31,7 +31,7 @@ export async function tflocal(args: readonly string[], options: TflocalOptions):
     return await runTflocal(args, options);
   } finally {
     // Nothing of the command is left running when it returns: its provider process has exited too.
-    const { stopSharedProviders } = await import('../local-cloud/terraform/shared-providers');
+    const { stopSharedProviders } = await import('../local-cloud');
     await stopSharedProviders();
   }
 }
@@ -42,13 +42,11 @@ async function runTflocal(args: readonly string[], options: TflocalOptions): Pro
       'tflocal: name a terraform subcommand, e.g. workload-id tflocal -- plan',
     );
   // Loaded when run: the other commands do not need the local cloud.
-  const [{ execTerraform }, { localStackDir }, lab, { loadConfig }, { HOME_SUBSCRIPTION_ID }] =
+  const [{ execTerraform, localStackDir, HOME_SUBSCRIPTION_ID }, lab, { loadConfig }] =
     await Promise.all([
-      import('../local-cloud/terraform/run'),
-      import('../local-cloud/terraform/stack-dir'),
-      import('../local-cloud/lab-terraform'),
+      import('../local-cloud'),
+      import('../lab/lab-terraform'),
       import('../config/load-config'),
-      import('../local-cloud/cloud-store'),
     ]);
   // Absolute: the providers run in the stack's directory and find the store through it.
   const workDir = resolve(options.workDir);
@@ -83,8 +81,8 @@ async function runTflocal(args: readonly string[], options: TflocalOptions): Pro
   // With remote state, the state is in the local cloud's blob storage: the local cloud runs meanwhile and Terraform
   // signs in to it as the deployer the demo's bootstrap made, as the demo's own runs do.
   const [{ readBootstrap }, { withStateBackend }] = await Promise.all([
-    import('../local-cloud/remote-state'),
-    import('../local-cloud/lab'),
+    import('../lab/remote-state'),
+    import('../lab/lab'),
   ]);
   const bootstrap = await readBootstrap(workDir, lab.labTerraformEnv({ variables: {} }));
   if (!bootstrap)

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readTextFile } from '../lib/read-file';
 import { echo } from './echo';
-import { readTextFile } from './read-file';
 import { type Config, ConfigSchema } from './schema';
 
 /** The config used when neither `--config` nor `WI_CONFIG` names another (found from here, or from build/). */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
+import { readTextFile } from '../lib/read-file';
 import { echo } from './echo';
-import { readTextFile } from './read-file';
 import {
   aksClusterName,
   GUID_PATTERN,

@@ -3,8 +3,9 @@
  * federated with one service account, one vault whose `username` secret that identity may read, and one container
  * registry holding the project's image, which the cluster's kubelet identity may pull.
  */
-import type { Pod, ServiceAccount } from './kubernetes';
-import type { CloudModel } from './model';
+
+import type { CloudModel } from './core/model';
+import type { Pod, ServiceAccount } from './kubernetes/objects';
 
 /** Fixed ids of the example, so tests can name them. */
 export const EXAMPLE = {

@@ -7,24 +7,24 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLOB_HOST_SUFFIX, BlobStorage } from './blob-storage';
-import { BASE_CERTIFICATE_HOSTS, createCertificates } from './certificates';
-import { ENTRA_HOST, Entra } from './entra';
-import { Faults } from './faults';
-import { sendJson } from './http';
-import { OidcIssuer } from './issuer';
-import { KeyVaultService } from './key-vault';
-import type { RunningPod, RunPodOptions } from './kubelet';
-import { runPod as startPod } from './kubelet';
-import type { ServiceAccount, Workload } from './kubernetes';
-import type { CloudCluster, CloudModel } from './model';
-import type { Route } from './proxy';
-import { startProxy } from './proxy';
-import { pullImage } from './registries';
-import type { LocalCloudStats } from './stats';
-import { createStats } from './stats';
-import type { MutationResult } from './webhook';
-import { mutatePod } from './webhook';
+import { BLOB_HOST_SUFFIX, BlobStorage } from './azure/blob-storage';
+import { ENTRA_HOST, Entra } from './azure/entra';
+import { OidcIssuer } from './azure/issuer';
+import { KeyVaultService } from './azure/key-vault';
+import { pullImage } from './azure/registries';
+import { BASE_CERTIFICATE_HOSTS, createCertificates } from './core/certificates';
+import { Faults } from './core/faults';
+import { sendJson } from './core/http';
+import type { CloudCluster, CloudModel } from './core/model';
+import type { Route } from './core/proxy';
+import { startProxy } from './core/proxy';
+import type { LocalCloudStats } from './core/stats';
+import { createStats } from './core/stats';
+import type { RunningPod, RunPodOptions } from './kubernetes/kubelet';
+import { runPod as startPod } from './kubernetes/kubelet';
+import type { ServiceAccount, Workload } from './kubernetes/objects';
+import type { MutationResult } from './kubernetes/webhook';
+import { mutatePod } from './kubernetes/webhook';
 
 /** How to start the local cloud. */
 export interface LocalCloudOptions {

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCertificates, type LocalCertificates } from '../local-cloud/certificates';
+import { createCertificates, type LocalCertificates } from '../local-cloud/core/certificates';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { CREDENTIAL_MODES } from '../app/credential-modes';
-import { imageNodeFlags } from '../local-cloud/lab';
+import { imageNodeFlags } from '../lab/lab';
 import {
   killRunningApps,
   removeVaultCertificates,

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../config/load-config';
 import { SAMPLES } from '../config/samples';
-import { pullImage } from '../local-cloud/registries';
+import { pullImage } from '../local-cloud/azure/registries';
 import { defaultConfigData, tempDir } from './helpers';
 
 function problemsOf(edit: (data: any) => void): string[] {
@@ -271,7 +271,7 @@ describe('config validation', () => {
     expect(workload.sample).toBe('msal-net');
     expect(workload.image).toBeUndefined();
     expect(SAMPLES['msal-net'].image).toBe('ghcr.io/azure/azure-workload-identity/msal-net:latest');
-    // The local registry holds what upstream publishes (cited in local-cloud/registries.ts): every sample pulls.
+    // The local registry holds what upstream publishes (cited in local-cloud/azure/registries.ts): every sample pulls.
     const anywhere = { registries: [], roleAssignments: [] };
     for (const sample of Object.values(SAMPLES))
       expect(pullImage(sample.image, anywhere)).toMatchObject({ pulled: true });

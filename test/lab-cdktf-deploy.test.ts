@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load-config';
+import { startLab } from '../lab/lab';
 import {
   CloudStore,
   HOME_SUBSCRIPTION_ID,
   storeFileIn,
   WORK_DIR_ENV,
-} from '../local-cloud/cloud-store';
-import { startLab } from '../local-cloud/lab';
+} from '../local-cloud/core/cloud-store';
 import { installLocalProviders } from '../local-cloud/terraform/install';
 import { ROOT, tempDir } from './helpers';
 

@@ -2,9 +2,9 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { CloudStore, storeFileIn } from '../local-cloud/cloud-store';
-import { applyLab, type Lab, type LabFiles, startLab, synthLab } from '../local-cloud/lab';
-import { liveModel } from '../local-cloud/store-model';
+import { applyLab, type Lab, type LabFiles, startLab, synthLab } from '../lab/lab';
+import { CloudStore, storeFileIn } from '../local-cloud/core/cloud-store';
+import { liveModel } from '../local-cloud/core/store-model';
 import { tempDir } from './helpers';
 
 // A ceiling on waiting for a pod's line, far above what it needs even on a busy machine: it only ends a hung test.

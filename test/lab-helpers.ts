@@ -1,7 +1,7 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { CloudStoreData } from '../local-cloud/cloud-store';
-import { type LabFiles, synthLab } from '../local-cloud/lab';
+import { type LabFiles, synthLab } from '../lab/lab';
+import type { CloudStoreData } from '../local-cloud/core/cloud-store';
 import { readSynthesizedPair, type SynthesizedPair } from '../verify/synthesized-pair';
 import { defaultConfigData, tempDir } from './helpers';
 

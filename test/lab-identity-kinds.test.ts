@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
-import { startLab } from '../local-cloud/lab';
+import { startLab } from '../lab/lab';
 import { checkPair } from '../verify/check-pair';
 import { resourcesOf } from '../verify/synthesized-pair';
 import { labFor, pairOf } from './lab-helpers';

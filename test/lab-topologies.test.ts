@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readOutputs } from '../config/outputs';
-import { startLab } from '../local-cloud/lab';
+import { startLab } from '../lab/lab';
 import { checkPair } from '../verify/check-pair';
 import { labFor, pairOf } from './lab-helpers';
 

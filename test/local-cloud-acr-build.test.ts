@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { APP_REPOSITORY } from '../config/outputs';
-import { AcrBuildError, acrBuild, buildContextFiles } from '../local-cloud/acr-build';
-import { CloudStore } from '../local-cloud/cloud-store';
-import { pullImage } from '../local-cloud/registries';
+import { AcrBuildError, acrBuild, buildContextFiles } from '../local-cloud/azure/acr-build';
+import { pullImage } from '../local-cloud/azure/registries';
+import { CloudStore } from '../local-cloud/core/cloud-store';
 import { ROOT, tempDir } from './helpers';
 
 const APP = join(ROOT, 'app');

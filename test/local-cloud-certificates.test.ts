@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BASE_CERTIFICATE_HOSTS, createCertificates } from '../local-cloud/certificates';
+import { BASE_CERTIFICATE_HOSTS, createCertificates } from '../local-cloud/core/certificates';
 
 describe('createCertificates', () => {
   let dir: string;

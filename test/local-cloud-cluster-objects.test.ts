@@ -6,9 +6,13 @@ import {
   emptyStoreData,
   HOME_TENANT_ID,
   type StoredCluster,
-} from '../local-cloud/cloud-store';
-import { applyObject, LAST_APPLIED_ANNOTATION, updateObject } from '../local-cloud/cluster-objects';
-import { patchNeeded, threeWayMerge } from '../local-cloud/strategic-merge-patch';
+} from '../local-cloud/core/cloud-store';
+import {
+  applyObject,
+  LAST_APPLIED_ANNOTATION,
+  updateObject,
+} from '../local-cloud/kubernetes/cluster-objects';
+import { patchNeeded, threeWayMerge } from '../local-cloud/kubernetes/strategic-merge-patch';
 
 const cluster = {
   id: '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c',

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generatedKeyVaultName } from '../config/key-vault-name';
-import { CloudStore } from '../local-cloud/cloud-store';
-import { variablesFromEnv } from '../local-cloud/demo-values';
-import { applyLab, type LabFiles, labTerraformEnv, TerraformFailed } from '../local-cloud/lab';
+import { variablesFromEnv } from '../lab/demo-values';
+import { applyLab, type LabFiles, labTerraformEnv, TerraformFailed } from '../lab/lab';
+import { CloudStore } from '../local-cloud/core/cloud-store';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
 import { deployedLab, labFor } from './lab-helpers';
 

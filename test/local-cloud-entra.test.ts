@@ -7,11 +7,11 @@
 import type { JWTPayload } from 'jose';
 import { base64url } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Entra } from '../local-cloud/entra';
+import { Entra } from '../local-cloud/azure/entra';
+import type { OidcIssuer } from '../local-cloud/azure/issuer';
 import { EXAMPLE, exampleModel } from '../local-cloud/example-model';
-import { Faults } from '../local-cloud/faults';
-import type { OidcIssuer } from '../local-cloud/issuer';
-import { createStats } from '../local-cloud/stats';
+import { Faults } from '../local-cloud/core/faults';
+import { createStats } from '../local-cloud/core/stats';
 import { type Answer, call, now, sign, signingKey } from './local-cloud-helpers';
 
 describe('the local Entra refuses what Entra refuses', () => {

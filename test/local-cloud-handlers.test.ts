@@ -9,8 +9,8 @@ import {
   RBAC_PROPAGATION_SECONDS,
   STORE_ENV,
   TIME_SCALE_ENV,
-} from '../local-cloud/cloud-store';
-import { liveModel } from '../local-cloud/store-model';
+} from '../local-cloud/core/cloud-store';
+import { liveModel } from '../local-cloud/core/store-model';
 import {
   type Attributes,
   AzureError,

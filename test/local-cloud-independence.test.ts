@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lockWorkDir } from '../local-cloud/work-dir';
+import { lockWorkDir } from '../local-cloud/core/work-dir';
 import { ROOT, tempDir } from './helpers';
 
 /** Every TypeScript file under `dir`. */

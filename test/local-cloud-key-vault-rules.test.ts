@@ -3,7 +3,7 @@ import {
   apiVersionRefusal,
   MAX_SECRET_VALUE_BYTES,
   secretValueRefusal,
-} from '../local-cloud/key-vault-rules';
+} from '../local-cloud/azure/key-vault-rules';
 
 describe("secretValueRefusal (Key Vault's 25 KB limit on a secret value)", () => {
   it('accepts a value of exactly 25 KB, and an empty one', () => {

@@ -5,11 +5,11 @@
  */
 import type { JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { KeyVaultService } from '../local-cloud/azure/key-vault';
 import { EXAMPLE, exampleModel } from '../local-cloud/example-model';
-import { Faults } from '../local-cloud/faults';
-import { KeyVaultService } from '../local-cloud/key-vault';
-import type { CloudKeyVault, CloudModel } from '../local-cloud/model';
-import { createStats } from '../local-cloud/stats';
+import { Faults } from '../local-cloud/core/faults';
+import type { CloudKeyVault, CloudModel } from '../local-cloud/core/model';
+import { createStats } from '../local-cloud/core/stats';
 import { call, now, sign, signingKey } from './local-cloud-helpers';
 
 describe('the local Key Vault refuses what Key Vault refuses', () => {

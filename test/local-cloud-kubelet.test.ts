@@ -10,8 +10,8 @@ import {
   examplePod,
   exampleServiceAccount,
 } from '../local-cloud/example-model';
-import { ImagePullError } from '../local-cloud/kubelet';
-import type { Deployment, Pod } from '../local-cloud/kubernetes';
+import { ImagePullError } from '../local-cloud/kubernetes/kubelet';
+import type { Deployment, Pod } from '../local-cloud/kubernetes/objects';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
 

@@ -10,8 +10,8 @@ import {
   HOME_SUBSCRIPTION_ID,
   HOME_TENANT_ID,
   STORE_ENV,
-} from '../local-cloud/cloud-store';
-import { createObject } from '../local-cloud/cluster-objects';
+} from '../local-cloud/core/cloud-store';
+import { createObject } from '../local-cloud/kubernetes/cluster-objects';
 import {
   addCluster,
   clusterSecrets,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CloudRegistry } from '../local-cloud/model';
-import { type PullContext, parseImageReference, pullImage } from '../local-cloud/registries';
+import { type PullContext, parseImageReference, pullImage } from '../local-cloud/azure/registries';
+import type { CloudRegistry } from '../local-cloud/core/model';
 
 const REGISTRY: CloudRegistry = {
   id: '/subscriptions/s/resourceGroups/rg-app/providers/Microsoft.ContainerRegistry/registries/acrapp',

@@ -10,9 +10,9 @@ import {
   examplePod,
   exampleServiceAccount,
 } from '../local-cloud/example-model';
+import type { CloudModel } from '../local-cloud/core/model';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
-import type { CloudModel } from '../local-cloud/model';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 

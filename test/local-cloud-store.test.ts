@@ -2,7 +2,7 @@
 // content (it holds secret values); a lock left behind is taken over at once.
 import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CloudStore, emptyStoreData, storeFileIn } from '../local-cloud/cloud-store';
+import { CloudStore, emptyStoreData, storeFileIn } from '../local-cloud/core/cloud-store';
 import { tempDir } from './helpers';
 
 const SECRET = 'hunter2-secret-value';

@@ -4,8 +4,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CloudStore, HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/cloud-store';
-import { type LabFiles, labTerraformEnv } from '../local-cloud/lab';
+import { type LabFiles, labTerraformEnv } from '../lab/lab';
+import { CloudStore, HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/core/cloud-store';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
 import { tempDir } from './helpers';
 import { deployedLab } from './lab-helpers';

@@ -3,8 +3,12 @@
 // test deploys the project's own Azure stack (the lab's) into a local cloud of its own, so the three run at once.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CloudStore, type CloudStoreData, HOME_SUBSCRIPTION_ID } from '../local-cloud/cloud-store';
-import { applyLab, type LabFiles, labTerraformEnv, type TerraformFailed } from '../local-cloud/lab';
+import { applyLab, type LabFiles, labTerraformEnv, type TerraformFailed } from '../lab/lab';
+import {
+  CloudStore,
+  type CloudStoreData,
+  HOME_SUBSCRIPTION_ID,
+} from '../local-cloud/core/cloud-store';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
 import { deployedLab, labFor } from './lab-helpers';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE, examplePod, exampleServiceAccount } from '../local-cloud/example-model';
-import type { Container, Deployment, Pod } from '../local-cloud/kubernetes';
-import { mutatePod } from '../local-cloud/webhook';
+import type { Container, Deployment, Pod } from '../local-cloud/kubernetes/objects';
+import { mutatePod } from '../local-cloud/kubernetes/webhook';
 
 const options = { defaultTenantId: EXAMPLE.tenantId };
 const envOf = (c: Container) => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));

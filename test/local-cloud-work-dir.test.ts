@@ -14,9 +14,9 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/cloud-store';
+import { HOME_SUBSCRIPTION_ID, storeFileIn } from '../local-cloud/core/cloud-store';
+import { claimWorkDir, lockWorkDir, WORK_DIR_MARK } from '../local-cloud/core/work-dir';
 import { runTerraform, TerraformError } from '../local-cloud/terraform/run';
-import { claimWorkDir, lockWorkDir, WORK_DIR_MARK } from '../local-cloud/work-dir';
 import { CLI, ROOT, tempDir } from './helpers';
 
 const root = tempDir('wi-work-dir-');

@@ -13,7 +13,7 @@ import {
   vaultUrlProblem,
 } from '../config/outputs';
 import type { Config } from '../config/schema';
-import { DEMO_SECRET_VALUES, variablesFromEnv } from '../local-cloud/demo-values';
+import { DEMO_SECRET_VALUES, variablesFromEnv } from '../lab/demo-values';
 import { defaultConfigData, tempDir } from './helpers';
 
 const good = {

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listDirectory, readTextFile } from '../config/read-file';
+import { listDirectory, readTextFile } from '../lib/read-file';
 import { tempDir } from './helpers';
 
 describe('readTextFile', () => {

@@ -7,6 +7,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI_CONFIG_HEADER } from '../core/work-dir';
 import { PROVIDER_SCHEMAS } from './schema';
 
 export interface LocalProviders {
@@ -76,10 +77,6 @@ function writeIfChanged(file: string, content: string, mode?: number): void {
 const hcl = (text: string) => JSON.stringify(text);
 /** POSIX shell word, taken literally (no `$`, backquote or backslash expansion). */
 const sh = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
-
-/** The first line of the CLI configuration the local cloud writes: it tells a work directory of the local cloud. */
-export const CLI_CONFIG_HEADER =
-  '# Written by the local cloud: hashicorp providers come from the local mirror, never from the network.';
 
 /** Lay out the mirror and the CLI configuration under `<workDir>/terraform/`; idempotent and fast. */
 export function installLocalProviders(workDir: string): LocalProviders {

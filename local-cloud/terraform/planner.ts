@@ -16,7 +16,7 @@
  *   unknown, and everything that refers to them is planned with unknown values too, in the same apply.
  */
 
-import { isNamespaced } from '../cluster-objects';
+import { isNamespaced } from '../kubernetes/cluster-objects';
 import type {
   AttributeFact,
   CustomizeDiffFact,

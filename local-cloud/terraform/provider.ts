@@ -3,7 +3,7 @@
  * generated files, values through the cty codec, behaviour from the registered handlers.
  */
 import { appendFileSync } from 'node:fs';
-import { CloudStoreError } from '../cloud-store';
+import { CloudStoreError } from '../core/cloud-store';
 import { decodeValue, encodeValue, fromJson } from './cty';
 import { PROVIDER_FACTS, type ProviderFacts } from './facts';
 import { type Attributes, AzureError, type HandlerContext, UNKNOWN, type Value } from './handler';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { readTextFile } from '../../config/read-file';
+import { readTextFile } from '../../lib/read-file';
 import { installLocalProviders } from './install';
 import { dieWithParent } from './plugin-process';
 import { startsProviders, withSharedProviders } from './shared-providers';

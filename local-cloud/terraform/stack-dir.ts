@@ -13,8 +13,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { readCappedFile } from '../../config/read-file';
-import { claimWorkDir } from '../work-dir';
+import { readCappedFile } from '../../lib/read-file';
+import { claimWorkDir } from '../core/work-dir';
 
 /** A synthesized stack is tens of KB; a larger file (or a device where it should be) is refused, not read. */
 export const MAX_STACK_FILE_BYTES = 16 * 1024 * 1024;

@@ -10,7 +10,7 @@ import {
   MAX_FEDERATED_CREDENTIALS,
   newGuid,
   type StoredApplication,
-} from '../../cloud-store';
+} from '../../core/cloud-store';
 import { AzureError, type DataSourceHandler, type ResourceHandler } from '../handler';
 import { asSet, cloudStore, entraTenant, required, resolve, str, strings } from './common';
 import {

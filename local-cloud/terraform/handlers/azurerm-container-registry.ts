@@ -2,7 +2,7 @@
  * `azurerm_container_registry` and its data source. Registry names are global (`<name>.azurecr.io`); the images a
  * registry holds are what `az acr build` pushed, and only an identity with `AcrPull` on it may pull them.
  */
-import { type StoredRegistry, sameId } from '../../cloud-store';
+import { type StoredRegistry, sameId } from '../../core/cloud-store';
 import { AzureError, type DataSourceHandler, type ResourceHandler } from '../handler';
 import { alreadyExists } from './azurerm-resource-group';
 import {

@@ -11,7 +11,7 @@ import {
   localMs,
   MAX_FEDERATED_CREDENTIALS,
   sameId,
-} from '../../cloud-store';
+} from '../../core/cloud-store';
 import { type Attributes, AzureError, type ResourceHandler } from '../handler';
 import { alreadyExists } from './azurerm-resource-group';
 import { cloudStore, required, resolve, sleep, strings } from './common';

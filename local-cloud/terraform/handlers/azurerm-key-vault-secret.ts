@@ -7,6 +7,7 @@
  * `value_wo`.
  */
 import { randomBytes } from 'node:crypto';
+import { secretValueRefusal } from '../../azure/key-vault-rules';
 import {
   type CloudStoreData,
   dataActionAllowed,
@@ -14,8 +15,7 @@ import {
   type StoredDeletedSecret,
   type StoredKeyVault,
   sameId,
-} from '../../cloud-store';
-import { secretValueRefusal } from '../../key-vault-rules';
+} from '../../core/cloud-store';
 import { type Attributes, AzureError, type HandlerContext, type ResourceHandler } from '../handler';
 import {
   armTarget,

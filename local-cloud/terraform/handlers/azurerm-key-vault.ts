@@ -11,7 +11,7 @@ import {
   type StoredKeyVault,
   sameId,
   subscriptionActionAllowed,
-} from '../../cloud-store';
+} from '../../core/cloud-store';
 import {
   type Attributes,
   AzureError,

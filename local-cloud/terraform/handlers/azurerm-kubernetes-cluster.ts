@@ -15,7 +15,7 @@ import {
   resourceGroupId,
   type StoredCluster,
   sameId,
-} from '../../cloud-store';
+} from '../../core/cloud-store';
 import {
   type Attributes,
   AzureError,

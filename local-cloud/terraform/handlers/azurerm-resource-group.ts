@@ -2,7 +2,7 @@
  * `azurerm_resource_group`: a group in the provider's subscription. Deleting a group that still holds resources
  * fails, as azurerm 4's default `prevent_deletion_if_contains_resources` makes it.
  */
-import { resourceGroupId, sameId } from '../../cloud-store';
+import { resourceGroupId, sameId } from '../../core/cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
 import {
   armTarget,

@@ -8,7 +8,7 @@ import {
   newGuid,
   ROLE_DEFINITION_IDS,
   sameId,
-} from '../../cloud-store';
+} from '../../core/cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
 import { cloudStore, required, resolve, str } from './common';
 import { parseRoleAssignmentId } from './resource-ids';

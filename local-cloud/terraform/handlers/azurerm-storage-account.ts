@@ -4,7 +4,7 @@
  *
  * What replaces them is the planner's, from the facts generated out of azurerm's source (generate-facts.ts).
  */
-import { type CloudStoreData, type StoredStorageAccount, sameId } from '../../cloud-store';
+import { type CloudStoreData, type StoredStorageAccount, sameId } from '../../core/cloud-store';
 import { AzureError, type ResourceHandler } from '../handler';
 import { alreadyExists } from './azurerm-resource-group';
 import {

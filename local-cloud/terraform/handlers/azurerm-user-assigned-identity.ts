@@ -1,5 +1,5 @@
 /** `azurerm_user_assigned_identity`: a managed identity with a client id and a service principal in the subscription's tenant. */
-import { newGuid, sameId } from '../../cloud-store';
+import { newGuid, sameId } from '../../core/cloud-store';
 import type { ResourceHandler } from '../handler';
 import { alreadyExists } from './azurerm-resource-group';
 import {

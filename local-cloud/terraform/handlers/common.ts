@@ -8,7 +8,7 @@ import {
   deployerObjectId,
   resourceGroupId,
   sameId,
-} from '../../cloud-store';
+} from '../../core/cloud-store';
 import { type Attributes, AzureError, type HandlerContext, UNKNOWN, type Value } from '../handler';
 
 let store: CloudStore | undefined;

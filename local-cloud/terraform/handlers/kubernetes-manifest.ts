@@ -3,7 +3,7 @@
  * kept in the local cloud's store. The API server's rules apply (namespaces, service accounts, immutable Pods), and
  * a Pod passes the workload identity webhook on CREATE; the kubelet runs what the store holds.
  */
-import type { CloudStoreData, StoredCluster, StoredKubernetesObject } from '../../cloud-store';
+import type { CloudStoreData, StoredCluster, StoredKubernetesObject } from '../../core/cloud-store';
 import {
   createObject,
   deleteObject,
@@ -11,7 +11,7 @@ import {
   KubernetesApiError,
   objectKey,
   updateObject,
-} from '../../cluster-objects';
+} from '../../kubernetes/cluster-objects';
 import {
   type Attributes,
   AzureError,

@@ -3,8 +3,9 @@
  * so that what depends on it starts only once something eventual (e.g. an RBAC grant) has had time to settle.
  * The wait is real, on the local cloud's scaled clock (see time-scale.ts).
  */
+
+import { sleepAzureSeconds } from '../../core/time-scale';
 import { type Attributes, AzureError, type HandlerContext, type ResourceHandler } from '../handler';
-import { sleepAzureSeconds } from '../time-scale';
 
 const UNIT_SECONDS: { [unit: string]: number } = {
   ns: 1e-9,

@@ -12,8 +12,8 @@ import type {
   ServiceAccount,
   Volume,
   Workload,
-} from './kubernetes';
-import { podTemplateOf } from './kubernetes';
+} from './objects';
+import { podTemplateOf } from './objects';
 
 // Spelled out here, not imported from config/webhook.ts: a stand-in for the real webhook must not share a typo with the product it checks.
 /** Pod label that opts a pod in; the webhook's object selector matches exactly `"true"`. */

@@ -17,11 +17,11 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
-import type { Faults } from './faults';
-import { delay, readBody, sendJson } from './http';
+import type { Faults } from '../core/faults';
+import { delay, readBody, sendJson } from '../core/http';
+import type { CloudFederatedCredential, CloudIdentity, CloudModel } from '../core/model';
+import type { LocalCloudStats } from '../core/stats';
 import type { OidcIssuer } from './issuer';
-import type { CloudFederatedCredential, CloudIdentity, CloudModel } from './model';
-import type { LocalCloudStats } from './stats';
 
 /** Entra's host in the public cloud. */
 export const ENTRA_HOST = 'login.microsoftonline.com';

@@ -9,7 +9,7 @@
  * @see https://learn.microsoft.com/azure/aks/cluster-container-registry-integration
  * @see https://learn.microsoft.com/troubleshoot/azure/azure-kubernetes/connectivity/cannot-pull-image-from-acr-to-aks-cluster
  */
-import type { CloudRegistry, CloudRoleAssignment } from './model';
+import type { CloudRegistry, CloudRoleAssignment } from '../core/model';
 
 /** Where an image name without a registry host is pulled from. */
 export const DOCKER_HUB = 'docker.io';

@@ -9,9 +9,9 @@ import {
   type StoredCluster,
   type StoredKubernetesObject,
   sameId,
-} from './cloud-store';
-import type { ServiceAccount, Workload } from './kubernetes';
+} from '../core/cloud-store';
 import { patchSchemaOf } from './kubernetes-patch-facts';
+import type { ServiceAccount, Workload } from './objects';
 import { jsonEqual, patchNeeded, threeWayMerge } from './strategic-merge-patch';
 import { mutatePod } from './webhook';
 

@@ -8,11 +8,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JSONWebKeySet, JWTPayload } from 'jose';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import type { Faults } from './faults';
-import { sendJson } from './http';
+import type { Faults } from '../core/faults';
+import { sendJson } from '../core/http';
+import type { CloudKeyVault, CloudModel } from '../core/model';
+import type { LocalCloudStats } from '../core/stats';
 import { apiVersionRefusal } from './key-vault-rules';
-import type { CloudKeyVault, CloudModel } from './model';
-import type { LocalCloudStats } from './stats';
 
 /** The DNS suffix of Key Vault in the public cloud. */
 export const KEY_VAULT_DNS_SUFFIX = '.vault.azure.net';

@@ -7,12 +7,17 @@
  */
 
 import { secretFromEnv, secretVariableName } from '../config/outputs';
-import { readTextFile } from '../config/read-file';
 import type { Config } from '../config/schema';
-import { CloudStore, type CloudStoreData, HOME_SUBSCRIPTION_ID, storeFileIn } from './cloud-store';
+import { readTextFile } from '../lib/read-file';
+import {
+  CloudStore,
+  type CloudStoreData,
+  HOME_SUBSCRIPTION_ID,
+  MAX_STACK_FILE_BYTES,
+  storeFileIn,
+} from '../local-cloud';
 import { DEMO_SECRET_VALUES, variablesFromEnv } from './demo-values';
 import { seedWorld } from './seed';
-import { MAX_STACK_FILE_BYTES } from './terraform/stack-dir';
 
 /** The secret values and the store of the lab's Terraform runs. */
 export interface LabTerraform {

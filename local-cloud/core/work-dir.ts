@@ -14,10 +14,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { readTextFile } from '../config/read-file';
+import { readTextFile } from '../../lib/read-file';
 import { takeLockFile } from './lock-file';
-import { CLI_CONFIG_HEADER } from './terraform/install';
 
+/** The first line of the Terraform CLI configuration the local cloud writes: it tells a work directory of the local cloud. */
+export const CLI_CONFIG_HEADER =
+  '# Written by the local cloud: hashicorp providers come from the local mirror, never from the network.';
 /** The file that marks a directory as a local cloud's work directory (so its state and store are the local cloud's). */
 export const WORK_DIR_MARK = '.local-cloud-work-dir';
 /** The lock a demo holds on its work directory. */

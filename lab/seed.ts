@@ -4,13 +4,14 @@
  */
 import type { Config } from '../config/schema';
 import {
+  addCluster,
   type CloudStoreData,
+  clusterSecrets,
   HOME_SUBSCRIPTION_ID,
   newGuid,
   resourceGroupId,
   sameId,
-} from './cloud-store';
-import { addCluster, clusterSecrets } from './terraform/handlers/azurerm-kubernetes-cluster';
+} from '../local-cloud';
 
 /** Add what `config` expects to exist already; what is there is kept (a re-deploy finds the same world). */
 export function seedWorld(

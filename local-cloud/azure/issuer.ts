@@ -13,7 +13,7 @@ import {
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { sendJson } from './http';
+import { sendJson } from '../core/http';
 
 /** What kubelet asks the API server for when it projects a service account token. */
 export interface ServiceAccountTokenOptions {

@@ -13,9 +13,9 @@ import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { JWK } from 'jose';
-import { readTextFile } from '../config/read-file';
+import { readTextFile } from '../../lib/read-file';
 import { takeLockFile } from './lock-file';
-import { TIME_SCALE_VARIABLE, timeScale } from './terraform/time-scale';
+import { TIME_SCALE_VARIABLE, timeScale } from './time-scale';
 
 /** The environment variable naming the store file, for provider processes and the servers. */
 export const STORE_ENV = 'WI_LOCAL_CLOUD_STORE';

@@ -10,10 +10,10 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { OidcIssuer } from './issuer';
-import type { Container, ServiceAccountTokenProjection, Workload } from './kubernetes';
-import { podTemplateOf } from './kubernetes';
-import type { PullResult } from './registries';
+import type { OidcIssuer } from '../azure/issuer';
+import type { PullResult } from '../azure/registries';
+import type { Container, ServiceAccountTokenProjection, Workload } from './objects';
+import { podTemplateOf } from './objects';
 
 /** kubelet refreshes a projected token once it is this old, relative to its lifetime. */
 export const TOKEN_REFRESH_FRACTION = 0.8;

@@ -16,21 +16,28 @@ import {
   readOutputs,
   readRegistryOutputs,
 } from '../config/outputs';
-import { readTextFile } from '../config/read-file';
 import type { Config } from '../config/schema';
-import { synthAzure, synthManifests } from '../synth';
-import { acrBuild } from './acr-build';
+import { readTextFile } from '../lib/read-file';
 import {
+  acrBuild,
+  applyObject,
   CloudStore,
   type CloudStoreData,
+  type LocalCloud,
+  liveModel,
+  MAX_STACK_FILE_BYTES,
+  type RunningPod,
+  runTerraform,
   type StoredKubernetesObject,
   sameId,
-} from './cloud-store';
-import { applyObject, serviceAccountOf } from './cluster-objects';
-import type { RunningPod } from './kubelet';
-import type { Workload } from './kubernetes';
+  serviceAccountOf,
+  startLocalCloud,
+  TerraformError,
+  terraformOutputsAsCdktf,
+  type Workload,
+} from '../local-cloud';
+import { synthAzure, synthManifests } from '../synth';
 import { labTerraformEnv, prepareLabTerraform } from './lab-terraform';
-import { type LocalCloud, startLocalCloud } from './local-cloud';
 import {
   type BootstrapResult,
   bootstrapLab,
@@ -38,9 +45,6 @@ import {
   stateBackendEnv,
   stateUrl,
 } from './remote-state';
-import { liveModel } from './store-model';
-import { runTerraform, TerraformError, terraformOutputsAsCdktf } from './terraform/run';
-import { MAX_STACK_FILE_BYTES } from './terraform/stack-dir';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -238,7 +242,7 @@ async function applyWith(
 
 /**
  * deploy's build step on the local cloud: `build: app` is built from app/ into the registry the stack made, as
- * `az acr build` does (local-cloud/acr-build.ts), and pinned by the digest the registry then holds. Throws an
+ * `az acr build` does (local-cloud/azure/acr-build.ts), and pinned by the digest the registry then holds. Throws an
  * `AcrBuildError` with the build's lines when a `COPY` source is not in the context.
  */
 function buildLabImages(files: LabFiles): ReadonlyMap<string, string> | undefined {

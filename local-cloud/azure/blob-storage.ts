@@ -19,8 +19,8 @@ import { request } from 'node:https';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
-import type { LocalCertificates } from './certificates';
-import type { CloudModel, CloudStorageAccount } from './model';
+import type { LocalCertificates } from '../core/certificates';
+import type { CloudModel, CloudStorageAccount } from '../core/model';
 
 /** The blob endpoint's DNS suffix in Azure's public cloud. */
 export const BLOB_HOST_SUFFIX = '.blob.core.windows.net';

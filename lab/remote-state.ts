@@ -11,10 +11,14 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema';
 import { BOOTSTRAP_STACK_NAME, githubSubject, stateKey } from '../config/state';
 import { TOKEN_AUDIENCE } from '../config/webhook';
+import {
+  type CloudStore,
+  type LocalCloud,
+  localMs,
+  runTerraform,
+  terraformOutputsAsCdktf,
+} from '../local-cloud';
 import { synthBootstrap } from '../synth';
-import { type CloudStore, localMs } from './cloud-store';
-import type { LocalCloud } from './local-cloud';
-import { runTerraform, terraformOutputsAsCdktf } from './terraform/run';
 
 /** What the bootstrap left: the values the pipeline needs. */
 export interface BootstrapResult {
