@@ -22,7 +22,7 @@ const HAND_WRITTEN = ['time.json', 'kubernetes-manifest.json'];
 
 describe('provider facts', () => {
   it.skipIf(missing.length > 0)(
-    `are what the generator reads from the provider sources (npm run facts)${missing.length ? ` — skipped: no mirror of ${missing.join(', ')} under ${MIRRORS}` : ''}`,
+    `are what the generator reads from the provider sources (npm run facts)${missing.length ? ` — skipped: no clone of ${missing.join(', ')} under ${MIRRORS} (npm run provider-sources fills it where a network allows)` : ''}`,
     () => {
       for (const { name } of GENERATED) {
         const { facts, unresolved } = generateFacts(name);

@@ -1,6 +1,7 @@
 /**
  * Generate `facts/<provider>.json` from the real providers' Go source at the tags the bindings pin, read from bare git
- * mirrors (`WI_PROVIDER_MIRRORS`, default `/work/.mirror`, one `<owner>+<name>/repo` each).
+ * clones, one `<owner>+<name>/repo` each, under `--sources <dir>` (or `WI_PROVIDER_SOURCES`), else the repository's
+ * git-ignored `.provider-sources/`, which `npm run provider-sources` fills where a network allows.
  *
  * It reads the plugin SDK's schema literals: each resource's `Schema: map[string]*pluginsdk.Schema{...}` (or a typed
  * resource's `Arguments()` and `Attributes()`), following helpers such as `commonschema.Location()` into their
@@ -8,12 +9,13 @@
  * makes, `Elem` blocks, the `CustomizeDiff` rules, and the validators (their regular expressions and the `fmt.Errorf`
  * formats they fail with). Every fact carries `path:line`.
  *
- * Run: `npm run facts` (writes the files); a test regenerates them when the mirrors are here and fails when the
- * committed files differ.
+ * Run: `npm run facts [-- --sources <dir>]` (writes the files); a test regenerates them when the sources are here and
+ * fails when the committed files differ.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import type {
   AttributeFact,
   CustomizeDiffFact,
@@ -700,21 +702,35 @@ function sortKeys<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))) as T;
 }
 
-/** The directory of the bare mirrors (`<owner>+<name>/repo`). */
-export const MIRRORS = process.env.WI_PROVIDER_MIRRORS ?? '/work/.mirror';
+/** The repository's own folder for the provider sources: git-ignored, filled by `npm run provider-sources`. */
+export const PROVIDER_SOURCES_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '.provider-sources',
+);
 
-/** A provider's bare mirror, or undefined when this machine has none. */
-export function mirrorOf(repository: string): string | undefined {
-  const dir = join(MIRRORS, repository.replace('/', '+'), 'repo');
+/** Where the provider sources are read from by default: `WI_PROVIDER_SOURCES`, else `.provider-sources/`. */
+export const MIRRORS = process.env.WI_PROVIDER_SOURCES || PROVIDER_SOURCES_DIR;
+
+/** The bare clone of a provider's repository under `sources` (`<owner>+<name>/repo`), or undefined when there is none. */
+export function mirrorOf(repository: string, sources = MIRRORS): string | undefined {
+  const dir = join(sources, repository.replace('/', '+'), 'repo');
   return existsSync(dir) ? dir : undefined;
 }
 
 /** One generated provider's facts, and what could not be followed. */
-export function generateFacts(name: string): { facts: ProviderFacts; unresolved: string[] } {
+export function generateFacts(
+  name: string,
+  sources = MIRRORS,
+): { facts: ProviderFacts; unresolved: string[] } {
   const source = GENERATED.find((g) => g.name === name);
   if (!source) throw new Error(`no generated facts for ${name}`);
-  const gitDir = mirrorOf(source.repository);
-  if (!gitDir) throw new Error(`no mirror of ${source.repository} under ${MIRRORS}`);
+  const gitDir = mirrorOf(source.repository, sources);
+  if (!gitDir)
+    throw new Error(
+      `no clone of ${source.repository} under ${sources}: run npm run provider-sources, or pass --sources <dir>`,
+    );
   const reader = new FactReader(new GoRepo(gitDir, source.tag, source.module));
   const types = (entries: { [type: string]: Entry }, resource: boolean) =>
     Object.fromEntries(
@@ -740,8 +756,9 @@ export function factsFileContent(facts: ProviderFacts): string {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { sources: { type: 'string' } } });
   for (const { name } of GENERATED) {
-    const { facts, unresolved } = generateFacts(name);
+    const { facts, unresolved } = generateFacts(name, values.sources ?? MIRRORS);
     const file = join(FACTS_DIR, `${name}.json`);
     writeFileSync(file, factsFileContent(facts));
     const count = (t: TypeFacts) => Object.keys(t.attributes).length;
