@@ -23,7 +23,7 @@ export function seedWorld(
   const vault = config.keyVault;
   if (vault.tenantId && !data.tenants.includes(vault.tenantId)) data.tenants.push(vault.tenantId);
   // A cross-tenant vault read through an application: the deployer adds its service principal in the vault's
-  // tenant, which needs an application admin role there (the README lists it among the deployer's rights).
+  // tenant, which needs an application admin role there (docs/deploy.md lists it among the deployer's rights).
   if (
     vault.tenantId &&
     vault.tenantId !== home &&

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isMap, isSeq, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../config/kubernetes-object';
 import { AZURE_STACK_NAME, KUBERNETES_STACK_NAME } from '../config/outputs';
-import { listDirectory, readTextFile } from '../config/read-file';
+import { listDirectory, readTextFile } from '../lib/read-file';
 
 export type { KubeObject } from '../config/kubernetes-object';
 
