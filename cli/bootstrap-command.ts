@@ -25,7 +25,7 @@ export const DEFAULT_BOOTSTRAP_OUTPUTS = 'bootstrap-outputs.json';
 function stateOf(config: Config) {
   if (!config.state)
     throw new CommandError(
-      'bootstrap: the config has no state: add state: { azurerm: { resourceGroup, storageAccount, container, keyPrefix } } (README, "Teams")',
+      'bootstrap: the config has no state: add state: { azurerm: { resourceGroup, storageAccount, container, keyPrefix } } (docs/teams.md)',
     );
   return config.state.azurerm;
 }

@@ -11,6 +11,18 @@ describe('.ci/run', () => {
     expect(script.indexOf('export CI=true')).toBeLessThan(script.indexOf('npm test'));
   });
 
+  it("runs the README's set-up commands on a fresh clone: npm ci, then npm run lint and npm test", () => {
+    const lines = readFileSync(join(ROOT, '.ci', 'run'), 'utf8').split('\n');
+    const at = (command: string) =>
+      lines.findIndex((line) => line === command || line.startsWith(`${command} `));
+    expect(at('npm ci')).toBeGreaterThanOrEqual(0);
+    expect(at('npm ci')).toBeLessThan(at('npm run lint'));
+    expect(at('npm run lint')).toBeLessThan(at('npm test'));
+    // and the production install: npm ci, then the demo (what npm start runs) from the bin alone
+    const production = readFileSync(join(ROOT, '.ci', 'production-install'), 'utf8');
+    expect(production).toMatch(/^npm ci .*\n[\s\S]*^node cli\/bin\.mjs demo /m);
+  });
+
   it('fails when a snapshot is missing, with CI=true, instead of writing it', () => {
     // GIVEN a test whose snapshot was never committed, in a folder of the project (so it finds vitest)
     const dir = mkdtempSync(join(ROOT, '.ci-snapshot-probe-'));

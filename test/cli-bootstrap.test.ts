@@ -96,7 +96,7 @@ describe('workload-id bootstrap', () => {
     const run = runCli(['bootstrap', '--yes'], {});
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe(
-      'bootstrap: the config has no state: add state: { azurerm: { resourceGroup, storageAccount, container, keyPrefix } } (README, "Teams")',
+      'bootstrap: the config has no state: add state: { azurerm: { resourceGroup, storageAccount, container, keyPrefix } } (docs/teams.md)',
     );
     expect(run.calls).toEqual([]);
   });

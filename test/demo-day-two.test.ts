@@ -1,28 +1,27 @@
-// Day two of the demo: `npm start` again on the same work directory, then every `tflocal` example of the README on
+// Day two of the demo: `npm start` again on the same work directory, then every `tflocal` example of docs/tflocal.md on
 // the deployment the demo made, in the same Terraform state.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CloudStoreData } from '../local-cloud/cloud-store';
+import type { CloudStoreData } from '../local-cloud/core/cloud-store';
 import { CLI, ROOT } from './helpers';
 
 const cwd = mkdtempSync(join(tmpdir(), 'wi-day-two-'));
 afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-/** The README's tflocal session: the first bash block of its tflocal section, one command a line. */
-function readmeTflocalCommands(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Terraform against the local cloud (`tflocal`)'));
-  const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+/** The tflocal session of the docs: the first bash block of docs/tflocal.md, one command a line. */
+function docsTflocalCommands(): string[] {
+  const page = readFileSync(join(ROOT, 'docs', 'tflocal.md'), 'utf8');
+  const block = /```bash\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
   return block
     .split('\n')
     .map((line) => line.replace(/#.*$/, '').trim())
     .filter(Boolean);
 }
 
-/** A README command as `npm` runs it: the compiled command line in plain Node.js. */
+/** A documented command as `npm` runs it: the compiled command line in plain Node.js. */
 function run(command: string) {
   const words = command.split(/\s+/);
   const args =
@@ -34,7 +33,9 @@ function run(command: string) {
           ? words.slice(4)
           : undefined;
   if (!args)
-    throw new Error(`the README's tflocal block has a command the test cannot run: ${command}`);
+    throw new Error(
+      `docs/tflocal.md's tflocal block has a command the test cannot run: ${command}`,
+    );
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -43,8 +44,8 @@ const store = () =>
   JSON.parse(readFileSync(join(cwd, '.local-cloud', 'cloud-store.json'), 'utf8')) as CloudStoreData;
 
 describe('npm start on day two, then tflocal', () => {
-  it("runs the lab twice on one work directory, then every tflocal example of the README on the demo's deployment", () => {
-    const commands = readmeTflocalCommands();
+  it("runs the lab twice on one work directory, then every tflocal example of docs/tflocal.md on the demo's deployment", () => {
+    const commands = docsTflocalCommands();
     expect(commands[0]).toBe('npm start');
     expect(commands.filter((c) => c.includes(' tflocal ')).length).toBeGreaterThanOrEqual(6);
 

@@ -5,8 +5,7 @@ import { parse } from 'yaml';
 import { runCli, SUBSCRIPTION } from './cli-helpers';
 import { defaultConfigData, ROOT, tempDir } from './helpers';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const teams = readme.slice(readme.indexOf('\n## Teams'), readme.indexOf('\n## Verify'));
+const teams = readFileSync(join(ROOT, 'docs', 'teams.md'), 'utf8');
 const config = parse(/```yaml\n([\s\S]*?)```/.exec(teams)?.[1] ?? '');
 const commands = [
   ...(/```bash\n([\s\S]*?)```/.exec(teams)?.[1] ?? '').matchAll(
@@ -14,7 +13,7 @@ const commands = [
   ),
 ];
 
-describe('README, Teams', () => {
+describe('docs/teams.md', () => {
   it('has a config and commands', () => {
     expect(Object.keys(config)).toEqual(['state', 'deployer']);
     expect(commands.length).toBe(3);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing as Cdk8sTesting } from 'cdk8s';
 import { Testing } from 'cdktf';
@@ -11,10 +11,19 @@ import { AzureStack } from '../constructs/stacks/azure-stack';
 import { checkPair } from '../verify/check-pair';
 import { defaultConfigData, ROOT } from './helpers';
 
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const yamlBlocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+/** The front page, then the docs pages in name order: each config example keeps its number, and its snapshot. */
+const pages = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => join('docs', name)),
+];
+const yamlBlocks = pages.flatMap((page) =>
+  [...readFileSync(join(ROOT, page), 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]),
+);
 
-/** A README snippet applied to the default config: top-level keys merge in, workload lines replace the workloads. */
+/** A documented snippet applied to the default config: top-level keys merge in, workload lines replace the workloads. */
 function withSnippet(snippet: string): unknown {
   const data = defaultConfigData();
   try {

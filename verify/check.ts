@@ -38,7 +38,7 @@ export interface Problem {
 
 /** One check of a synthesized pair: a module of `verify/checks/` exports these fields. */
 export interface Check {
-  /** Stable id, e.g. `credential-subject`: named in reports, the README and `--json`. */
+  /** Stable id, e.g. `credential-subject`: named in reports, docs/verify.md and `--json`. */
   readonly id: string;
   /** What the check makes sure of, in one line. */
   readonly title: string;
