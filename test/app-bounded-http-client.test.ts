@@ -1,9 +1,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BoundedHttpClient, MAX_ANSWER_BYTES, redirectHost } from '../app/bounded-http-client';
+import { createHttpHeaders, createPipelineRequest } from './app-sdk';
 
 const LIMIT = 1024;
 // Each answer the server gives, by path.

@@ -3,15 +3,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { ClientAssertionCredential } from '../app/client-assertion-credential';
+import { errorHint } from '../app/output';
 import {
   createHttpHeaders,
   type HttpClient,
   type PipelineRequest,
   type PipelineResponse,
-} from '@azure/core-rest-pipeline';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { ClientAssertionCredential } from '../app/client-assertion-credential';
-import { errorHint } from '../app/output';
+} from './app-sdk';
 
 const TENANT = '00000000-0000-0000-0000-000000000002';
 const CLIENT = '00000000-0000-0000-0000-000000000001';

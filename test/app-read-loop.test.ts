@@ -1,4 +1,3 @@
-import type { KeyVaultSecret } from '@azure/keyvault-secrets';
 import { afterEach, beforeEach, describe, expect, type MockInstance, test, vi } from 'vitest';
 import {
   backoffInMs,
@@ -6,6 +5,7 @@ import {
   runReadLoop,
   type SecretGetter,
 } from '../app/read-loop';
+import type { KeyVaultSecret } from './app-sdk';
 
 const forbidden = Object.assign(
   new Error('Caller is not authorized to perform action on resource.'),

@@ -1,15 +1,16 @@
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
-import {
-  createHttpHeaders,
-  type HttpClient,
-  type PipelineRequest,
-  type PipelineResponse,
-} from '@azure/core-rest-pipeline';
-import { SecretClient } from '@azure/keyvault-secrets';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { errorHint, formatFailureLine } from '../app/output';
 import { readSecret } from '../app/read-secret';
 import { createSecretClient } from '../app/secret-client';
+import {
+  type AccessToken,
+  createHttpHeaders,
+  type HttpClient,
+  type PipelineRequest,
+  type PipelineResponse,
+  SecretClient,
+  type TokenCredential,
+} from './app-sdk';
 
 const SECRET = 'hunter2-s3cr3t';
 const VAULT = 'https://my-vault.vault.azure.net/';

@@ -4,20 +4,21 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloudModel } from '../local-cloud/core/model';
 import {
   EXAMPLE,
   exampleModel,
   examplePod,
   exampleServiceAccount,
 } from '../local-cloud/example-model';
-import type { CloudModel } from '../local-cloud/core/model';
 import type { LocalCloud } from '../local-cloud/local-cloud';
 import { startLocalCloud } from '../local-cloud/local-cloud';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+// The workload program's folder: its own install (app/node_modules) holds the SDK; the root installs none.
+const appDir = fileURLToPath(new URL('../app/', import.meta.url));
 
-// The workload under test, kept tiny: read one secret, print one JSON line. Run from the repo root so that
-// `@azure/*` resolve from its node_modules.
+// The workload under test, kept tiny: read one secret, print one JSON line. Run from app/ so that `@azure/*`
+// resolve from the program's own install, the SDK the program runs on.
 const WORKLOAD = `
 import { DefaultAzureCredential, WorkloadIdentityCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -62,7 +63,7 @@ async function readSecret(
     pod: object,
     command: process.execPath,
     args: ['--input-type=module', '--eval', WORKLOAD],
-    cwd: repoRoot,
+    cwd: appDir,
     env: {
       KEYVAULT_URL: EXAMPLE.vaultUrl,
       SECRET_NAME: options.secretName ?? 'username',
