@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects, laid out as the code is: test/unit/<wing>/ and test/e2e/<wing>/.
+// - unit: no Terraform and no child process of any kind (test/support/no-child-processes.ts refuses them), under 30 s:
+//   `npm run test:unit` is the inner loop.
+// - e2e: the real Terraform, the compiled command line, openssl, Azurite, the workload program, the local cloud.
+// `npm test` runs both.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     // Most of the time is spent waiting on child processes (terraform and its providers, the workload program, the
     // CLI): three files at once keep both cores busy.
     maxWorkers: 3,
@@ -18,5 +21,24 @@ export default defineConfig({
     // Terraform test that takes 70 s alone took over 300 s beside the other tests of its file (describe.concurrent).
     testTimeout: 600_000,
     hookTimeout: 600_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/support/no-child-processes.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // The command line compiled once (build/main.mjs): the e2e tests run it as `npm run cli` does.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -112,7 +112,7 @@ try {
       entryNames: '[name]',
     }),
     // The workload program as its image builds it (app/build.mjs, with the same options): one minified CommonJS
-    // file, which is what keeps it small. The same bytes as the image's build (test/app-bundle.test.ts).
+    // file, which is what keeps it small. The same bytes as the image's build (test/e2e/app/bundle.test.ts).
     build({
       ...common,
       ...JSON.parse(readFileSync(join(root, 'app', 'bundle-options.json'), 'utf8')),

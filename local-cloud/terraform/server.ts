@@ -170,7 +170,7 @@ export interface ReattachConfig {
  * Serve every provider for Terraform commands that reattach to this process. Each connection (a provider instance
  * of a command: one per walk and per provider block, an aliased block among them) gets a provider of its own, as a
  * process of its own would, so that two blocks of one command keep their own configuration (with one instance per
- * provider, the cross-tenant runs of test/lab-identity-kinds.test.ts fail: the home tenant's block configures over
+ * provider, the cross-tenant runs of test/e2e/lab/identity-kinds.test.ts fail: the home tenant's block configures over
  * the resource tenant's), and a StopProvider stops the waits of its own command only. Resolves with the value of
  * `TF_REATTACH_PROVIDERS`, by provider source address.
  *

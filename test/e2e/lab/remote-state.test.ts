@@ -1,0 +1,293 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stateAccessProblem } from '../../../cli/remote-state';
+import { type LabFiles, labTerraformEnv, withStateBackend } from '../../../lab/lab';
+import { CloudStore, type CloudStoreData, sameId } from '../../../local-cloud/core/cloud-store';
+import type { LocalCloud } from '../../../local-cloud/local-cloud';
+import { runTerraform, TerraformError, terraformEnv } from '../../../local-cloud/terraform/run';
+import { CLI, sendThroughProxy } from '../../support/helpers';
+import { labFor } from '../../support/lab-helpers';
+
+// Terraform's real azurerm backend against the local cloud: Azurite behind the front door, the local Entra signing
+// Terraform in as the deployer through its GitHub Actions federated credential.
+
+const TEAM = {
+  state: {
+    azurerm: {
+      resourceGroup: 'tfstate-rg',
+      storageAccount: 'wistatelab01',
+      container: 'tfstate',
+      keyPrefix: 'prod/',
+    },
+  },
+  deployer: { github: { repository: 'contoso/platform', environment: 'prod' } },
+};
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Run Terraform in the lab's stack with the state backend's environment; a failure is returned, not thrown. */
+async function terraform(files: LabFiles, args: string[], env: NodeJS.ProcessEnv) {
+  try {
+    const r = await runTerraform(files.stackDir, args, {
+      workDir: files.workDir,
+      env: { ...labTerraformEnv(files), ...env },
+    });
+    return { code: r.exitCode, output: r.stdout + r.stderr };
+  } catch (err) {
+    if (!(err instanceof TerraformError)) throw err;
+    return { code: err.result.exitCode, output: `${err.result.stdout}\n${err.result.stderr}` };
+  }
+}
+
+/** `terraform apply` waiting at its confirmation prompt: it holds the state's lock until it ends. */
+function heldApply(
+  files: LabFiles,
+  env: NodeJS.ProcessEnv,
+  replace: string,
+): Promise<ChildProcess> {
+  const child = spawn('terraform', ['apply', '-no-color', `-replace=${replace}`], {
+    cwd: files.stackDir,
+    env: {
+      ...terraformEnv({ workDir: files.workDir, env: { ...labTerraformEnv(files), ...env } }),
+      TF_INPUT: '1',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((done, fail) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('Enter a value:')) done(child);
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) =>
+      fail(new Error(`terraform apply ended (${code}) before asking:\n${output}`)),
+    );
+  });
+}
+
+const send = (
+  cloud: LocalCloud,
+  url: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: string },
+) => sendThroughProxy(cloud, url, init);
+
+/** A storage token for the deployer, from the local Entra, with the CI job's OIDC token as the assertion. */
+async function storageToken(cloud: LocalCloud, env: NodeJS.ProcessEnv): Promise<string> {
+  const answer = await send(
+    cloud,
+    `https://login.microsoftonline.com/${env.ARM_TENANT_ID}/oauth2/v2.0/token`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: String(env.ARM_CLIENT_ID),
+        scope: 'https://storage.azure.com/.default',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: readFileSync(String(env.ARM_OIDC_TOKEN_FILE_PATH), 'utf8'),
+      }).toString(),
+    },
+  );
+  expect(answer.status).toBe(200);
+  return JSON.parse(answer.body).access_token;
+}
+
+describe('remote state on the local cloud (Terraform azurerm backend, Azurite)', () => {
+  let files: LabFiles;
+  beforeAll(async () => {
+    files = await labFor((d) => Object.assign(d, TEAM), { env: {} });
+  }, 600_000);
+
+  it("keeps the Azure stack's state in the local cloud's blob storage, and no state file on disk", async () => {
+    expect(files.stateLocation).toBe(
+      'https://wistatelab01.blob.core.windows.net/tfstate/prod/workload-identity.tfstate',
+    );
+    expect(files.terraformLines.at(-1)).toMatch(/^Apply complete! Resources: \d+ added/);
+    const outputs = JSON.parse(readFileSync(files.outputsFile, 'utf8'))['workload-identity'];
+    expect(outputs.demo_client_id).toMatch(/^[0-9a-f-]{36}$/);
+    // Only the bootstrap keeps a local state (its own, small); .terraform/terraform.tfstate holds the backend's settings.
+    const states = filesUnder(files.workDir).filter((f) => /\.tfstate$/.test(f));
+    expect(states.map((f) => f.slice(files.workDir.length + 1)).sort()).toEqual([
+      'cdktf.out/stacks/workload-identity-bootstrap/.terraform/terraform.tfstate',
+      'cdktf.out/stacks/workload-identity/.terraform/terraform.tfstate',
+      'terraform.workload-identity-bootstrap.tfstate',
+    ]);
+    const backend = JSON.parse(
+      readFileSync(join(files.stackDir, '.terraform', 'terraform.tfstate'), 'utf8'),
+    );
+    expect(backend.backend.type).toBe('azurerm');
+    expect(backend.resources).toBeUndefined();
+    // The state reads back through the backend: Terraform lists what it deployed.
+    await withStateBackend(files, async (env) => {
+      const list = await terraform(files, ['state', 'list'], env);
+      expect(list.code).toBe(0);
+      expect(list.output).toMatch(/^azurerm_kubernetes_cluster\.Cluster_\w+$/m);
+    });
+  }, 300_000);
+
+  it("meets Terraform's own lock error while another apply holds the lease, and force-unlock frees a killed apply's lease", async () => {
+    await withStateBackend(files, async (env) => {
+      // GIVEN an apply that holds the lock (waiting at its prompt)
+      const list = await terraform(files, ['state', 'list'], env);
+      const sleep = /^time_sleep\.\S+$/m.exec(list.output)?.[0] as string;
+      const holder = await heldApply(files, env, sleep);
+      // WHEN a second apply runs at the same time
+      const second = await terraform(files, ['apply', '-auto-approve', '-input=false'], env);
+      // THEN it meets the lock, held as a blob lease
+      expect(second.code).toBe(1);
+      expect(second.output).toContain('Error acquiring the state lock');
+      expect(second.output).toMatch(
+        /state blob is already locked|There is currently a lease on the blob/,
+      );
+      // WHEN the holder is killed (no chance to release its lease)
+      const gone = new Promise((done) => holder.once('exit', done));
+      holder.kill('SIGKILL');
+      await gone;
+      const stuck = await terraform(files, ['plan', '-input=false'], env);
+      expect(stuck.output).toContain('Error acquiring the state lock');
+      const id = /ID:\s+([0-9a-f-]{36})/.exec(stuck.output)?.[1];
+      expect(id).toBeDefined();
+      // THEN force-unlock breaks the lease, and the next apply runs
+      const unlock = await terraform(files, ['force-unlock', '-force', id as string], env);
+      expect(unlock.output).toContain('Terraform state has been successfully unlocked!');
+      const again = await terraform(files, ['apply', '-auto-approve', '-input=false'], env);
+      expect(again.code).toBe(0);
+    });
+  }, 300_000);
+
+  it('keeps earlier versions of the state blob (the account keeps blob versions)', async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const token = await storageToken(cloud as LocalCloud, env);
+      const list = await send(
+        cloud as LocalCloud,
+        'https://wistatelab01.blob.core.windows.net/tfstate?restype=container&comp=list&include=snapshots&prefix=prod/',
+        { headers: { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' } },
+      );
+      expect(list.status).toBe(200);
+      const entries = [
+        ...list.body.matchAll(/<Blob><Name>([^<]+)<\/Name>(?:<Snapshot>([^<]+)<\/Snapshot>)?/g),
+      ];
+      const state = entries.filter((m) => m[1] === 'prod/workload-identity.tfstate');
+      expect(state.filter((m) => m[2]).length, list.body).toBeGreaterThanOrEqual(1);
+      expect(state.filter((m) => !m[2])).toHaveLength(1);
+    });
+  }, 300_000);
+
+  it('fails when the deployer has no Storage Blob Data Contributor, and the message names the role', async () => {
+    const store = new CloudStore(files.storeFile);
+    const saved = store.read().roleAssignments;
+    store.update((data) => {
+      data.roleAssignments = data.roleAssignments.filter(
+        (a) => a.roleDefinitionName !== 'Storage Blob Data Contributor',
+      );
+    });
+    try {
+      await withStateBackend(files, async (env) => {
+        const plan = await terraform(files, ['plan', '-input=false', '-no-color'], env);
+        expect(plan.code).toBe(1);
+        expect(plan.output).toContain('AuthorizationPermissionMismatch');
+        expect(
+          stateAccessProblem(plan.output, files.config.state!, files.bootstrap!.subscriptionId),
+        ).toMatch(
+          /needs "Storage Blob Data Contributor" on the container: az role assignment create/,
+        );
+      });
+    } finally {
+      store.update((data) => {
+        data.roleAssignments = saved;
+      });
+    }
+  }, 300_000);
+
+  it('fails when the container does not exist, and the message names bootstrap', async () => {
+    const store = new CloudStore(files.storeFile);
+    const account = (data: CloudStoreData) =>
+      data.storageAccounts?.find((a) => a.name === 'wistatelab01');
+    const saved = account(store.read())?.containers ?? [];
+    store.update((data) => {
+      const found = account(data);
+      if (found) found.containers = [];
+    });
+    try {
+      await withStateBackend(files, async (env) => {
+        const init = await terraform(
+          files,
+          ['init', '-input=false', '-reconfigure', '-no-color'],
+          env,
+        );
+        expect(init.code).toBe(1);
+        expect(init.output).toContain('ContainerNotFound');
+        expect(
+          stateAccessProblem(init.output, files.config.state!, files.bootstrap!.subscriptionId),
+        ).toBe(
+          `the state's container tfstate does not exist in storage account wistatelab01: create it with "workload-id bootstrap"`,
+        );
+      });
+    } finally {
+      store.update((data) => {
+        const found = account(data);
+        if (found) found.containers = saved;
+      });
+    }
+  }, 300_000);
+
+  it('runs tflocal on the same remote state as the demo: the plan has no changes', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'tflocal',
+        '--work-dir',
+        files.workDir,
+        '--config',
+        join(files.workDir, 'config.yaml'),
+        '--',
+        'plan',
+        '-input=false',
+        '-no-color',
+        '-detailed-exitcode',
+      ],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+    );
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('No changes.');
+  }, 300_000);
+
+  it('destroys through the backend: the state blob stays, listing nothing, and Azure holds none of the stack', async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const destroyed = await terraform(files, ['destroy', '-auto-approve', '-input=false'], env);
+      expect(destroyed.code, destroyed.output).toBe(0);
+      expect(destroyed.output).toMatch(/Destroy complete! Resources: \d+ destroyed\./);
+      const list = await terraform(files, ['state', 'list'], env);
+      expect(list.code, list.output).toBe(0);
+      expect(list.output.trim()).toBe('');
+      // The blob itself stays (Terraform writes an empty state; only the workspace's deletion removes it)
+      const token = await storageToken(cloud as LocalCloud, env);
+      const blobs = await send(
+        cloud as LocalCloud,
+        'https://wistatelab01.blob.core.windows.net/tfstate?restype=container&comp=list&prefix=prod/',
+        { headers: { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' } },
+      );
+      expect(blobs.body).toContain('<Name>prod/workload-identity.tfstate</Name>');
+    });
+    const world = new CloudStore(files.storeFile).read();
+    expect(world.resourceGroups.map((g) => g.name)).toEqual(['tfstate-rg']);
+    expect(world.clusters).toEqual([]);
+  }, 300_000);
+
+  afterAll(() => {
+    // Nothing of the run is left: the token file went with each backend session.
+    if (files)
+      expect(existsSync(join(files.workDir, 'terraform', 'github-actions-token'))).toBe(false);
+    void sameId;
+  });
+});
