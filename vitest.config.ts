@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // - unit: no Terraform and no child process of any kind (test/support/no-child-processes.ts refuses them), under 30 s:
 //   `npm run test:unit` is the inner loop.
 // - e2e: the real Terraform, the compiled command line, openssl, Azurite, the workload program, the local cloud.
-// `npm test` runs both.
+// `npm test` runs both, unit first.
 export default defineConfig({
   test: {
     // Most of the time is spent waiting on child processes (terraform and its providers, the workload program, the
@@ -26,6 +26,9 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          // unit first, alone, then e2e: the two at once put 6 workers on 2 cores (each project has its own 3),
+          // 229 s and 452 CPU s for the suite instead of 188 s and 366.
+          sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/support/no-child-processes.ts'],
         },
@@ -34,6 +37,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
+          sequence: { groupOrder: 1 },
           include: ['test/e2e/**/*.test.ts'],
           // The command line compiled once (build/main.mjs): the e2e tests run it as `npm run cli` does.
           globalSetup: ['test/support/global-setup.ts'],
