@@ -72,8 +72,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const unlock = lockWorkDir(workDir, { report: (line) => console.error(line) });
   try {
     if (options.reset) {
-      resetWorkDir(workDir);
+      const left = resetWorkDir(workDir);
       console.log(`Started ${workDir} over: an empty local cloud, no state, no outputs`);
+      if (left.length > 0)
+        console.log(`Left ${left.join(', ')} in ${workDir}: the demo did not write them`);
     }
     return await demo(workDir, where, options, stop.signal);
   } catch (err) {

@@ -28,6 +28,20 @@ const RUN_LOCK = 'run.lock';
 /** Files that a real deploy also leaves (state, outputs) or that hold a world (the store): never taken unmarked. */
 const GUARDED = /^(.*\.tfstate(\.backup)?|outputs\.json|cloud-store\.json)$/;
 
+/**
+ * What the demo, tflocal and the local cloud write at the top of a work directory, and all that `--reset` deletes:
+ * the synthesized stacks and manifests, Terraform's providers, state files and their lock info, the outputs, the
+ * store (with its lock and the temp file of an atomic write) and the blob storage's folder.
+ */
+const WRITTEN_BY_THE_DEMO =
+  /^(cdktf\.out|dist|terraform|blob-storage|outputs\.json|cloud-store\.json(\.lock|\.\d+\.tmp)?|terraform\.[\w.-]+\.tfstate(\.backup)?|\.terraform\.[\w.-]+\.tfstate\.lock\.info)$/;
+
+/** Up to three names, and how many more. */
+function someOf(names: readonly string[]): string {
+  const shown = names.slice(0, 3).join(', ');
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
+}
+
 /** Options of `lockWorkDir`. */
 export interface WorkDirOptions {
   /** Told why a lock left behind by a stopped run was taken over. */
@@ -76,18 +90,20 @@ export function makeWorkDir(workDir: string): string {
 }
 
 /**
- * Make and mark `workDir` as the local cloud's; throws one line when it holds a state, outputs or a store that the
- * local cloud did not make there (a real deploy's, perhaps), naming them.
+ * Make and mark `workDir` as the local cloud's. It takes only an empty folder, or one it marked (or an earlier version
+ * made): otherwise it throws one line naming what the folder holds, and writes and deletes nothing, so neither a real
+ * deploy's state nor a user's files (a clone given as `--work-dir .`) can be lost to a later `--reset`.
  */
 export function claimWorkDir(workDir: string): string {
   const dir = makeWorkDir(workDir);
   if (existsSync(join(dir, WORK_DIR_MARK))) return dir;
-  const found = readdirSync(dir)
-    .filter((name) => GUARDED.test(name))
-    .sort();
-  if (found.length > 0 && !madeByLocalCloud(dir))
+  const entries = readdirSync(dir).sort();
+  const guarded = entries.filter((name) => GUARDED.test(name));
+  if (entries.length > 0 && !madeByLocalCloud(dir))
     throw new Error(
-      `work directory ${workDir} holds ${found.join(', ')}, which the local cloud did not make (no ${WORK_DIR_MARK} in it): a real deploy's files are never touched; give the demo a folder of its own with --work-dir`,
+      guarded.length > 0
+        ? `work directory ${workDir} holds ${guarded.join(', ')}, which the local cloud did not make (no ${WORK_DIR_MARK} in it): a real deploy's files are never touched; give the demo a folder of its own with --work-dir`
+        : `work directory ${workDir} holds ${someOf(entries)}, which the demo did not make (no ${WORK_DIR_MARK} in it): the demo works only in an empty folder or one it made, and deletes nothing of yours; give it a folder of its own with --work-dir`,
     );
   writeFileSync(
     join(dir, WORK_DIR_MARK),
@@ -157,12 +173,19 @@ function openedByAProcess(file: string): boolean | undefined {
   });
 }
 
-/** Empty a held work directory (`--reset`): everything goes but its mark and its lock. */
-export function resetWorkDir(workDir: string): void {
+/**
+ * Start a held work directory over (`--reset`): what the demo wrote there goes, and nothing else. Returns the names it
+ * left, which the demo did not write (a file a user put there since).
+ */
+export function resetWorkDir(workDir: string): string[] {
   const dir = resolve(workDir);
   if (!existsSync(join(dir, WORK_DIR_MARK)))
     throw new Error(`${workDir} is not a local cloud's work directory: it is not reset`);
-  for (const name of readdirSync(dir))
-    if (name !== WORK_DIR_MARK && name !== RUN_LOCK && !name.startsWith(`${RUN_LOCK}.`))
-      rmSync(join(dir, name), { recursive: true, force: true });
+  const left: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (name === WORK_DIR_MARK || name === RUN_LOCK || name.startsWith(`${RUN_LOCK}.`)) continue;
+    if (WRITTEN_BY_THE_DEMO.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    else left.push(name);
+  }
+  return left;
 }

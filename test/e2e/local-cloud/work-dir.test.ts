@@ -139,6 +139,68 @@ describe('a demo never touches a real deploy’s files', () => {
   });
 });
 
+describe("a demo never deletes a user's files", () => {
+  /** A folder a user works in: a clone with notes and sources (what `--work-dir .` in a clone would be). */
+  function userFolder(): { dir: string; files: Record<string, string> } {
+    const dir = tempDir('wi-user-folder-');
+    const files = {
+      'notes.txt': 'mine',
+      'src/keep.ts': 'export {};',
+      '.git/HEAD': 'ref: refs/heads/main',
+    };
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, name)), { recursive: true });
+      writeFileSync(join(dir, name), content);
+    }
+    return { dir, files };
+  }
+
+  it('fails when the work directory holds files it did not make, naming the folder and deleting nothing, even with --reset', async () => {
+    // GIVEN a folder with a user's files and no mark
+    const { dir, files } = userFolder();
+    // WHEN the demo is pointed at it, asked to start it over
+    const run = await cli(['demo', '--work-dir', dir, '--reset']);
+    // THEN it refuses in one line naming the folder and what it holds, and every file is as it was, none added
+    expect(run.stderr.trim()).toBe(
+      `error: work directory ${dir} holds .git, notes.txt, src, which the demo did not make (no ${WORK_DIR_MARK} in it): the demo works only in an empty folder or one it made, and deletes nothing of yours; give it a folder of its own with --work-dir`,
+    );
+    expect(run.code).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['.git', 'notes.txt', 'src']);
+    for (const [name, content] of Object.entries(files))
+      expect(readFileSync(join(dir, name), 'utf8')).toBe(content);
+  });
+
+  it('resets only what the demo wrote, and names what it left', async () => {
+    // GIVEN the demo's own work directory, deployed once, where a user then put files
+    const dir = join(tempDir('wi-reset-'), 'work');
+    const first = await cli(['demo', '--work-dir', dir]);
+    expect(first.code).toBe(0);
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'keep.ts'), 'export {};');
+    const written = readdirSync(dir).filter(
+      (n) => !['notes.txt', 'src', WORK_DIR_MARK].includes(n),
+    );
+    expect(written).toEqual(
+      expect.arrayContaining([
+        'cdktf.out',
+        'dist',
+        'terraform',
+        'cloud-store.json',
+        'outputs.json',
+      ]),
+    );
+    // WHEN the demo starts it over
+    const run = await cli(['demo', '--work-dir', dir, '--reset']);
+    // THEN it deploys afresh, says what it left, and the user's files are as they were
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`Left notes.txt, src in ${dir}: the demo did not write them`);
+    expect(run.stdout).toContain('Apply complete! Resources: 10 added');
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
+    expect(readFileSync(join(dir, 'src', 'keep.ts'), 'utf8')).toBe('export {};');
+  });
+});
+
 describe('odd work directories', () => {
   it('fails at once when the work directory cannot be made (under /proc), instead of spinning', async () => {
     const run = await cli(['demo', '--work-dir', '/proc/x']);
