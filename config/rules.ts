@@ -145,14 +145,22 @@ export const storageContainerName: NameRule = {
 };
 
 /**
- * The start of a blob name that holds Terraform state: Azure allows 1-1024 characters in a blob name; this keeps to
- * characters that need no URL escaping, and `/` only between segments (a virtual folder, as `prod/`).
+ * The start of a blob name that holds Terraform state. Azure allows 1-1024 characters in a blob name and at most 254
+ * path segments (Storage REST docs, "Naming and Referencing Containers, Blobs, and Metadata", read 2026-12-07); this
+ * keeps to characters that need no URL escaping, and `/` only between segments (a virtual folder, as `prod/`). A
+ * segment `.` or `..` is refused: a blob name travels in the URL's path, where an HTTP client removes dot segments
+ * (RFC 3986, section 5.2.4), so `prod/../other/` would name a blob outside the prefix.
  * @see https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata#blob-names
  */
 export const blobKeyPrefix: NameRule = {
-  test: (v) => v === '' || matches(/^([A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]*$/, 1, 900)(v),
+  test: (v) =>
+    v === '' ||
+    (matches(/^([A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]*$/, 1, 900)(v) &&
+      // the stack's file name is one more segment
+      v.split('/').length <= 254 &&
+      !v.split('/').some((segment) => segment === '.' || segment === '..')),
   description:
-    'a blob name prefix such as "prod/": letters, digits, "_", "-", "." and "/" between segments, at most 900 characters, not starting with "/"',
+    'a blob name prefix such as "prod/": letters, digits, "_", "-", "." and "/" between segments, no segment "." or "..", at most 253 segments and 900 characters, not starting with "/"',
 };
 
 /**
