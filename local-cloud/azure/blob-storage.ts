@@ -152,6 +152,18 @@ export class BlobStorage {
         'ContainerNotFound',
         'The specified container does not exist.',
       );
+    // Copy Blob, Put Blob From URL and Put Block From URL read their source with the caller's rights: reading it
+    // needs the read data action there too, which Azurite does not check (Azure/Azurite#2317). Storage refuses a
+    // source the caller may not read with the same 403 as a direct read (seen in rclone/rclone#8052: a Copy Blob of
+    // an account whose reader role the caller lacked).
+    const source = this.copySource(req.headers['x-ms-copy-source']);
+    if (source && !this.allowed(principal, 'read', source))
+      return sendBlobError(
+        res,
+        403,
+        'AuthorizationPermissionMismatch',
+        'This request is not authorized to perform this operation using this permission.',
+      );
 
     const azurite = await this.start();
     const headers = { ...req.headers };
@@ -188,6 +200,23 @@ export class BlobStorage {
     const exited = new Promise((done) => running.child.once('exit', done));
     running.child.kill('SIGTERM');
     await exited;
+  }
+
+  /** The container scope of a copy source in one of the local cloud's accounts (undefined for another URL). */
+  private copySource(header: string | string[] | undefined): string | undefined {
+    if (typeof header !== 'string') return undefined;
+    let url: URL;
+    try {
+      url = new URL(header);
+    } catch {
+      return undefined;
+    }
+    if (!url.hostname.endsWith(BLOB_HOST_SUFFIX)) return undefined;
+    const name = url.hostname.slice(0, -BLOB_HOST_SUFFIX.length);
+    const account = (this.options.model.storageAccounts ?? []).find((a) => a.name === name);
+    if (!account) return undefined;
+    const container = decodeURIComponent(url.pathname.split('/')[1] ?? '');
+    return `${account.id}/blobServices/default/containers/${container}`;
   }
 
   private allowed(principal: string, action: string, scope: string): boolean {

@@ -182,6 +182,64 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     });
   }, 300_000);
 
+  it('refuses a Copy Blob whose source the caller may not read, as a direct read is refused', async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const local = cloud as LocalCloud;
+      const token = await storageToken(local, env);
+      const principal = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).oid;
+      // GIVEN a second container of the state's account, where the deployer (the token's principal) may write a blob
+      const store = new CloudStore(files.storeFile);
+      const account = (store.read().storageAccounts ?? []).find((a) => a.name === 'wistatelab01');
+      const template = store.read().roleAssignments.find((a) => a.principalId === principal);
+      if (!account || !template) throw new Error('the lab has no state account or deployer role');
+      const scope = `${account.id}/blobServices/default/containers/private`;
+      const grant = {
+        ...template,
+        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/copy-test`,
+        name: 'copy-test',
+        scope,
+        roleDefinitionName: 'Storage Blob Data Contributor',
+      };
+      store.update((data) => {
+        const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
+        a?.containers.push({ id: scope, name: 'private', accessType: 'private' });
+        data.roleAssignments.push(grant);
+      });
+      try {
+        const headers = { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' };
+        const blob = 'https://wistatelab01.blob.core.windows.net/private/secret.txt';
+        const put = await send(local, blob, {
+          method: 'PUT',
+          headers: { ...headers, 'x-ms-blob-type': 'BlockBlob', 'content-length': '6' },
+          body: 'hidden',
+        });
+        expect(put.status, put.body).toBe(201);
+        // WHEN its role there is gone, and it copies the blob into the state container, where it may write and read
+        store.update((data) => {
+          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grant.id);
+        });
+        expect((await send(local, blob, { headers })).status).toBe(403);
+        const target = 'https://wistatelab01.blob.core.windows.net/tfstate/copied.txt';
+        const copy = await send(local, target, {
+          method: 'PUT',
+          headers: { ...headers, 'x-ms-copy-source': blob, 'content-length': '0' },
+        });
+        // THEN the copy is refused as the read is, and nothing of the source reaches the container it may read
+        expect(copy.status).toBe(403);
+        expect(copy.headers['x-ms-error-code']).toBe('AuthorizationPermissionMismatch');
+        const copied = await send(local, target, { headers });
+        expect(copied.status).toBe(404);
+        expect(copied.body).not.toContain('hidden');
+      } finally {
+        store.update((data) => {
+          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grant.id);
+          const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
+          if (a) a.containers = a.containers.filter((c) => c.name !== 'private');
+        });
+      }
+    });
+  }, 300_000);
+
   it('fails when the deployer has no Storage Blob Data Contributor, and the message names the role', async () => {
     const store = new CloudStore(files.storeFile);
     const saved = store.read().roleAssignments;
