@@ -43,6 +43,8 @@ setInterval(() => {
   if (process.ppid !== parent) process.exit(0);
 }, 500).unref();
 if (name === SHARED_ARGUMENT) {
+  // Stopped with SIGTERM by the run that started it: exit, so that its sockets' directory is removed.
+  process.on('SIGTERM', () => process.exit(0));
   startSharedServers().then(
     (reattach) => {
       // One line: what Terraform reattaches to.

@@ -5,7 +5,10 @@
  * Or, for the local cloud's own runs, one process that serves every provider for many Terraform commands, which
  * reattach to it (`TF_REATTACH_PROVIDERS`, see shared-providers.ts).
  */
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createServerCertificate } from './certificate';
 import { HANDLERS } from './handlers/index';
@@ -113,7 +116,7 @@ function providerServer(
     new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))),
     );
-  return { bind, stopped, stop };
+  return { bind, server, stopped, stop };
 }
 
 /** Start serving provider `name` (`azurerm`, `azuread`, `kubernetes`, `time`); the environment is Terraform's. */
@@ -163,7 +166,7 @@ export interface ReattachConfig {
   Pid: number;
   /** The process is not Terraform's: it neither kills it nor asks it to shut down when done. */
   Test: true;
-  Addr: { Network: 'tcp'; String: string };
+  Addr: { Network: 'tcp' | 'unix'; String: string };
 }
 
 /**
@@ -174,13 +177,19 @@ export interface ReattachConfig {
  * the resource tenant's), and a StopProvider stops the waits of its own command only. Resolves with the value of
  * `TF_REATTACH_PROVIDERS`, by provider source address.
  *
- * Terraform reattaches over plain gRPC (it sets no TLS for an unmanaged provider), so the servers listen on the
- * loopback interface only, for as long as the local cloud's run that started them.
+ * Terraform reattaches over plain gRPC (it sets no TLS for an unmanaged provider, and its reattach configuration has
+ * no credential), so who may connect is decided by the file system: each provider listens on a unix socket in a
+ * directory that only this user can open (mode 0700, as mkdtemp makes it), never on a TCP port that any local process
+ * could reach. Terraform resolves a `unix` address as well as a `tcp` one (hashicorp/terraform v1.11.4
+ * main.go:407-455). The directory goes when the process exits.
  */
 export async function startSharedServers(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ [source: string]: ReattachConfig }> {
   checkCookie(env);
+  const dir = mkdtempSync(join(tmpdir(), 'wi-providers-'));
+  chmodSync(dir, 0o700);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const reattach: { [source: string]: ReattachConfig } = {};
   for (const name of Object.keys(PROVIDER_SCHEMAS)) {
     const { schema, handlers } = providerParts(name);
@@ -194,14 +203,28 @@ export async function startSharedServers(
       }
       return provider;
     };
-    const { bind } = providerServer(name, env, providerFor);
-    const port = await bind(grpc.ServerCredentials.createInsecure());
+    const { server } = providerServer(name, env, providerFor);
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const socketPath = join(dir, `${name}.sock`);
+    let connections = 0;
+    const listener = createServer((socket: Socket) => {
+      // A unix socket has no peer address, and gRPC names a connection's peer by it: name each connection, so that
+      // each keeps a provider of its own (providerFor above).
+      connections += 1;
+      Object.defineProperty(socket, 'remoteAddress', {
+        value: `${name}-connection-${connections}`,
+      });
+      injector.injectConnection(socket);
+    });
+    await new Promise<void>((resolve, reject) =>
+      listener.once('error', reject).listen(socketPath, () => resolve()),
+    );
     reattach[schema.source] = {
       Protocol: 'grpc',
       ProtocolVersion: PLUGIN_PROTOCOL_VERSION,
       Pid: process.pid,
       Test: true,
-      Addr: { Network: 'tcp', String: `127.0.0.1:${port}` },
+      Addr: { Network: 'unix', String: socketPath },
     };
   }
   return reattach;

@@ -1,9 +1,19 @@
 // The real `terraform` binary against the local provider server: init from the filesystem mirror (offline, no
 // dev-overrides warning), validate, plan, apply, a second plan with no changes, replacement, destroy. hashicorp/time's
 // `time_sleep` is the resource: it really waits, on the local cloud's scaled clock.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_LOG_VARIABLE } from '../../../../local-cloud/terraform/provider';
@@ -11,8 +21,13 @@ import {
   checkTerraform,
   runTerraform,
   TerraformError,
+  terraformEnv,
   terraformOutputsAsCdktf,
 } from '../../../../local-cloud/terraform/run';
+import {
+  stopSharedProviders,
+  withSharedProviders,
+} from '../../../../local-cloud/terraform/shared-providers';
 
 const root = mkdtempSync(join(tmpdir(), 'wi-tf-apply-'));
 /** Each test's own work directory: Terraform's plugin cache is not safe for inits running at the same time. */
@@ -159,6 +174,48 @@ describe.concurrent('real terraform against the local providers', () => {
     // One process answered every command, and nobody shut it down: the next command of this run reattaches.
     expect(new Set(calls.map(([, , pid]) => pid)).size).toBe(1);
     expect(calls.map(([, call]) => call)).not.toContain('Shutdown');
+  });
+
+  it('serves the shared providers on unix sockets in a directory only its user can open, and on no TCP port', async () => {
+    // GIVEN the shared provider process of a work directory, as a Terraform command reattaches to it
+    const workDir = join(root, 'sockets');
+    mkdirSync(workDir, { recursive: true });
+    const reattach = await withSharedProviders(terraformEnv({ workDir, env: {} }), async (env) =>
+      JSON.parse(String(env.TF_REATTACH_PROVIDERS)),
+    );
+    const providers = Object.values(reattach) as {
+      Pid: number;
+      Addr: { Network: string; String: string };
+    }[];
+    expect(providers).toHaveLength(4);
+    // THEN every provider is a unix socket, all in one directory of mode 0700
+    expect(new Set(providers.map((p) => p.Addr.Network))).toEqual(new Set(['unix']));
+    const dir = dirname(providers[0].Addr.String);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(dir).uid).toBe(process.getuid?.());
+    for (const p of providers) expect(statSync(p.Addr.String).isSocket()).toBe(true);
+    // AND the process listens on no TCP port: none of its sockets is a listening TCP one
+    const pid = providers[0].Pid;
+    const inodes = new Set(
+      readdirSync(`/proc/${pid}/fd`)
+        .map((fd) => {
+          try {
+            return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+          } catch {
+            return undefined;
+          }
+        })
+        .filter(Boolean),
+    );
+    const listening = ['/proc/net/tcp', '/proc/net/tcp6']
+      .filter((table) => existsSync(table))
+      .flatMap((table) => readFileSync(table, 'utf8').trim().split('\n').slice(1))
+      .map((row) => row.trim().split(/\s+/))
+      .filter((cols) => cols[3] === '0A' && inodes.has(cols[9]));
+    expect(listening).toEqual([]);
+    // AND when the run stops it, the directory goes with it
+    await stopSharedProviders();
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('stops the waits of an interrupted command only: another command on the same provider process completes', async () => {
