@@ -43,6 +43,18 @@ function actionOf(method: string | undefined): string {
   return 'write';
 }
 
+/**
+ * Whether a PUT to a blob writes its content or metadata, so that a versioned account keeps the content before it:
+ * "every write operation to a blob ... results in the creation of a new version", a metadata update included (Blob
+ * versioning overview, learn.microsoft.com/azure/storage/blobs/versioning-overview, read 2026-12-07). Put Blob and
+ * Copy Blob have no `comp`; Terraform's backend writes a large state as blocks, committed by Put Block List
+ * (`comp=blocklist`). Put Block, a lease or a snapshot changes no committed content.
+ */
+function rewrites(url: URL): boolean {
+  const comp = url.searchParams.get('comp');
+  return comp === null || comp === 'blocklist' || comp === 'metadata';
+}
+
 /** An error as the Blob service words it: XML body, `x-ms-error-code` header, a request id. */
 function sendBlobError(
   res: ServerResponse,
@@ -169,12 +181,7 @@ export class BlobStorage {
     const headers = { ...req.headers };
     await this.ensureContainer(azurite, account, container, headers);
     const blobPath = url.pathname.split('/').length > 2;
-    if (
-      account.versioningEnabled &&
-      req.method === 'PUT' &&
-      blobPath &&
-      !url.searchParams.has('comp')
-    )
+    if (account.versioningEnabled && req.method === 'PUT' && blobPath && rewrites(url))
       await this.keepVersion(azurite, url, headers);
     await new Promise<void>((done) => {
       const upstream = request(

@@ -182,6 +182,52 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     });
   }, 300_000);
 
+  it('keeps the earlier content of a blob rewritten with Put Block List, as Terraform writes a large state', async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const local = cloud as LocalCloud;
+      const token = await storageToken(local, env);
+      const headers = { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' };
+      const blob = 'https://wistatelab01.blob.core.windows.net/tfstate/blocks/state.json';
+      // GIVEN a blob written whole
+      const first = await send(local, blob, {
+        method: 'PUT',
+        headers: { ...headers, 'x-ms-blob-type': 'BlockBlob', 'content-length': '5' },
+        body: 'first',
+      });
+      expect(first.status).toBe(201);
+      // WHEN it is written again as a block and a block list
+      const id = Buffer.from('block-0001').toString('base64');
+      const block = await send(local, `${blob}?comp=block&blockid=${encodeURIComponent(id)}`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-length': '6' },
+        body: 'second',
+      });
+      expect(block.status).toBe(201);
+      const list = `<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>${id}</Latest></BlockList>`;
+      const commit = await send(local, `${blob}?comp=blocklist`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(list)) },
+        body: list,
+      });
+      expect(commit.status).toBe(201);
+      expect((await send(local, blob, { headers })).body).toBe('second');
+      // THEN the content before the block list is kept beside it
+      const listing = await send(
+        local,
+        'https://wistatelab01.blob.core.windows.net/tfstate?restype=container&comp=list&include=snapshots&prefix=blocks/',
+        { headers },
+      );
+      const snapshots = [...listing.body.matchAll(/<Snapshot>([^<]+)<\/Snapshot>/g)].map(
+        (m) => m[1],
+      );
+      expect(snapshots, listing.body).toHaveLength(1);
+      const earlier = await send(local, `${blob}?snapshot=${encodeURIComponent(snapshots[0])}`, {
+        headers,
+      });
+      expect(earlier.body).toBe('first');
+    });
+  }, 300_000);
+
   it('refuses a Copy Blob whose source the caller may not read, as a direct read is refused', async () => {
     await withStateBackend(files, async (env, cloud) => {
       const local = cloud as LocalCloud;

@@ -46,8 +46,10 @@ describe('a demo holds its work directory', () => {
   });
 
   it('takes over a lock left by a demo that died', () => {
+    // GIVEN the demo's own work directory, whose lock a demo that died left (no process has this pid: it is above
+    // the kernel's pid_max)
     const dir = tempDir('wi-demo-lock-');
-    // No process has this pid (above the kernel's pid_max).
+    lockWorkDir(dir)();
     writeFileSync(join(dir, 'run.lock'), '4194305');
     const release = lockWorkDir(dir);
     expect(readFileSync(join(dir, 'run.lock'), 'utf8')).toBe(String(process.pid));
