@@ -113,8 +113,11 @@ export function mutatePod<T extends Workload>(
     { name: 'AZURE_AUTHORITY_HOST', value: options.authorityHost ?? PUBLIC_CLOUD_AUTHORITY_HOST },
   ];
   const skip = skipContainers(template.metadata);
-  const mutateAll = (containers: readonly Container[]) =>
-    containers.map((c) => (skip.has(c.name) ? c : mutateContainer(c, desiredEnv, volumeName)));
+  // A pod without containers is let through as it is: the API server's validation refuses it after admission.
+  const mutateAll = (containers: readonly Container[] | undefined) =>
+    (containers ?? []).map((c) =>
+      skip.has(c.name) ? c : mutateContainer(c, desiredEnv, volumeName),
+    );
 
   const volume: Volume = {
     name: volumeName,

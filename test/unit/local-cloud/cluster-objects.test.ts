@@ -9,6 +9,8 @@ import {
 } from '../../../local-cloud/core/cloud-store';
 import {
   applyObject,
+  createObject,
+  KubernetesApiError,
   LAST_APPLIED_ANNOTATION,
   updateObject,
 } from '../../../local-cloud/kubernetes/cluster-objects';
@@ -193,5 +195,187 @@ describe('strategic merge, three ways', () => {
     const current = { volumes: [{ name: 'v', emptyDir: {} }] };
     const modified = { volumes: [{ name: 'v', configMap: { name: 'c' } }] };
     expect(threeWayMerge(current, modified, current, volumes)).toEqual(modified);
+  });
+});
+
+// The API server's create and update validation (ValidatePodSpec, ValidateAnnotations) and kubectl's own refusals, as
+// `kubectl apply` prints them: each is a manifest the real cluster refuses.
+describe('what the API server and kubectl refuse', () => {
+  const deployment = (containers: { name?: string; image: string }[]) => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'd', namespace: 'ns' },
+    spec: { replicas: 1, template: { spec: { containers } } },
+  });
+
+  it('refuses two containers of one name, in a Pod and in a Deployment', () => {
+    const data = world();
+    const twice = pod([]);
+    twice.spec.containers.push({ ...twice.spec.containers[0] });
+    expect(() => applyObject(data, cluster, twice)).toThrow(
+      new KubernetesApiError(
+        'Invalid',
+        'Pod "p" is invalid: spec.containers[1].name: Duplicate value: "app"',
+      ),
+    );
+    expect(
+      () =>
+        applyObject(
+          data,
+          cluster,
+          deployment([
+            { name: 'app', image: 'app:1' },
+            { name: 'app', image: 'app:2' },
+          ]),
+        ),
+      // the group is part of the kind's name: Deployment.apps
+    ).toThrow(
+      'Deployment.apps "d" is invalid: spec.template.spec.containers[1].name: Duplicate value: "app"',
+    );
+    expect(data.kubernetesObjects.map((o) => o.object.kind)).not.toContain('Pod');
+    expect(data.kubernetesObjects.map((o) => o.object.kind)).not.toContain('Deployment');
+  });
+
+  it('refuses an init container named like a container, and a Deployment updated to two of one name', () => {
+    const data = world();
+    const init = pod([]) as any;
+    init.spec.initContainers = [{ name: 'app', image: 'init:1' }];
+    expect(() => applyObject(data, cluster, init)).toThrow(
+      'Pod "p" is invalid: spec.initContainers[0].name: Duplicate value: "app"',
+    );
+    applyObject(data, cluster, deployment([{ name: 'app', image: 'app:1' }]));
+    expect(() =>
+      applyObject(
+        data,
+        cluster,
+        deployment([
+          { name: 'app', image: 'app:1' },
+          { name: 'app', image: 'app:2' },
+        ]),
+      ),
+    ).toThrow(
+      'Deployment.apps "d" is invalid: spec.template.spec.containers[1].name: Duplicate value: "app"',
+    );
+  });
+
+  it('refuses a container without a name, and a Pod without containers', () => {
+    const data = world();
+    const nameless = pod([]) as any;
+    delete nameless.spec.containers[0].name;
+    expect(() => applyObject(data, cluster, nameless)).toThrow(
+      new KubernetesApiError(
+        'Invalid',
+        'Pod "p" is invalid: spec.containers[0].name: Required value',
+      ),
+    );
+    expect(() => applyObject(data, cluster, deployment([{ image: 'app:1' }]))).toThrow(
+      'Deployment.apps "d" is invalid: spec.template.spec.containers[0].name: Required value',
+    );
+    const none = pod([]) as any;
+    none.spec.containers = [];
+    expect(() => applyObject(data, cluster, none)).toThrow(
+      'Pod "p" is invalid: spec.containers: Required value',
+    );
+    // no list at all: the webhook lets it through, and validation refuses it the same way
+    delete none.spec.containers;
+    expect(() => applyObject(data, cluster, none)).toThrow(
+      new KubernetesApiError('Invalid', 'Pod "p" is invalid: spec.containers: Required value'),
+    );
+  });
+
+  it('refuses annotations over 256 KiB in all, counted in bytes of keys and values', () => {
+    const data = world();
+    // 131,072 two-byte characters: 262,144 bytes of value alone, over the limit with the key and kubectl's own
+    // annotation; as a string it is only half as long.
+    const big = pod([]) as any;
+    big.metadata.annotations = { note: 'é'.repeat(131_072) };
+    expect(() => applyObject(data, cluster, big)).toThrow(
+      new KubernetesApiError(
+        'Invalid',
+        'Pod "p" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes',
+      ),
+    );
+    // with no last-applied annotation (a create as Terraform's provider sends it), exactly at the limit is accepted
+    const key = 'k';
+    const atLimit = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'big', namespace: 'ns', annotations: { [key]: 'x'.repeat(262_143) } },
+    };
+    expect(() => createObject(data, cluster, atLimit)).not.toThrow();
+    const over = {
+      ...atLimit,
+      metadata: {
+        ...atLimit.metadata,
+        name: 'bigger',
+        annotations: { [key]: 'x'.repeat(262_144) },
+      },
+    };
+    expect(() => createObject(data, cluster, over)).toThrow(
+      'ServiceAccount "bigger" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes',
+    );
+    // a pod template's annotations are checked on their own path
+    const template = deployment([{ name: 'app', image: 'app:1' }]) as any;
+    template.spec.template.metadata = { annotations: { note: 'x'.repeat(262_144) } };
+    // kubectl copies the manifest into its last-applied annotation, so the object's own annotations are over too
+    expect(() => applyObject(data, cluster, template)).toThrow(
+      'Deployment.apps "d" is invalid: [metadata.annotations: Too long: may not be more than 262144 bytes, spec.template.annotations: Too long: may not be more than 262144 bytes]',
+    );
+  });
+
+  it('names the object and the annotation when the last-applied configuration is not JSON', () => {
+    const data = world();
+    applyObject(data, cluster, pod([]));
+    const live = data.kubernetesObjects.find((o) => o.object.kind === 'Pod')!.object as any;
+    live.metadata.annotations[LAST_APPLIED_ANNOTATION] = '{"apiVersion": "v1", tampered';
+    let message = '';
+    try {
+      applyObject(data, cluster, pod([]));
+    } catch (err) {
+      message = String((err as Error).message);
+      expect(err).not.toBeInstanceOf(SyntaxError);
+    }
+    expect(message).toBe(
+      `error when patching Pod "p" in namespace "ns": creating patch from its ${LAST_APPLIED_ANNOTATION} annotation: invalid JSON document`,
+    );
+  });
+
+  it('refuses an object nested 10,000 levels deep with one line, and one deeper than the local cloud keeps', () => {
+    const nested = (levels: number) => {
+      let value: unknown = 'leaf';
+      for (let i = 0; i < levels; i++) value = i % 2 ? [value] : { v: value };
+      return value;
+    };
+    const configMap = (name: string, levels: number) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace: 'ns' },
+      extra: nested(levels),
+    });
+    const data = world();
+    // the object is the first level: 10,000 more inside it are one over the decoders' 10000
+    const decoders =
+      'ConfigMap "deep" could not be decoded: exceeded max depth of 10000 nested objects and lists';
+    expect(() => applyObject(data, cluster, configMap('deep', 10_000))).toThrow(
+      new KubernetesApiError('BadRequest', decoders),
+    );
+    expect(() => createObject(data, cluster, configMap('deep', 10_000))).toThrow(decoders);
+    // one the API server would decode, but deeper than Node's copies and the merge can take: the local cloud's limit
+    const local =
+      'ConfigMap "deeper" nests objects and lists more than 1000 levels deep: the local cloud keeps no deeper object (the API server decodes up to 10000)';
+    for (const levels of [1_000, 5_000, 9_999])
+      expect(() => applyObject(data, cluster, configMap('deeper', levels))).toThrow(
+        new KubernetesApiError('BadRequest', local),
+      );
+    // 999 levels inside the object: created, changed and applied again
+    const first = applyObject(data, cluster, configMap('deep-enough', 999));
+    expect(first.outcome).toBe('created');
+    const changed = configMap('deep-enough', 999) as any;
+    changed.metadata.labels = { a: 'b' };
+    changed.extra = nested(999);
+    expect(applyObject(data, cluster, changed).outcome).toBe('configured');
+    expect(applyObject(data, cluster, changed).outcome).toBe('unchanged');
+    expect(data.kubernetesObjects.map((o) => o.object.metadata.name)).not.toContain('deep');
+    expect(data.kubernetesObjects.map((o) => o.object.metadata.name)).not.toContain('deeper');
   });
 });
