@@ -1,12 +1,20 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { STATE_ROLE } from '../config/built-in-roles';
+import { echo } from '../config/echo';
 import { loadConfig } from '../config/load-config';
+import { guid } from '../config/rules';
 import type { Config } from '../config/schema';
 import { BOOTSTRAP_STACK_NAME } from '../config/state';
+import { readTextFile } from '../lib/read-file';
 import { cdktfCommand, configForCdktf } from './deploy-command';
-import { confirm, requireAzureLogin, requireTools, SUBSCRIPTION_PLACEHOLDER } from './preflight';
+import {
+  confirm,
+  requireAzureLogin,
+  requireOutputsFile,
+  requireTools,
+  SUBSCRIPTION_PLACEHOLDER,
+} from './preflight';
 import { CommandError, runSteps, type Step } from './run-step';
 
 /** Options of the `bootstrap` command. */
@@ -57,30 +65,92 @@ export function bootstrapSteps(
   ];
 }
 
+// The bootstrap's outputs file is small: a few ids and names.
+const MAX_BOOTSTRAP_OUTPUTS_BYTES = 64 * 1024;
+
+/** The outputs of the bootstrap stack in the file cdktf wrote; throws one line naming the file otherwise. */
+function readBootstrapOutputs(file: string): Record<string, unknown> {
+  const again = 'run "workload-id bootstrap" again to write it';
+  let text: string;
+  try {
+    text = readTextFile(file, { maxBytes: MAX_BOOTSTRAP_OUTPUTS_BYTES });
+  } catch (err) {
+    throw new Error(
+      `cannot read bootstrap outputs file ${file}: ${(err as Error).message.replace(`cannot read ${file}: `, '')}`,
+    );
+  }
+  let all: unknown;
+  try {
+    all = JSON.parse(text);
+  } catch (err) {
+    throw new Error(
+      `bootstrap outputs file ${file}: it is not JSON (${(err as Error).message.slice(0, 100)})`,
+    );
+  }
+  if (!isObject(all))
+    throw new Error(
+      `bootstrap outputs file ${file}: it holds ${echo(all)}, not the outputs of stack "${BOOTSTRAP_STACK_NAME}"`,
+    );
+  const outputs = all[BOOTSTRAP_STACK_NAME];
+  if (!isObject(outputs))
+    throw new Error(
+      `bootstrap outputs file ${file}: it has no stack "${BOOTSTRAP_STACK_NAME}" (${again})`,
+    );
+  return outputs;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
  * What the pipeline needs, read from the bootstrap's outputs file: the `azure/login` inputs (no secret among them)
- * and where the state is.
+ * and where the state is. Each value is checked before it is printed (a GUID, or the config's own name), so a forged
+ * file cannot add a line to what a user pastes into the pipeline's settings; throws one line naming the output and
+ * the file otherwise.
  */
 export function pipelineValues(config: Config, outputsFile: string): string[] {
   const state = stateOf(config);
-  const all = JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<
-    string,
-    Record<string, string>
-  >;
-  const o = all[BOOTSTRAP_STACK_NAME] ?? {};
+  const o = readBootstrapOutputs(outputsFile);
+  const check = (name: string, ok: (value: string) => boolean, must: string): string => {
+    const value = o[name];
+    if (value === undefined)
+      throw new Error(
+        `bootstrap outputs file ${outputsFile}: output "${name}" is missing (run "workload-id bootstrap" again to write it)`,
+      );
+    if (typeof value !== 'string' || !ok(value))
+      throw new Error(
+        `bootstrap outputs file ${outputsFile}: output "${name}" is ${echo(value)}, which must be ${must}`,
+      );
+    return value;
+  };
+  const same = (name: string, expected: string, key: string) =>
+    check(
+      name,
+      (v) => v === expected,
+      `${JSON.stringify(expected)}, the config's state.azurerm.${key}`,
+    );
+  const storageAccount = same('state_storage_account', state.storageAccount, 'storageAccount');
+  const container = same('state_container', state.container, 'container');
   const lines = [
-    `Remote state: container ${o.state_container} of storage account ${o.state_storage_account} (resource group ${state.resourceGroup}); "${STATE_ROLE}" granted to whoever ran bootstrap.`,
+    `Remote state: container ${container} of storage account ${storageAccount} (resource group ${state.resourceGroup}); "${STATE_ROLE}" granted to whoever ran bootstrap.`,
   ];
   const github = config.deployer?.github;
-  if (!github || !o.deployer_client_id) {
+  if (!github) {
     lines.push('No deployer in the config: deploy from a shell signed in with az login.');
     return lines;
   }
+  const id = (name: string) => check(name, guid.test, guid.description);
+  const [clientId, tenantId, subscriptionId] = [
+    id('deployer_client_id'),
+    id('tenant_id'),
+    id('subscription_id'),
+  ];
   lines.push(
     `For GitHub Actions in ${github.repository}, environment ${github.environment} (variables: none of them is a secret):`,
-    `  AZURE_CLIENT_ID=${o.deployer_client_id}`,
-    `  AZURE_TENANT_ID=${o.tenant_id}`,
-    `  AZURE_SUBSCRIPTION_ID=${o.subscription_id}`,
+    `  AZURE_CLIENT_ID=${clientId}`,
+    `  AZURE_TENANT_ID=${tenantId}`,
+    `  AZURE_SUBSCRIPTION_ID=${subscriptionId}`,
     'The workflow: examples/github-actions/deploy.yml (permissions: id-token: write; azure/login with these three; ARM_USE_OIDC=true for Terraform).',
   );
   return lines;
@@ -90,6 +160,7 @@ export function pipelineValues(config: Config, outputsFile: string): string[] {
 export async function bootstrap(options: BootstrapOptions): Promise<void> {
   const config = loadConfig(options.config);
   const state = stateOf(config);
+  requireOutputsFile('bootstrap', resolve(options.outputs ?? DEFAULT_BOOTSTRAP_OUTPUTS));
   let subscription = process.env.ARM_SUBSCRIPTION_ID || SUBSCRIPTION_PLACEHOLDER;
   if (!options.dryRun) {
     requireTools('bootstrap', ['cdktf', 'terraform', 'az']);

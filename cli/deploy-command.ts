@@ -22,7 +22,7 @@ import {
   tenantLoginCommand,
 } from './deployer-rights';
 import { getCredentials, kubeTargetOf, targetCluster } from './kubectl';
-import { preflight } from './preflight';
+import { preflight, requireOutputsFile } from './preflight';
 import { outputsFromStateStep, stateCheckStep } from './remote-state';
 import {
   CommandError,
@@ -91,7 +91,7 @@ export function deploySteps(
   subscription: string,
   signIn?: ClusterSignIn,
 ): Step[] {
-  const outputs = resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
+  const outputs = outputsFileOf(options);
   const cdktfConfig = configForCdktf(options.config);
   const print = (text: string) => console.log(text);
 
@@ -226,6 +226,11 @@ export function deploySteps(
   ];
 }
 
+/** The outputs file of a deploy: `--outputs`, else `$WI_OUTPUTS`, else `outputs.json`. */
+function outputsFileOf(options: DeployOptions): string {
+  return resolve(options.outputs ?? process.env.WI_OUTPUTS ?? DEFAULT_OUTPUTS_FILE);
+}
+
 /**
  * Deploy to the subscription `az` is logged in to: the Azure side, then the manifests bound to its outputs.
  *
@@ -233,6 +238,7 @@ export function deploySteps(
  */
 export async function deploy(options: DeployOptions): Promise<void> {
   const config = loadConfig(options.config);
+  requireOutputsFile('deploy', outputsFileOf(options));
   let signIn: ClusterSignIn | undefined;
   const subscription = await preflight('deploy', {
     config,

@@ -1,7 +1,9 @@
 // What deploy, destroy and logs check before they start, each failure explained in one line.
+import { type Stats, statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { secretEnvironmentVariables, secretFromEnv } from '../config/outputs';
 import type { Config } from '../config/schema';
+import { kindOf } from '../lib/read-file';
 import { acrTasksNote } from './acr-build';
 import {
   CommandError,
@@ -98,7 +100,9 @@ export async function requireAzureLogin(
 ): Promise<AzureAccount> {
   const command = azAccountShow(fromEnv);
   print(formatCommand(command));
-  const { code, stdout } = await runCommand(command, { capture: true });
+  const { code, stdout } = await runCommand(command, { capture: true }).catch((err: Error) => {
+    throw new CommandError(`${name}: ${err.message}`);
+  });
   let account: Partial<AzureAccount> = {};
   try {
     account = JSON.parse(stdout);
@@ -189,4 +193,21 @@ export async function preflight(name: string, options: PreflightOptions): Promis
     options.yes,
   );
   return account.id;
+}
+
+/**
+ * Refuse, before anything runs, an outputs file that is there and is not a regular file (a directory, a device such
+ * as /dev/zero, a pipe): cdktf could not write it, nor the command read it back. One not there yet is fine.
+ */
+export function requireOutputsFile(name: string, file: string): void {
+  let stats: Stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    return;
+  }
+  if (!stats.isFile())
+    throw new CommandError(
+      `${name}: the outputs file ${file} is ${kindOf(stats)}, not a file: name a file with --outputs`,
+    );
 }

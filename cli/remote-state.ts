@@ -3,9 +3,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { STATE_ROLE } from '../config/built-in-roles';
+import { echo } from '../config/echo';
 import { AZURE_STACK_NAME } from '../config/outputs';
 import type { StateConfig } from '../config/state';
+import { captureCapped, MAX_CAPTURED_OUTPUT_BYTES, tooMuchOutput } from '../lib/capped-output';
 import { findProgram, PROJECT_ROOT, type Step } from './run-step';
 
 /** The Resource Manager id of the state container: the scope of `Storage Blob Data Contributor`. */
@@ -42,26 +45,45 @@ export function stateAccessProblem(
   return undefined;
 }
 
-/** Run `terraform -chdir=<dir> <args>`, capturing stdout, and stdout and stderr together. */
+/** How long Terraform has to stop after a SIGTERM before it is killed. */
+const TERRAFORM_STOP_GRACE_MS = 10_000;
+
+/**
+ * Run `terraform -chdir=<dir> <args>`, capturing stdout, and stdout and stderr together, each up to
+ * `MAX_CAPTURED_OUTPUT_BYTES`: past it, Terraform is stopped (SIGTERM, as a CI runner stops it, then SIGKILL) and the
+ * promise rejects with one line naming the command and the cap.
+ */
 function terraform(
   dir: string,
   args: readonly string[],
   env: Readonly<Record<string, string>>,
+  hint?: string,
 ): Promise<{ code: number; stdout: string; output: string }> {
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
     const child = spawn(findProgram('terraform') ?? 'terraform', [`-chdir=${dir}`, ...args], {
       env: { ...process.env, ...env, TF_IN_AUTOMATION: '1', TF_INPUT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      output += d;
+    const stop = () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), TERRAFORM_STOP_GRACE_MS).unref();
+    };
+    const max = MAX_CAPTURED_OUTPUT_BYTES;
+    const stdout = captureCapped(child.stdout, max, stop);
+    // stdout and stderr interleaved, as a terminal shows them: what the error lines are read from.
+    const both = new PassThrough();
+    child.stdout.pipe(both, { end: false });
+    child.stderr.pipe(both, { end: false });
+    const output = captureCapped(both, max, stop);
+    const text = () => ({ stdout: stdout.text(), output: output.text() });
+    child.on('error', (err) => done({ code: 127, stdout: '', output: err.message }));
+    child.on('close', (code) => {
+      both.end();
+      if (stdout.overflowed || output.overflowed)
+        fail(new Error(tooMuchOutput(`terraform ${args.join(' ')}`, max, hint)));
+      else done({ code: code ?? 1, ...text() });
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.on('error', (err) => done({ code: 127, stdout, output: err.message }));
-    child.on('close', (code) => done({ code: code ?? 1, stdout, output }));
   });
 }
 
@@ -110,25 +132,43 @@ export function outputsFromStateStep(
     title: 'terraform output -json (remote state)',
     describe: `read the Azure stack's outputs from the remote state into ${outputs}`,
     run: async () => {
+      const dir = azureStackDir(cdktfOut);
       const { code, stdout, output } = await terraform(
-        azureStackDir(cdktfOut),
+        dir,
         ['output', '-json', '-no-color'],
         { ARM_SUBSCRIPTION_ID: subscription },
+        `the outputs of a stack are a few KB: see what "terraform -chdir=${dir} output" prints`,
       );
       if (code !== 0)
         throw new Error(`terraform output failed: ${output.trim().split('\n').at(-1)}`);
-      writeFileSync(outputs, `${JSON.stringify(cdktfOutputs(stdout), null, 2)}\n`);
+      const text = `${JSON.stringify(cdktfOutputs(stdout), null, 2)}\n`;
+      try {
+        writeFileSync(outputs, text);
+      } catch (err) {
+        throw new Error(
+          `cannot write outputs file ${outputs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
+      }
     },
   };
 }
 
 /** `terraform output -json` as cdktf writes its outputs file: `{ "workload-identity": { name: value } }`. */
 export function cdktfOutputs(terraformJson: string): Record<string, Record<string, unknown>> {
-  const outputs = JSON.parse(terraformJson || '{}') as Record<
-    string,
-    { value: unknown; sensitive?: boolean }
-  >;
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  let outputs: unknown;
+  try {
+    outputs = JSON.parse(terraformJson || '{}');
+  } catch (err) {
+    throw new Error(
+      `terraform output -json printed no JSON (${(err as Error).message.slice(0, 100)}), not the outputs of a stack`,
+    );
+  }
+  if (!isObject(outputs) || !Object.values(outputs).every(isObject))
+    throw new Error(`terraform output -json printed ${echo(outputs)}, not the outputs of a stack`);
   const values: Record<string, unknown> = {};
-  for (const [name, o] of Object.entries(outputs)) if (!o.sensitive) values[name] = o.value;
+  for (const [name, o] of Object.entries(outputs as Record<string, Record<string, unknown>>))
+    if (!o.sensitive) values[name] = o.value;
   return { [AZURE_STACK_NAME]: values };
 }

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { captureCapped, MAX_CAPTURED_OUTPUT_BYTES, tooMuchOutput } from '../lib/capped-output';
 
 /** The project folder: where `cdktf.json` and `main.ts` are, and so where `cdktf` must run. */
 export const PROJECT_ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -68,7 +69,9 @@ export interface CommandResult {
 /**
  * Run a program and wait for it.
  *
- * Its output goes to this process' output, unless `capture` (then stdout is returned and stderr discarded).
+ * Its output goes to this process' output, unless `capture` (then stdout is returned and stderr discarded). What is
+ * captured has a cap (`maxBytes`): a program that prints more is killed, and the promise rejects with one line
+ * naming it and the cap.
  */
 export function runCommand(
   command: ExternalCommand,
@@ -76,10 +79,13 @@ export function runCommand(
     readonly capture?: boolean;
     /** With `capture`: let the program's errors through to this process' stderr. @default false */
     readonly showErrors?: boolean;
+    /** With `capture`: the most of its stdout that is kept. @default MAX_CAPTURED_OUTPUT_BYTES (64 MiB) */
+    readonly maxBytes?: number;
   } = {},
 ): Promise<CommandResult> {
   const path = findProgram(command.program) ?? command.program;
-  return new Promise((resolve) => {
+  const maxBytes = options.maxBytes ?? MAX_CAPTURED_OUTPUT_BYTES;
+  return new Promise((resolve, reject) => {
     const child = spawn(path, command.args, {
       cwd: command.cwd,
       env: { ...process.env, ...command.env },
@@ -87,10 +93,15 @@ export function runCommand(
         ? ['ignore', 'pipe', options.showErrors ? 'inherit' : 'ignore']
         : 'inherit',
     });
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.on('error', () => resolve({ code: 127, stdout }));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout }));
+    // Only read-only queries are captured (az account show, kubectl get...): killing one loses nothing.
+    const stdout =
+      child.stdout && captureCapped(child.stdout, maxBytes, () => child.kill('SIGKILL'));
+    child.on('error', () => resolve({ code: 127, stdout: stdout?.text() ?? '' }));
+    child.on('close', (code, signal) => {
+      if (stdout?.overflowed)
+        reject(new Error(tooMuchOutput(formatCommand({ ...command, env: {} }).slice(2), maxBytes)));
+      else resolve({ code: code ?? (signal ? 128 : 1), stdout: stdout?.text() ?? '' });
+    });
   });
 }
 

@@ -42,12 +42,15 @@ async function runTflocal(args: readonly string[], options: TflocalOptions): Pro
       'tflocal: name a terraform subcommand, e.g. workload-id tflocal -- plan',
     );
   // Loaded when run: the other commands do not need the local cloud.
-  const [{ execTerraform, localStackDir, HOME_SUBSCRIPTION_ID }, lab, { loadConfig }] =
-    await Promise.all([
-      import('../local-cloud'),
-      import('../lab/lab-terraform'),
-      import('../config/load-config'),
-    ]);
+  const [
+    { execTerraform, ignoredCliConfigLine, localStackDir, HOME_SUBSCRIPTION_ID },
+    lab,
+    { loadConfig },
+  ] = await Promise.all([
+    import('../local-cloud'),
+    import('../lab/lab-terraform'),
+    import('../config/load-config'),
+  ]);
   // Absolute: the providers run in the stack's directory and find the store through it.
   const workDir = resolve(options.workDir);
   const dir = localStackDir(options.dir ?? defaultStackDir(options.workDir), workDir);
@@ -62,6 +65,8 @@ async function runTflocal(args: readonly string[], options: TflocalOptions): Pro
   console.error(
     `tflocal: terraform ${args.join(' ')} in ${where(dir)} (local providers, subscription ${HOME_SUBSCRIPTION_ID})`,
   );
+  const ignored = ignoredCliConfigLine(workDir);
+  if (ignored) console.error(`tflocal: ${ignored}`);
   const demoValues = lab.demoValuesLine(prepared.demoValuesFor);
   if (demoValues) console.error(`tflocal: ${demoValues}`);
   const terraform = async (backend: NodeJS.ProcessEnv, cloud?: { failed: AbortSignal }) => {

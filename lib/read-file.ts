@@ -88,7 +88,9 @@ function reasonOf(err: unknown): string {
   }
 }
 
-function kindOf(stats: Stats): string {
+/** What a file that is not a regular file is, in words: `a directory`, `a character device`, `a pipe`... */
+export function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
   if (stats.isCharacterDevice()) return 'a character device';
   if (stats.isBlockDevice()) return 'a block device';
   if (stats.isFIFO()) return 'a pipe';
@@ -96,7 +98,8 @@ function kindOf(stats: Stats): string {
   return 'a file';
 }
 
-function describeSize(bytes: number): string {
+/** A size in words: `512 bytes`, `64 KB`, `64 MB`. */
+export function describeSize(bytes: number): string {
   return bytes >= 1024 * 1024
     ? `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`
     : bytes >= 1024

@@ -31,6 +31,7 @@ export * from './local-cloud';
 export { addCluster, clusterSecrets } from './terraform/handlers/azurerm-kubernetes-cluster';
 export {
   execTerraform,
+  ignoredCliConfigLine,
   runTerraform,
   TerraformError,
   terraformOutputsAsCdktf,

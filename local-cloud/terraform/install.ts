@@ -78,12 +78,17 @@ const hcl = (text: string) => JSON.stringify(text);
 /** POSIX shell word, taken literally (no `$`, backquote or backslash expansion). */
 const sh = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
+/** The CLI configuration Terraform runs with against the local cloud: `<workDir>/terraform/terraform.rc`. */
+export function localCliConfigFile(workDir: string): string {
+  return join(resolve(workDir), 'terraform', 'terraform.rc');
+}
+
 /** Lay out the mirror and the CLI configuration under `<workDir>/terraform/`; idempotent and fast. */
 export function installLocalProviders(workDir: string): LocalProviders {
   const base = join(resolve(workDir), 'terraform');
   const mirrorDir = join(base, 'mirror');
   const pluginCacheDir = join(base, 'plugin-cache');
-  const cliConfigFile = join(base, 'terraform.rc');
+  const cliConfigFile = localCliConfigFile(workDir);
   const bundle = providerBundle();
   const providers: LocalProviders['providers'] = [];
   for (const schema of Object.values(PROVIDER_SCHEMAS)) {

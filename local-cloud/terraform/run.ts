@@ -3,11 +3,12 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { devNull, constants as osConstants } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { captureCapped, MAX_CAPTURED_OUTPUT_BYTES, tooMuchOutput } from '../../lib/capped-output';
 import { readTextFile } from '../../lib/read-file';
-import { installLocalProviders } from './install';
+import { installLocalProviders, localCliConfigFile } from './install';
 import { dieWithParent } from './plugin-process';
 import { startsProviders, withSharedProviders } from './shared-providers';
 
@@ -77,8 +78,10 @@ export function checkTerraform(env: NodeJS.ProcessEnv = process.env): Promise<st
 async function findTerraform(env: NodeJS.ProcessEnv): Promise<string> {
   let stdout: string;
   try {
+    // Not the user's CLI config: the version needs none, and one that is a device (/dev/zero) or huge would be read
+    // whole. Terraform's own runs get the local cloud's (terraformEnv).
     ({ stdout } = await run('terraform', ['version', '-json'], {
-      env: { ...env, CHECKPOINT_DISABLE: '1' },
+      env: { ...env, CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: devNull },
     }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -86,9 +89,8 @@ async function findTerraform(env: NodeJS.ProcessEnv): Promise<string> {
         `terraform not found on PATH: the local cloud deploys with the real Terraform, ${MINIMUM_TERRAFORM} or later; install it`,
       );
     }
-    throw new Error(
-      `terraform version failed: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
-    );
+    const why = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new Error(`terraform version failed: ${why.split('\n')[0]?.slice(0, 300)}`);
   }
   const version = (JSON.parse(stdout) as { terraform_version?: string }).terraform_version ?? '';
   if (!/^\d+\.\d+\.\d+/.test(version) || compareVersions(version, MINIMUM_TERRAFORM) < 0) {
@@ -99,7 +101,24 @@ async function findTerraform(env: NodeJS.ProcessEnv): Promise<string> {
   return version;
 }
 
-/** The environment Terraform runs with: the local CLI config, no prompts, no network checks. */
+/**
+ * The line to say when the caller set `TF_CLI_CONFIG_FILE`, which Terraform's runs against the local cloud never
+ * read (its own CLI config replaces it, in `terraformEnv`); undefined when none is set.
+ */
+export function ignoredCliConfigLine(
+  workDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const theirs = env.TF_CLI_CONFIG_FILE;
+  return theirs
+    ? `TF_CLI_CONFIG_FILE=${JSON.stringify(theirs).slice(1, -1)} is not used: Terraform runs with the local cloud's own CLI config, ${localCliConfigFile(workDir)}`
+    : undefined;
+}
+
+/**
+ * The environment Terraform runs with: the local CLI config (always: one the caller set in `TF_CLI_CONFIG_FILE` is
+ * not read, see `ignoredCliConfigLine`), no prompts, no network checks.
+ */
 export function terraformEnv(options: TerraformRunOptions): NodeJS.ProcessEnv {
   const { cliConfigFile, pluginCacheDir } = installLocalProviders(options.workDir);
   return {
@@ -218,14 +237,17 @@ async function spawnTerraform(
   const [command, commandArgs] = await terraformCommand(args);
   const child = spawn(command, commandArgs, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stopListening = interruptOnAbort(child, options.signal);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
+  // Each stream is kept up to a cap: past it, Terraform is stopped as an abort stops it (SIGINT, then SIGKILL).
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), TERRAFORM_STOP_GRACE_MS).unref();
+  };
+  const max = MAX_CAPTURED_OUTPUT_BYTES;
+  const out = captureCapped(child.stdout, max, stop);
+  const err = captureCapped(child.stderr, max, stop);
   const exitCode = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
@@ -233,8 +255,15 @@ async function spawnTerraform(
   stopListening();
   options.signal?.throwIfAborted();
   // Captured output is for reading and matching: without Terraform's colours.
-  stdout = stdout.replace(ANSI, '');
-  stderr = stderr.replace(ANSI, '');
+  const stdout = out.text().replace(ANSI, '');
+  const stderr = err.text().replace(ANSI, '');
+  if (out.overflowed || err.overflowed)
+    throw new TerraformError(`${tooMuchOutput(`terraform ${args.join(' ')}`, max)} (in ${dir})`, {
+      exitCode,
+      stdout,
+      stderr,
+      summary: [],
+    });
   const result: TerraformResult = {
     exitCode,
     stdout,
@@ -279,9 +308,15 @@ export async function terraformOutputsAsCdktf(
   options: TerraformRunOptions & { includeSensitive?: boolean },
 ): Promise<{ [stack: string]: { [output: string]: unknown } }> {
   const { stdout } = await runTerraform(dir, ['output', '-json'], options);
-  const outputs = JSON.parse(stdout || '{}') as {
-    [name: string]: { value: unknown; sensitive?: boolean };
-  };
+  let outputs: { [name: string]: { value: unknown; sensitive?: boolean } };
+  try {
+    outputs = JSON.parse(stdout || '{}');
+  } catch (err) {
+    throw new Error(`terraform output -json in ${dir} printed no JSON: ${(err as Error).message}`);
+  }
+  const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(outputs) || !Object.values(outputs).every(isObject))
+    throw new Error(`terraform output -json in ${dir} printed no object of outputs`);
   const values: { [output: string]: unknown } = {};
   for (const [name, output] of Object.entries(outputs))
     if (!output.sensitive || options.includeSensitive) values[name] = output.value;

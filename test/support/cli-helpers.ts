@@ -44,7 +44,9 @@ const [OUTPUTS_BEFORE, OUTPUTS_AFTER] = JSON.stringify(DEPLOYED).split(SUBSCRIPT
  * Each stand-in appends `<program> <args>` to `$STANDIN_LOG`, then does what its step needs.
  *
  * `STANDIN_FAIL=<program>` makes that program fail; `STANDIN_AZ_LOGGED_OUT` makes `az account show` fail;
- * `STANDIN_NO_OUTPUTS` makes `cdktf` write no outputs file.
+ * `STANDIN_NO_OUTPUTS` makes `cdktf` write no outputs file; `STANDIN_FOREVER=<pattern>` makes a call whose
+ * `<program> <args>` matches that shell pattern (e.g. `terraform *output -json*`) print on its stdout until it is
+ * stopped, as a runaway or hostile program would.
  */
 const SCRIPTS: Record<StandIn, string> = {
   cdktf: `
@@ -65,12 +67,14 @@ fi
 if [ -n "$out" ] && [ -n "$STANDIN_OUTPUTS" ]; then printf '%s' "$STANDIN_OUTPUTS" > "$out"; out=""; fi
 [ -n "$out" ] && [ -z "$STANDIN_NO_OUTPUTS" ] && printf '%s%s%s' '${OUTPUTS_BEFORE}' "\${ARM_SUBSCRIPTION_ID:-${SUBSCRIPTION}}" '${OUTPUTS_AFTER}' > "$out"
 `,
-  // "init" fails with STANDIN_TERRAFORM_INIT_ERROR on stderr when set; "output -json" prints the deployed outputs.
+  // "init" fails with STANDIN_TERRAFORM_INIT_ERROR on stderr when set; "output -json" prints the deployed outputs, or
+  // STANDIN_TERRAFORM_OUTPUT when set.
   terraform: `
 case "$1" in -chdir=*) shift ;; esac
 # cdktf's synth runs "terraform version" to validate features that need a minimum version (terraform_data).
 [ "$1" = version ] && printf 'Terraform v1.11.4\\non linux_amd64\\n'
 if [ "$1" = init ] && [ -n "$STANDIN_TERRAFORM_INIT_ERROR" ]; then printf '%s\\n' "$STANDIN_TERRAFORM_INIT_ERROR" >&2; exit 1; fi
+[ "$1 $2" = "output -json" ] && [ -n "$STANDIN_TERRAFORM_OUTPUT" ] && { printf '%s' "$STANDIN_TERRAFORM_OUTPUT"; exit 0; }
 [ "$1 $2" = "output -json" ] && printf '%s' '${JSON.stringify(Object.fromEntries(Object.entries(DEPLOYED['workload-identity']).map(([k, v]) => [k, { value: v, type: 'string', sensitive: false }])))}'
 `,
   // Not among the default stand-ins: a test that needs kubelogin on PATH asks for it.
@@ -160,9 +164,11 @@ export function standIns(
   for (const program of programs) {
     const file = join(bin, program);
     const fail = `[ "$STANDIN_FAIL" = "${program}" ] && { echo "${program}: simulated failure" >&2; exit 1; }`;
+    // 64 KiB doubled up from a word, printed again and again: only shell built-ins, as PATH holds the stand-ins alone.
+    const forever = `if [ -n "$STANDIN_FOREVER" ]; then case "${program} $*" in $STANDIN_FOREVER) s='"outputs": {} '; i=0; while [ $i -lt 12 ]; do s="$s$s"; i=$((i + 1)); done; while :; do printf '%s' "$s"; done ;; esac; fi`;
     writeFileSync(
       file,
-      `#!/bin/sh\n# stand-in ${program}\nprintf '%s\\n' "${program} $*\${ARM_SUBSCRIPTION_ID:+ (ARM_SUBSCRIPTION_ID=$ARM_SUBSCRIPTION_ID)}\${WI_CONFIG:+ (WI_CONFIG=$WI_CONFIG)}" >> "$STANDIN_LOG"\n${fail}\n${SCRIPTS[program]}\nexit 0\n`,
+      `#!/bin/sh\n# stand-in ${program}\nprintf '%s\\n' "${program} $*\${ARM_SUBSCRIPTION_ID:+ (ARM_SUBSCRIPTION_ID=$ARM_SUBSCRIPTION_ID)}\${WI_CONFIG:+ (WI_CONFIG=$WI_CONFIG)}" >> "$STANDIN_LOG"\n${fail}\n${forever}\n${SCRIPTS[program]}\nexit 0\n`,
     );
     chmodSync(file, 0o755);
   }
@@ -177,6 +183,8 @@ export interface CliRun {
   readonly calls: string[];
   /** The folder of the stand-ins (`applied.yaml` is written beside it). */
   readonly bin: string;
+  /** With `measureMemory`: the largest resident set of any process of the run, when it could be measured. */
+  readonly peakRssBytes?: number;
 }
 
 /** Options of `runCli`. */
@@ -187,7 +195,15 @@ export interface RunCliOptions {
   readonly bin?: string;
   /** Added to a clean environment (PATH, HOME, TMPDIR and the stand-ins' log only). */
   readonly env?: Record<string, string>;
+  /**
+   * Measure the run's peak memory (`peakRssBytes`) with GNU time: the largest resident set of the command line and
+   * of every process it started and waited for (Linux's wait4 keeps the largest of a process tree). Without
+   * /usr/bin/time on the machine, nothing is measured.
+   */
+  readonly measureMemory?: boolean;
 }
+
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
 /** Run `tsx cli/main.ts <args>` with a clean environment, stdin not a terminal, and the stand-ins on PATH. */
 export function runCli(args: readonly string[], options: RunCliOptions = {}): CliRun {
@@ -201,7 +217,11 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
     ...options.env,
   };
   if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
-  const run = spawnSync(process.execPath, [CLI, ...args], {
+  const memoryFile = options.measureMemory && GNU_TIME ? join(dirname(bin), 'max-rss') : undefined;
+  const [command, ...prefix] = memoryFile
+    ? [GNU_TIME as string, '--format=%M', `--output=${memoryFile}`, process.execPath]
+    : [process.execPath];
+  const run = spawnSync(command, [...prefix, CLI, ...args], {
     cwd,
     env,
     input: '',
@@ -214,7 +234,18 @@ export function runCli(args: readonly string[], options: RunCliOptions = {}): Cl
         .filter((line) => line !== '' && !/^terraform version( |$)/.test(line))
     : [];
   writeFileSync(log, '');
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls, bin };
+  // GNU time says KiB; a process killed by a signal adds a line before the number.
+  const peakRssKiB = memoryFile
+    ? Number(readFileSync(memoryFile, 'utf8').trim().split('\n').at(-1))
+    : Number.NaN;
+  return {
+    status: run.status,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    calls,
+    bin,
+    ...(Number.isFinite(peakRssKiB) ? { peakRssBytes: peakRssKiB * 1024 } : {}),
+  };
 }
 
 /** The values `deploy` needs in `TF_VAR_secret_*` for the default config. */
