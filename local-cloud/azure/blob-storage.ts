@@ -6,21 +6,19 @@
  *
  * Azurite 3.35 (the last that runs on Node 20: 3.36 declares node >=21) serves the Blob API itself: blobs, leases,
  * metadata, snapshots, listings, on production-style URLs (`<account>.blob.core.windows.net`, account in the host
- * name). It runs as a child process on 127.0.0.1 with the local CA's server certificate and `--oauth basic`, which
+ * name). It runs on 127.0.0.1, one process per blob folder shared by every process of the local cloud on it
+ * (shared-azurite.ts), with the local CA's server certificate and `--oauth basic`, which
  * checks a bearer token's issuer, audience and lifetime but neither its signature nor any permission.
  * @see https://github.com/Azure/Azurite/blob/v3.35.0/README.md#oauth-configuration
  * @see https://learn.microsoft.com/rest/api/storageservices/blob-service-error-codes
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { request } from 'node:https';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import type { LocalCertificates } from '../core/certificates';
 import type { CloudModel, CloudStorageAccount } from '../core/model';
+import { joinAzurite, type SharedAzurite } from './shared-azurite';
 
 /** The blob endpoint's DNS suffix in Azure's public cloud. */
 export const BLOB_HOST_SUFFIX = '.blob.core.windows.net';
@@ -84,12 +82,8 @@ export interface BlobStorageOptions {
   readonly dir: string;
 }
 
-/** A running Azurite. */
-interface Azurite {
-  readonly port: number;
-  readonly accounts: string;
-  readonly child: ChildProcess;
-}
+/** The running Azurite this blob service uses (shared with the other processes on the same folder). */
+type Azurite = SharedAzurite;
 
 /** The blob endpoints of the model's storage accounts. */
 export class BlobStorage {
@@ -136,7 +130,6 @@ export class BlobStorage {
         {
           algorithms: ['RS256'],
           issuer: `https://sts.windows.net/${account.tenantId}/`,
-          audience: ['https://storage.azure.com', `https://${account.name}${BLOB_HOST_SUFFIX}`],
         },
       );
       principal = String(payload.oid ?? '');
@@ -199,14 +192,11 @@ export class BlobStorage {
     });
   }
 
-  /** Stop Azurite. */
+  /** Leave Azurite: the last process on its folder stops it. */
   async close(): Promise<void> {
     const running = await this.azurite?.catch(() => undefined);
     this.azurite = undefined;
-    if (!running || running.child.exitCode !== null) return;
-    const exited = new Promise((done) => running.child.once('exit', done));
-    running.child.kill('SIGTERM');
-    await exited;
+    await running?.release();
   }
 
   /** The container scope of a copy source in one of the local cloud's accounts (undefined for another URL). */
@@ -245,7 +235,7 @@ export class BlobStorage {
       method,
       path,
       headers,
-      ca: this.options.certificates.caCertPem,
+      ca: azurite.caCertPem,
       servername: 'localhost',
     };
   }
@@ -307,7 +297,7 @@ export class BlobStorage {
       throw new Error(`Azurite refused to keep a version of ${url.pathname} (${status})`);
   }
 
-  /** Start Azurite with the model's accounts, or again when an account was added since. */
+  /** Join the folder's Azurite with the model's accounts, or again when an account was added since. */
   private start(): Promise<Azurite> {
     const accounts = (this.options.model.storageAccounts ?? [])
       .map((a) => a.name)
@@ -316,78 +306,11 @@ export class BlobStorage {
     const current = this.azurite;
     this.azurite = (async () => {
       const running = await current?.catch(() => undefined);
-      if (running && running.accounts === accounts && running.child.exitCode === null)
-        return running;
-      if (running) {
-        const exited = new Promise((done) => running.child.once('exit', done));
-        running.child.kill('SIGTERM');
-        await exited;
-      }
-      return startAzurite(this.options, accounts);
+      const serves = (a: string) => running?.accounts.split(';').includes(a);
+      if (running && accounts.split(';').filter(Boolean).every(serves)) return running;
+      await running?.release();
+      return joinAzurite(this.options.dir, accounts, this.options.certificates);
     })();
     return this.azurite;
   }
-}
-
-/** Run Azurite's blob service on a free port of 127.0.0.1 and wait for its "listens on" line. */
-async function startAzurite(options: BlobStorageOptions, accounts: string): Promise<Azurite> {
-  const main = join(
-    dirname(createRequire(import.meta.url).resolve('azurite/package.json')),
-    'dist',
-    'src',
-    'blob',
-    'main.js',
-  );
-  mkdirSync(options.dir, { recursive: true });
-  const { certPath, keyPath } = options.certificates;
-  // Keys for AZURITE_ACCOUNTS: no request uses them (shared keys are refused in front), but Azurite needs one per account.
-  const env = {
-    PATH: process.env.PATH ?? '',
-    AZURITE_ACCOUNTS: accounts
-      .split(';')
-      .filter(Boolean)
-      .map((name) => `${name}:${randomBytes(32).toString('base64')}`)
-      .join(';'),
-  };
-  const child = spawn(
-    process.execPath,
-    [
-      main,
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      '0',
-      '--location',
-      options.dir,
-      '--cert',
-      certPath,
-      '--key',
-      keyPath,
-      '--oauth',
-      'basic',
-      '--silent',
-      '--disableTelemetry',
-      '--skipApiVersionCheck',
-    ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  const port = await new Promise<number>((done, fail) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /successfully listens on https?:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) {
-        child.stdout?.off('data', onData);
-        done(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) =>
-      fail(new Error(`Azurite exited (${code}) before listening: ${output.trim()}`)),
-    );
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { port, accounts, child };
 }

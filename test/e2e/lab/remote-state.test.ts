@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -286,6 +287,125 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     });
   }, 300_000);
 
+  it("refuses a token whose signature is not Entra's, and a token for another audience, as Storage does (401 InvalidAuthenticationInfo)", async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const local = cloud as LocalCloud;
+      const list = 'https://wistatelab01.blob.core.windows.net/tfstate?restype=container&comp=list';
+      const listWith = (token: string) =>
+        send(local, list, {
+          headers: { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' },
+        });
+      // GIVEN the deployer's storage token, which lists the container
+      const token = await storageToken(local, env);
+      expect((await listWith(token)).status).toBe(200);
+      // WHEN its header and claims are signed again with a key Entra never had (same kid, same algorithm)
+      const [header, payload] = token.split('.');
+      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const forged = `${header}.${payload}.${createSign('RSA-SHA256').update(`${header}.${payload}`).sign(privateKey, 'base64url')}`;
+      // THEN the front door refuses it (Azurite alone, with --oauth basic, checks no signature and would list)
+      const unsigned = await listWith(forged);
+      expect(unsigned.status, unsigned.body).toBe(401);
+      expect(unsigned.headers['x-ms-error-code']).toBe('InvalidAuthenticationInfo');
+      // WHEN the deployer presents a token Entra signed for Key Vault
+      const vault = await send(
+        local,
+        `https://login.microsoftonline.com/${env.ARM_TENANT_ID}/oauth2/v2.0/token`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: String(env.ARM_CLIENT_ID),
+            scope: 'https://vault.azure.net/.default',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: readFileSync(String(env.ARM_OIDC_TOKEN_FILE_PATH), 'utf8'),
+          }).toString(),
+        },
+      );
+      expect(vault.status, vault.body).toBe(200);
+      const other = await listWith(JSON.parse(vault.body).access_token);
+      // THEN Storage's own answer: 401 InvalidAuthenticationInfo naming the audience (Azurite would say 403
+      // AuthenticationFailed)
+      expect(other.status, other.body).toBe(401);
+      expect(other.headers['x-ms-error-code']).toBe('InvalidAuthenticationInfo');
+      expect(other.body).toMatch(/AuthenticationErrorDetail:.*"aud"/);
+    });
+  }, 300_000);
+
+  it('refuses a shared key (KeyBasedAuthenticationNotPermitted): bootstrap turned shared keys off, and the store keeps it', async () => {
+    // GIVEN the state account as the bootstrap stack made it, through the storage account handler
+    const account = (new CloudStore(files.storeFile).read().storageAccounts ?? []).find(
+      (a) => a.name === 'wistatelab01',
+    );
+    expect(account?.sharedAccessKeyEnabled).toBe(false);
+    await withStateBackend(files, async (_env, cloud) => {
+      // WHEN a client signs a request with the account's key, as `az storage blob list --auth-mode key` does
+      const answer = await send(
+        cloud as LocalCloud,
+        'https://wistatelab01.blob.core.windows.net/tfstate?restype=container&comp=list',
+        {
+          headers: {
+            authorization: `SharedKey wistatelab01:${Buffer.from('a signature').toString('base64')}`,
+            'x-ms-date': new Date().toUTCString(),
+            'x-ms-version': '2023-11-03',
+          },
+        },
+      );
+      // THEN Storage refuses the scheme itself, before checking any signature
+      expect(answer.status, answer.body).toBe(403);
+      expect(answer.headers['x-ms-error-code']).toBe('KeyBasedAuthenticationNotPermitted');
+    });
+  }, 300_000);
+
+  it('refuses a write from a principal holding only Storage Blob Data Reader, and lets it read', async () => {
+    await withStateBackend(files, async (env, cloud) => {
+      const local = cloud as LocalCloud;
+      const token = await storageToken(local, env);
+      const principal = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).oid;
+      // GIVEN a container where the deployer (the token's principal) holds only Storage Blob Data Reader
+      const store = new CloudStore(files.storeFile);
+      const account = (store.read().storageAccounts ?? []).find((a) => a.name === 'wistatelab01');
+      const template = store.read().roleAssignments.find((a) => a.principalId === principal);
+      if (!account || !template) throw new Error('the lab has no state account or deployer role');
+      const scope = `${account.id}/blobServices/default/containers/readonly`;
+      const grant = {
+        ...template,
+        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/reader-test`,
+        name: 'reader-test',
+        scope,
+        roleDefinitionName: 'Storage Blob Data Reader',
+      };
+      store.update((data) => {
+        const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
+        a?.containers.push({ id: scope, name: 'readonly', accessType: 'private' });
+        data.roleAssignments.push(grant);
+      });
+      try {
+        const headers = { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' };
+        const container = 'https://wistatelab01.blob.core.windows.net/readonly';
+        // WHEN it lists the container, then writes a blob there
+        const list = await send(local, `${container}?restype=container&comp=list`, { headers });
+        const put = await send(local, `${container}/written.txt`, {
+          method: 'PUT',
+          headers: { ...headers, 'x-ms-blob-type': 'BlockBlob', 'content-length': '7' },
+          body: 'written',
+        });
+        // THEN the read is allowed, the write refused with Storage's code, and nothing was written
+        expect(list.status, list.body).toBe(200);
+        expect(put.status, put.body).toBe(403);
+        expect(put.headers['x-ms-error-code']).toBe('AuthorizationPermissionMismatch');
+        const read = await send(local, `${container}/written.txt`, { headers });
+        expect(read.status).toBe(404);
+      } finally {
+        store.update((data) => {
+          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grant.id);
+          const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
+          if (a) a.containers = a.containers.filter((c) => c.name !== 'readonly');
+        });
+      }
+    });
+  }, 300_000);
+
   it('fails when the deployer has no Storage Blob Data Contributor, and the message names the role', async () => {
     const store = new CloudStore(files.storeFile);
     const saved = store.read().roleAssignments;
@@ -364,6 +484,66 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     );
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('No changes.');
+  }, 300_000);
+
+  it("holds the state's lock across processes: a second tflocal meets Terraform's lock error while the first applies", async () => {
+    const tflocal = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawn(
+        process.execPath,
+        [
+          CLI,
+          'tflocal',
+          '--work-dir',
+          files.workDir,
+          '--config',
+          join(files.workDir, 'config.yaml'),
+          '--',
+          ...args,
+        ],
+        {
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+    const ended = (child: ChildProcess) =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        let output = '';
+        child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+        child.on('close', (code) => resolve({ code, output }));
+      });
+    // GIVEN one process replacing a time_sleep on Azure's own clock: it holds the state's lease for its 120 s
+    const stack = JSON.parse(readFileSync(files.terraformFile, 'utf8'));
+    const sleep = `time_sleep.${Object.keys(stack.resource.time_sleep)[0]}`;
+    const first = tflocal(
+      ['apply', '-auto-approve', '-input=false', '-no-color', `-replace=${sleep}`],
+      {
+        WI_LOCAL_CLOUD_TIME_SCALE: '1',
+      },
+    );
+    const firstEnded = ended(first);
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      first.stdout?.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (/time_sleep\.\S+: (Destroying|Creating)/.test(seen)) resolve();
+      });
+      first.on('close', () =>
+        reject(new Error(`the first apply ended before it held the lock:\n${seen}`)),
+      );
+    });
+    // WHEN a second process plans on the same state meanwhile
+    const second = await ended(tflocal(['plan', '-input=false', '-no-color']));
+    // THEN it meets Terraform's own lock error, naming the lease's holder, and changes nothing
+    expect(second.code, second.output).toBe(1);
+    expect(second.output).toContain('Error acquiring the state lock');
+    // AND the first, interrupted, ends and lets the lease go: a plan then takes the lock
+    first.kill('SIGINT');
+    await firstEnded;
+    const third = await ended(tflocal(['plan', '-input=false', '-no-color']));
+    expect(third.output).not.toContain('Error acquiring the state lock');
+    // AND the blob service they shared stopped with its last user
+    expect(existsSync(join(files.workDir, 'blob-storage', 'azurite.json'))).toBe(false);
   }, 300_000);
 
   it('destroys through the backend: the state blob stays, listing nothing, and Azure holds none of the stack', async () => {
