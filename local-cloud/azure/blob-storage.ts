@@ -130,6 +130,7 @@ export class BlobStorage {
         {
           algorithms: ['RS256'],
           issuer: `https://sts.windows.net/${account.tenantId}/`,
+          audience: ['https://storage.azure.com', `https://${account.name}${BLOB_HOST_SUFFIX}`],
         },
       );
       principal = String(payload.oid ?? '');
