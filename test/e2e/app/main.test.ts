@@ -66,6 +66,47 @@ describe('app/main.ts', () => {
     expect(await run.exit).toBe(0);
     expect(run.stderr()).toBe('');
   });
+
+  test("ends with exit code 0 by its deadline after SIGTERM when the abort's listeners never return", async () => {
+    // GIVEN a read that hangs (a proxy that never answers, a read timeout a day away), in a program whose abort
+    // listeners are each replaced by one that never settles, as a request that ignores the abort (MSAL, IMDS probing):
+    // nothing the abort should end ends, so only main.ts's deadline can stop the program
+    proxy = createServer().on('connect', (_req, socket: Socket) => tunnels.push(socket));
+    await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve));
+    const neverReturns = [
+      'const add = EventTarget.prototype.addEventListener;',
+      'EventTarget.prototype.addEventListener = function (type, listener, options) {',
+      "  return add.call(this, type, type === 'abort' ? () => new Promise(() => {}) : listener, options);",
+      '};',
+    ].join('\n');
+    const run = start(
+      {
+        KEYVAULT_URL: 'https://my-vault.vault.azure.net/',
+        SECRET_NAME: 'username',
+        HTTPS_PROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        CREDENTIAL_MODE: 'client-assertion',
+        AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+        AZURE_TENANT_ID: '00000000-0000-0000-0000-000000000002',
+        AZURE_FEDERATED_TOKEN_FILE: '/nonexistent',
+        READ_TIMEOUT_MS: '86400000',
+      },
+      [`--import=data:text/javascript,${encodeURIComponent(neverReturns)}`],
+    );
+    await expect.poll(() => tunnels.length, { timeout: EVENT_CEILING_MS }).toBeGreaterThan(0);
+    // WHEN the pod is stopped
+    const sent = performance.now();
+    run.child.kill('SIGTERM');
+    // THEN the deadline ends it with 0, and not before it (so the deadline, not the abort, ended it): under a second,
+    // counted in generous seconds on a busy machine, where a missing deadline leaves the program running for a day
+    const ended = await Promise.race([
+      run.exit,
+      new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+    ]);
+    const elapsed = performance.now() - sent;
+    expect(ended).toBe(0);
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(run.stderr()).toBe('');
+  });
 });
 
 describe('app/main.ts against a stand-in vault', () => {

@@ -768,6 +768,55 @@ describe('Key Vault soft-delete through the handlers', () => {
     expect(store.read().deletedKeyVaults?.map((d) => d.vault.id)).toEqual([third.id]);
   });
 
+  it('never purges a vault with purge protection on destroy, though the features block asks and the deployer may', async () => {
+    await group();
+    const kv = await create(azurermKeyVault, {
+      ...(await vaultPlan('kv-protected-1')),
+      purge_protection_enabled: true,
+    });
+    // azurerm's default features purge on destroy, and the default deployer holds the purge right (the test above)
+    await azurermKeyVault.delete({ state: kv, context });
+    expect(store.read().keyVaults).toEqual([]);
+    expect(store.read().deletedKeyVaults?.map((d) => d.vault.id)).toEqual([kv.id]);
+  });
+
+  it('recovers a soft-deleted vault with its secrets, live and deleted, as they were', async () => {
+    await group();
+    const kv = await vault('kv-recover-1');
+    await officer(String(kv.id));
+    propagateAll();
+    const secret = (name: string, value: string) =>
+      create(azurermKeyVaultSecret, secretPlan(String(kv.id), name), {
+        ...secretPlan(String(kv.id), name),
+        value_wo: value,
+      });
+    await secret('username', 'admin');
+    const password = await secret('password', 'hunter2');
+    await azurermKeyVaultSecret.delete({
+      state: password,
+      context: withFeatures({ purge_soft_deleted_secrets_on_destroy: false }),
+    });
+    const [before] = store.read().keyVaults;
+    expect(before.secrets.map((s) => s.name)).toEqual(['username']);
+    expect(before.deletedSecrets?.map((s) => s.name)).toEqual(['password']);
+    // GIVEN the vault deleted without purge
+    const keep = withFeatures({ purge_soft_delete_on_destroy: false });
+    await azurermKeyVault.delete({ state: kv, context: keep });
+    expect(store.read().keyVaults).toEqual([]);
+    // WHEN a create of the same name recovers it (recover_soft_deleted_key_vaults, true by default)
+    const recovered = await azurermKeyVault.create({
+      planned: await vaultPlan('kv-recover-1'),
+      config: {},
+      context: keep,
+    });
+    // THEN it comes back with its secrets: the same values and versions, not new ones
+    expect(recovered.id).toBe(kv.id);
+    const [after] = store.read().keyVaults;
+    expect(store.read().deletedKeyVaults).toEqual([]);
+    expect(after.secrets).toEqual(before.secrets);
+    expect(after.deletedSecrets).toEqual(before.deletedSecrets);
+  });
+
   it('fails when recovery is off: the soft-deleted vault conflicts with the create', async () => {
     await group();
     const kv = await vault('kv-norecover-1');

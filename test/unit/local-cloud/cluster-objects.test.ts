@@ -169,6 +169,71 @@ describe('kubectl apply on the local cluster', () => {
     ]);
     expect(spec.replicas).toBe(1);
   });
+
+  it('removes a map field the manifest dropped since the last apply, and keeps the fields others added', () => {
+    const data = world();
+    const deployment = (labels: Record<string, string>, spec: Record<string, unknown>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'ns', labels },
+      spec: {
+        replicas: 1,
+        ...spec,
+        template: { spec: { containers: [{ name: 'app', image: 'app:1' }] } },
+      },
+    });
+    // GIVEN a Deployment applied with a label and a field the next manifest drops
+    applyObject(data, cluster, deployment({ app: 'a', tier: 'web' }, { minReadySeconds: 5 }));
+    // and a label another writer added (kubectl label), which no manifest ever set
+    updateObject(data, cluster, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'ns', labels: { owner: 'ops' } },
+    });
+    // WHEN the manifest no longer sets them, and changes nothing else
+    const applied = applyObject(data, cluster, deployment({ app: 'a' }, {}));
+    // THEN the three-way patch deletes them (last applied minus the manifest), and the other writer's label stays
+    expect(applied.outcome).toBe('configured');
+    expect(applied.object.metadata.labels).toEqual({ app: 'a', owner: 'ops' });
+    expect(applied.object.spec).not.toHaveProperty('minReadySeconds');
+    expect((applied.object.spec as any).replicas).toBe(1);
+  });
+
+  it("clears what the manifest leaves out of a retainKeys field though it never set it: a Deployment's strategy and a volume's source", () => {
+    const data = world();
+    const deployment = (strategy: unknown, volume: Record<string, unknown>) => ({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd', namespace: 'ns' },
+      spec: {
+        replicas: 1,
+        ...(strategy ? { strategy } : {}),
+        template: {
+          spec: { containers: [{ name: 'app', image: 'app:1' }], volumes: [volume] },
+        },
+      },
+    });
+    // GIVEN a Deployment applied without a strategy, and a volume without a source
+    applyObject(data, cluster, deployment(undefined, { name: 'data' }));
+    // and the API server's defaults in the live object (SetDefaults_Deployment, SetDefaults_Volume): fields of a
+    // union that the manifest never set
+    const defaults = {
+      type: 'RollingUpdate',
+      rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+    };
+    updateObject(data, cluster, deployment(defaults, { name: 'data', emptyDir: {} }));
+    // WHEN the manifest picks another member of each union
+    const applied = applyObject(
+      data,
+      cluster,
+      deployment({ type: 'Recreate' }, { name: 'data', configMap: { name: 'c' } }),
+    );
+    // THEN `patchStrategy:"retainKeys"` clears the members the manifest left out (the API server would refuse a
+    // Recreate strategy with rollingUpdate, and a volume of two sources)
+    const spec = applied.object.spec as any;
+    expect(spec.strategy).toEqual({ type: 'Recreate' });
+    expect(spec.template.spec.volumes).toEqual([{ name: 'data', configMap: { name: 'c' } }]);
+  });
 });
 
 describe('strategic merge, three ways', () => {
