@@ -512,7 +512,11 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
         child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
         child.on('close', (code) => resolve({ code, output }));
       });
-    // GIVEN one process replacing a time_sleep on Azure's own clock: it holds the state's lease for its 120 s
+    // GIVEN one process replacing a time_sleep on Azure's own clock (it holds the state's lease for its 120 s), with
+    // the roles assigned long before, as on Azure's clock they would have had time to reach the data plane
+    new CloudStore(files.storeFile).update((data) => {
+      data.roleAssignments = data.roleAssignments.map((a) => ({ ...a, createdAt: 0 }));
+    });
     const stack = JSON.parse(readFileSync(files.terraformFile, 'utf8'));
     const sleep = `time_sleep.${Object.keys(stack.resource.time_sleep)[0]}`;
     const first = tflocal(
@@ -528,6 +532,7 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
         seen += d.toString();
         if (/time_sleep\.\S+: (Destroying|Creating)/.test(seen)) resolve();
       });
+      first.stderr?.on('data', (d: Buffer) => (seen += d.toString()));
       first.on('close', () =>
         reject(new Error(`the first apply ended before it held the lock:\n${seen}`)),
       );
