@@ -102,6 +102,47 @@ async function storageToken(cloud: LocalCloud, env: NodeJS.ProcessEnv): Promise<
   return JSON.parse(answer.body).access_token;
 }
 
+/**
+ * A new container of the state's account where the token's principal holds `role` (assigned long before): returns
+ * the grant's id and a function that takes container and grant away again.
+ */
+function containerWithRole(
+  files: LabFiles,
+  token: string,
+  container: string,
+  role: string,
+): { grantId: string; remove: () => void } {
+  const principal = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).oid;
+  const store = new CloudStore(files.storeFile);
+  const account = (store.read().storageAccounts ?? []).find((a) => a.name === 'wistatelab01');
+  const template = store.read().roleAssignments.find((a) => a.principalId === principal);
+  if (!account || !template) throw new Error('the lab has no state account or deployer role');
+  const scope = `${account.id}/blobServices/default/containers/${container}`;
+  const grantId = `${scope}/providers/Microsoft.Authorization/roleAssignments/${container}-test`;
+  const grant = {
+    ...template,
+    id: grantId,
+    name: `${container}-test`,
+    scope,
+    roleDefinitionName: role,
+  };
+  const stateAccount = (data: CloudStoreData) =>
+    (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
+  store.update((data) => {
+    stateAccount(data)?.containers.push({ id: scope, name: container, accessType: 'private' });
+    data.roleAssignments.push(grant);
+  });
+  return {
+    grantId,
+    remove: () =>
+      store.update((data) => {
+        data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grantId);
+        const a = stateAccount(data);
+        if (a) a.containers = a.containers.filter((c) => c.name !== container);
+      }),
+  };
+}
+
 describe('remote state on the local cloud (Terraform azurerm backend, Azurite)', () => {
   let files: LabFiles;
   beforeAll(async () => {
@@ -233,25 +274,14 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     await withStateBackend(files, async (env, cloud) => {
       const local = cloud as LocalCloud;
       const token = await storageToken(local, env);
-      const principal = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).oid;
       // GIVEN a second container of the state's account, where the deployer (the token's principal) may write a blob
+      const { grantId, remove } = containerWithRole(
+        files,
+        token,
+        'private',
+        'Storage Blob Data Contributor',
+      );
       const store = new CloudStore(files.storeFile);
-      const account = (store.read().storageAccounts ?? []).find((a) => a.name === 'wistatelab01');
-      const template = store.read().roleAssignments.find((a) => a.principalId === principal);
-      if (!account || !template) throw new Error('the lab has no state account or deployer role');
-      const scope = `${account.id}/blobServices/default/containers/private`;
-      const grant = {
-        ...template,
-        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/copy-test`,
-        name: 'copy-test',
-        scope,
-        roleDefinitionName: 'Storage Blob Data Contributor',
-      };
-      store.update((data) => {
-        const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
-        a?.containers.push({ id: scope, name: 'private', accessType: 'private' });
-        data.roleAssignments.push(grant);
-      });
       try {
         const headers = { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' };
         const blob = 'https://wistatelab01.blob.core.windows.net/private/secret.txt';
@@ -263,7 +293,7 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
         expect(put.status, put.body).toBe(201);
         // WHEN its role there is gone, and it copies the blob into the state container, where it may write and read
         store.update((data) => {
-          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grant.id);
+          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grantId);
         });
         expect((await send(local, blob, { headers })).status).toBe(403);
         const target = 'https://wistatelab01.blob.core.windows.net/tfstate/copied.txt';
@@ -278,11 +308,7 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
         expect(copied.status).toBe(404);
         expect(copied.body).not.toContain('hidden');
       } finally {
-        store.update((data) => {
-          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grant.id);
-          const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
-          if (a) a.containers = a.containers.filter((c) => c.name !== 'private');
-        });
+        remove();
       }
     });
   }, 300_000);
@@ -361,25 +387,8 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     await withStateBackend(files, async (env, cloud) => {
       const local = cloud as LocalCloud;
       const token = await storageToken(local, env);
-      const principal = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).oid;
       // GIVEN a container where the deployer (the token's principal) holds only Storage Blob Data Reader
-      const store = new CloudStore(files.storeFile);
-      const account = (store.read().storageAccounts ?? []).find((a) => a.name === 'wistatelab01');
-      const template = store.read().roleAssignments.find((a) => a.principalId === principal);
-      if (!account || !template) throw new Error('the lab has no state account or deployer role');
-      const scope = `${account.id}/blobServices/default/containers/readonly`;
-      const grant = {
-        ...template,
-        id: `${scope}/providers/Microsoft.Authorization/roleAssignments/reader-test`,
-        name: 'reader-test',
-        scope,
-        roleDefinitionName: 'Storage Blob Data Reader',
-      };
-      store.update((data) => {
-        const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
-        a?.containers.push({ id: scope, name: 'readonly', accessType: 'private' });
-        data.roleAssignments.push(grant);
-      });
+      const { remove } = containerWithRole(files, token, 'readonly', 'Storage Blob Data Reader');
       try {
         const headers = { authorization: `Bearer ${token}`, 'x-ms-version': '2023-11-03' };
         const container = 'https://wistatelab01.blob.core.windows.net/readonly';
@@ -397,11 +406,7 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
         const read = await send(local, `${container}/written.txt`, { headers });
         expect(read.status).toBe(404);
       } finally {
-        store.update((data) => {
-          data.roleAssignments = data.roleAssignments.filter((a) => a.id !== grant.id);
-          const a = (data.storageAccounts ?? []).find((x) => x.name === 'wistatelab01');
-          if (a) a.containers = a.containers.filter((c) => c.name !== 'readonly');
-        });
+        remove();
       }
     });
   }, 300_000);
