@@ -114,7 +114,7 @@ export async function measureTeams(options: { workdir: string }): Promise<Figure
   const cores = availableParallelism();
   let lostOrMixed = 0;
   try {
-    const backend = await stateBackendEnv(cloud, first, bootstrap, tokenFile);
+    const backend = await stateBackendEnv(cloud, first, bootstrap, tokenFile, storeFileIn(workDir));
     for (const n of TEAMS_SIZES) {
       const names = Array.from({ length: n }, (_, i) => `n${n}-team-${i}`);
       const stacks = names.map((name) => {

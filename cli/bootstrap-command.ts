@@ -5,7 +5,7 @@ import { echo } from '../config/echo';
 import { loadConfig } from '../config/load-config';
 import { guid } from '../config/rules';
 import type { Config } from '../config/schema';
-import { BOOTSTRAP_STACK_NAME } from '../config/state';
+import { BOOTSTRAP_STACK_NAME, githubSubject } from '../config/state';
 import { readTextFile } from '../lib/read-file';
 import { cdktfCommand, configForCdktf } from './deploy-command';
 import {
@@ -152,6 +152,9 @@ export function pipelineValues(config: Config, outputsFile: string): string[] {
     `  AZURE_TENANT_ID=${tenantId}`,
     `  AZURE_SUBSCRIPTION_ID=${subscriptionId}`,
     'The workflow: examples/github-actions/deploy.yml (permissions: id-token: write; azure/login with these three; ARM_USE_OIDC=true for Terraform).',
+    github.ownerId === undefined
+      ? `The deployer trusts the subject ${githubSubject(github)}: it fits a repository without immutable subject claims (GitHub's default for those created or renamed before mid-2026). A newer repository's tokens carry its ids (repo:OWNER@OWNER_ID/REPO@REPO_ID:...): set deployer.github.ownerId and repositoryId (gh api repos/${github.repository} --jq '.owner.id, .id') and run bootstrap again, or azure/login fails with AADSTS700213.`
+      : `The deployer trusts the subject ${githubSubject(github)} (immutable subject claims).`,
   );
   return lines;
 }

@@ -204,7 +204,7 @@ export async function withStateBackend<T>(
   const tokenFile = join(files.workDir, 'terraform', 'github-actions-token');
   try {
     return await work(
-      await stateBackendEnv(cloud, files.config, files.bootstrap, tokenFile),
+      await stateBackendEnv(cloud, files.config, files.bootstrap, tokenFile, files.storeFile),
       cloud,
     );
   } finally {

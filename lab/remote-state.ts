@@ -9,10 +9,12 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema';
-import { BOOTSTRAP_STACK_NAME, githubSubject, stateKey } from '../config/state';
+import { BOOTSTRAP_STACK_NAME, stateKey } from '../config/state';
 import { TOKEN_AUDIENCE } from '../config/webhook';
 import {
-  type CloudStore,
+  actionsSubject,
+  CloudStore,
+  githubRepository,
   type LocalCloud,
   localMs,
   runTerraform,
@@ -105,12 +107,17 @@ export async function stateBackendEnv(
   config: Config,
   bootstrap: Pick<BootstrapResult, 'deployerClientId' | 'tenantId'>,
   tokenFile: string,
+  storeFile: string,
 ): Promise<NodeJS.ProcessEnv> {
   const { deployer } = teamSettings(config);
   const { repository, environment } = deployer.github;
+  // GitHub writes the subject its repository's settings give (the store's), not the one the deployer trusts.
+  const held = githubRepository(new CloudStore(storeFile).read(), repository);
+  if (!held)
+    throw new Error(`the local GitHub holds no repository ${repository}: the lab seeds it`);
   // The claims GitHub puts in a job's token besides iss/sub/aud (a few of them).
   const token = await cloud.githubActions.issueToken(
-    githubSubject(deployer.github),
+    actionsSubject(held, environment),
     TOKEN_AUDIENCE,
     { repository, environment, repository_owner: repository.split('/')[0], ref: 'refs/heads/main' },
     3600,

@@ -7,6 +7,8 @@ import {
   addCluster,
   type CloudStoreData,
   clusterSecrets,
+  githubRepository,
+  guidFrom,
   HOME_SUBSCRIPTION_ID,
   newGuid,
   resourceGroupId,
@@ -135,5 +137,22 @@ export function seedWorld(
         images: [],
       });
     }
+  }
+  // GitHub holds the deployer's repository: with the ids the config names, a repository with immutable subject claims;
+  // without them, one from before them, whose ids nobody wrote down.
+  const github = config.deployer?.github;
+  if (github && !githubRepository(data, github.repository)) {
+    const [owner, name] = github.repository.split('/');
+    const idFrom = (seed: string) => Number.parseInt(guidFrom(seed).slice(0, 7), 16) + 1;
+    data.githubRepositories = [
+      ...(data.githubRepositories ?? []),
+      {
+        owner,
+        name,
+        ownerId: github.ownerId ?? idFrom(`github-owner:${owner}`),
+        id: github.repositoryId ?? idFrom(`github-repository:${github.repository}`),
+        immutableSubjects: github.ownerId !== undefined,
+      },
+    ];
   }
 }

@@ -23,6 +23,7 @@ export * from './core/stats';
 export * from './core/store-model';
 export * from './core/work-dir';
 export * from './example-model';
+export * from './github/actions';
 export * from './kubernetes/cluster-objects';
 export * from './kubernetes/kubelet';
 export * from './kubernetes/objects';

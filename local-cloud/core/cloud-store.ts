@@ -343,6 +343,18 @@ export interface CloudStoreData {
   kubernetesObjects: StoredKubernetesObject[];
   /** Storage accounts (absent in stores written before they were served). */
   storageAccounts?: StoredStorageAccount[];
+  /** GitHub's repositories whose Actions jobs sign in (absent in stores written before GitHub was modelled). */
+  githubRepositories?: StoredGithubRepository[];
+}
+
+/** A GitHub repository as GitHub holds it: its names, their numeric ids, and the form of its tokens' subject. */
+export interface StoredGithubRepository {
+  readonly owner: string;
+  readonly ownerId: number;
+  readonly name: string;
+  readonly id: number;
+  /** Its Actions tokens carry immutable subject claims (`OWNER@OWNER_ID/REPO@REPO_ID`). */
+  readonly immutableSubjects: boolean;
 }
 
 /** The home tenant and subscription of a fresh local cloud (fixed, so runs are repeatable). */

@@ -50,6 +50,7 @@ const PRODUCT: Record<string, readonly string[]> = {
 const LOCAL_CLOUD: Record<string, readonly string[]> = {
   'local-cloud/core': ['local-cloud/core', 'lib'],
   'local-cloud/azure': ['local-cloud/core', 'local-cloud/azure', 'lib'],
+  'local-cloud/github': ['local-cloud/core', 'local-cloud/github', 'lib'],
   'local-cloud/kubernetes': [
     'local-cloud/core',
     'local-cloud/azure',
@@ -58,6 +59,7 @@ const LOCAL_CLOUD: Record<string, readonly string[]> = {
   ],
   'local-cloud/terraform': [
     'local-cloud/core',
+    'local-cloud/github',
     'local-cloud/azure',
     'local-cloud/kubernetes',
     'local-cloud/terraform',
@@ -66,6 +68,7 @@ const LOCAL_CLOUD: Record<string, readonly string[]> = {
   // local-cloud.ts (the services together) and example-model.ts
   'local-cloud/top': [
     'local-cloud/core',
+    'local-cloud/github',
     'local-cloud/azure',
     'local-cloud/kubernetes',
     'local-cloud/terraform',
@@ -74,6 +77,7 @@ const LOCAL_CLOUD: Record<string, readonly string[]> = {
   ],
   'local-cloud/face': [
     'local-cloud/core',
+    'local-cloud/github',
     'local-cloud/azure',
     'local-cloud/kubernetes',
     'local-cloud/terraform',
@@ -302,7 +306,7 @@ describe('layers', () => {
     expect(frameworks).toEqual([]);
   });
 
-  it.each(['azure', 'kubernetes', 'terraform', 'core'])(
+  it.each(['azure', 'github', 'kubernetes', 'terraform', 'core'])(
     'local-cloud/%s/ opens with a README that says what it stands in for and what it does not model',
     (room) => {
       const readme = readFileSync(join(ROOT, 'local-cloud', room, 'README.md'), 'utf8');

@@ -411,6 +411,38 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     });
   }, 300_000);
 
+  it('fails with AADSTS700213 when the repository signs its tokens with immutable subjects and the trust names it only', async () => {
+    // GIVEN the repository GitHub holds turned to immutable subject claims, while the deployer trusts the name-only form
+    const store = new CloudStore(files.storeFile);
+    const immutable = (on: boolean) =>
+      store.update((data) => {
+        data.githubRepositories = (data.githubRepositories ?? []).map((r) => ({
+          ...r,
+          immutableSubjects: on,
+        }));
+      });
+    expect(store.read().githubRepositories).toHaveLength(1);
+    immutable(true);
+    try {
+      // WHEN Terraform's backend signs in with the job's token, as azure/login and the backend do in CI
+      await withStateBackend(files, async (env) => {
+        const subject = JSON.parse(
+          Buffer.from(
+            readFileSync(String(env.ARM_OIDC_TOKEN_FILE_PATH), 'utf8').split('.')[1],
+            'base64url',
+          ).toString(),
+        ).sub;
+        expect(subject).toMatch(/^repo:contoso@\d+\/platform@\d+:environment:prod$/);
+        const plan = await terraform(files, ['plan', '-input=false', '-no-color'], env);
+        // THEN Entra refuses the assertion's subject, as on Azure
+        expect(plan.code).toBe(1);
+        expect(plan.output).toContain('AADSTS700213');
+      });
+    } finally {
+      immutable(false);
+    }
+  }, 300_000);
+
   it('fails when the deployer has no Storage Blob Data Contributor, and the message names the role', async () => {
     const store = new CloudStore(files.storeFile);
     const saved = store.read().roleAssignments;

@@ -68,6 +68,38 @@ describe('BootstrapStack', () => {
     });
   });
 
+  it("trusts GitHub's immutable subject when the config names the owner's and the repository's ids", () => {
+    // GIVEN a repository with immutable subject claims: its tokens carry `OWNER@OWNER_ID/REPO@REPO_ID`
+    const tf = bootstrap((data) => {
+      data.deployer.github.ownerId = 123456;
+      data.deployer.github.repositoryId = 456789;
+    });
+    const [credential] = Object.values(tf.resource.azurerm_federated_identity_credential) as any[];
+    expect(credential.subject).toBe('repo:contoso@123456/platform@456789:environment:prod');
+  });
+
+  it.each([
+    [{ ownerId: 123456 }, 'deployer.github.repositoryId'],
+    [{ repositoryId: 456789 }, 'deployer.github.ownerId'],
+  ])('fails when only one of the two ids is given (%o), naming the other', (ids, missing) => {
+    expect(() =>
+      bootstrap((data) => {
+        Object.assign(data.deployer.github, ids);
+      }),
+    ).toThrow(
+      `${missing}: is missing: ownerId and repositoryId go together (gh api repos/contoso/platform --jq '.owner.id, .id' prints both)`,
+    );
+  });
+
+  it('fails when an id is not a positive whole number', () => {
+    expect(() =>
+      bootstrap((data) => {
+        data.deployer.github.ownerId = '123456';
+        data.deployer.github.repositoryId = 456789;
+      }),
+    ).toThrow('deployer.github.ownerId');
+  });
+
   it('gives Storage Blob Data Contributor on the state container, not the account, to the runner and the deployer', () => {
     const onContainer = assignments(bootstrap()).filter(
       (a) => a.role_definition_name === 'Storage Blob Data Contributor',
