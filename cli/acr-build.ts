@@ -47,11 +47,17 @@ export function acrTasksNote(config: Config): string | undefined {
   return `preflight: build: app runs "az acr build" on ACR Tasks, which Azure pauses for subscriptions on free credits (https://learn.microsoft.com/azure/container-registry/container-registry-tasks-overview). On such a subscription: upgrade it to pay-as-you-go, or build and push the image yourself (docker build -t <registry>.azurecr.io/${APP_REPOSITORY}:<tag> app; az acr login --name <registry>; docker push ...) and set image: <registry>.azurecr.io/${APP_REPOSITORY}@sha256:<digest> instead of build: app`;
 }
 
-/** `az acr build --registry <name> --image workload-id-app:<tag> --file app/Dockerfile app/`. */
+/**
+ * `az acr build --registry <name> --image workload-id-app:<tag> --platform linux/<arch> --file app/Dockerfile app/`.
+ * The platform is always named: ACR Tasks build linux/amd64 unless told otherwise, and an amd64 image on arm64 nodes
+ * fails at start with `exec format error`.
+ * @see https://learn.microsoft.com/cli/azure/acr#az-acr-build (`--platform`, in os/arch/variant form)
+ */
 export function acrBuildCommand(
   registry: RegistryOutputs,
   tag: string,
   subscription: string,
+  architecture: 'amd64' | 'arm64',
 ): ExternalCommand {
   return az(subscription, [
     'acr',
@@ -60,6 +66,8 @@ export function acrBuildCommand(
     registry.registryName,
     '--image',
     `${APP_REPOSITORY}:${tag}`,
+    '--platform',
+    `linux/${architecture}`,
     '--file',
     join(APP_DIR, 'Dockerfile'),
     APP_DIR,
@@ -95,9 +103,10 @@ export async function buildApp(
   registry: RegistryOutputs,
   subscription: string,
   print: (line: string) => void,
+  architecture: 'amd64' | 'arm64',
 ): Promise<string> {
   const tag = appImageTag();
-  const build = acrBuildCommand(registry, tag, subscription);
+  const build = acrBuildCommand(registry, tag, subscription, architecture);
   print(formatCommand(build));
   const built = await runCommand(build);
   if (built.code !== 0) throw new Error(`"az acr build" failed (exit ${built.code})`);

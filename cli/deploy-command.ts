@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { vmArchitecture } from '../config/aks';
 import { configPath, loadConfig } from '../config/load-config';
 import {
   AZURE_STACK_NAME,
@@ -175,7 +176,13 @@ export function deploySteps(
       title: 'az acr build',
       describe: `build ${build}/ in the registry named by ${outputs} (az acr build: no local Docker), then read the pushed digest (az acr repository show) to pin it in the manifests`,
       run: async () => {
-        const image = await buildApp(readRegistryOutputs(outputs), subscription, print);
+        // The program runs on the Linux nodes of the default pool: built for their architecture.
+        const image = await buildApp(
+          readRegistryOutputs(outputs),
+          subscription,
+          print,
+          vmArchitecture(config.cluster.vmSize),
+        );
         builtImages = new Map([...(builtImages ?? []), [build, image]]);
       },
     })),

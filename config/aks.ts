@@ -52,3 +52,14 @@ export const KUBELOGIN_ARGS = [
   '--server-id',
   '6dae42f8-4368-4678-94ff-3960e28e3630',
 ];
+
+/**
+ * The CPU architecture of an Azure VM size's nodes, as `az acr build --platform` names it: among the lower-case
+ * additive features after the vCPU count, "p" is an ARM CPU (`Standard_D2ps_v5`, `Standard_D4plds_v6`); every other
+ * size is x86-64 (MicrosoftDocs/azure-compute-docs, articles/virtual-machines/vm-naming-conventions.md, "p = ARM Cpu",
+ * read 2026-12-07).
+ */
+export function vmArchitecture(vmSize: string): 'arm64' | 'amd64' {
+  const features = /^[A-Za-z]+_[A-Z]+\d+(?:-\d+)?([a-z]*)/.exec(vmSize)?.[1] ?? '';
+  return features.includes('p') ? 'arm64' : 'amd64';
+}

@@ -671,7 +671,7 @@ describe('deploy with build: app', () => {
     expect(az).toHaveLength(2);
     expect(az[0]).toMatch(
       new RegExp(
-        `^az acr build --registry wiacrdemo0001 --image workload-id-app:0\\.\\d+\\.\\d+-[0-9a-f]{12} --file \\S+/app/Dockerfile \\S+/app --subscription ${SUBSCRIPTION}`,
+        `^az acr build --registry wiacrdemo0001 --image workload-id-app:0\\.\\d+\\.\\d+-[0-9a-f]{12} --platform linux/amd64 --file \\S+/app/Dockerfile \\S+/app --subscription ${SUBSCRIPTION}`,
       ),
     );
     const tag = /--image (\S+)/.exec(az[0])?.[1];
@@ -689,6 +689,20 @@ describe('deploy with build: app', () => {
       'image: wiacrdemo0001.azurecr.io/workload-id-app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
     );
     expect(manifests).not.toContain('placeholder');
+  });
+
+  it('builds for arm64 when the nodes are ARM (a "p" VM size), as an amd64 image would not start there', () => {
+    // GIVEN a cluster whose node pool is an ARM size
+    const { cwd, config } = buildConfig();
+    const data = JSON.parse(readFileSync(join(cwd, config), 'utf8'));
+    data.cluster.vmSize = 'Standard_D2ps_v5';
+    writeFileSync(join(cwd, config), JSON.stringify(data));
+    // WHEN deploy builds the program
+    const run = runCli(['deploy', '--yes', '--config', config], { cwd, env: SECRET_VARIABLES });
+    // THEN az acr build is told the nodes' platform
+    expect(run.status, run.stderr).toBe(0);
+    const build = run.calls.find((c) => c.startsWith('az acr build '));
+    expect(build).toContain(' --platform linux/arm64 ');
   });
 
   it('says in preflight that ACR Tasks are paused for subscriptions on free credits, and names the ways out', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aksDnsPrefix } from '../../../config/aks';
+import { aksDnsPrefix, vmArchitecture } from '../../../config/aks';
 import { AksCluster, type AksClusterProps } from '../../../constructs/azure/aks-cluster';
 import { resourcesOf } from '../../../verify/synthesized-pair';
 import { azureScope, synthJson } from '../../support/azure-helpers';
@@ -94,5 +94,19 @@ describe('AksCluster', () => {
     expect(() => synthCluster({ kubernetesVersion: '1.37', windowsNodePool: {} })).toThrow(
       'windowsNodePool: Kubernetes 1.37 has no Windows Server 2022 nodes (AKS supports them up to 1.36)',
     );
+  });
+});
+
+describe('vmArchitecture', () => {
+  it.each([
+    ['Standard_D2ps_v5', 'arm64'],
+    ['Standard_D4plds_v6', 'arm64'],
+    ['Standard_E8pds_v5', 'arm64'],
+    ['Standard_D2s_v5', 'amd64'],
+    ['Standard_D4as_v5', 'amd64'],
+    ['Standard_M8-2ms_v2', 'amd64'],
+    ['Standard_NC4as_T4_v3', 'amd64'],
+  ])('%s runs %s nodes ("p" among the additive features is an ARM CPU)', (size, arch) => {
+    expect(vmArchitecture(size)).toBe(arch);
   });
 });
