@@ -3,9 +3,12 @@
  * the answer comes back parsed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { CryptoKey, JSONWebKeySet, JWTPayload } from 'jose';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { CloudStore } from '../../local-cloud/core/cloud-store';
+import { tempDir } from './helpers';
 
 /** A stand-in service's answer: status, headers and the parsed JSON body. */
 export interface Answer {
@@ -70,3 +73,23 @@ export function sign(
 
 /** Now, in JWT seconds. */
 export const now = (): number => Math.floor(Date.now() / 1000);
+
+/** A store with one empty registry, `acrapp`. */
+export function storeWithRegistry(): CloudStore {
+  const store = new CloudStore(join(tempDir('wi-acr-'), 'cloud-store.json')).init();
+  store.update((data) => {
+    data.registries.push({
+      id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acrapp',
+      subscriptionId: 's',
+      resourceGroupName: 'rg',
+      name: 'acrapp',
+      location: 'westeurope',
+      loginServer: 'acrapp.azurecr.io',
+      sku: 'Basic',
+      adminEnabled: false,
+      tags: {},
+      images: [],
+    });
+  });
+  return store;
+}

@@ -5,28 +5,8 @@ import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acrBuild } from '../../../local-cloud/azure/acr-build';
-import { CloudStore } from '../../../local-cloud/core/cloud-store';
 import { ROOT, tempDir } from '../../support/helpers';
-
-/** A store with one empty registry, `acrapp`. */
-function storeWithRegistry(): CloudStore {
-  const store = new CloudStore(join(tempDir('wi-acr-'), 'cloud-store.json')).init();
-  store.update((data) => {
-    data.registries.push({
-      id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acrapp',
-      subscriptionId: 's',
-      resourceGroupName: 'rg',
-      name: 'acrapp',
-      location: 'westeurope',
-      loginServer: 'acrapp.azurecr.io',
-      sku: 'Basic',
-      adminEnabled: false,
-      tags: {},
-      images: [],
-    });
-  });
-  return store;
-}
+import { storeWithRegistry } from '../../support/local-cloud-helpers';
 
 describe('az acr build on the local cloud, with a hostile context', () => {
   it('never waits on a FIFO in the context: it is an entry of its own, never opened', () => {

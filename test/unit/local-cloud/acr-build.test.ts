@@ -6,30 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { APP_REPOSITORY } from '../../../config/outputs';
 import { AcrBuildError, acrBuild, buildContextFiles } from '../../../local-cloud/azure/acr-build';
 import { pullImage } from '../../../local-cloud/azure/registries';
-import { CloudStore } from '../../../local-cloud/core/cloud-store';
+import type { CloudStore } from '../../../local-cloud/core/cloud-store';
 import { ROOT, tempDir } from '../../support/helpers';
+import { storeWithRegistry } from '../../support/local-cloud-helpers';
 
 const APP = join(ROOT, 'app');
-
-/** A store with one empty registry, `acrapp`. */
-function storeWithRegistry(): CloudStore {
-  const store = new CloudStore(join(tempDir('wi-acr-'), 'cloud-store.json')).init();
-  store.update((data) => {
-    data.registries.push({
-      id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acrapp',
-      subscriptionId: 's',
-      resourceGroupName: 'rg',
-      name: 'acrapp',
-      location: 'westeurope',
-      loginServer: 'acrapp.azurecr.io',
-      sku: 'Basic',
-      adminEnabled: false,
-      tags: {},
-      images: [],
-    });
-  });
-  return store;
-}
 
 /** A context folder with these files (path -> content). */
 function context(files: Record<string, string>): string {
