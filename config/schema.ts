@@ -104,8 +104,12 @@ const WorkloadSchema = z.strictObject({
   secret: named(rules.keyVaultSecretName),
   /** `secret`: the role covers only the secret it reads (least privilege); `vault`: every secret. */
   roleScope: z.enum(['secret', 'vault']).default('secret'),
-  /** Print the secret's value in the log, as the lab's demo does; masked otherwise. */
-  showSecret: z.boolean().default(false),
+  /**
+   * Print the secret's value in the log, as the lab's demo does; masked otherwise (this project's program). The
+   * upstream samples print it whatever they are given, so with `sample` only `true` (or nothing) can be kept.
+   * @default false
+   */
+  showSecret: z.boolean().optional(),
   /** `Pod` as in the lab, or a `Deployment` (the label goes on its pod template). */
   kind: z.enum(WORKLOAD_KINDS).default('Pod'),
   /** Replicas of a Deployment; refused for a Pod. */
@@ -275,6 +279,16 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['workloads', i, 'sample'],
           message: `${JSON.stringify(w.sample)} is refused: ${sample.broken}`,
+        });
+      }
+      // Every upstream sample prints the value it read (examples/msal-go/main.go logs `*secretBundle.Value`,
+      // examples/msal-net/akvdotnet/Program.cs writes "Your secret is " + the value; Azure/azure-workload-identity,
+      // read 2026-12-07): a masked secret is a promise a sample cannot keep.
+      if (w.sample && w.showSecret === false) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['workloads', i, 'showSecret'],
+          message: `false cannot be kept by sample ${w.sample}: the upstream samples print the secret's value whatever they are given; leave showSecret out (or true) with a sample, or use build: app or an image of your own to mask it`,
         });
       }
       if (sample?.linuxOnly && w.os === 'windows') {

@@ -306,6 +306,23 @@ describe('config validation', () => {
     }
   });
 
+  it('fails when a sample is asked to mask the secret, which no upstream sample can do', () => {
+    expect(
+      problemsOf((d) => {
+        Object.assign(d.workloads[0], { sample: 'msal-go', showSecret: false });
+      }),
+    ).toEqual([
+      "workloads[0].showSecret: false cannot be kept by sample msal-go: the upstream samples print the secret's value whatever they are given; leave showSecret out (or true) with a sample, or use build: app or an image of your own to mask it",
+    ]);
+    // Left out, or with this project's program, the setting stands.
+    const data = defaultConfigData();
+    Object.assign(data.workloads[0], { sample: 'msal-go', showSecret: undefined });
+    expect(parseConfig(data).workloads[0].showSecret).toBeUndefined();
+    data.workloads[0].sample = undefined;
+    Object.assign(data.workloads[0], { image: 'contoso/app:1', showSecret: false });
+    expect(parseConfig(data).workloads[0].showSecret).toBe(false);
+  });
+
   it('fails when a run-once sample would run as a Deployment', () => {
     expect(
       problemsOf((d) => {
