@@ -74,7 +74,8 @@ export class WorkloadChart extends Chart {
         injectProxySidecar: workload.injectProxySidecar,
         vaultUrl: bindings.vaultUrl,
         secretName: workload.secret,
-        showSecret: workload.showSecret,
+        // A sample prints the value whatever it is given (config/schema.ts refuses false with one): say so to it.
+        showSecret: workload.showSecret ?? sample !== undefined,
         kind: workload.kind,
         replicas: workload.replicas,
         tokenExpirationSeconds: workload.tokenExpirationSeconds,

@@ -94,6 +94,23 @@ describe('WorkloadChart', () => {
     ).toBe('128Mi');
   });
 
+  it('tells a sample SHOW_SECRET=true when showSecret is left out, as it prints the value anyway; the program masks', () => {
+    const showSecretOf = (edit: (w: any) => void) => {
+      const data = defaultConfigData();
+      delete data.workloads[0].showSecret;
+      edit(data.workloads[0]);
+      const pod = synth(deployed, parseConfig(data)).find((o) => o.kind === 'Pod');
+      return pod.spec.containers[0].env.find((e: any) => e.name === 'SHOW_SECRET').value;
+    };
+    expect(showSecretOf(() => {})).toBe('true');
+    expect(
+      showSecretOf((w) => {
+        delete w.sample;
+        w.image = 'registry.example/app:1';
+      }),
+    ).toBe('false');
+  });
+
   it('runs the pod non-root, read-only, with small explicit resources', () => {
     const pod = synth().find((o) => o.kind === 'Pod');
     const container = pod.spec.containers[0];
