@@ -24,10 +24,7 @@ import {
   terraformEnv,
   terraformOutputsAsCdktf,
 } from '../../../../local-cloud/terraform/run';
-import {
-  stopSharedProviders,
-  withSharedProviders,
-} from '../../../../local-cloud/terraform/shared-providers';
+import { withSharedProviders } from '../../../../local-cloud/terraform/shared-providers';
 
 const root = mkdtempSync(join(tmpdir(), 'wi-tf-apply-'));
 /** Each test's own work directory: Terraform's plugin cache is not safe for inits running at the same time. */
@@ -213,8 +210,18 @@ describe.concurrent('real terraform against the local providers', () => {
       .map((row) => row.trim().split(/\s+/))
       .filter((cols) => cols[3] === '0A' && inodes.has(cols[9]));
     expect(listening).toEqual([]);
-    // AND when the run stops it, the directory goes with it
-    await stopSharedProviders();
+    // AND when the run stops it (SIGTERM, as stopSharedProviders does; only this process: the file's other tests run
+    // at the same time on processes of their own), the directory goes with it
+    process.kill(pid, 'SIGTERM');
+    const running = () => {
+      try {
+        // a zombie (state Z) has exited, and waits only for its parent to reap it
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    while (running()) await sleep(20);
     expect(existsSync(dir)).toBe(false);
   });
 
