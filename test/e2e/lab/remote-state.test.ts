@@ -81,8 +81,13 @@ const send = (
   init?: { method?: string; headers?: Record<string, string>; body?: string },
 ) => sendThroughProxy(cloud, url, init);
 
-/** A storage token for the deployer, from the local Entra, with the CI job's OIDC token as the assertion. */
-async function storageToken(cloud: LocalCloud, env: NodeJS.ProcessEnv): Promise<string> {
+/** A token for the deployer (Storage's, unless `scope` names another resource), from the local Entra, with the CI
+ * job's OIDC token as the assertion. */
+async function storageToken(
+  cloud: LocalCloud,
+  env: NodeJS.ProcessEnv,
+  scope = 'https://storage.azure.com/.default',
+): Promise<string> {
   const answer = await send(
     cloud,
     `https://login.microsoftonline.com/${env.ARM_TENANT_ID}/oauth2/v2.0/token`,
@@ -92,7 +97,7 @@ async function storageToken(cloud: LocalCloud, env: NodeJS.ProcessEnv): Promise<
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_id: String(env.ARM_CLIENT_ID),
-        scope: 'https://storage.azure.com/.default',
+        scope,
         client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
         client_assertion: readFileSync(String(env.ARM_OIDC_TOKEN_FILE_PATH), 'utf8'),
       }).toString(),
@@ -333,23 +338,8 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
       expect(unsigned.status, unsigned.body).toBe(401);
       expect(unsigned.headers['x-ms-error-code']).toBe('InvalidAuthenticationInfo');
       // WHEN the deployer presents a token Entra signed for Key Vault
-      const vault = await send(
-        local,
-        `https://login.microsoftonline.com/${env.ARM_TENANT_ID}/oauth2/v2.0/token`,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'client_credentials',
-            client_id: String(env.ARM_CLIENT_ID),
-            scope: 'https://vault.azure.net/.default',
-            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-            client_assertion: readFileSync(String(env.ARM_OIDC_TOKEN_FILE_PATH), 'utf8'),
-          }).toString(),
-        },
-      );
-      expect(vault.status, vault.body).toBe(200);
-      const other = await listWith(JSON.parse(vault.body).access_token);
+      const vaultToken = await storageToken(local, env, 'https://vault.azure.net/.default');
+      const other = await listWith(vaultToken);
       // THEN Storage's own answer: 401 InvalidAuthenticationInfo naming the audience (Azurite would say 403
       // AuthenticationFailed)
       expect(other.status, other.body).toBe(401);
@@ -501,22 +491,22 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
     }
   }, 300_000);
 
+  /** The command line of `tflocal -- <args>` on the lab's work directory and config, as a user runs it. */
+  const tflocalArgs = (args: string[]) => [
+    CLI,
+    'tflocal',
+    '--work-dir',
+    files.workDir,
+    '--config',
+    join(files.workDir, 'config.yaml'),
+    '--',
+    ...args,
+  ];
+
   it('runs tflocal on the same remote state as the demo: the plan has no changes', () => {
     const run = spawnSync(
       process.execPath,
-      [
-        CLI,
-        'tflocal',
-        '--work-dir',
-        files.workDir,
-        '--config',
-        join(files.workDir, 'config.yaml'),
-        '--',
-        'plan',
-        '-input=false',
-        '-no-color',
-        '-detailed-exitcode',
-      ],
+      tflocalArgs(['plan', '-input=false', '-no-color', '-detailed-exitcode']),
       { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME } },
     );
     expect(run.status, run.stdout + run.stderr).toBe(0);
@@ -525,23 +515,10 @@ describe('remote state on the local cloud (Terraform azurerm backend, Azurite)',
 
   it("holds the state's lock across processes: a second tflocal meets Terraform's lock error while the first applies", async () => {
     const tflocal = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      spawn(
-        process.execPath,
-        [
-          CLI,
-          'tflocal',
-          '--work-dir',
-          files.workDir,
-          '--config',
-          join(files.workDir, 'config.yaml'),
-          '--',
-          ...args,
-        ],
-        {
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
+      spawn(process.execPath, tflocalArgs(args), {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     const ended = (child: ChildProcess) =>
       new Promise<{ code: number | null; output: string }>((resolve) => {
         let output = '';

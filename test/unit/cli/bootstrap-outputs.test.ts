@@ -19,6 +19,24 @@ const config = parseConfig({
   deployer: { github: { repository: 'contoso/platform', environment: 'prod' } },
 });
 
+/** What a bootstrap writes to its outputs file: every id a GUID, the config's storage account and container. */
+function bootstrapOutputsFile(): string {
+  const file = join(tempDir(), 'bootstrap-outputs.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      'workload-identity-bootstrap': {
+        deployer_client_id: 'aaaaaaaa-1111-2222-3333-444444444444',
+        tenant_id: '66666666-7777-8888-9999-000000000000',
+        subscription_id: '00000000-0000-0000-0000-000000000001',
+        state_storage_account: 'wistatecontoso01',
+        state_container: 'tfstate',
+      },
+    }),
+  );
+  return file;
+}
+
 describe('pipelineValues', () => {
   it('refuses an outputs file larger than a bootstrap writes, in one line, without reading it', () => {
     const file = join(tempDir(), 'bootstrap-outputs.json');
@@ -33,19 +51,7 @@ describe('pipelineValues', () => {
   });
 
   it('prints the three ids when each is a GUID', () => {
-    const file = join(tempDir(), 'bootstrap-outputs.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        'workload-identity-bootstrap': {
-          deployer_client_id: 'aaaaaaaa-1111-2222-3333-444444444444',
-          tenant_id: '66666666-7777-8888-9999-000000000000',
-          subscription_id: '00000000-0000-0000-0000-000000000001',
-          state_storage_account: 'wistatecontoso01',
-          state_container: 'tfstate',
-        },
-      }),
-    );
+    const file = bootstrapOutputsFile();
     expect(pipelineValues(config, file).filter((l) => l.startsWith('  AZURE_'))).toEqual([
       '  AZURE_CLIENT_ID=aaaaaaaa-1111-2222-3333-444444444444',
       '  AZURE_TENANT_ID=66666666-7777-8888-9999-000000000000',
@@ -55,25 +61,8 @@ describe('pipelineValues', () => {
 });
 
 describe('pipelineValues: the subject the deployer trusts', () => {
-  const outputs = () => {
-    const file = join(tempDir(), 'bootstrap-outputs.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        'workload-identity-bootstrap': {
-          deployer_client_id: 'aaaaaaaa-1111-2222-3333-444444444444',
-          tenant_id: '66666666-7777-8888-9999-000000000000',
-          subscription_id: '00000000-0000-0000-0000-000000000001',
-          state_storage_account: 'wistatecontoso01',
-          state_container: 'tfstate',
-        },
-      }),
-    );
-    return file;
-  };
-
   it('says which repositories the name-only subject fits, and how to read the ids, when the config has none', () => {
-    expect(pipelineValues(config, outputs()).at(-1)).toBe(
+    expect(pipelineValues(config, bootstrapOutputsFile()).at(-1)).toBe(
       "The deployer trusts the subject repo:contoso/platform:environment:prod: it fits a repository without immutable subject claims (GitHub's default for those created or renamed before mid-2026). A newer repository's tokens carry its ids (repo:OWNER@OWNER_ID/REPO@REPO_ID:...): set deployer.github.ownerId and repositoryId (gh api repos/contoso/platform --jq '.owner.id, .id') and run bootstrap again, or azure/login fails with AADSTS700213.",
     );
   });
@@ -91,7 +80,7 @@ describe('pipelineValues: the subject the deployer trusts', () => {
         },
       },
     });
-    expect(pipelineValues(withIds, outputs()).at(-1)).toBe(
+    expect(pipelineValues(withIds, bootstrapOutputsFile()).at(-1)).toBe(
       'The deployer trusts the subject repo:contoso@123456/platform@456789:environment:prod (immutable subject claims).',
     );
   });
